@@ -1,0 +1,33 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// LoginCode is one SMS code sent to a phone number. The number is stored only
+// as a keyed hash and the code only as an HMAC.
+type LoginCode struct{ ent.Schema }
+
+func (LoginCode) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+func (LoginCode) Fields() []ent.Field {
+	return []ent.Field{
+		field.Bytes("phone_hash").Immutable().Sensitive(),
+		field.Bytes("code_hash").Immutable().Sensitive(),
+		field.Time("expires_at").Immutable(),
+		field.Int("attempts").Default(0).NonNegative(),
+		field.Time("consumed_at").Optional().Nillable(),
+	}
+}
+
+func (LoginCode) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("phone_hash", "created_at")}
+}
+
+func (LoginCode) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}

@@ -1,0 +1,52 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Merchant is a shop on or near a campus. All of it is public.
+type Merchant struct{ ent.Schema }
+
+func (Merchant) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+func (Merchant) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(64).
+			Annotations(entgql.OrderField("NAME")),
+		field.String("campus").NotEmpty().MaxLen(64),
+		// Where on campus, in words (e.g. 东区食堂一楼).
+		field.String("location").NotEmpty().MaxLen(128),
+		field.Float("latitude").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Float("longitude").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Text("description").Default("").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.String("logo_url").Optional().
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+func (Merchant) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("products", Product.Type).
+			Annotations(entgql.RelayConnection(), entgql.OrderField("PRODUCTS_COUNT")),
+	}
+}
+
+func (Merchant) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("campus")}
+}
+
+func (Merchant) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+	}
+}

@@ -1,0 +1,40 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Session is a bearer token. Only its SHA-256 is stored: a database reader
+// cannot replay a session.
+type Session struct{ ent.Schema }
+
+func (Session) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+func (Session) Fields() []ent.Field {
+	return []ent.Field{
+		field.Bytes("token_hash").Unique().Immutable().Sensitive(),
+		field.Int("user_id").Immutable(),
+		field.Time("expires_at"),
+		field.Time("revoked_at").Optional().Nillable(),
+		field.Time("last_used_at").Optional().Nillable(),
+	}
+}
+
+func (Session) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("sessions").Field("user_id").Unique().Required().Immutable(),
+	}
+}
+
+func (Session) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id")}
+}
+
+func (Session) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}

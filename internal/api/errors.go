@@ -1,0 +1,75 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/reqinfo"
+)
+
+// errorPresenter is the one place errors become what the client sees: every
+// error carries extensions.code, and internal faults are logged with the
+// request id and shown only as INTERNAL with that id.
+func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if e, ok := apperr.As(err); ok {
+			gerr.Message = e.Message
+			gerr.Extensions = map[string]any{"code": e.Code}
+			for k, v := range e.Extensions {
+				gerr.Extensions[k] = v
+			}
+			return gerr
+		}
+		var ge *gqlerror.Error
+		isGQL := errors.As(err, &ge)
+		switch {
+		case isGQL && ge.Extensions["code"] != nil:
+			return gerr // parse and validation errors from gqlgen
+		case isGQL && ge.Err == nil && len(ge.Path) == 0:
+			// A protocol error raised by a transport (e.g. a body that is not
+			// JSON). Its text may quote the request body: keep the first clause.
+			msg, _, _ := strings.Cut(ge.Message, ":")
+			gerr.Message = msg
+			gerr.Extensions = map[string]any{"code": "BAD_REQUEST"}
+			return gerr
+		case ent.IsNotFound(err):
+			gerr.Message = "not found"
+			gerr.Extensions = map[string]any{"code": apperr.CodeNotFound}
+			return gerr
+		case errors.Is(err, context.DeadlineExceeded):
+			gerr.Message = "the request took too long"
+			gerr.Extensions = map[string]any{"code": "TIMEOUT"}
+			return gerr
+		}
+		return internal(ctx, log, gerr, err)
+	}
+}
+
+func internal(ctx context.Context, log *slog.Logger, gerr *gqlerror.Error, cause error) *gqlerror.Error {
+	id := reqinfo.FromContext(ctx).RequestID
+	log.ErrorContext(ctx, "internal error", "err", cause.Error(), "path", gerr.Path.String())
+	gerr.Message = "internal error"
+	gerr.Extensions = map[string]any{"code": apperr.CodeInternal, "requestId": id}
+	return gerr
+}
+
+// recoverFunc turns a resolver panic into an error (the presenter then
+// makes it INTERNAL); the stack goes to the log, never to the client.
+func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return errPanic
+	}
+}
+
+var errPanic = errors.New("panic in resolver")

@@ -1,0 +1,112 @@
+// Package api serves the graph over HTTP and websockets: transports,
+// protection limits, authentication, the error presenter and the health
+// endpoints.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/wsgorilla"
+	"github.com/tongxue/tongxue/resolvers"
+)
+
+// Deps is what the API needs.
+type Deps struct {
+	DB             *store.DB
+	Auth           *auth.Service
+	Codec          *gid.Codec
+	Log            *slog.Logger
+	Production     bool     // no playground, no introspection
+	AllowedOrigins []string // websocket origins besides the server's own host
+	TrustProxy     bool     // client IP from X-Forwarded-For (behind a load balancer)
+}
+
+// Limits of the graph (G3).
+const (
+	maxComplexity    = 2000
+	maxBodyBytes     = 1 << 20
+	wsPayloadLimit   = 64 << 10
+	requestTimeout   = 15 * time.Second
+	wsPingInterval   = 20 * time.Second
+	wsInitTimeout    = 10 * time.Second
+	queryCacheSize   = 1000
+	persistedQueries = 1000
+)
+
+// NewGraphQL builds the GraphQL handler.
+func NewGraphQL(d Deps) *handler.Server {
+	srv := handler.New(resolvers.NewSchema(&resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth}))
+
+	wsLimit := int64(wsPayloadLimit)
+	srv.AddTransport(transport.Websocket{
+		Implementation: wsgorilla.New(wsgorilla.Options{
+			CheckOrigin: wsgorilla.AllowOrigins(d.AllowedOrigins),
+			// Prefer the current protocol when a client offers both.
+			Subprotocols: []string{"graphql-transport-ws", "graphql-ws"},
+		}),
+		InitFunc:              wsInit(d.Auth),
+		InitTimeout:           wsInitTimeout,
+		KeepAlivePingInterval: wsPingInterval, // graphql-ws
+		PingPongInterval:      wsPingInterval, // graphql-transport-ws: a dead peer ends its subscriptions
+		PayloadReadLimit:      &wsLimit,
+	})
+	srv.AddTransport(getTransport{})
+	srv.AddTransport(transport.POST{})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	if !d.Production {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](persistedQueries)})
+	srv.Use(extension.FixedComplexityLimit(maxComplexity))
+
+	srv.SetErrorPresenter(errorPresenter(d.Log))
+	srv.SetRecoverFunc(recoverFunc(d.Log))
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(gid.WithCodec(ctx, d.Codec))
+	})
+	srv.Use(pageLimits{})
+	return srv
+}
+
+// wsInit authenticates a websocket from its connection_init payload
+// ({"authToken": "..."} or {"Authorization": "Bearer ..."}). No token means
+// an anonymous connection; a bad one is refused with 4403.
+func wsInit(a *auth.Service) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		token := p.GetString("authToken")
+		if token == "" {
+			token = bearer(p.Authorization())
+		}
+		if token == "" {
+			return ctx, nil, nil
+		}
+		v, err := a.Authenticate(ctx, token)
+		if err != nil {
+			ctx = transport.WithWebsocketCloseCode(ctx, 4403)
+			ctx = transport.AppendCloseReason(ctx, "Forbidden")
+			return ctx, nil, errInvalidSession
+		}
+		return auth.NewContext(ctx, v), nil, nil
+	}
+}
+
+func bearer(h string) string {
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}

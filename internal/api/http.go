@@ -1,0 +1,179 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/reqinfo"
+)
+
+var errInvalidSession = errors.New("the session token is invalid, expired or revoked")
+
+// NewHandler returns the server's HTTP handler: /graphql, the playground at /
+// (development only), /healthz and /readyz.
+func NewHandler(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graphqlEndpoint(d, NewGraphQL(d)))
+	if !d.Production {
+		mux.Handle("GET /{$}", playground.Handler("tongxue", "/graphql"))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if err := d.DB.Ready(r.Context()); err != nil {
+			d.Log.WarnContext(r.Context(), "not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"database unreachable"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ready"}`))
+	})
+	return withRequest(d, mux)
+}
+
+// graphqlEndpoint admits GraphQL requests: websocket upgrades, GET, and POST
+// with a JSON body; it bounds body size and time and resolves the bearer token.
+func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		upgrade := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+		switch {
+		case upgrade, r.Method == http.MethodGet:
+		case r.Method == http.MethodPost:
+			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "POST a body of type application/json")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET or POST")
+			return
+		}
+		ctx := r.Context()
+		if token := bearer(r.Header.Get("Authorization")); token != "" {
+			v, err := d.Auth.Authenticate(ctx, token)
+			if err != nil {
+				if !errors.Is(err, auth.ErrInvalidSession) {
+					d.Log.ErrorContext(ctx, "authenticate", "err", err)
+					writeError(w, http.StatusServiceUnavailable, "INTERNAL", "try again shortly")
+					return
+				}
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", errInvalidSession.Error())
+				return
+			}
+			ctx = auth.NewContext(ctx, v)
+		}
+		if !upgrade {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, requestTimeout)
+			defer cancel()
+		}
+		gql.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// withRequest gives each request an id and its client IP, recovers panics
+// outside the executor, and logs one line per request without personal data
+// (no IP, no query string: GET queries carry variables).
+func withRequest(d Deps, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := reqinfo.Info{RequestID: reqinfo.NewRequestID(), ClientIP: clientIP(r, d.TrustProxy)}
+		ctx := reqinfo.NewContext(r.Context(), info)
+		w.Header().Set("X-Request-Id", info.RequestID)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				d.Log.ErrorContext(ctx, "http panic", "path", r.URL.Path)
+				if !sw.wrote {
+					writeError(sw, http.StatusInternalServerError, "INTERNAL", "internal error")
+				}
+			}
+			d.Log.LogAttrs(ctx, slog.LevelInfo, "http",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status()), slog.Int64("ms", time.Since(start).Milliseconds()))
+		}()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+func clientIP(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		// The load balancer appends the address it saw: take the last entry.
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// statusWriter remembers the status for the access log. It passes Hijack
+// and Flush through so websockets keep working.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("hijack not supported")
+	}
+	w.code, w.wrote = http.StatusSwitchingProtocols, true
+	return h.Hijack()
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,40 @@
+package auth
+
+import (
+	"time"
+
+	"github.com/tongxue/tongxue/internal/ratelimit"
+)
+
+// The log-in rules of A1, A4 and A5, in one place.
+const (
+	CodeLength     = 6
+	CodeTTL        = 5 * time.Minute
+	MaxCodeTries   = 5
+	ResendCooldown = 60 * time.Second
+	SessionTTL     = 30 * 24 * time.Hour
+	MinimumAge     = 16
+)
+
+var (
+	// At most one code per number per minute, even for racing requests
+	// (the cool-down check alone is not atomic).
+	ruleCodePerPhoneMinute = ratelimit.Rule{Name: "code:phone:1m", Limit: 1, Window: time.Minute}
+	ruleCodePerPhoneHour   = ratelimit.Rule{Name: "code:phone:1h", Limit: 5, Window: time.Hour}
+	ruleCodePerPhoneDay    = ratelimit.Rule{Name: "code:phone:1d", Limit: 10, Window: 24 * time.Hour}
+	ruleCodePerIP          = ratelimit.Rule{Name: "code:ip:1h", Limit: 30, Window: time.Hour}
+	ruleLoginPerIP         = ratelimit.Rule{Name: "login:ip:10m", Limit: 60, Window: 10 * time.Minute}
+)
+
+// chinaTime is the zone ages are counted in (China has no daylight saving).
+var chinaTime = time.FixedZone("UTC+8", 8*3600)
+
+// Age returns the completed years between birth and now, as counted in China.
+func Age(birth, now time.Time) int {
+	n := now.In(chinaTime)
+	y := n.Year() - birth.Year()
+	if n.Month() < birth.Month() || (n.Month() == birth.Month() && n.Day() < birth.Day()) {
+		y--
+	}
+	return y
+}

@@ -1,0 +1,102 @@
+// Package config reads the server's settings from the environment. Every
+// variable is listed in README.md.
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	Port        int    // PORT, default 8080
+	DatabaseURL string // DATABASE_URL; empty means SQLite under DataDir
+	Env         string // TONGXUE_ENV: development (default) or production
+	DataDir     string // TONGXUE_DATA_DIR, default ./data
+
+	// Key material (see internal/vault). Production refuses to start without.
+	DataKeys string // TONGXUE_DATA_KEYS, "k2:<base64>,k1:<base64>"
+	IndexKey string // TONGXUE_INDEX_KEY, base64, 32 bytes or more
+
+	AllowedOrigins []string // TONGXUE_ALLOWED_ORIGINS, comma separated
+	TrustProxy     bool     // TONGXUE_TRUST_PROXY: take the client IP from X-Forwarded-For
+	LogLevel       string   // TONGXUE_LOG_LEVEL: debug, info (default), warn, error
+	SMSSender      string   // TONGXUE_SMS: sandbox (default in development)
+
+	MaxOpenConns    int           // TONGXUE_DB_MAX_OPEN, default 20
+	ShutdownTimeout time.Duration // TONGXUE_SHUTDOWN_TIMEOUT, default 15s
+}
+
+// IsProduction reports whether the server runs in production.
+func (c Config) IsProduction() bool { return c.Env == Production }
+
+// FromEnv reads the configuration; lookup is os.LookupEnv outside tests.
+func FromEnv(lookup func(string) (string, bool)) (Config, error) {
+	get := func(k, def string) string {
+		if v, ok := lookup(k); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL: get("DATABASE_URL", ""),
+		Env:         get("TONGXUE_ENV", Development),
+		DataDir:     get("TONGXUE_DATA_DIR", "./data"),
+		DataKeys:    get("TONGXUE_DATA_KEYS", ""),
+		IndexKey:    get("TONGXUE_INDEX_KEY", ""),
+		LogLevel:    get("TONGXUE_LOG_LEVEL", "info"),
+		SMSSender:   get("TONGXUE_SMS", ""),
+	}
+	var err error
+	if c.Port, err = atoi(get("PORT", "8080"), "PORT"); err != nil {
+		return c, err
+	}
+	if c.MaxOpenConns, err = atoi(get("TONGXUE_DB_MAX_OPEN", "20"), "TONGXUE_DB_MAX_OPEN"); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("TONGXUE_SHUTDOWN_TIMEOUT", "15s")); err != nil {
+		return c, fmt.Errorf("TONGXUE_SHUTDOWN_TIMEOUT: %w", err)
+	}
+	if c.TrustProxy, err = strconv.ParseBool(get("TONGXUE_TRUST_PROXY", "false")); err != nil {
+		return c, fmt.Errorf("TONGXUE_TRUST_PROXY: %w", err)
+	}
+	for _, o := range strings.Split(get("TONGXUE_ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	switch c.Env {
+	case Development, Production:
+	default:
+		return c, fmt.Errorf("TONGXUE_ENV must be %q or %q", Development, Production)
+	}
+	if c.SMSSender == "" && !c.IsProduction() {
+		c.SMSSender = "sandbox"
+	}
+	if c.SMSSender == "" {
+		return c, fmt.Errorf("TONGXUE_SMS must name an SMS gateway in production (only \"sandbox\" exists yet)")
+	}
+	if c.SMSSender != "sandbox" {
+		return c, fmt.Errorf("TONGXUE_SMS: unknown sender %q", c.SMSSender)
+	}
+	if c.MaxOpenConns < 1 {
+		return c, fmt.Errorf("TONGXUE_DB_MAX_OPEN must be at least 1")
+	}
+	return c, nil
+}
+
+func atoi(s, name string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return n, nil
+}

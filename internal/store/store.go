@@ -1,0 +1,125 @@
+// Package store opens the database: PostgreSQL through lib/pq when a URL is
+// given, otherwise an embedded SQLite file (pure Go, no cgo). It migrates the
+// schema at start.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq"  // registers "postgres"
+	_ "modernc.org/sqlite" // registers "sqlite"
+
+	"github.com/tongxue/tongxue/ent"
+	_ "github.com/tongxue/tongxue/ent/runtime" // schema defaults and validators
+)
+
+// DB is an open database and the ent client over it.
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string // dialect.Postgres or dialect.SQLite
+}
+
+// Options bound the connection pool.
+type Options struct {
+	MaxOpenConns int
+	// WrapDriver, when set, wraps ent's driver (tests count statements).
+	WrapDriver func(dialect.Driver) dialect.Driver
+}
+
+// Open connects to url (postgres://...) or, when url is empty, to the SQLite
+// file tongxue.db in dataDir, creating the folder.
+func Open(ctx context.Context, url, dataDir string, opt Options) (*DB, error) {
+	if url == "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: data folder: %w", err)
+		}
+		return OpenSQLite(ctx, SQLiteFileDSN(filepath.Join(dataDir, "tongxue.db")), opt)
+	}
+	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+		return nil, fmt.Errorf("store: DATABASE_URL must be a postgres:// URL")
+	}
+	return OpenPostgres(ctx, url, opt)
+}
+
+// SQLiteFileDSN is the DSN of a SQLite file with the pragmas the service
+// needs: foreign keys (ent's migration requires them), a busy timeout so
+// concurrent writers wait instead of failing, WAL so readers never block
+// writers, and IMMEDIATE transactions so a transaction takes the write lock
+// at BEGIN rather than failing when it upgrades later.
+func SQLiteFileDSN(path string) string {
+	return "file:" + path + "?" + sqlitePragmas
+}
+
+// SQLiteMemoryDSN names a private in-memory database shared by the pool's
+// connections (tests).
+func SQLiteMemoryDSN(name string) string {
+	return "file:" + name + "?mode=memory&cache=shared&" + sqlitePragmas
+}
+
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// OpenSQLite opens a SQLite database by DSN.
+func OpenSQLite(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(max(opt.MaxOpenConns, 1))
+	db.SetMaxIdleConns(max(opt.MaxOpenConns, 1))
+	db.SetConnMaxIdleTime(0) // an in-memory database lives as long as a connection does
+	return finish(ctx, db, dialect.SQLite, opt)
+}
+
+// OpenPostgres opens PostgreSQL through lib/pq with a bounded pool.
+func OpenPostgres(ctx context.Context, url string, opt Options) (*DB, error) {
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	db.SetMaxOpenConns(max(opt.MaxOpenConns, 1))
+	db.SetMaxIdleConns(max(opt.MaxOpenConns/2, 1))
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return finish(ctx, db, dialect.Postgres, opt)
+}
+
+func finish(ctx context.Context, db *sql.DB, name string, opt Options) (*DB, error) {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: cannot reach the %s database: %w", name, err)
+	}
+	var drv dialect.Driver = entsql.OpenDB(name, db)
+	if opt.WrapDriver != nil {
+		drv = opt.WrapDriver(drv)
+	}
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: name}, nil
+}
+
+// Migrate brings the schema up to date.
+func (d *DB) Migrate(ctx context.Context) error {
+	if err := d.Client.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the database answers (for /readyz).
+func (d *DB) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return d.SQL.PingContext(ctx)
+}
+
+// Close closes the client and the pool.
+func (d *DB) Close() error { return d.Client.Close() }

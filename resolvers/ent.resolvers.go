@@ -1,0 +1,34 @@
+package resolvers
+
+import (
+	"context"
+
+	"entgo.io/contrib/entgql"
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/graph"
+	"github.com/tongxue/tongxue/internal/apperr"
+)
+
+func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
+	n, err := r.Client.Noder(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("node")
+	}
+	return n, err
+}
+
+func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
+	if len(ids) > 100 {
+		return nil, apperr.BadField("ids", "at most 100 IDs at a time")
+	}
+	return r.Client.Noders(ctx, ids)
+}
+
+func (r *queryResolver) Merchants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) (*ent.MerchantConnection, error) {
+	return r.Client.Merchant.Query().
+		Paginate(ctx, after, first, before, last, ent.WithMerchantOrder(orderBy), ent.WithMerchantFilter(where.Filter))
+}
+
+func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
+
+type queryResolver struct{ *Resolver }
