@@ -67,7 +67,9 @@ func NewGraphQL(d Deps) *handler.Server {
 	srv.AddTransport(transport.POST{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
-	if !d.Production {
+	if d.Production {
+		srv.SetValidationRulesFn(productionRules)
+	} else {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](persistedQueries)})

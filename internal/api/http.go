@@ -57,6 +57,10 @@ func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
 				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "POST a body of type application/json")
 				return
 			}
+			if r.ContentLength > maxBodyBytes {
+				writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the request body is larger than 1 MiB")
+				return
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		default:
 			w.Header().Set("Allow", "GET, POST")
@@ -141,9 +145,10 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.code, w.wrote = code, true
+	if w.wrote {
+		return // e.g. gqlgen's own error status after gorilla refused an upgrade
 	}
+	w.code, w.wrote = code, true
 	w.ResponseWriter.WriteHeader(code)
 }
 

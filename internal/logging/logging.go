@@ -18,9 +18,11 @@ func New(w io.Writer, level string) (*slog.Logger, error) {
 	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
 		return nil, fmt.Errorf("TONGXUE_LOG_LEVEL: %w", err)
 	}
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})
-	return slog.New(requestIDHandler{h}), nil
+	return slog.New(WithRequestID(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))), nil
 }
+
+// WithRequestID wraps h so records carry the request id of their context.
+func WithRequestID(h slog.Handler) slog.Handler { return requestIDHandler{h} }
 
 // requestIDHandler adds request_id from the context to every record.
 type requestIDHandler struct{ slog.Handler }

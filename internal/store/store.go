@@ -100,6 +100,9 @@ func finish(ctx context.Context, db *sql.DB, name string, opt Options) (*DB, err
 		return nil, fmt.Errorf("store: cannot reach the %s database: %w", name, err)
 	}
 	var drv dialect.Driver = entsql.OpenDB(name, db)
+	if name == dialect.SQLite {
+		drv = sqliteTimes{drv}
+	}
 	if opt.WrapDriver != nil {
 		drv = opt.WrapDriver(drv)
 	}

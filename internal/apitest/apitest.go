@@ -1,0 +1,173 @@
+// Package apitest runs the real HTTP handler on a test database and talks to
+// it as the app does: GraphQL over HTTP and over websockets.
+package apitest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tongxue/tongxue/internal/api"
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/logging"
+	"github.com/tongxue/tongxue/internal/sms"
+	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/vault"
+)
+
+// Env is a running server and what a test needs to look inside it.
+type Env struct {
+	DB     *store.DB
+	Keys   vault.Keys
+	Codec  *gid.Codec
+	SMS    *sms.Capture
+	Auth   *auth.Service
+	Logs   *SyncBuffer // everything the server logged, JSON lines
+	Server *httptest.Server
+	URL    string // the /graphql endpoint
+}
+
+// Options change the server under test.
+type Options struct {
+	Production bool
+	LogLevel   slog.Level
+}
+
+// New starts the server on db.
+func New(t testing.TB, db *store.DB, opt Options) *Env {
+	t.Helper()
+	keys, _, err := vault.Load("t1:"+vault.NewKey(), vault.NewKey(), "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := gid.NewCodec(keys.Index.Secret("relay-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{DB: db, Keys: keys, Codec: codec, SMS: &sms.Capture{}, Logs: &SyncBuffer{}}
+	log := slog.New(logging.WithRequestID(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: opt.LogLevel})))
+	e.Auth = auth.New(db.Client, keys, e.SMS, time.Now, log)
+	e.Server = httptest.NewServer(api.NewHandler(api.Deps{
+		DB: db, Auth: e.Auth, Codec: codec, Log: log, Production: opt.Production,
+	}))
+	t.Cleanup(e.Server.Close)
+	e.URL = e.Server.URL + "/graphql"
+	return e
+}
+
+// Response is a GraphQL response plus its HTTP status and headers.
+type Response struct {
+	Status int
+	Header http.Header
+	Data   json.RawMessage `json:"data"`
+	Errors []Error         `json:"errors"`
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is the first error's extensions.code, or "".
+func (r *Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// Decode unmarshals data into v, failing the test on GraphQL errors.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Data, err)
+	}
+}
+
+// Post sends a query by POST; token may be "".
+func (e *Env) Post(t testing.TB, token, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.Send(t, req)
+}
+
+// Send performs any request against the server and parses a GraphQL body.
+func (e *Env) Send(t testing.TB, req *http.Request) *Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := &Response{Status: resp.StatusCode, Header: resp.Header}
+	if err := json.Unmarshal(raw, r); err != nil {
+		t.Fatalf("status %d, body is not JSON: %s", resp.StatusCode, raw)
+	}
+	return r
+}
+
+// Login registers (first time) or logs in a number and returns its token.
+func (e *Env) Login(t testing.TB, phone string) string {
+	t.Helper()
+	if r := e.Post(t, "", `mutation($p: String!) { requestLoginCode(phone: $p) { sentTo } }`,
+		map[string]any{"p": phone}); len(r.Errors) > 0 {
+		t.Fatalf("requestLoginCode: %+v", r.Errors)
+	}
+	r := e.Post(t, "", `mutation($in: LoginInput!) { login(input: $in) { token } }`, map[string]any{
+		"in": map[string]any{"phone": phone, "code": e.SMS.LastCode(phone), "birthDate": "2003-06-01", "nickname": "测试同学"},
+	})
+	var out struct{ Login struct{ Token string } }
+	r.Decode(t, &out)
+	return out.Login.Token
+}
+
+// SyncBuffer is a goroutine-safe log sink.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Contains reports whether any log line contains sub.
+func (s *SyncBuffer) Contains(sub string) bool { return strings.Contains(s.String(), sub) }
+
+// Must fails the test when cond is false.
+func Must(t testing.TB, cond bool, format string, args ...any) {
+	t.Helper()
+	if !cond {
+		t.Fatalf("%s", fmt.Sprintf(format, args...))
+	}
+}
