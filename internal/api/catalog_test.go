@@ -271,7 +271,9 @@ func TestRelayIDs(t *testing.T) {
 		}
 		// Users cannot be filtered or sorted, and the public profile has no phone.
 		for _, q := range []string{`{ __type(name: "UserWhereInput") { name } }`, `{ __type(name: "UserOrder") { name } }`} {
-			var ty struct{ Type *struct{ Name string } `json:"__type"` }
+			var ty struct {
+				Type *struct{ Name string } `json:"__type"`
+			}
 			e.Post(t, "", q, nil).Decode(t, &ty)
 			if ty.Type != nil {
 				t.Fatalf("%s exists", ty.Type.Name)

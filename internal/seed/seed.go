@@ -82,7 +82,7 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 				SetLocation(spots[r.IntN(len(spots))]).
 				SetLatitude(lat).SetLongitude(lng).
 				SetDescription(fmt.Sprintf("%s的校园%s，支持送到宿舍楼下。", c.name, k.suffix)).
-				SetCreatedAt(now.Add(-time.Duration(300+r.IntN(400)) * 24 * time.Hour)))
+				SetCreatedAt(now.Add(-time.Duration(300+r.IntN(400))*24*time.Hour)))
 		}
 	}
 	ms, err := tx.Merchant.CreateBulk(merchants...).Save(ctx)
@@ -154,7 +154,7 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 					SetAuthorID(us[r.IntN(len(us))].ID).
 					SetRating(stars).
 					SetText(texts[r.IntN(len(texts))]).
-					SetCreatedAt(pl.created.Add(time.Duration(r.Float64() * float64(age)))))
+					SetCreatedAt(pl.created.Add(time.Duration(r.Float64()*float64(age)))))
 			}
 		}
 		st.Products += len(ps)
