@@ -68,7 +68,7 @@ func Open(t testing.TB, backend string, opt Options) *store.DB {
 		// exactly as `make run` does.
 		db, err = store.OpenSQLite(ctx, store.SQLiteFileDSN(filepath.Join(t.TempDir(), "test.db")), sopt)
 	case dialect.Postgres:
-		db, err = store.OpenPostgres(ctx, postgresSchema(t), sopt)
+		db, err = store.OpenPostgres(ctx, PostgresSchema(t), sopt)
 	default:
 		t.Fatalf("testdb: unknown backend %q", backend)
 	}
@@ -96,9 +96,10 @@ func PostgresURL(t testing.TB) string {
 	return u
 }
 
-// postgresSchema creates a schema of its own for the test and returns a URL
-// whose connections use it, so tests and packages run in parallel.
-func postgresSchema(t testing.TB) string {
+// PostgresSchema creates a schema of its own for the test and returns a URL
+// whose connections use it, so tests and packages run in parallel. The
+// schema is dropped when the test ends.
+func PostgresSchema(t testing.TB) string {
 	t.Helper()
 	base := PostgresURL(t)
 	admin, err := sql.Open("postgres", base)

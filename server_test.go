@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/vault"
+)
+
+var binary string
+
+// The binary is built once and run as a user would run it.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tongxue-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "tongxue")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  strings.Builder
+	addr chan string
+	done chan error
+}
+
+func start(t *testing.T, env ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(binary), addr: make(chan string, 1), done: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), "PORT=0", "TONGXUE_DATA_DIR="+t.TempDir())
+	p.cmd.Env = append(p.cmd.Env, env...)
+	stderr, _ := p.cmd.StderrPipe()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.out.WriteString(line + "\n")
+			p.mu.Unlock()
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" {
+				p.addr <- strings.Replace(rec.Addr, "[::]", "127.0.0.1", 1)
+			}
+		}
+		p.done <- p.cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	return p
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+func (p *proc) waitServing(t *testing.T) string {
+	t.Helper()
+	select {
+	case a := <-p.addr:
+		return a
+	case err := <-p.done:
+		t.Fatalf("exited: %v\n%s", err, p.output())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("not serving after 60 s\n%s", p.output())
+	}
+	return ""
+}
+
+func post(t *testing.T, addr, query string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"query": %q}`, query)
+	resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// make run's path: SQLite under the data folder, demo data, playground, the
+// sandbox SMS on the console, a websocket; SIGTERM ends it cleanly.
+func TestServeLoginAndGracefulShutdown(t *testing.T) {
+	for name, env := range map[string][]string{
+		"sqlite":   nil,
+		"postgres": {"DATABASE_URL=" + testdb.PostgresSchema(t)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			began := time.Now()
+			p := start(t, env...)
+			addr := p.waitServing(t)
+			t.Logf("%s: serving %v after start (demo data loaded)", name, time.Since(began).Round(time.Millisecond))
+
+			if r := post(t, addr, `{ products(first: 1) { totalCount } }`); !strings.Contains(r, `"totalCount":1200`) {
+				t.Fatalf("products: %s", r)
+			}
+			resp, err := http.Get("http://" + addr + "/")
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("playground: %v %v", err, resp)
+			}
+			resp.Body.Close()
+
+			if r := post(t, addr, `mutation { requestLoginCode(phone: "13600001111") { sentTo } }`); !strings.Contains(r, "136****1111") {
+				t.Fatalf("requestLoginCode: %s", r)
+			}
+			m := regexp.MustCompile(`\[sms sandbox\] to 136\*\*\*\*1111: .*验证码是 (\d{6})`).FindStringSubmatch(p.output())
+			if m == nil {
+				t.Fatalf("no sandbox SMS on the console:\n%s", p.output())
+			}
+			r := post(t, addr, fmt.Sprintf(`mutation { login(input: {phone: "13600001111", code: %q, birthDate: "2002-02-02"}) { registered } }`, m[1]))
+			if !strings.Contains(r, `"registered":true`) {
+				t.Fatalf("login: %s", r)
+			}
+			if strings.Contains(p.output(), "13600001111") {
+				t.Fatal("the console shows the full phone number")
+			}
+
+			d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+			ws, _, err := d.Dial("ws://"+addr+"/graphql", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			_ = ws.WriteJSON(map[string]any{"type": "connection_init"})
+			var ack struct{ Type string }
+			if err := ws.ReadJSON(&ack); err != nil || ack.Type != "connection_ack" {
+				t.Fatalf("ack: %v %v", ack, err)
+			}
+
+			stopped := time.Now()
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-p.done:
+				if err != nil {
+					t.Fatalf("exit after SIGTERM: %v\n%s", err, p.output())
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("still running 10 s after SIGTERM\n%s", p.output())
+			}
+			t.Logf("%s: stopped %v after SIGTERM", name, time.Since(stopped).Round(time.Millisecond))
+			_ = ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+			if _, _, err := ws.ReadMessage(); err == nil {
+				t.Fatal("websocket still open after shutdown")
+			}
+			if !strings.Contains(p.output(), "shutting down") {
+				t.Fatal("no shutdown log")
+			}
+		})
+	}
+}
+
+func TestProductionNeedsKeysAndHidesPlayground(t *testing.T) {
+	p := start(t, "TONGXUE_ENV=production", "TONGXUE_SMS=sandbox")
+	select {
+	case err := <-p.done:
+		if err == nil || !strings.Contains(p.output(), "TONGXUE_DATA_KEYS") {
+			t.Fatalf("production without keys: %v\n%s", err, p.output())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("production without keys did not refuse to start")
+	}
+
+	p = start(t, "TONGXUE_ENV=production", "TONGXUE_SMS=sandbox",
+		"TONGXUE_DATA_KEYS=p1:"+vault.NewKey(), "TONGXUE_INDEX_KEY="+vault.NewKey())
+	addr := p.waitServing(t)
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("playground in production: %d", resp.StatusCode)
+	}
+	if r := post(t, addr, `{ __schema { types { name } } }`); !strings.Contains(r, "GRAPHQL_VALIDATION_FAILED") {
+		t.Fatalf("introspection in production: %s", r)
+	}
+}
