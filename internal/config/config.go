@@ -59,6 +59,9 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if c.Port, err = atoi(get("PORT", "8080"), "PORT"); err != nil {
 		return c, err
 	}
+	if c.Port < 0 || c.Port > 65535 {
+		return c, fmt.Errorf("PORT must be between 0 and 65535")
+	}
 	if c.MaxOpenConns, err = atoi(get("TONGXUE_DB_MAX_OPEN", "20"), "TONGXUE_DB_MAX_OPEN"); err != nil {
 		return c, err
 	}

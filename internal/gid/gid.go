@@ -65,8 +65,8 @@ func (c *Codec) EncodeID(id int) string {
 
 // DecodeID reverses EncodeID.
 func (c *Codec) DecodeID(s string) (int, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(raw) != 16 {
+	raw, ok := canonical(s)
+	if !ok || len(raw) != 16 {
 		return 0, ErrInvalidID
 	}
 	c.block.Decrypt(raw, raw)
@@ -90,9 +90,9 @@ func (c *Codec) Seal(plain []byte) string {
 
 // Open reverses Seal.
 func (c *Codec) Open(s string) ([]byte, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	raw, ok := canonical(s)
 	n := c.aead.NonceSize()
-	if err != nil || len(raw) < n+c.aead.Overhead() {
+	if !ok || len(raw) < n+c.aead.Overhead() {
 		return nil, ErrInvalidCursor
 	}
 	plain, err := c.aead.Open(nil, raw[:n], raw[n:], []byte("cursor"))
@@ -100,6 +100,17 @@ func (c *Codec) Open(s string) ([]byte, error) {
 		return nil, ErrInvalidCursor
 	}
 	return plain, nil
+}
+
+// canonical decodes s only if s is exactly the encoding of its bytes: the
+// decoder alone ignores line breaks and the unused low bits of the last
+// character, which would give one ID several spellings.
+func canonical(s string) ([]byte, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != s {
+		return nil, false
+	}
+	return raw, true
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/store"
 )
 
 // Rule is a limit: at most Limit events per Window.
@@ -40,20 +41,26 @@ func (l *Limiter) Allow(ctx context.Context, rule Rule, subject []byte) error {
 	now := l.now().UTC()
 	start := now.Truncate(rule.Window)
 	key := rule.Name + ":" + hex.EncodeToString(subject[:min(len(subject), 16)])
-	// One atomic upsert: concurrent requests on any instance each add one.
-	err := l.client.RateCounter.Create().
-		SetKey(key).SetWindowStart(start).SetCount(1).SetExpiresAt(start.Add(rule.Window)).
-		OnConflictColumns(ratecounter.FieldKey, ratecounter.FieldWindowStart).
-		AddCount(1).
-		Exec(ctx)
+	// The upsert and the read share a transaction: the upsert locks the row
+	// until commit, so each caller reads the count its own increment made and
+	// exactly Limit callers pass, on any instance.
+	var n int
+	err := store.WithTx(ctx, l.client, func(tx *ent.Tx) error {
+		err := tx.RateCounter.Create().
+			SetKey(key).SetWindowStart(start).SetCount(1).SetExpiresAt(start.Add(rule.Window)).
+			OnConflictColumns(ratecounter.FieldKey, ratecounter.FieldWindowStart).
+			AddCount(1).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("ratelimit: count: %w", err)
+		}
+		n, err = tx.RateCounter.Query().
+			Where(ratecounter.Key(key), ratecounter.WindowStart(start)).
+			Select(ratecounter.FieldCount).Int(ctx)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("ratelimit: count: %w", err)
-	}
-	n, err := l.client.RateCounter.Query().
-		Where(ratecounter.Key(key), ratecounter.WindowStart(start)).
-		Select(ratecounter.FieldCount).Int(ctx)
-	if err != nil {
-		return fmt.Errorf("ratelimit: read: %w", err)
+		return err
 	}
 	if n > rule.Limit {
 		wait := start.Add(rule.Window).Sub(now)

@@ -1,0 +1,213 @@
+package config_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongxue/tongxue/internal/config"
+)
+
+// env is a map-backed lookup for FromEnv.
+type env map[string]string
+
+func (e env) lookup(k string) (string, bool) {
+	v, ok := e[k]
+	return v, ok
+}
+
+func load(t *testing.T, e env) config.Config {
+	t.Helper()
+	c, err := config.FromEnv(e.lookup)
+	if err != nil {
+		t.Fatalf("FromEnv(%v): %v", map[string]string(e), err)
+	}
+	return c
+}
+
+func loadErr(t *testing.T, e env, mention string) {
+	t.Helper()
+	_, err := config.FromEnv(e.lookup)
+	if err == nil {
+		t.Errorf("FromEnv(%v) succeeded, want an error", map[string]string(e))
+		return
+	}
+	if mention != "" && !strings.Contains(err.Error(), mention) {
+		t.Errorf("FromEnv(%v) error %q does not mention %s", map[string]string(e), err, mention)
+	}
+}
+
+func TestFromEnvDefaults(t *testing.T) {
+	c := load(t, env{})
+	if c.Port != 8080 {
+		t.Errorf("Port = %d, want 8080", c.Port)
+	}
+	if c.Env != config.Development || c.IsProduction() {
+		t.Errorf("Env = %q, IsProduction = %v, want development", c.Env, c.IsProduction())
+	}
+	if c.DataDir != "./data" {
+		t.Errorf("DataDir = %q, want ./data", c.DataDir)
+	}
+	if c.SMSSender != "sandbox" {
+		t.Errorf("SMSSender = %q, want sandbox in development", c.SMSSender)
+	}
+	if c.DatabaseURL != "" || c.DataKeys != "" || c.IndexKey != "" {
+		t.Errorf("DatabaseURL/DataKeys/IndexKey = %q/%q/%q, want empty", c.DatabaseURL, c.DataKeys, c.IndexKey)
+	}
+	if c.LogLevel != "info" {
+		t.Errorf("LogLevel = %q, want info", c.LogLevel)
+	}
+	if c.MaxOpenConns != 20 {
+		t.Errorf("MaxOpenConns = %d, want 20", c.MaxOpenConns)
+	}
+	if c.ShutdownTimeout != 15*time.Second {
+		t.Errorf("ShutdownTimeout = %v, want 15s", c.ShutdownTimeout)
+	}
+	if c.TrustProxy {
+		t.Error("TrustProxy = true, want false")
+	}
+	if len(c.AllowedOrigins) != 0 {
+		t.Errorf("AllowedOrigins = %q, want none", c.AllowedOrigins)
+	}
+}
+
+// Blank values count as unset.
+func TestFromEnvBlankMeansDefault(t *testing.T) {
+	c := load(t, env{"PORT": "  ", "TONGXUE_ENV": "", "TONGXUE_DATA_DIR": "\t", "TONGXUE_SMS": " "})
+	if c.Port != 8080 || c.Env != config.Development || c.DataDir != "./data" || c.SMSSender != "sandbox" {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+func TestFromEnvParsesEveryVariable(t *testing.T) {
+	c := load(t, env{
+		"PORT":                     " 9090 ",
+		"DATABASE_URL":             "postgres://u@db:5432/app",
+		"TONGXUE_ENV":              "production",
+		"TONGXUE_DATA_DIR":         "/var/lib/tongxue",
+		"TONGXUE_DATA_KEYS":        "k2:AAAA,k1:BBBB",
+		"TONGXUE_INDEX_KEY":        "CCCC",
+		"TONGXUE_ALLOWED_ORIGINS":  "https://a.example",
+		"TONGXUE_TRUST_PROXY":      "true",
+		"TONGXUE_LOG_LEVEL":        "debug",
+		"TONGXUE_SMS":              "sandbox",
+		"TONGXUE_DB_MAX_OPEN":      "7",
+		"TONGXUE_SHUTDOWN_TIMEOUT": "1m30s",
+	})
+	want := config.Config{
+		Port:            9090,
+		DatabaseURL:     "postgres://u@db:5432/app",
+		Env:             config.Production,
+		DataDir:         "/var/lib/tongxue",
+		DataKeys:        "k2:AAAA,k1:BBBB",
+		IndexKey:        "CCCC",
+		AllowedOrigins:  []string{"https://a.example"},
+		TrustProxy:      true,
+		LogLevel:        "debug",
+		SMSSender:       "sandbox",
+		MaxOpenConns:    7,
+		ShutdownTimeout: 90 * time.Second,
+	}
+	if c.Port != want.Port || c.DatabaseURL != want.DatabaseURL || c.Env != want.Env ||
+		c.DataDir != want.DataDir || c.DataKeys != want.DataKeys || c.IndexKey != want.IndexKey ||
+		!slices.Equal(c.AllowedOrigins, want.AllowedOrigins) || c.TrustProxy != want.TrustProxy ||
+		c.LogLevel != want.LogLevel || c.SMSSender != want.SMSSender ||
+		c.MaxOpenConns != want.MaxOpenConns || c.ShutdownTimeout != want.ShutdownTimeout {
+		t.Fatalf("config =\n%+v\nwant\n%+v", c, want)
+	}
+	if !c.IsProduction() {
+		t.Fatal("IsProduction = false")
+	}
+}
+
+func TestFromEnvPortZeroPicksAFreePort(t *testing.T) {
+	// README: `0` picks a free one.
+	if c := load(t, env{"PORT": "0"}); c.Port != 0 {
+		t.Fatalf("Port = %d, want 0", c.Port)
+	}
+}
+
+func TestFromEnvTrustProxyForms(t *testing.T) {
+	for v, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "0": false, "false": false} {
+		if c := load(t, env{"TONGXUE_TRUST_PROXY": v}); c.TrustProxy != want {
+			t.Errorf("TONGXUE_TRUST_PROXY=%q: TrustProxy = %v, want %v", v, c.TrustProxy, want)
+		}
+	}
+}
+
+func TestFromEnvAllowedOriginsSplitting(t *testing.T) {
+	cases := map[string][]string{
+		"https://a.example":                    {"https://a.example"},
+		"https://a.example,https://b.example":  {"https://a.example", "https://b.example"},
+		" https://a.example , *.b.example ,, ": {"https://a.example", "*.b.example"},
+		",":                                    nil,
+		"https://a.example,\thttps://c.example:8443\t, ,": {"https://a.example", "https://c.example:8443"},
+	}
+	for in, want := range cases {
+		c := load(t, env{"TONGXUE_ALLOWED_ORIGINS": in})
+		if !slices.Equal(c.AllowedOrigins, want) {
+			t.Errorf("TONGXUE_ALLOWED_ORIGINS=%q: AllowedOrigins = %q, want %q", in, c.AllowedOrigins, want)
+		}
+	}
+}
+
+func TestFromEnvBadPort(t *testing.T) {
+	for _, p := range []string{"abc", "80x", "8080.0", "0x1f90", "１２３"} {
+		loadErr(t, env{"PORT": p}, "PORT")
+	}
+}
+
+// A port outside 0..65535 can never be listened on; the configuration must
+// refuse it instead of letting the server fail later.
+func TestFromEnvRejectsPortOutOfRange(t *testing.T) {
+	for _, p := range []string{"-1", "65536", "70000", "-8080"} {
+		loadErr(t, env{"PORT": p}, "PORT")
+	}
+}
+
+func TestFromEnvBadEnv(t *testing.T) {
+	for _, e := range []string{"staging", "prod", "Production", "dev", "test"} {
+		loadErr(t, env{"TONGXUE_ENV": e}, "TONGXUE_ENV")
+	}
+}
+
+func TestFromEnvProductionNeedsSMS(t *testing.T) {
+	loadErr(t, env{"TONGXUE_ENV": "production"}, "TONGXUE_SMS")
+	loadErr(t, env{"TONGXUE_ENV": "production", "TONGXUE_SMS": "   "}, "TONGXUE_SMS")
+	// Naming the sandbox explicitly is allowed (README).
+	if c := load(t, env{"TONGXUE_ENV": "production", "TONGXUE_SMS": "sandbox"}); c.SMSSender != "sandbox" {
+		t.Fatalf("SMSSender = %q", c.SMSSender)
+	}
+}
+
+func TestFromEnvUnknownSMS(t *testing.T) {
+	for _, e := range []string{"development", "production"} {
+		for _, s := range []string{"aliyun", "Sandbox", "twilio"} {
+			_, err := config.FromEnv(env{"TONGXUE_ENV": e, "TONGXUE_SMS": s}.lookup)
+			if err == nil || !strings.Contains(err.Error(), "TONGXUE_SMS") || !strings.Contains(err.Error(), s) {
+				t.Errorf("TONGXUE_ENV=%s TONGXUE_SMS=%s: err = %v, want an unknown sender error naming it", e, s, err)
+			}
+		}
+	}
+}
+
+func TestFromEnvOtherBadValues(t *testing.T) {
+	cases := []struct {
+		e       env
+		mention string
+	}{
+		{env{"TONGXUE_DB_MAX_OPEN": "many"}, "TONGXUE_DB_MAX_OPEN"},
+		{env{"TONGXUE_DB_MAX_OPEN": "0"}, "TONGXUE_DB_MAX_OPEN"},
+		{env{"TONGXUE_DB_MAX_OPEN": "-3"}, "TONGXUE_DB_MAX_OPEN"},
+		{env{"TONGXUE_SHUTDOWN_TIMEOUT": "15"}, "TONGXUE_SHUTDOWN_TIMEOUT"},
+		{env{"TONGXUE_SHUTDOWN_TIMEOUT": "soon"}, "TONGXUE_SHUTDOWN_TIMEOUT"},
+		{env{"TONGXUE_TRUST_PROXY": "yes"}, "TONGXUE_TRUST_PROXY"},
+	}
+	for _, tc := range cases {
+		loadErr(t, tc.e, tc.mention)
+	}
+	if c := load(t, env{"TONGXUE_DB_MAX_OPEN": "1"}); c.MaxOpenConns != 1 {
+		t.Fatalf("MaxOpenConns = %d, want 1", c.MaxOpenConns)
+	}
+}
