@@ -22,6 +22,7 @@ import (
 	"github.com/tongxue/tongxue/internal/config"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/logging"
+	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/seed"
 	"github.com/tongxue/tongxue/internal/sms"
 	"github.com/tongxue/tongxue/internal/store"
@@ -80,11 +81,15 @@ func run(seedDemo bool) error {
 	if err != nil {
 		return err
 	}
-	authSvc := auth.New(db.Client, keys, sms.NewSandbox(os.Stderr), time.Now, log)
+	priv := privacy.New(db.Client, time.Now, log)
+	if err := priv.Bootstrap(ctx); err != nil {
+		return err
+	}
+	authSvc := auth.New(db.Client, keys, sms.NewSandbox(os.Stderr), priv, time.Now, log)
 	go sweep(ctx, authSvc, log)
 
 	handler := api.NewHandler(api.Deps{
-		DB: db, Auth: authSvc, Codec: codec, Log: log,
+		DB: db, Auth: authSvc, Privacy: priv, Codec: codec, Log: log,
 		Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy,
 	})
 	// Websockets are hijacked connections that Shutdown does not close: they

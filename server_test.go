@@ -135,7 +135,7 @@ func TestServeLoginAndGracefulShutdown(t *testing.T) {
 			if m == nil {
 				t.Fatalf("no sandbox SMS on the console:\n%s", p.output())
 			}
-			r := post(t, addr, fmt.Sprintf(`mutation { login(input: {phone: "13600001111", code: %q, birthDate: "2002-02-02"}) { registered } }`, m[1]))
+			r := post(t, addr, fmt.Sprintf(`mutation { login(input: {phone: "13600001111", code: %q, birthDate: "2002-02-02", acceptPolicyVersion: "2024-02-22"}) { registered } }`, m[1]))
 			if !strings.Contains(r, `"registered":true`) {
 				t.Fatalf("login: %s", r)
 			}

@@ -15,11 +15,17 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
+	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
+	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
 
@@ -31,16 +37,28 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// Consent is the client for interacting with the Consent builders.
+	Consent *ConsentClient
+	// ConsentEvent is the client for interacting with the ConsentEvent builders.
+	ConsentEvent *ConsentEventClient
+	// DevicePermission is the client for interacting with the DevicePermission builders.
+	DevicePermission *DevicePermissionClient
 	// LoginCode is the client for interacting with the LoginCode builders.
 	LoginCode *LoginCodeClient
 	// Merchant is the client for interacting with the Merchant builders.
 	Merchant *MerchantClient
+	// PolicyAcceptance is the client for interacting with the PolicyAcceptance builders.
+	PolicyAcceptance *PolicyAcceptanceClient
+	// PolicyVersion is the client for interacting with the PolicyVersion builders.
+	PolicyVersion *PolicyVersionClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// RateCounter is the client for interacting with the RateCounter builders.
 	RateCounter *RateCounterClient
 	// Review is the client for interacting with the Review builders.
 	Review *ReviewClient
+	// SensitiveAccess is the client for interacting with the SensitiveAccess builders.
+	SensitiveAccess *SensitiveAccessClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
@@ -56,11 +74,17 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.Consent = NewConsentClient(c.config)
+	c.ConsentEvent = NewConsentEventClient(c.config)
+	c.DevicePermission = NewDevicePermissionClient(c.config)
 	c.LoginCode = NewLoginCodeClient(c.config)
 	c.Merchant = NewMerchantClient(c.config)
+	c.PolicyAcceptance = NewPolicyAcceptanceClient(c.config)
+	c.PolicyVersion = NewPolicyVersionClient(c.config)
 	c.Product = NewProductClient(c.config)
 	c.RateCounter = NewRateCounterClient(c.config)
 	c.Review = NewReviewClient(c.config)
+	c.SensitiveAccess = NewSensitiveAccessClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
 }
@@ -153,15 +177,21 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:         ctx,
-		config:      cfg,
-		LoginCode:   NewLoginCodeClient(cfg),
-		Merchant:    NewMerchantClient(cfg),
-		Product:     NewProductClient(cfg),
-		RateCounter: NewRateCounterClient(cfg),
-		Review:      NewReviewClient(cfg),
-		Session:     NewSessionClient(cfg),
-		User:        NewUserClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		Consent:          NewConsentClient(cfg),
+		ConsentEvent:     NewConsentEventClient(cfg),
+		DevicePermission: NewDevicePermissionClient(cfg),
+		LoginCode:        NewLoginCodeClient(cfg),
+		Merchant:         NewMerchantClient(cfg),
+		PolicyAcceptance: NewPolicyAcceptanceClient(cfg),
+		PolicyVersion:    NewPolicyVersionClient(cfg),
+		Product:          NewProductClient(cfg),
+		RateCounter:      NewRateCounterClient(cfg),
+		Review:           NewReviewClient(cfg),
+		SensitiveAccess:  NewSensitiveAccessClient(cfg),
+		Session:          NewSessionClient(cfg),
+		User:             NewUserClient(cfg),
 	}, nil
 }
 
@@ -179,22 +209,28 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:         ctx,
-		config:      cfg,
-		LoginCode:   NewLoginCodeClient(cfg),
-		Merchant:    NewMerchantClient(cfg),
-		Product:     NewProductClient(cfg),
-		RateCounter: NewRateCounterClient(cfg),
-		Review:      NewReviewClient(cfg),
-		Session:     NewSessionClient(cfg),
-		User:        NewUserClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		Consent:          NewConsentClient(cfg),
+		ConsentEvent:     NewConsentEventClient(cfg),
+		DevicePermission: NewDevicePermissionClient(cfg),
+		LoginCode:        NewLoginCodeClient(cfg),
+		Merchant:         NewMerchantClient(cfg),
+		PolicyAcceptance: NewPolicyAcceptanceClient(cfg),
+		PolicyVersion:    NewPolicyVersionClient(cfg),
+		Product:          NewProductClient(cfg),
+		RateCounter:      NewRateCounterClient(cfg),
+		Review:           NewReviewClient(cfg),
+		SensitiveAccess:  NewSensitiveAccessClient(cfg),
+		Session:          NewSessionClient(cfg),
+		User:             NewUserClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		LoginCode.
+//		Consent.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -217,7 +253,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.LoginCode, c.Merchant, c.Product, c.RateCounter, c.Review, c.Session, c.User,
+		c.Consent, c.ConsentEvent, c.DevicePermission, c.LoginCode, c.Merchant,
+		c.PolicyAcceptance, c.PolicyVersion, c.Product, c.RateCounter, c.Review,
+		c.SensitiveAccess, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -227,7 +265,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.LoginCode, c.Merchant, c.Product, c.RateCounter, c.Review, c.Session, c.User,
+		c.Consent, c.ConsentEvent, c.DevicePermission, c.LoginCode, c.Merchant,
+		c.PolicyAcceptance, c.PolicyVersion, c.Product, c.RateCounter, c.Review,
+		c.SensitiveAccess, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -236,22 +276,481 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *ConsentMutation:
+		return c.Consent.mutate(ctx, m)
+	case *ConsentEventMutation:
+		return c.ConsentEvent.mutate(ctx, m)
+	case *DevicePermissionMutation:
+		return c.DevicePermission.mutate(ctx, m)
 	case *LoginCodeMutation:
 		return c.LoginCode.mutate(ctx, m)
 	case *MerchantMutation:
 		return c.Merchant.mutate(ctx, m)
+	case *PolicyAcceptanceMutation:
+		return c.PolicyAcceptance.mutate(ctx, m)
+	case *PolicyVersionMutation:
+		return c.PolicyVersion.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
 	case *RateCounterMutation:
 		return c.RateCounter.mutate(ctx, m)
 	case *ReviewMutation:
 		return c.Review.mutate(ctx, m)
+	case *SensitiveAccessMutation:
+		return c.SensitiveAccess.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// ConsentClient is a client for the Consent schema.
+type ConsentClient struct {
+	config
+}
+
+// NewConsentClient returns a client for the Consent from the given config.
+func NewConsentClient(c config) *ConsentClient {
+	return &ConsentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consent.Hooks(f(g(h())))`.
+func (c *ConsentClient) Use(hooks ...Hook) {
+	c.hooks.Consent = append(c.hooks.Consent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consent.Intercept(f(g(h())))`.
+func (c *ConsentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Consent = append(c.inters.Consent, interceptors...)
+}
+
+// Create returns a builder for creating a Consent entity.
+func (c *ConsentClient) Create() *ConsentCreate {
+	mutation := newConsentMutation(c.config, OpCreate)
+	return &ConsentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Consent entities.
+func (c *ConsentClient) CreateBulk(builders ...*ConsentCreate) *ConsentCreateBulk {
+	return &ConsentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsentClient) MapCreateBulk(slice any, setFunc func(*ConsentCreate, int)) *ConsentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsentCreateBulk{err: fmt.Errorf("calling to ConsentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Consent.
+func (c *ConsentClient) Update() *ConsentUpdate {
+	mutation := newConsentMutation(c.config, OpUpdate)
+	return &ConsentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsentClient) UpdateOne(_m *Consent) *ConsentUpdateOne {
+	mutation := newConsentMutation(c.config, OpUpdateOne, withConsent(_m))
+	return &ConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsentClient) UpdateOneID(id int) *ConsentUpdateOne {
+	mutation := newConsentMutation(c.config, OpUpdateOne, withConsentID(id))
+	return &ConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Consent.
+func (c *ConsentClient) Delete() *ConsentDelete {
+	mutation := newConsentMutation(c.config, OpDelete)
+	return &ConsentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsentClient) DeleteOne(_m *Consent) *ConsentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsentClient) DeleteOneID(id int) *ConsentDeleteOne {
+	builder := c.Delete().Where(consent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsentDeleteOne{builder}
+}
+
+// Query returns a query builder for Consent.
+func (c *ConsentClient) Query() *ConsentQuery {
+	return &ConsentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Consent entity by its id.
+func (c *ConsentClient) Get(ctx context.Context, id int) (*Consent, error) {
+	return c.Query().Where(consent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsentClient) GetX(ctx context.Context, id int) *Consent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Consent.
+func (c *ConsentClient) QueryUser(_m *Consent) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consent.Table, consent.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, consent.UserTable, consent.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConsentClient) Hooks() []Hook {
+	return c.hooks.Consent
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsentClient) Interceptors() []Interceptor {
+	return c.inters.Consent
+}
+
+func (c *ConsentClient) mutate(ctx context.Context, m *ConsentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Consent mutation op: %q", m.Op())
+	}
+}
+
+// ConsentEventClient is a client for the ConsentEvent schema.
+type ConsentEventClient struct {
+	config
+}
+
+// NewConsentEventClient returns a client for the ConsentEvent from the given config.
+func NewConsentEventClient(c config) *ConsentEventClient {
+	return &ConsentEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consentevent.Hooks(f(g(h())))`.
+func (c *ConsentEventClient) Use(hooks ...Hook) {
+	c.hooks.ConsentEvent = append(c.hooks.ConsentEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consentevent.Intercept(f(g(h())))`.
+func (c *ConsentEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConsentEvent = append(c.inters.ConsentEvent, interceptors...)
+}
+
+// Create returns a builder for creating a ConsentEvent entity.
+func (c *ConsentEventClient) Create() *ConsentEventCreate {
+	mutation := newConsentEventMutation(c.config, OpCreate)
+	return &ConsentEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConsentEvent entities.
+func (c *ConsentEventClient) CreateBulk(builders ...*ConsentEventCreate) *ConsentEventCreateBulk {
+	return &ConsentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsentEventClient) MapCreateBulk(slice any, setFunc func(*ConsentEventCreate, int)) *ConsentEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsentEventCreateBulk{err: fmt.Errorf("calling to ConsentEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsentEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConsentEvent.
+func (c *ConsentEventClient) Update() *ConsentEventUpdate {
+	mutation := newConsentEventMutation(c.config, OpUpdate)
+	return &ConsentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsentEventClient) UpdateOne(_m *ConsentEvent) *ConsentEventUpdateOne {
+	mutation := newConsentEventMutation(c.config, OpUpdateOne, withConsentEvent(_m))
+	return &ConsentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsentEventClient) UpdateOneID(id int) *ConsentEventUpdateOne {
+	mutation := newConsentEventMutation(c.config, OpUpdateOne, withConsentEventID(id))
+	return &ConsentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConsentEvent.
+func (c *ConsentEventClient) Delete() *ConsentEventDelete {
+	mutation := newConsentEventMutation(c.config, OpDelete)
+	return &ConsentEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsentEventClient) DeleteOne(_m *ConsentEvent) *ConsentEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsentEventClient) DeleteOneID(id int) *ConsentEventDeleteOne {
+	builder := c.Delete().Where(consentevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsentEventDeleteOne{builder}
+}
+
+// Query returns a query builder for ConsentEvent.
+func (c *ConsentEventClient) Query() *ConsentEventQuery {
+	return &ConsentEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsentEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConsentEvent entity by its id.
+func (c *ConsentEventClient) Get(ctx context.Context, id int) (*ConsentEvent, error) {
+	return c.Query().Where(consentevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsentEventClient) GetX(ctx context.Context, id int) *ConsentEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a ConsentEvent.
+func (c *ConsentEventClient) QueryUser(_m *ConsentEvent) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(consentevent.Table, consentevent.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, consentevent.UserTable, consentevent.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConsentEventClient) Hooks() []Hook {
+	return c.hooks.ConsentEvent
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsentEventClient) Interceptors() []Interceptor {
+	return c.inters.ConsentEvent
+}
+
+func (c *ConsentEventClient) mutate(ctx context.Context, m *ConsentEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsentEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsentEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConsentEvent mutation op: %q", m.Op())
+	}
+}
+
+// DevicePermissionClient is a client for the DevicePermission schema.
+type DevicePermissionClient struct {
+	config
+}
+
+// NewDevicePermissionClient returns a client for the DevicePermission from the given config.
+func NewDevicePermissionClient(c config) *DevicePermissionClient {
+	return &DevicePermissionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `devicepermission.Hooks(f(g(h())))`.
+func (c *DevicePermissionClient) Use(hooks ...Hook) {
+	c.hooks.DevicePermission = append(c.hooks.DevicePermission, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `devicepermission.Intercept(f(g(h())))`.
+func (c *DevicePermissionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DevicePermission = append(c.inters.DevicePermission, interceptors...)
+}
+
+// Create returns a builder for creating a DevicePermission entity.
+func (c *DevicePermissionClient) Create() *DevicePermissionCreate {
+	mutation := newDevicePermissionMutation(c.config, OpCreate)
+	return &DevicePermissionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DevicePermission entities.
+func (c *DevicePermissionClient) CreateBulk(builders ...*DevicePermissionCreate) *DevicePermissionCreateBulk {
+	return &DevicePermissionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DevicePermissionClient) MapCreateBulk(slice any, setFunc func(*DevicePermissionCreate, int)) *DevicePermissionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DevicePermissionCreateBulk{err: fmt.Errorf("calling to DevicePermissionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DevicePermissionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DevicePermissionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DevicePermission.
+func (c *DevicePermissionClient) Update() *DevicePermissionUpdate {
+	mutation := newDevicePermissionMutation(c.config, OpUpdate)
+	return &DevicePermissionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DevicePermissionClient) UpdateOne(_m *DevicePermission) *DevicePermissionUpdateOne {
+	mutation := newDevicePermissionMutation(c.config, OpUpdateOne, withDevicePermission(_m))
+	return &DevicePermissionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DevicePermissionClient) UpdateOneID(id int) *DevicePermissionUpdateOne {
+	mutation := newDevicePermissionMutation(c.config, OpUpdateOne, withDevicePermissionID(id))
+	return &DevicePermissionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DevicePermission.
+func (c *DevicePermissionClient) Delete() *DevicePermissionDelete {
+	mutation := newDevicePermissionMutation(c.config, OpDelete)
+	return &DevicePermissionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DevicePermissionClient) DeleteOne(_m *DevicePermission) *DevicePermissionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DevicePermissionClient) DeleteOneID(id int) *DevicePermissionDeleteOne {
+	builder := c.Delete().Where(devicepermission.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DevicePermissionDeleteOne{builder}
+}
+
+// Query returns a query builder for DevicePermission.
+func (c *DevicePermissionClient) Query() *DevicePermissionQuery {
+	return &DevicePermissionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDevicePermission},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DevicePermission entity by its id.
+func (c *DevicePermissionClient) Get(ctx context.Context, id int) (*DevicePermission, error) {
+	return c.Query().Where(devicepermission.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DevicePermissionClient) GetX(ctx context.Context, id int) *DevicePermission {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySession queries the session edge of a DevicePermission.
+func (c *DevicePermissionClient) QuerySession(_m *DevicePermission) *SessionQuery {
+	query := (&SessionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(devicepermission.Table, devicepermission.FieldID, id),
+			sqlgraph.To(session.Table, session.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, devicepermission.SessionTable, devicepermission.SessionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DevicePermissionClient) Hooks() []Hook {
+	return c.hooks.DevicePermission
+}
+
+// Interceptors returns the client interceptors.
+func (c *DevicePermissionClient) Interceptors() []Interceptor {
+	return c.inters.DevicePermission
+}
+
+func (c *DevicePermissionClient) mutate(ctx context.Context, m *DevicePermissionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DevicePermissionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DevicePermissionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DevicePermissionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DevicePermissionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DevicePermission mutation op: %q", m.Op())
 	}
 }
 
@@ -534,6 +1033,288 @@ func (c *MerchantClient) mutate(ctx context.Context, m *MerchantMutation) (Value
 		return (&MerchantDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Merchant mutation op: %q", m.Op())
+	}
+}
+
+// PolicyAcceptanceClient is a client for the PolicyAcceptance schema.
+type PolicyAcceptanceClient struct {
+	config
+}
+
+// NewPolicyAcceptanceClient returns a client for the PolicyAcceptance from the given config.
+func NewPolicyAcceptanceClient(c config) *PolicyAcceptanceClient {
+	return &PolicyAcceptanceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policyacceptance.Hooks(f(g(h())))`.
+func (c *PolicyAcceptanceClient) Use(hooks ...Hook) {
+	c.hooks.PolicyAcceptance = append(c.hooks.PolicyAcceptance, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policyacceptance.Intercept(f(g(h())))`.
+func (c *PolicyAcceptanceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyAcceptance = append(c.inters.PolicyAcceptance, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyAcceptance entity.
+func (c *PolicyAcceptanceClient) Create() *PolicyAcceptanceCreate {
+	mutation := newPolicyAcceptanceMutation(c.config, OpCreate)
+	return &PolicyAcceptanceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyAcceptance entities.
+func (c *PolicyAcceptanceClient) CreateBulk(builders ...*PolicyAcceptanceCreate) *PolicyAcceptanceCreateBulk {
+	return &PolicyAcceptanceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyAcceptanceClient) MapCreateBulk(slice any, setFunc func(*PolicyAcceptanceCreate, int)) *PolicyAcceptanceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyAcceptanceCreateBulk{err: fmt.Errorf("calling to PolicyAcceptanceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyAcceptanceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyAcceptanceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyAcceptance.
+func (c *PolicyAcceptanceClient) Update() *PolicyAcceptanceUpdate {
+	mutation := newPolicyAcceptanceMutation(c.config, OpUpdate)
+	return &PolicyAcceptanceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyAcceptanceClient) UpdateOne(_m *PolicyAcceptance) *PolicyAcceptanceUpdateOne {
+	mutation := newPolicyAcceptanceMutation(c.config, OpUpdateOne, withPolicyAcceptance(_m))
+	return &PolicyAcceptanceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyAcceptanceClient) UpdateOneID(id int) *PolicyAcceptanceUpdateOne {
+	mutation := newPolicyAcceptanceMutation(c.config, OpUpdateOne, withPolicyAcceptanceID(id))
+	return &PolicyAcceptanceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyAcceptance.
+func (c *PolicyAcceptanceClient) Delete() *PolicyAcceptanceDelete {
+	mutation := newPolicyAcceptanceMutation(c.config, OpDelete)
+	return &PolicyAcceptanceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyAcceptanceClient) DeleteOne(_m *PolicyAcceptance) *PolicyAcceptanceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyAcceptanceClient) DeleteOneID(id int) *PolicyAcceptanceDeleteOne {
+	builder := c.Delete().Where(policyacceptance.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyAcceptanceDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyAcceptance.
+func (c *PolicyAcceptanceClient) Query() *PolicyAcceptanceQuery {
+	return &PolicyAcceptanceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyAcceptance},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyAcceptance entity by its id.
+func (c *PolicyAcceptanceClient) Get(ctx context.Context, id int) (*PolicyAcceptance, error) {
+	return c.Query().Where(policyacceptance.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyAcceptanceClient) GetX(ctx context.Context, id int) *PolicyAcceptance {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a PolicyAcceptance.
+func (c *PolicyAcceptanceClient) QueryUser(_m *PolicyAcceptance) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policyacceptance.Table, policyacceptance.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, policyacceptance.UserTable, policyacceptance.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyAcceptanceClient) Hooks() []Hook {
+	return c.hooks.PolicyAcceptance
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyAcceptanceClient) Interceptors() []Interceptor {
+	return c.inters.PolicyAcceptance
+}
+
+func (c *PolicyAcceptanceClient) mutate(ctx context.Context, m *PolicyAcceptanceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyAcceptanceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyAcceptanceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyAcceptanceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyAcceptanceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyAcceptance mutation op: %q", m.Op())
+	}
+}
+
+// PolicyVersionClient is a client for the PolicyVersion schema.
+type PolicyVersionClient struct {
+	config
+}
+
+// NewPolicyVersionClient returns a client for the PolicyVersion from the given config.
+func NewPolicyVersionClient(c config) *PolicyVersionClient {
+	return &PolicyVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policyversion.Hooks(f(g(h())))`.
+func (c *PolicyVersionClient) Use(hooks ...Hook) {
+	c.hooks.PolicyVersion = append(c.hooks.PolicyVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policyversion.Intercept(f(g(h())))`.
+func (c *PolicyVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyVersion = append(c.inters.PolicyVersion, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyVersion entity.
+func (c *PolicyVersionClient) Create() *PolicyVersionCreate {
+	mutation := newPolicyVersionMutation(c.config, OpCreate)
+	return &PolicyVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyVersion entities.
+func (c *PolicyVersionClient) CreateBulk(builders ...*PolicyVersionCreate) *PolicyVersionCreateBulk {
+	return &PolicyVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyVersionClient) MapCreateBulk(slice any, setFunc func(*PolicyVersionCreate, int)) *PolicyVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyVersionCreateBulk{err: fmt.Errorf("calling to PolicyVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyVersion.
+func (c *PolicyVersionClient) Update() *PolicyVersionUpdate {
+	mutation := newPolicyVersionMutation(c.config, OpUpdate)
+	return &PolicyVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyVersionClient) UpdateOne(_m *PolicyVersion) *PolicyVersionUpdateOne {
+	mutation := newPolicyVersionMutation(c.config, OpUpdateOne, withPolicyVersion(_m))
+	return &PolicyVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyVersionClient) UpdateOneID(id int) *PolicyVersionUpdateOne {
+	mutation := newPolicyVersionMutation(c.config, OpUpdateOne, withPolicyVersionID(id))
+	return &PolicyVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyVersion.
+func (c *PolicyVersionClient) Delete() *PolicyVersionDelete {
+	mutation := newPolicyVersionMutation(c.config, OpDelete)
+	return &PolicyVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyVersionClient) DeleteOne(_m *PolicyVersion) *PolicyVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyVersionClient) DeleteOneID(id int) *PolicyVersionDeleteOne {
+	builder := c.Delete().Where(policyversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyVersion.
+func (c *PolicyVersionClient) Query() *PolicyVersionQuery {
+	return &PolicyVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyVersion entity by its id.
+func (c *PolicyVersionClient) Get(ctx context.Context, id int) (*PolicyVersion, error) {
+	return c.Query().Where(policyversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyVersionClient) GetX(ctx context.Context, id int) *PolicyVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyVersionClient) Hooks() []Hook {
+	return c.hooks.PolicyVersion
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyVersionClient) Interceptors() []Interceptor {
+	return c.inters.PolicyVersion
+}
+
+func (c *PolicyVersionClient) mutate(ctx context.Context, m *PolicyVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyVersion mutation op: %q", m.Op())
 	}
 }
 
@@ -1000,6 +1781,139 @@ func (c *ReviewClient) mutate(ctx context.Context, m *ReviewMutation) (Value, er
 	}
 }
 
+// SensitiveAccessClient is a client for the SensitiveAccess schema.
+type SensitiveAccessClient struct {
+	config
+}
+
+// NewSensitiveAccessClient returns a client for the SensitiveAccess from the given config.
+func NewSensitiveAccessClient(c config) *SensitiveAccessClient {
+	return &SensitiveAccessClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sensitiveaccess.Hooks(f(g(h())))`.
+func (c *SensitiveAccessClient) Use(hooks ...Hook) {
+	c.hooks.SensitiveAccess = append(c.hooks.SensitiveAccess, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sensitiveaccess.Intercept(f(g(h())))`.
+func (c *SensitiveAccessClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SensitiveAccess = append(c.inters.SensitiveAccess, interceptors...)
+}
+
+// Create returns a builder for creating a SensitiveAccess entity.
+func (c *SensitiveAccessClient) Create() *SensitiveAccessCreate {
+	mutation := newSensitiveAccessMutation(c.config, OpCreate)
+	return &SensitiveAccessCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SensitiveAccess entities.
+func (c *SensitiveAccessClient) CreateBulk(builders ...*SensitiveAccessCreate) *SensitiveAccessCreateBulk {
+	return &SensitiveAccessCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SensitiveAccessClient) MapCreateBulk(slice any, setFunc func(*SensitiveAccessCreate, int)) *SensitiveAccessCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SensitiveAccessCreateBulk{err: fmt.Errorf("calling to SensitiveAccessClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SensitiveAccessCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SensitiveAccessCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SensitiveAccess.
+func (c *SensitiveAccessClient) Update() *SensitiveAccessUpdate {
+	mutation := newSensitiveAccessMutation(c.config, OpUpdate)
+	return &SensitiveAccessUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SensitiveAccessClient) UpdateOne(_m *SensitiveAccess) *SensitiveAccessUpdateOne {
+	mutation := newSensitiveAccessMutation(c.config, OpUpdateOne, withSensitiveAccess(_m))
+	return &SensitiveAccessUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SensitiveAccessClient) UpdateOneID(id int) *SensitiveAccessUpdateOne {
+	mutation := newSensitiveAccessMutation(c.config, OpUpdateOne, withSensitiveAccessID(id))
+	return &SensitiveAccessUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SensitiveAccess.
+func (c *SensitiveAccessClient) Delete() *SensitiveAccessDelete {
+	mutation := newSensitiveAccessMutation(c.config, OpDelete)
+	return &SensitiveAccessDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SensitiveAccessClient) DeleteOne(_m *SensitiveAccess) *SensitiveAccessDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SensitiveAccessClient) DeleteOneID(id int) *SensitiveAccessDeleteOne {
+	builder := c.Delete().Where(sensitiveaccess.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SensitiveAccessDeleteOne{builder}
+}
+
+// Query returns a query builder for SensitiveAccess.
+func (c *SensitiveAccessClient) Query() *SensitiveAccessQuery {
+	return &SensitiveAccessQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSensitiveAccess},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SensitiveAccess entity by its id.
+func (c *SensitiveAccessClient) Get(ctx context.Context, id int) (*SensitiveAccess, error) {
+	return c.Query().Where(sensitiveaccess.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SensitiveAccessClient) GetX(ctx context.Context, id int) *SensitiveAccess {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SensitiveAccessClient) Hooks() []Hook {
+	return c.hooks.SensitiveAccess
+}
+
+// Interceptors returns the client interceptors.
+func (c *SensitiveAccessClient) Interceptors() []Interceptor {
+	return c.inters.SensitiveAccess
+}
+
+func (c *SensitiveAccessClient) mutate(ctx context.Context, m *SensitiveAccessMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SensitiveAccessCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SensitiveAccessUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SensitiveAccessUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SensitiveAccessDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SensitiveAccess mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -1117,6 +2031,22 @@ func (c *SessionClient) QueryUser(_m *Session) *UserQuery {
 			sqlgraph.From(session.Table, session.FieldID, id),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, session.UserTable, session.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDevicePermissions queries the device_permissions edge of a Session.
+func (c *SessionClient) QueryDevicePermissions(_m *Session) *DevicePermissionQuery {
+	query := (&DevicePermissionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(session.Table, session.FieldID, id),
+			sqlgraph.To(devicepermission.Table, devicepermission.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, session.DevicePermissionsTable, session.DevicePermissionsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1289,6 +2219,54 @@ func (c *UserClient) QueryReviews(_m *User) *ReviewQuery {
 	return query
 }
 
+// QueryConsents queries the consents edge of a User.
+func (c *UserClient) QueryConsents(_m *User) *ConsentQuery {
+	query := (&ConsentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(consent.Table, consent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConsentsTable, user.ConsentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConsentEvents queries the consent_events edge of a User.
+func (c *UserClient) QueryConsentEvents(_m *User) *ConsentEventQuery {
+	query := (&ConsentEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(consentevent.Table, consentevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConsentEventsTable, user.ConsentEventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPolicyAcceptances queries the policy_acceptances edge of a User.
+func (c *UserClient) QueryPolicyAcceptances(_m *User) *PolicyAcceptanceQuery {
+	query := (&PolicyAcceptanceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(policyacceptance.Table, policyacceptance.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PolicyAcceptancesTable, user.PolicyAcceptancesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -1317,10 +2295,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		LoginCode, Merchant, Product, RateCounter, Review, Session, User []ent.Hook
+		Consent, ConsentEvent, DevicePermission, LoginCode, Merchant, PolicyAcceptance,
+		PolicyVersion, Product, RateCounter, Review, SensitiveAccess, Session,
+		User []ent.Hook
 	}
 	inters struct {
-		LoginCode, Merchant, Product, RateCounter, Review, Session,
+		Consent, ConsentEvent, DevicePermission, LoginCode, Merchant, PolicyAcceptance,
+		PolicyVersion, Product, RateCounter, Review, SensitiveAccess, Session,
 		User []ent.Interceptor
 	}
 )

@@ -12,11 +12,17 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
+	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
+	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
 )
@@ -79,13 +85,19 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			logincode.Table:   logincode.ValidColumn,
-			merchant.Table:    merchant.ValidColumn,
-			product.Table:     product.ValidColumn,
-			ratecounter.Table: ratecounter.ValidColumn,
-			review.Table:      review.ValidColumn,
-			session.Table:     session.ValidColumn,
-			user.Table:        user.ValidColumn,
+			consent.Table:          consent.ValidColumn,
+			consentevent.Table:     consentevent.ValidColumn,
+			devicepermission.Table: devicepermission.ValidColumn,
+			logincode.Table:        logincode.ValidColumn,
+			merchant.Table:         merchant.ValidColumn,
+			policyacceptance.Table: policyacceptance.ValidColumn,
+			policyversion.Table:    policyversion.ValidColumn,
+			product.Table:          product.ValidColumn,
+			ratecounter.Table:      ratecounter.ValidColumn,
+			review.Table:           review.ValidColumn,
+			sensitiveaccess.Table:  sensitiveaccess.ValidColumn,
+			session.Table:          session.ValidColumn,
+			user.Table:             user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

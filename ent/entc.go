@@ -33,6 +33,7 @@ func main() {
 			gen.FeatureLock,       // SELECT ... FOR UPDATE on PostgreSQL
 			gen.FeatureNamedEdges, // nested connections with arguments
 			gen.FeatureExecQuery,  // raw statements inside ent transactions
+			gen.FeatureModifier,   // joins in one statement (session + user)
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

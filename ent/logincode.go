@@ -23,6 +23,8 @@ type LoginCode struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// PhoneHash holds the value of the "phone_hash" field.
 	PhoneHash []byte `json:"-"`
+	// Purpose holds the value of the "purpose" field.
+	Purpose logincode.Purpose `json:"purpose,omitempty"`
 	// CodeHash holds the value of the "code_hash" field.
 	CodeHash []byte `json:"-"`
 	// ExpiresAt holds the value of the "expires_at" field.
@@ -43,6 +45,8 @@ func (*LoginCode) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case logincode.FieldID, logincode.FieldAttempts:
 			values[i] = new(sql.NullInt64)
+		case logincode.FieldPurpose:
+			values[i] = new(sql.NullString)
 		case logincode.FieldCreatedAt, logincode.FieldUpdatedAt, logincode.FieldExpiresAt, logincode.FieldConsumedAt:
 			values[i] = new(sql.NullTime)
 		default:
@@ -83,6 +87,12 @@ func (_m *LoginCode) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field phone_hash", values[i])
 			} else if value != nil {
 				_m.PhoneHash = *value
+			}
+		case logincode.FieldPurpose:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field purpose", values[i])
+			} else if value.Valid {
+				_m.Purpose = logincode.Purpose(value.String)
 			}
 		case logincode.FieldCodeHash:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -152,6 +162,9 @@ func (_m *LoginCode) String() string {
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
 	builder.WriteString(", ")
 	builder.WriteString("phone_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("purpose=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Purpose))
 	builder.WriteString(", ")
 	builder.WriteString("code_hash=<sensitive>")
 	builder.WriteString(", ")

@@ -56,6 +56,20 @@ func (_c *LoginCodeCreate) SetPhoneHash(v []byte) *LoginCodeCreate {
 	return _c
 }
 
+// SetPurpose sets the "purpose" field.
+func (_c *LoginCodeCreate) SetPurpose(v logincode.Purpose) *LoginCodeCreate {
+	_c.mutation.SetPurpose(v)
+	return _c
+}
+
+// SetNillablePurpose sets the "purpose" field if the given value is not nil.
+func (_c *LoginCodeCreate) SetNillablePurpose(v *logincode.Purpose) *LoginCodeCreate {
+	if v != nil {
+		_c.SetPurpose(*v)
+	}
+	return _c
+}
+
 // SetCodeHash sets the "code_hash" field.
 func (_c *LoginCodeCreate) SetCodeHash(v []byte) *LoginCodeCreate {
 	_c.mutation.SetCodeHash(v)
@@ -139,6 +153,10 @@ func (_c *LoginCodeCreate) defaults() {
 		v := logincode.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Purpose(); !ok {
+		v := logincode.DefaultPurpose
+		_c.mutation.SetPurpose(v)
+	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		v := logincode.DefaultAttempts
 		_c.mutation.SetAttempts(v)
@@ -155,6 +173,14 @@ func (_c *LoginCodeCreate) check() error {
 	}
 	if _, ok := _c.mutation.PhoneHash(); !ok {
 		return &ValidationError{Name: "phone_hash", err: errors.New(`ent: missing required field "LoginCode.phone_hash"`)}
+	}
+	if _, ok := _c.mutation.Purpose(); !ok {
+		return &ValidationError{Name: "purpose", err: errors.New(`ent: missing required field "LoginCode.purpose"`)}
+	}
+	if v, ok := _c.mutation.Purpose(); ok {
+		if err := logincode.PurposeValidator(v); err != nil {
+			return &ValidationError{Name: "purpose", err: fmt.Errorf(`ent: validator failed for field "LoginCode.purpose": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CodeHash(); !ok {
 		return &ValidationError{Name: "code_hash", err: errors.New(`ent: missing required field "LoginCode.code_hash"`)}
@@ -208,6 +234,10 @@ func (_c *LoginCodeCreate) createSpec() (*LoginCode, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PhoneHash(); ok {
 		_spec.SetField(logincode.FieldPhoneHash, field.TypeBytes, value)
 		_node.PhoneHash = value
+	}
+	if value, ok := _c.mutation.Purpose(); ok {
+		_spec.SetField(logincode.FieldPurpose, field.TypeEnum, value)
+		_node.Purpose = value
 	}
 	if value, ok := _c.mutation.CodeHash(); ok {
 		_spec.SetField(logincode.FieldCodeHash, field.TypeBytes, value)
@@ -341,6 +371,9 @@ func (u *LoginCodeUpsertOne) UpdateNewValues() *LoginCodeUpsertOne {
 		}
 		if _, exists := u.create.mutation.PhoneHash(); exists {
 			s.SetIgnore(logincode.FieldPhoneHash)
+		}
+		if _, exists := u.create.mutation.Purpose(); exists {
+			s.SetIgnore(logincode.FieldPurpose)
 		}
 		if _, exists := u.create.mutation.CodeHash(); exists {
 			s.SetIgnore(logincode.FieldCodeHash)
@@ -616,6 +649,9 @@ func (u *LoginCodeUpsertBulk) UpdateNewValues() *LoginCodeUpsertBulk {
 			}
 			if _, exists := b.mutation.PhoneHash(); exists {
 				s.SetIgnore(logincode.FieldPhoneHash)
+			}
+			if _, exists := b.mutation.Purpose(); exists {
+				s.SetIgnore(logincode.FieldPurpose)
 			}
 			if _, exists := b.mutation.CodeHash(); exists {
 				s.SetIgnore(logincode.FieldCodeHash)

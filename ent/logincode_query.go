@@ -254,8 +254,9 @@ func (_q *LoginCodeQuery) Clone() *LoginCodeQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.LoginCode{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -479,6 +480,12 @@ func (_q *LoginCodeQuery) ForShare(opts ...sql.LockOption) *LoginCodeQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *LoginCodeQuery) Modify(modifiers ...func(s *sql.Selector)) *LoginCodeSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // LoginCodeGroupBy is the group-by builder for LoginCode entities.
 type LoginCodeGroupBy struct {
 	selector
@@ -567,4 +574,10 @@ func (_s *LoginCodeSelect) sqlScan(ctx context.Context, root *LoginCodeQuery, v 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *LoginCodeSelect) Modify(modifiers ...func(s *sql.Selector)) *LoginCodeSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // LoginCodeUpdate is the builder for updating LoginCode entities.
 type LoginCodeUpdate struct {
 	config
-	hooks    []Hook
-	mutation *LoginCodeMutation
+	hooks     []Hook
+	mutation  *LoginCodeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the LoginCodeUpdate builder.
@@ -126,6 +127,12 @@ func (_u *LoginCodeUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *LoginCodeUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *LoginCodeUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *LoginCodeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -153,6 +160,7 @@ func (_u *LoginCodeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ConsumedAtCleared() {
 		_spec.ClearField(logincode.FieldConsumedAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{logincode.Label}
@@ -168,9 +176,10 @@ func (_u *LoginCodeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // LoginCodeUpdateOne is the builder for updating a single LoginCode entity.
 type LoginCodeUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *LoginCodeMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *LoginCodeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -284,6 +293,12 @@ func (_u *LoginCodeUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *LoginCodeUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *LoginCodeUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *LoginCodeUpdateOne) sqlSave(ctx context.Context) (_node *LoginCode, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -328,6 +343,7 @@ func (_u *LoginCodeUpdateOne) sqlSave(ctx context.Context) (_node *LoginCode, er
 	if _u.mutation.ConsumedAtCleared() {
 		_spec.ClearField(logincode.FieldConsumedAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &LoginCode{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

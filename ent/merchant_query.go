@@ -281,8 +281,9 @@ func (_q *MerchantQuery) Clone() *MerchantQuery {
 		predicates:   append([]predicate.Merchant{}, _q.predicates...),
 		withProducts: _q.withProducts.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -566,6 +567,12 @@ func (_q *MerchantQuery) ForShare(opts ...sql.LockOption) *MerchantQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *MerchantQuery) Modify(modifiers ...func(s *sql.Selector)) *MerchantSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedProducts tells the query-builder to eager-load the nodes that are connected to the "products"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *MerchantQuery) WithNamedProducts(name string, opts ...func(*ProductQuery)) *MerchantQuery {
@@ -668,4 +675,10 @@ func (_s *MerchantSelect) sqlScan(ctx context.Context, root *MerchantQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *MerchantSelect) Modify(modifiers ...func(s *sql.Selector)) *MerchantSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -11,14 +11,21 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
+	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
+	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
+	"github.com/tongxue/tongxue/internal/pii"
 )
 
 const (
@@ -30,14 +37,2033 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeLoginCode   = "LoginCode"
-	TypeMerchant    = "Merchant"
-	TypeProduct     = "Product"
-	TypeRateCounter = "RateCounter"
-	TypeReview      = "Review"
-	TypeSession     = "Session"
-	TypeUser        = "User"
+	TypeConsent          = "Consent"
+	TypeConsentEvent     = "ConsentEvent"
+	TypeDevicePermission = "DevicePermission"
+	TypeLoginCode        = "LoginCode"
+	TypeMerchant         = "Merchant"
+	TypePolicyAcceptance = "PolicyAcceptance"
+	TypePolicyVersion    = "PolicyVersion"
+	TypeProduct          = "Product"
+	TypeRateCounter      = "RateCounter"
+	TypeReview           = "Review"
+	TypeSensitiveAccess  = "SensitiveAccess"
+	TypeSession          = "Session"
+	TypeUser             = "User"
 )
+
+// ConsentMutation represents an operation that mutates the Consent nodes in the graph.
+type ConsentMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	purpose        *pii.Purpose
+	granted        *bool
+	policy_version *string
+	updated_at     *time.Time
+	clearedFields  map[string]struct{}
+	user           *int
+	cleareduser    bool
+	done           bool
+	oldValue       func(context.Context) (*Consent, error)
+	predicates     []predicate.Consent
+}
+
+var _ ent.Mutation = (*ConsentMutation)(nil)
+
+// consentOption allows management of the mutation configuration using functional options.
+type consentOption func(*ConsentMutation)
+
+// newConsentMutation creates new mutation for the Consent entity.
+func newConsentMutation(c config, op Op, opts ...consentOption) *ConsentMutation {
+	m := &ConsentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConsent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConsentID sets the ID field of the mutation.
+func withConsentID(id int) consentOption {
+	return func(m *ConsentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Consent
+		)
+		m.oldValue = func(ctx context.Context) (*Consent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Consent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConsent sets the old Consent of the mutation.
+func withConsent(node *Consent) consentOption {
+	return func(m *ConsentMutation) {
+		m.oldValue = func(context.Context) (*Consent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConsentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConsentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConsentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConsentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Consent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ConsentMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ConsentMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ConsentMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *ConsentMutation) SetPurpose(pi pii.Purpose) {
+	m.purpose = &pi
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *ConsentMutation) Purpose() (r pii.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldPurpose(ctx context.Context) (v pii.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *ConsentMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetGranted sets the "granted" field.
+func (m *ConsentMutation) SetGranted(b bool) {
+	m.granted = &b
+}
+
+// Granted returns the value of the "granted" field in the mutation.
+func (m *ConsentMutation) Granted() (r bool, exists bool) {
+	v := m.granted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGranted returns the old "granted" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldGranted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGranted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGranted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGranted: %w", err)
+	}
+	return oldValue.Granted, nil
+}
+
+// ResetGranted resets all changes to the "granted" field.
+func (m *ConsentMutation) ResetGranted() {
+	m.granted = nil
+}
+
+// SetPolicyVersion sets the "policy_version" field.
+func (m *ConsentMutation) SetPolicyVersion(s string) {
+	m.policy_version = &s
+}
+
+// PolicyVersion returns the value of the "policy_version" field in the mutation.
+func (m *ConsentMutation) PolicyVersion() (r string, exists bool) {
+	v := m.policy_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPolicyVersion returns the old "policy_version" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldPolicyVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPolicyVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPolicyVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPolicyVersion: %w", err)
+	}
+	return oldValue.PolicyVersion, nil
+}
+
+// ResetPolicyVersion resets all changes to the "policy_version" field.
+func (m *ConsentMutation) ResetPolicyVersion() {
+	m.policy_version = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ConsentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ConsentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Consent entity.
+// If the Consent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ConsentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *ConsentMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[consent.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *ConsentMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *ConsentMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *ConsentMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the ConsentMutation builder.
+func (m *ConsentMutation) Where(ps ...predicate.Consent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConsentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConsentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Consent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConsentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConsentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Consent).
+func (m *ConsentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConsentMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.user != nil {
+		fields = append(fields, consent.FieldUserID)
+	}
+	if m.purpose != nil {
+		fields = append(fields, consent.FieldPurpose)
+	}
+	if m.granted != nil {
+		fields = append(fields, consent.FieldGranted)
+	}
+	if m.policy_version != nil {
+		fields = append(fields, consent.FieldPolicyVersion)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, consent.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConsentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case consent.FieldUserID:
+		return m.UserID()
+	case consent.FieldPurpose:
+		return m.Purpose()
+	case consent.FieldGranted:
+		return m.Granted()
+	case consent.FieldPolicyVersion:
+		return m.PolicyVersion()
+	case consent.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConsentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case consent.FieldUserID:
+		return m.OldUserID(ctx)
+	case consent.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case consent.FieldGranted:
+		return m.OldGranted(ctx)
+	case consent.FieldPolicyVersion:
+		return m.OldPolicyVersion(ctx)
+	case consent.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Consent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case consent.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case consent.FieldPurpose:
+		v, ok := value.(pii.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case consent.FieldGranted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGranted(v)
+		return nil
+	case consent.FieldPolicyVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPolicyVersion(v)
+		return nil
+	case consent.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Consent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConsentMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConsentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Consent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConsentMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConsentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConsentMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Consent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConsentMutation) ResetField(name string) error {
+	switch name {
+	case consent.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case consent.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case consent.FieldGranted:
+		m.ResetGranted()
+		return nil
+	case consent.FieldPolicyVersion:
+		m.ResetPolicyVersion()
+		return nil
+	case consent.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Consent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConsentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, consent.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConsentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case consent.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConsentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConsentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConsentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, consent.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConsentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case consent.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConsentMutation) ClearEdge(name string) error {
+	switch name {
+	case consent.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Consent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConsentMutation) ResetEdge(name string) error {
+	switch name {
+	case consent.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Consent edge %s", name)
+}
+
+// ConsentEventMutation represents an operation that mutates the ConsentEvent nodes in the graph.
+type ConsentEventMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	purpose        *pii.Purpose
+	decision       *consentevent.Decision
+	policy_version *string
+	channel        *consentevent.Channel
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	user           *int
+	cleareduser    bool
+	done           bool
+	oldValue       func(context.Context) (*ConsentEvent, error)
+	predicates     []predicate.ConsentEvent
+}
+
+var _ ent.Mutation = (*ConsentEventMutation)(nil)
+
+// consenteventOption allows management of the mutation configuration using functional options.
+type consenteventOption func(*ConsentEventMutation)
+
+// newConsentEventMutation creates new mutation for the ConsentEvent entity.
+func newConsentEventMutation(c config, op Op, opts ...consenteventOption) *ConsentEventMutation {
+	m := &ConsentEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConsentEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConsentEventID sets the ID field of the mutation.
+func withConsentEventID(id int) consenteventOption {
+	return func(m *ConsentEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConsentEvent
+		)
+		m.oldValue = func(ctx context.Context) (*ConsentEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConsentEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConsentEvent sets the old ConsentEvent of the mutation.
+func withConsentEvent(node *ConsentEvent) consenteventOption {
+	return func(m *ConsentEventMutation) {
+		m.oldValue = func(context.Context) (*ConsentEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConsentEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConsentEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConsentEventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConsentEventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConsentEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ConsentEventMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ConsentEventMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the ConsentEvent entity.
+// If the ConsentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEventMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ConsentEventMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *ConsentEventMutation) SetPurpose(pi pii.Purpose) {
+	m.purpose = &pi
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *ConsentEventMutation) Purpose() (r pii.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the ConsentEvent entity.
+// If the ConsentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEventMutation) OldPurpose(ctx context.Context) (v pii.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *ConsentEventMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetDecision sets the "decision" field.
+func (m *ConsentEventMutation) SetDecision(c consentevent.Decision) {
+	m.decision = &c
+}
+
+// Decision returns the value of the "decision" field in the mutation.
+func (m *ConsentEventMutation) Decision() (r consentevent.Decision, exists bool) {
+	v := m.decision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecision returns the old "decision" field's value of the ConsentEvent entity.
+// If the ConsentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEventMutation) OldDecision(ctx context.Context) (v consentevent.Decision, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecision is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecision requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecision: %w", err)
+	}
+	return oldValue.Decision, nil
+}
+
+// ResetDecision resets all changes to the "decision" field.
+func (m *ConsentEventMutation) ResetDecision() {
+	m.decision = nil
+}
+
+// SetPolicyVersion sets the "policy_version" field.
+func (m *ConsentEventMutation) SetPolicyVersion(s string) {
+	m.policy_version = &s
+}
+
+// PolicyVersion returns the value of the "policy_version" field in the mutation.
+func (m *ConsentEventMutation) PolicyVersion() (r string, exists bool) {
+	v := m.policy_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPolicyVersion returns the old "policy_version" field's value of the ConsentEvent entity.
+// If the ConsentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEventMutation) OldPolicyVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPolicyVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPolicyVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPolicyVersion: %w", err)
+	}
+	return oldValue.PolicyVersion, nil
+}
+
+// ResetPolicyVersion resets all changes to the "policy_version" field.
+func (m *ConsentEventMutation) ResetPolicyVersion() {
+	m.policy_version = nil
+}
+
+// SetChannel sets the "channel" field.
+func (m *ConsentEventMutation) SetChannel(c consentevent.Channel) {
+	m.channel = &c
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *ConsentEventMutation) Channel() (r consentevent.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the ConsentEvent entity.
+// If the ConsentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEventMutation) OldChannel(ctx context.Context) (v consentevent.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *ConsentEventMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ConsentEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ConsentEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ConsentEvent entity.
+// If the ConsentEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConsentEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ConsentEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *ConsentEventMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[consentevent.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *ConsentEventMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *ConsentEventMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *ConsentEventMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the ConsentEventMutation builder.
+func (m *ConsentEventMutation) Where(ps ...predicate.ConsentEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConsentEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConsentEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConsentEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConsentEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConsentEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConsentEvent).
+func (m *ConsentEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConsentEventMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.user != nil {
+		fields = append(fields, consentevent.FieldUserID)
+	}
+	if m.purpose != nil {
+		fields = append(fields, consentevent.FieldPurpose)
+	}
+	if m.decision != nil {
+		fields = append(fields, consentevent.FieldDecision)
+	}
+	if m.policy_version != nil {
+		fields = append(fields, consentevent.FieldPolicyVersion)
+	}
+	if m.channel != nil {
+		fields = append(fields, consentevent.FieldChannel)
+	}
+	if m.created_at != nil {
+		fields = append(fields, consentevent.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConsentEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case consentevent.FieldUserID:
+		return m.UserID()
+	case consentevent.FieldPurpose:
+		return m.Purpose()
+	case consentevent.FieldDecision:
+		return m.Decision()
+	case consentevent.FieldPolicyVersion:
+		return m.PolicyVersion()
+	case consentevent.FieldChannel:
+		return m.Channel()
+	case consentevent.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConsentEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case consentevent.FieldUserID:
+		return m.OldUserID(ctx)
+	case consentevent.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case consentevent.FieldDecision:
+		return m.OldDecision(ctx)
+	case consentevent.FieldPolicyVersion:
+		return m.OldPolicyVersion(ctx)
+	case consentevent.FieldChannel:
+		return m.OldChannel(ctx)
+	case consentevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConsentEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case consentevent.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case consentevent.FieldPurpose:
+		v, ok := value.(pii.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case consentevent.FieldDecision:
+		v, ok := value.(consentevent.Decision)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecision(v)
+		return nil
+	case consentevent.FieldPolicyVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPolicyVersion(v)
+		return nil
+	case consentevent.FieldChannel:
+		v, ok := value.(consentevent.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case consentevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConsentEventMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConsentEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConsentEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConsentEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConsentEventMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConsentEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConsentEventMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ConsentEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConsentEventMutation) ResetField(name string) error {
+	switch name {
+	case consentevent.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case consentevent.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case consentevent.FieldDecision:
+		m.ResetDecision()
+		return nil
+	case consentevent.FieldPolicyVersion:
+		m.ResetPolicyVersion()
+		return nil
+	case consentevent.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case consentevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConsentEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, consentevent.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConsentEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case consentevent.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConsentEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConsentEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConsentEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, consentevent.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConsentEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case consentevent.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConsentEventMutation) ClearEdge(name string) error {
+	switch name {
+	case consentevent.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConsentEventMutation) ResetEdge(name string) error {
+	switch name {
+	case consentevent.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ConsentEvent edge %s", name)
+}
+
+// DevicePermissionMutation represents an operation that mutates the DevicePermission nodes in the graph.
+type DevicePermissionMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	platform       *devicepermission.Platform
+	phone          *bool
+	camera         *bool
+	album          *bool
+	location       *bool
+	storage        *bool
+	updated_at     *time.Time
+	clearedFields  map[string]struct{}
+	session        *int
+	clearedsession bool
+	done           bool
+	oldValue       func(context.Context) (*DevicePermission, error)
+	predicates     []predicate.DevicePermission
+}
+
+var _ ent.Mutation = (*DevicePermissionMutation)(nil)
+
+// devicepermissionOption allows management of the mutation configuration using functional options.
+type devicepermissionOption func(*DevicePermissionMutation)
+
+// newDevicePermissionMutation creates new mutation for the DevicePermission entity.
+func newDevicePermissionMutation(c config, op Op, opts ...devicepermissionOption) *DevicePermissionMutation {
+	m := &DevicePermissionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDevicePermission,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDevicePermissionID sets the ID field of the mutation.
+func withDevicePermissionID(id int) devicepermissionOption {
+	return func(m *DevicePermissionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DevicePermission
+		)
+		m.oldValue = func(ctx context.Context) (*DevicePermission, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DevicePermission.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDevicePermission sets the old DevicePermission of the mutation.
+func withDevicePermission(node *DevicePermission) devicepermissionOption {
+	return func(m *DevicePermissionMutation) {
+		m.oldValue = func(context.Context) (*DevicePermission, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DevicePermissionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DevicePermissionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DevicePermissionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DevicePermissionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DevicePermission.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSessionID sets the "session_id" field.
+func (m *DevicePermissionMutation) SetSessionID(i int) {
+	m.session = &i
+}
+
+// SessionID returns the value of the "session_id" field in the mutation.
+func (m *DevicePermissionMutation) SessionID() (r int, exists bool) {
+	v := m.session
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSessionID returns the old "session_id" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldSessionID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSessionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSessionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSessionID: %w", err)
+	}
+	return oldValue.SessionID, nil
+}
+
+// ResetSessionID resets all changes to the "session_id" field.
+func (m *DevicePermissionMutation) ResetSessionID() {
+	m.session = nil
+}
+
+// SetPlatform sets the "platform" field.
+func (m *DevicePermissionMutation) SetPlatform(d devicepermission.Platform) {
+	m.platform = &d
+}
+
+// Platform returns the value of the "platform" field in the mutation.
+func (m *DevicePermissionMutation) Platform() (r devicepermission.Platform, exists bool) {
+	v := m.platform
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlatform returns the old "platform" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldPlatform(ctx context.Context) (v devicepermission.Platform, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlatform is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlatform requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlatform: %w", err)
+	}
+	return oldValue.Platform, nil
+}
+
+// ResetPlatform resets all changes to the "platform" field.
+func (m *DevicePermissionMutation) ResetPlatform() {
+	m.platform = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *DevicePermissionMutation) SetPhone(b bool) {
+	m.phone = &b
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *DevicePermissionMutation) Phone() (r bool, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldPhone(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *DevicePermissionMutation) ResetPhone() {
+	m.phone = nil
+}
+
+// SetCamera sets the "camera" field.
+func (m *DevicePermissionMutation) SetCamera(b bool) {
+	m.camera = &b
+}
+
+// Camera returns the value of the "camera" field in the mutation.
+func (m *DevicePermissionMutation) Camera() (r bool, exists bool) {
+	v := m.camera
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCamera returns the old "camera" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldCamera(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCamera is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCamera requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCamera: %w", err)
+	}
+	return oldValue.Camera, nil
+}
+
+// ResetCamera resets all changes to the "camera" field.
+func (m *DevicePermissionMutation) ResetCamera() {
+	m.camera = nil
+}
+
+// SetAlbum sets the "album" field.
+func (m *DevicePermissionMutation) SetAlbum(b bool) {
+	m.album = &b
+}
+
+// Album returns the value of the "album" field in the mutation.
+func (m *DevicePermissionMutation) Album() (r bool, exists bool) {
+	v := m.album
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlbum returns the old "album" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldAlbum(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlbum is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlbum requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlbum: %w", err)
+	}
+	return oldValue.Album, nil
+}
+
+// ResetAlbum resets all changes to the "album" field.
+func (m *DevicePermissionMutation) ResetAlbum() {
+	m.album = nil
+}
+
+// SetLocation sets the "location" field.
+func (m *DevicePermissionMutation) SetLocation(b bool) {
+	m.location = &b
+}
+
+// Location returns the value of the "location" field in the mutation.
+func (m *DevicePermissionMutation) Location() (r bool, exists bool) {
+	v := m.location
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocation returns the old "location" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldLocation(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocation: %w", err)
+	}
+	return oldValue.Location, nil
+}
+
+// ResetLocation resets all changes to the "location" field.
+func (m *DevicePermissionMutation) ResetLocation() {
+	m.location = nil
+}
+
+// SetStorage sets the "storage" field.
+func (m *DevicePermissionMutation) SetStorage(b bool) {
+	m.storage = &b
+}
+
+// Storage returns the value of the "storage" field in the mutation.
+func (m *DevicePermissionMutation) Storage() (r bool, exists bool) {
+	v := m.storage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStorage returns the old "storage" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldStorage(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStorage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStorage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStorage: %w", err)
+	}
+	return oldValue.Storage, nil
+}
+
+// ResetStorage resets all changes to the "storage" field.
+func (m *DevicePermissionMutation) ResetStorage() {
+	m.storage = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DevicePermissionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DevicePermissionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the DevicePermission entity.
+// If the DevicePermission object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DevicePermissionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DevicePermissionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearSession clears the "session" edge to the Session entity.
+func (m *DevicePermissionMutation) ClearSession() {
+	m.clearedsession = true
+	m.clearedFields[devicepermission.FieldSessionID] = struct{}{}
+}
+
+// SessionCleared reports if the "session" edge to the Session entity was cleared.
+func (m *DevicePermissionMutation) SessionCleared() bool {
+	return m.clearedsession
+}
+
+// SessionIDs returns the "session" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SessionID instead. It exists only for internal usage by the builders.
+func (m *DevicePermissionMutation) SessionIDs() (ids []int) {
+	if id := m.session; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSession resets all changes to the "session" edge.
+func (m *DevicePermissionMutation) ResetSession() {
+	m.session = nil
+	m.clearedsession = false
+}
+
+// Where appends a list predicates to the DevicePermissionMutation builder.
+func (m *DevicePermissionMutation) Where(ps ...predicate.DevicePermission) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DevicePermissionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DevicePermissionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DevicePermission, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DevicePermissionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DevicePermissionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DevicePermission).
+func (m *DevicePermissionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DevicePermissionMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.session != nil {
+		fields = append(fields, devicepermission.FieldSessionID)
+	}
+	if m.platform != nil {
+		fields = append(fields, devicepermission.FieldPlatform)
+	}
+	if m.phone != nil {
+		fields = append(fields, devicepermission.FieldPhone)
+	}
+	if m.camera != nil {
+		fields = append(fields, devicepermission.FieldCamera)
+	}
+	if m.album != nil {
+		fields = append(fields, devicepermission.FieldAlbum)
+	}
+	if m.location != nil {
+		fields = append(fields, devicepermission.FieldLocation)
+	}
+	if m.storage != nil {
+		fields = append(fields, devicepermission.FieldStorage)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, devicepermission.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DevicePermissionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case devicepermission.FieldSessionID:
+		return m.SessionID()
+	case devicepermission.FieldPlatform:
+		return m.Platform()
+	case devicepermission.FieldPhone:
+		return m.Phone()
+	case devicepermission.FieldCamera:
+		return m.Camera()
+	case devicepermission.FieldAlbum:
+		return m.Album()
+	case devicepermission.FieldLocation:
+		return m.Location()
+	case devicepermission.FieldStorage:
+		return m.Storage()
+	case devicepermission.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DevicePermissionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case devicepermission.FieldSessionID:
+		return m.OldSessionID(ctx)
+	case devicepermission.FieldPlatform:
+		return m.OldPlatform(ctx)
+	case devicepermission.FieldPhone:
+		return m.OldPhone(ctx)
+	case devicepermission.FieldCamera:
+		return m.OldCamera(ctx)
+	case devicepermission.FieldAlbum:
+		return m.OldAlbum(ctx)
+	case devicepermission.FieldLocation:
+		return m.OldLocation(ctx)
+	case devicepermission.FieldStorage:
+		return m.OldStorage(ctx)
+	case devicepermission.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown DevicePermission field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DevicePermissionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case devicepermission.FieldSessionID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSessionID(v)
+		return nil
+	case devicepermission.FieldPlatform:
+		v, ok := value.(devicepermission.Platform)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlatform(v)
+		return nil
+	case devicepermission.FieldPhone:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case devicepermission.FieldCamera:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCamera(v)
+		return nil
+	case devicepermission.FieldAlbum:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlbum(v)
+		return nil
+	case devicepermission.FieldLocation:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocation(v)
+		return nil
+	case devicepermission.FieldStorage:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStorage(v)
+		return nil
+	case devicepermission.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DevicePermission field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DevicePermissionMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DevicePermissionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DevicePermissionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown DevicePermission numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DevicePermissionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DevicePermissionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DevicePermissionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown DevicePermission nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DevicePermissionMutation) ResetField(name string) error {
+	switch name {
+	case devicepermission.FieldSessionID:
+		m.ResetSessionID()
+		return nil
+	case devicepermission.FieldPlatform:
+		m.ResetPlatform()
+		return nil
+	case devicepermission.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case devicepermission.FieldCamera:
+		m.ResetCamera()
+		return nil
+	case devicepermission.FieldAlbum:
+		m.ResetAlbum()
+		return nil
+	case devicepermission.FieldLocation:
+		m.ResetLocation()
+		return nil
+	case devicepermission.FieldStorage:
+		m.ResetStorage()
+		return nil
+	case devicepermission.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DevicePermission field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DevicePermissionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.session != nil {
+		edges = append(edges, devicepermission.EdgeSession)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DevicePermissionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case devicepermission.EdgeSession:
+		if id := m.session; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DevicePermissionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DevicePermissionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DevicePermissionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedsession {
+		edges = append(edges, devicepermission.EdgeSession)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DevicePermissionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case devicepermission.EdgeSession:
+		return m.clearedsession
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DevicePermissionMutation) ClearEdge(name string) error {
+	switch name {
+	case devicepermission.EdgeSession:
+		m.ClearSession()
+		return nil
+	}
+	return fmt.Errorf("unknown DevicePermission unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DevicePermissionMutation) ResetEdge(name string) error {
+	switch name {
+	case devicepermission.EdgeSession:
+		m.ResetSession()
+		return nil
+	}
+	return fmt.Errorf("unknown DevicePermission edge %s", name)
+}
 
 // LoginCodeMutation represents an operation that mutates the LoginCode nodes in the graph.
 type LoginCodeMutation struct {
@@ -48,6 +2074,7 @@ type LoginCodeMutation struct {
 	created_at    *time.Time
 	updated_at    *time.Time
 	phone_hash    *[]byte
+	purpose       *logincode.Purpose
 	code_hash     *[]byte
 	expires_at    *time.Time
 	attempts      *int
@@ -265,6 +2292,42 @@ func (m *LoginCodeMutation) ResetPhoneHash() {
 	m.phone_hash = nil
 }
 
+// SetPurpose sets the "purpose" field.
+func (m *LoginCodeMutation) SetPurpose(l logincode.Purpose) {
+	m.purpose = &l
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *LoginCodeMutation) Purpose() (r logincode.Purpose, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the LoginCode entity.
+// If the LoginCode object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LoginCodeMutation) OldPurpose(ctx context.Context) (v logincode.Purpose, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *LoginCodeMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
 // SetCodeHash sets the "code_hash" field.
 func (m *LoginCodeMutation) SetCodeHash(b []byte) {
 	m.code_hash = &b
@@ -476,7 +2539,7 @@ func (m *LoginCodeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LoginCodeMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, logincode.FieldCreatedAt)
 	}
@@ -485,6 +2548,9 @@ func (m *LoginCodeMutation) Fields() []string {
 	}
 	if m.phone_hash != nil {
 		fields = append(fields, logincode.FieldPhoneHash)
+	}
+	if m.purpose != nil {
+		fields = append(fields, logincode.FieldPurpose)
 	}
 	if m.code_hash != nil {
 		fields = append(fields, logincode.FieldCodeHash)
@@ -512,6 +2578,8 @@ func (m *LoginCodeMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case logincode.FieldPhoneHash:
 		return m.PhoneHash()
+	case logincode.FieldPurpose:
+		return m.Purpose()
 	case logincode.FieldCodeHash:
 		return m.CodeHash()
 	case logincode.FieldExpiresAt:
@@ -535,6 +2603,8 @@ func (m *LoginCodeMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldUpdatedAt(ctx)
 	case logincode.FieldPhoneHash:
 		return m.OldPhoneHash(ctx)
+	case logincode.FieldPurpose:
+		return m.OldPurpose(ctx)
 	case logincode.FieldCodeHash:
 		return m.OldCodeHash(ctx)
 	case logincode.FieldExpiresAt:
@@ -572,6 +2642,13 @@ func (m *LoginCodeMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPhoneHash(v)
+		return nil
+	case logincode.FieldPurpose:
+		v, ok := value.(logincode.Purpose)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
 		return nil
 	case logincode.FieldCodeHash:
 		v, ok := value.([]byte)
@@ -682,6 +2759,9 @@ func (m *LoginCodeMutation) ResetField(name string) error {
 		return nil
 	case logincode.FieldPhoneHash:
 		m.ResetPhoneHash()
+		return nil
+	case logincode.FieldPurpose:
+		m.ResetPurpose()
 		return nil
 	case logincode.FieldCodeHash:
 		m.ResetCodeHash()
@@ -1727,6 +3807,1453 @@ func (m *MerchantMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Merchant edge %s", name)
+}
+
+// PolicyAcceptanceMutation represents an operation that mutates the PolicyAcceptance nodes in the graph.
+type PolicyAcceptanceMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	policy_seq    *int
+	addpolicy_seq *int
+	version       *string
+	channel       *policyacceptance.Channel
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	user          *int
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*PolicyAcceptance, error)
+	predicates    []predicate.PolicyAcceptance
+}
+
+var _ ent.Mutation = (*PolicyAcceptanceMutation)(nil)
+
+// policyacceptanceOption allows management of the mutation configuration using functional options.
+type policyacceptanceOption func(*PolicyAcceptanceMutation)
+
+// newPolicyAcceptanceMutation creates new mutation for the PolicyAcceptance entity.
+func newPolicyAcceptanceMutation(c config, op Op, opts ...policyacceptanceOption) *PolicyAcceptanceMutation {
+	m := &PolicyAcceptanceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePolicyAcceptance,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPolicyAcceptanceID sets the ID field of the mutation.
+func withPolicyAcceptanceID(id int) policyacceptanceOption {
+	return func(m *PolicyAcceptanceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PolicyAcceptance
+		)
+		m.oldValue = func(ctx context.Context) (*PolicyAcceptance, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PolicyAcceptance.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPolicyAcceptance sets the old PolicyAcceptance of the mutation.
+func withPolicyAcceptance(node *PolicyAcceptance) policyacceptanceOption {
+	return func(m *PolicyAcceptanceMutation) {
+		m.oldValue = func(context.Context) (*PolicyAcceptance, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PolicyAcceptanceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PolicyAcceptanceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PolicyAcceptanceMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PolicyAcceptanceMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PolicyAcceptance.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *PolicyAcceptanceMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *PolicyAcceptanceMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the PolicyAcceptance entity.
+// If the PolicyAcceptance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyAcceptanceMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *PolicyAcceptanceMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetPolicySeq sets the "policy_seq" field.
+func (m *PolicyAcceptanceMutation) SetPolicySeq(i int) {
+	m.policy_seq = &i
+	m.addpolicy_seq = nil
+}
+
+// PolicySeq returns the value of the "policy_seq" field in the mutation.
+func (m *PolicyAcceptanceMutation) PolicySeq() (r int, exists bool) {
+	v := m.policy_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPolicySeq returns the old "policy_seq" field's value of the PolicyAcceptance entity.
+// If the PolicyAcceptance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyAcceptanceMutation) OldPolicySeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPolicySeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPolicySeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPolicySeq: %w", err)
+	}
+	return oldValue.PolicySeq, nil
+}
+
+// AddPolicySeq adds i to the "policy_seq" field.
+func (m *PolicyAcceptanceMutation) AddPolicySeq(i int) {
+	if m.addpolicy_seq != nil {
+		*m.addpolicy_seq += i
+	} else {
+		m.addpolicy_seq = &i
+	}
+}
+
+// AddedPolicySeq returns the value that was added to the "policy_seq" field in this mutation.
+func (m *PolicyAcceptanceMutation) AddedPolicySeq() (r int, exists bool) {
+	v := m.addpolicy_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPolicySeq resets all changes to the "policy_seq" field.
+func (m *PolicyAcceptanceMutation) ResetPolicySeq() {
+	m.policy_seq = nil
+	m.addpolicy_seq = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *PolicyAcceptanceMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *PolicyAcceptanceMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the PolicyAcceptance entity.
+// If the PolicyAcceptance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyAcceptanceMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *PolicyAcceptanceMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetChannel sets the "channel" field.
+func (m *PolicyAcceptanceMutation) SetChannel(po policyacceptance.Channel) {
+	m.channel = &po
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *PolicyAcceptanceMutation) Channel() (r policyacceptance.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the PolicyAcceptance entity.
+// If the PolicyAcceptance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyAcceptanceMutation) OldChannel(ctx context.Context) (v policyacceptance.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *PolicyAcceptanceMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PolicyAcceptanceMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PolicyAcceptanceMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PolicyAcceptance entity.
+// If the PolicyAcceptance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyAcceptanceMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PolicyAcceptanceMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *PolicyAcceptanceMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[policyacceptance.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *PolicyAcceptanceMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *PolicyAcceptanceMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *PolicyAcceptanceMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the PolicyAcceptanceMutation builder.
+func (m *PolicyAcceptanceMutation) Where(ps ...predicate.PolicyAcceptance) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PolicyAcceptanceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PolicyAcceptanceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PolicyAcceptance, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PolicyAcceptanceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PolicyAcceptanceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PolicyAcceptance).
+func (m *PolicyAcceptanceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PolicyAcceptanceMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.user != nil {
+		fields = append(fields, policyacceptance.FieldUserID)
+	}
+	if m.policy_seq != nil {
+		fields = append(fields, policyacceptance.FieldPolicySeq)
+	}
+	if m.version != nil {
+		fields = append(fields, policyacceptance.FieldVersion)
+	}
+	if m.channel != nil {
+		fields = append(fields, policyacceptance.FieldChannel)
+	}
+	if m.created_at != nil {
+		fields = append(fields, policyacceptance.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PolicyAcceptanceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case policyacceptance.FieldUserID:
+		return m.UserID()
+	case policyacceptance.FieldPolicySeq:
+		return m.PolicySeq()
+	case policyacceptance.FieldVersion:
+		return m.Version()
+	case policyacceptance.FieldChannel:
+		return m.Channel()
+	case policyacceptance.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PolicyAcceptanceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case policyacceptance.FieldUserID:
+		return m.OldUserID(ctx)
+	case policyacceptance.FieldPolicySeq:
+		return m.OldPolicySeq(ctx)
+	case policyacceptance.FieldVersion:
+		return m.OldVersion(ctx)
+	case policyacceptance.FieldChannel:
+		return m.OldChannel(ctx)
+	case policyacceptance.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PolicyAcceptance field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyAcceptanceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case policyacceptance.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case policyacceptance.FieldPolicySeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPolicySeq(v)
+		return nil
+	case policyacceptance.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case policyacceptance.FieldChannel:
+		v, ok := value.(policyacceptance.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case policyacceptance.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyAcceptance field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PolicyAcceptanceMutation) AddedFields() []string {
+	var fields []string
+	if m.addpolicy_seq != nil {
+		fields = append(fields, policyacceptance.FieldPolicySeq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PolicyAcceptanceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case policyacceptance.FieldPolicySeq:
+		return m.AddedPolicySeq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyAcceptanceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case policyacceptance.FieldPolicySeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPolicySeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyAcceptance numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PolicyAcceptanceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PolicyAcceptanceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PolicyAcceptanceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PolicyAcceptance nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PolicyAcceptanceMutation) ResetField(name string) error {
+	switch name {
+	case policyacceptance.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case policyacceptance.FieldPolicySeq:
+		m.ResetPolicySeq()
+		return nil
+	case policyacceptance.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case policyacceptance.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case policyacceptance.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyAcceptance field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PolicyAcceptanceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, policyacceptance.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PolicyAcceptanceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case policyacceptance.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PolicyAcceptanceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PolicyAcceptanceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PolicyAcceptanceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, policyacceptance.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PolicyAcceptanceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case policyacceptance.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PolicyAcceptanceMutation) ClearEdge(name string) error {
+	switch name {
+	case policyacceptance.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyAcceptance unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PolicyAcceptanceMutation) ResetEdge(name string) error {
+	switch name {
+	case policyacceptance.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyAcceptance edge %s", name)
+}
+
+// PolicyVersionMutation represents an operation that mutates the PolicyVersion nodes in the graph.
+type PolicyVersionMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	seq             *int
+	addseq          *int
+	version         *string
+	effective_at    *time.Time
+	summary         *string
+	major           *bool
+	url             *string
+	published_by    *int
+	addpublished_by *int
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*PolicyVersion, error)
+	predicates      []predicate.PolicyVersion
+}
+
+var _ ent.Mutation = (*PolicyVersionMutation)(nil)
+
+// policyversionOption allows management of the mutation configuration using functional options.
+type policyversionOption func(*PolicyVersionMutation)
+
+// newPolicyVersionMutation creates new mutation for the PolicyVersion entity.
+func newPolicyVersionMutation(c config, op Op, opts ...policyversionOption) *PolicyVersionMutation {
+	m := &PolicyVersionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePolicyVersion,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPolicyVersionID sets the ID field of the mutation.
+func withPolicyVersionID(id int) policyversionOption {
+	return func(m *PolicyVersionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PolicyVersion
+		)
+		m.oldValue = func(ctx context.Context) (*PolicyVersion, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PolicyVersion.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPolicyVersion sets the old PolicyVersion of the mutation.
+func withPolicyVersion(node *PolicyVersion) policyversionOption {
+	return func(m *PolicyVersionMutation) {
+		m.oldValue = func(context.Context) (*PolicyVersion, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PolicyVersionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PolicyVersionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PolicyVersionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PolicyVersionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PolicyVersion.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSeq sets the "seq" field.
+func (m *PolicyVersionMutation) SetSeq(i int) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *PolicyVersionMutation) Seq() (r int, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *PolicyVersionMutation) AddSeq(i int) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *PolicyVersionMutation) AddedSeq() (r int, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *PolicyVersionMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *PolicyVersionMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *PolicyVersionMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *PolicyVersionMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetEffectiveAt sets the "effective_at" field.
+func (m *PolicyVersionMutation) SetEffectiveAt(t time.Time) {
+	m.effective_at = &t
+}
+
+// EffectiveAt returns the value of the "effective_at" field in the mutation.
+func (m *PolicyVersionMutation) EffectiveAt() (r time.Time, exists bool) {
+	v := m.effective_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveAt returns the old "effective_at" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldEffectiveAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveAt: %w", err)
+	}
+	return oldValue.EffectiveAt, nil
+}
+
+// ResetEffectiveAt resets all changes to the "effective_at" field.
+func (m *PolicyVersionMutation) ResetEffectiveAt() {
+	m.effective_at = nil
+}
+
+// SetSummary sets the "summary" field.
+func (m *PolicyVersionMutation) SetSummary(s string) {
+	m.summary = &s
+}
+
+// Summary returns the value of the "summary" field in the mutation.
+func (m *PolicyVersionMutation) Summary() (r string, exists bool) {
+	v := m.summary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSummary returns the old "summary" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldSummary(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSummary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSummary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSummary: %w", err)
+	}
+	return oldValue.Summary, nil
+}
+
+// ResetSummary resets all changes to the "summary" field.
+func (m *PolicyVersionMutation) ResetSummary() {
+	m.summary = nil
+}
+
+// SetMajor sets the "major" field.
+func (m *PolicyVersionMutation) SetMajor(b bool) {
+	m.major = &b
+}
+
+// Major returns the value of the "major" field in the mutation.
+func (m *PolicyVersionMutation) Major() (r bool, exists bool) {
+	v := m.major
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMajor returns the old "major" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldMajor(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMajor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMajor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMajor: %w", err)
+	}
+	return oldValue.Major, nil
+}
+
+// ResetMajor resets all changes to the "major" field.
+func (m *PolicyVersionMutation) ResetMajor() {
+	m.major = nil
+}
+
+// SetURL sets the "url" field.
+func (m *PolicyVersionMutation) SetURL(s string) {
+	m.url = &s
+}
+
+// URL returns the value of the "url" field in the mutation.
+func (m *PolicyVersionMutation) URL() (r string, exists bool) {
+	v := m.url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldURL returns the old "url" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldURL(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldURL: %w", err)
+	}
+	return oldValue.URL, nil
+}
+
+// ClearURL clears the value of the "url" field.
+func (m *PolicyVersionMutation) ClearURL() {
+	m.url = nil
+	m.clearedFields[policyversion.FieldURL] = struct{}{}
+}
+
+// URLCleared returns if the "url" field was cleared in this mutation.
+func (m *PolicyVersionMutation) URLCleared() bool {
+	_, ok := m.clearedFields[policyversion.FieldURL]
+	return ok
+}
+
+// ResetURL resets all changes to the "url" field.
+func (m *PolicyVersionMutation) ResetURL() {
+	m.url = nil
+	delete(m.clearedFields, policyversion.FieldURL)
+}
+
+// SetPublishedBy sets the "published_by" field.
+func (m *PolicyVersionMutation) SetPublishedBy(i int) {
+	m.published_by = &i
+	m.addpublished_by = nil
+}
+
+// PublishedBy returns the value of the "published_by" field in the mutation.
+func (m *PolicyVersionMutation) PublishedBy() (r int, exists bool) {
+	v := m.published_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedBy returns the old "published_by" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldPublishedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedBy: %w", err)
+	}
+	return oldValue.PublishedBy, nil
+}
+
+// AddPublishedBy adds i to the "published_by" field.
+func (m *PolicyVersionMutation) AddPublishedBy(i int) {
+	if m.addpublished_by != nil {
+		*m.addpublished_by += i
+	} else {
+		m.addpublished_by = &i
+	}
+}
+
+// AddedPublishedBy returns the value that was added to the "published_by" field in this mutation.
+func (m *PolicyVersionMutation) AddedPublishedBy() (r int, exists bool) {
+	v := m.addpublished_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPublishedBy clears the value of the "published_by" field.
+func (m *PolicyVersionMutation) ClearPublishedBy() {
+	m.published_by = nil
+	m.addpublished_by = nil
+	m.clearedFields[policyversion.FieldPublishedBy] = struct{}{}
+}
+
+// PublishedByCleared returns if the "published_by" field was cleared in this mutation.
+func (m *PolicyVersionMutation) PublishedByCleared() bool {
+	_, ok := m.clearedFields[policyversion.FieldPublishedBy]
+	return ok
+}
+
+// ResetPublishedBy resets all changes to the "published_by" field.
+func (m *PolicyVersionMutation) ResetPublishedBy() {
+	m.published_by = nil
+	m.addpublished_by = nil
+	delete(m.clearedFields, policyversion.FieldPublishedBy)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PolicyVersionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PolicyVersionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PolicyVersion entity.
+// If the PolicyVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyVersionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PolicyVersionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the PolicyVersionMutation builder.
+func (m *PolicyVersionMutation) Where(ps ...predicate.PolicyVersion) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PolicyVersionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PolicyVersionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PolicyVersion, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PolicyVersionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PolicyVersionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PolicyVersion).
+func (m *PolicyVersionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PolicyVersionMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.seq != nil {
+		fields = append(fields, policyversion.FieldSeq)
+	}
+	if m.version != nil {
+		fields = append(fields, policyversion.FieldVersion)
+	}
+	if m.effective_at != nil {
+		fields = append(fields, policyversion.FieldEffectiveAt)
+	}
+	if m.summary != nil {
+		fields = append(fields, policyversion.FieldSummary)
+	}
+	if m.major != nil {
+		fields = append(fields, policyversion.FieldMajor)
+	}
+	if m.url != nil {
+		fields = append(fields, policyversion.FieldURL)
+	}
+	if m.published_by != nil {
+		fields = append(fields, policyversion.FieldPublishedBy)
+	}
+	if m.created_at != nil {
+		fields = append(fields, policyversion.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PolicyVersionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case policyversion.FieldSeq:
+		return m.Seq()
+	case policyversion.FieldVersion:
+		return m.Version()
+	case policyversion.FieldEffectiveAt:
+		return m.EffectiveAt()
+	case policyversion.FieldSummary:
+		return m.Summary()
+	case policyversion.FieldMajor:
+		return m.Major()
+	case policyversion.FieldURL:
+		return m.URL()
+	case policyversion.FieldPublishedBy:
+		return m.PublishedBy()
+	case policyversion.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PolicyVersionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case policyversion.FieldSeq:
+		return m.OldSeq(ctx)
+	case policyversion.FieldVersion:
+		return m.OldVersion(ctx)
+	case policyversion.FieldEffectiveAt:
+		return m.OldEffectiveAt(ctx)
+	case policyversion.FieldSummary:
+		return m.OldSummary(ctx)
+	case policyversion.FieldMajor:
+		return m.OldMajor(ctx)
+	case policyversion.FieldURL:
+		return m.OldURL(ctx)
+	case policyversion.FieldPublishedBy:
+		return m.OldPublishedBy(ctx)
+	case policyversion.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PolicyVersion field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyVersionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case policyversion.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case policyversion.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case policyversion.FieldEffectiveAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveAt(v)
+		return nil
+	case policyversion.FieldSummary:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSummary(v)
+		return nil
+	case policyversion.FieldMajor:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMajor(v)
+		return nil
+	case policyversion.FieldURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetURL(v)
+		return nil
+	case policyversion.FieldPublishedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedBy(v)
+		return nil
+	case policyversion.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyVersion field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PolicyVersionMutation) AddedFields() []string {
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, policyversion.FieldSeq)
+	}
+	if m.addpublished_by != nil {
+		fields = append(fields, policyversion.FieldPublishedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PolicyVersionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case policyversion.FieldSeq:
+		return m.AddedSeq()
+	case policyversion.FieldPublishedBy:
+		return m.AddedPublishedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyVersionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case policyversion.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	case policyversion.FieldPublishedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPublishedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyVersion numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PolicyVersionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(policyversion.FieldURL) {
+		fields = append(fields, policyversion.FieldURL)
+	}
+	if m.FieldCleared(policyversion.FieldPublishedBy) {
+		fields = append(fields, policyversion.FieldPublishedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PolicyVersionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PolicyVersionMutation) ClearField(name string) error {
+	switch name {
+	case policyversion.FieldURL:
+		m.ClearURL()
+		return nil
+	case policyversion.FieldPublishedBy:
+		m.ClearPublishedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyVersion nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PolicyVersionMutation) ResetField(name string) error {
+	switch name {
+	case policyversion.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case policyversion.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case policyversion.FieldEffectiveAt:
+		m.ResetEffectiveAt()
+		return nil
+	case policyversion.FieldSummary:
+		m.ResetSummary()
+		return nil
+	case policyversion.FieldMajor:
+		m.ResetMajor()
+		return nil
+	case policyversion.FieldURL:
+		m.ResetURL()
+		return nil
+	case policyversion.FieldPublishedBy:
+		m.ResetPublishedBy()
+		return nil
+	case policyversion.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyVersion field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PolicyVersionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PolicyVersionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PolicyVersionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PolicyVersionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PolicyVersionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PolicyVersionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PolicyVersionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PolicyVersion unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PolicyVersionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PolicyVersion edge %s", name)
 }
 
 // ProductMutation represents an operation that mutates the Product nodes in the graph.
@@ -4195,24 +7722,692 @@ func (m *ReviewMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Review edge %s", name)
 }
 
-// SessionMutation represents an operation that mutates the Session nodes in the graph.
-type SessionMutation struct {
+// SensitiveAccessMutation represents an operation that mutates the SensitiveAccess nodes in the graph.
+type SensitiveAccessMutation struct {
 	config
 	op            Op
 	typ           string
 	id            *int
+	actor_id      *int
+	addactor_id   *int
+	actor_role    *sensitiveaccess.ActorRole
+	subject_id    *int
+	addsubject_id *int
+	field         *string
+	reason        *string
 	created_at    *time.Time
-	updated_at    *time.Time
-	token_hash    *[]byte
-	expires_at    *time.Time
-	revoked_at    *time.Time
-	last_used_at  *time.Time
 	clearedFields map[string]struct{}
-	user          *int
-	cleareduser   bool
 	done          bool
-	oldValue      func(context.Context) (*Session, error)
-	predicates    []predicate.Session
+	oldValue      func(context.Context) (*SensitiveAccess, error)
+	predicates    []predicate.SensitiveAccess
+}
+
+var _ ent.Mutation = (*SensitiveAccessMutation)(nil)
+
+// sensitiveaccessOption allows management of the mutation configuration using functional options.
+type sensitiveaccessOption func(*SensitiveAccessMutation)
+
+// newSensitiveAccessMutation creates new mutation for the SensitiveAccess entity.
+func newSensitiveAccessMutation(c config, op Op, opts ...sensitiveaccessOption) *SensitiveAccessMutation {
+	m := &SensitiveAccessMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSensitiveAccess,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSensitiveAccessID sets the ID field of the mutation.
+func withSensitiveAccessID(id int) sensitiveaccessOption {
+	return func(m *SensitiveAccessMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SensitiveAccess
+		)
+		m.oldValue = func(ctx context.Context) (*SensitiveAccess, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SensitiveAccess.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSensitiveAccess sets the old SensitiveAccess of the mutation.
+func withSensitiveAccess(node *SensitiveAccess) sensitiveaccessOption {
+	return func(m *SensitiveAccessMutation) {
+		m.oldValue = func(context.Context) (*SensitiveAccess, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SensitiveAccessMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SensitiveAccessMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SensitiveAccessMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SensitiveAccessMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SensitiveAccess.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *SensitiveAccessMutation) SetActorID(i int) {
+	m.actor_id = &i
+	m.addactor_id = nil
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *SensitiveAccessMutation) ActorID() (r int, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the SensitiveAccess entity.
+// If the SensitiveAccess object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveAccessMutation) OldActorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// AddActorID adds i to the "actor_id" field.
+func (m *SensitiveAccessMutation) AddActorID(i int) {
+	if m.addactor_id != nil {
+		*m.addactor_id += i
+	} else {
+		m.addactor_id = &i
+	}
+}
+
+// AddedActorID returns the value that was added to the "actor_id" field in this mutation.
+func (m *SensitiveAccessMutation) AddedActorID() (r int, exists bool) {
+	v := m.addactor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *SensitiveAccessMutation) ResetActorID() {
+	m.actor_id = nil
+	m.addactor_id = nil
+}
+
+// SetActorRole sets the "actor_role" field.
+func (m *SensitiveAccessMutation) SetActorRole(sr sensitiveaccess.ActorRole) {
+	m.actor_role = &sr
+}
+
+// ActorRole returns the value of the "actor_role" field in the mutation.
+func (m *SensitiveAccessMutation) ActorRole() (r sensitiveaccess.ActorRole, exists bool) {
+	v := m.actor_role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorRole returns the old "actor_role" field's value of the SensitiveAccess entity.
+// If the SensitiveAccess object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveAccessMutation) OldActorRole(ctx context.Context) (v sensitiveaccess.ActorRole, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorRole: %w", err)
+	}
+	return oldValue.ActorRole, nil
+}
+
+// ResetActorRole resets all changes to the "actor_role" field.
+func (m *SensitiveAccessMutation) ResetActorRole() {
+	m.actor_role = nil
+}
+
+// SetSubjectID sets the "subject_id" field.
+func (m *SensitiveAccessMutation) SetSubjectID(i int) {
+	m.subject_id = &i
+	m.addsubject_id = nil
+}
+
+// SubjectID returns the value of the "subject_id" field in the mutation.
+func (m *SensitiveAccessMutation) SubjectID() (r int, exists bool) {
+	v := m.subject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectID returns the old "subject_id" field's value of the SensitiveAccess entity.
+// If the SensitiveAccess object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveAccessMutation) OldSubjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectID: %w", err)
+	}
+	return oldValue.SubjectID, nil
+}
+
+// AddSubjectID adds i to the "subject_id" field.
+func (m *SensitiveAccessMutation) AddSubjectID(i int) {
+	if m.addsubject_id != nil {
+		*m.addsubject_id += i
+	} else {
+		m.addsubject_id = &i
+	}
+}
+
+// AddedSubjectID returns the value that was added to the "subject_id" field in this mutation.
+func (m *SensitiveAccessMutation) AddedSubjectID() (r int, exists bool) {
+	v := m.addsubject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSubjectID resets all changes to the "subject_id" field.
+func (m *SensitiveAccessMutation) ResetSubjectID() {
+	m.subject_id = nil
+	m.addsubject_id = nil
+}
+
+// SetFieldField sets the "field" field.
+func (m *SensitiveAccessMutation) SetFieldField(s string) {
+	m.field = &s
+}
+
+// GetField returns the value of the "field" field in the mutation.
+func (m *SensitiveAccessMutation) GetField() (r string, exists bool) {
+	v := m.field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// GetOldField returns the old "field" field's value of the SensitiveAccess entity.
+// If the SensitiveAccess object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveAccessMutation) GetOldField(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("GetOldField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("GetOldField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for GetOldField: %w", err)
+	}
+	return oldValue.Field, nil
+}
+
+// ResetFieldField resets all changes to the "field" field.
+func (m *SensitiveAccessMutation) ResetFieldField() {
+	m.field = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *SensitiveAccessMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *SensitiveAccessMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the SensitiveAccess entity.
+// If the SensitiveAccess object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveAccessMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *SensitiveAccessMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SensitiveAccessMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SensitiveAccessMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SensitiveAccess entity.
+// If the SensitiveAccess object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SensitiveAccessMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SensitiveAccessMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the SensitiveAccessMutation builder.
+func (m *SensitiveAccessMutation) Where(ps ...predicate.SensitiveAccess) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SensitiveAccessMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SensitiveAccessMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SensitiveAccess, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SensitiveAccessMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SensitiveAccessMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SensitiveAccess).
+func (m *SensitiveAccessMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SensitiveAccessMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.actor_id != nil {
+		fields = append(fields, sensitiveaccess.FieldActorID)
+	}
+	if m.actor_role != nil {
+		fields = append(fields, sensitiveaccess.FieldActorRole)
+	}
+	if m.subject_id != nil {
+		fields = append(fields, sensitiveaccess.FieldSubjectID)
+	}
+	if m.field != nil {
+		fields = append(fields, sensitiveaccess.FieldField)
+	}
+	if m.reason != nil {
+		fields = append(fields, sensitiveaccess.FieldReason)
+	}
+	if m.created_at != nil {
+		fields = append(fields, sensitiveaccess.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SensitiveAccessMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sensitiveaccess.FieldActorID:
+		return m.ActorID()
+	case sensitiveaccess.FieldActorRole:
+		return m.ActorRole()
+	case sensitiveaccess.FieldSubjectID:
+		return m.SubjectID()
+	case sensitiveaccess.FieldField:
+		return m.GetField()
+	case sensitiveaccess.FieldReason:
+		return m.Reason()
+	case sensitiveaccess.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SensitiveAccessMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sensitiveaccess.FieldActorID:
+		return m.OldActorID(ctx)
+	case sensitiveaccess.FieldActorRole:
+		return m.OldActorRole(ctx)
+	case sensitiveaccess.FieldSubjectID:
+		return m.OldSubjectID(ctx)
+	case sensitiveaccess.FieldField:
+		return m.GetOldField(ctx)
+	case sensitiveaccess.FieldReason:
+		return m.OldReason(ctx)
+	case sensitiveaccess.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SensitiveAccess field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SensitiveAccessMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sensitiveaccess.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case sensitiveaccess.FieldActorRole:
+		v, ok := value.(sensitiveaccess.ActorRole)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorRole(v)
+		return nil
+	case sensitiveaccess.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectID(v)
+		return nil
+	case sensitiveaccess.FieldField:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldField(v)
+		return nil
+	case sensitiveaccess.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case sensitiveaccess.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveAccess field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SensitiveAccessMutation) AddedFields() []string {
+	var fields []string
+	if m.addactor_id != nil {
+		fields = append(fields, sensitiveaccess.FieldActorID)
+	}
+	if m.addsubject_id != nil {
+		fields = append(fields, sensitiveaccess.FieldSubjectID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SensitiveAccessMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sensitiveaccess.FieldActorID:
+		return m.AddedActorID()
+	case sensitiveaccess.FieldSubjectID:
+		return m.AddedSubjectID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SensitiveAccessMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sensitiveaccess.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActorID(v)
+		return nil
+	case sensitiveaccess.FieldSubjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveAccess numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SensitiveAccessMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SensitiveAccessMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SensitiveAccessMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SensitiveAccess nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SensitiveAccessMutation) ResetField(name string) error {
+	switch name {
+	case sensitiveaccess.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case sensitiveaccess.FieldActorRole:
+		m.ResetActorRole()
+		return nil
+	case sensitiveaccess.FieldSubjectID:
+		m.ResetSubjectID()
+		return nil
+	case sensitiveaccess.FieldField:
+		m.ResetFieldField()
+		return nil
+	case sensitiveaccess.FieldReason:
+		m.ResetReason()
+		return nil
+	case sensitiveaccess.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SensitiveAccess field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SensitiveAccessMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SensitiveAccessMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SensitiveAccessMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SensitiveAccessMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SensitiveAccessMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SensitiveAccessMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SensitiveAccessMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SensitiveAccess unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SensitiveAccessMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SensitiveAccess edge %s", name)
+}
+
+// SessionMutation represents an operation that mutates the Session nodes in the graph.
+type SessionMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *int
+	created_at                *time.Time
+	updated_at                *time.Time
+	token_hash                *[]byte
+	expires_at                *time.Time
+	revoked_at                *time.Time
+	last_used_at              *time.Time
+	reveal_until              *time.Time
+	clearedFields             map[string]struct{}
+	user                      *int
+	cleareduser               bool
+	device_permissions        *int
+	cleareddevice_permissions bool
+	done                      bool
+	oldValue                  func(context.Context) (*Session, error)
+	predicates                []predicate.Session
 }
 
 var _ ent.Mutation = (*SessionMutation)(nil)
@@ -4591,6 +8786,55 @@ func (m *SessionMutation) ResetLastUsedAt() {
 	delete(m.clearedFields, session.FieldLastUsedAt)
 }
 
+// SetRevealUntil sets the "reveal_until" field.
+func (m *SessionMutation) SetRevealUntil(t time.Time) {
+	m.reveal_until = &t
+}
+
+// RevealUntil returns the value of the "reveal_until" field in the mutation.
+func (m *SessionMutation) RevealUntil() (r time.Time, exists bool) {
+	v := m.reveal_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevealUntil returns the old "reveal_until" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldRevealUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevealUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevealUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevealUntil: %w", err)
+	}
+	return oldValue.RevealUntil, nil
+}
+
+// ClearRevealUntil clears the value of the "reveal_until" field.
+func (m *SessionMutation) ClearRevealUntil() {
+	m.reveal_until = nil
+	m.clearedFields[session.FieldRevealUntil] = struct{}{}
+}
+
+// RevealUntilCleared returns if the "reveal_until" field was cleared in this mutation.
+func (m *SessionMutation) RevealUntilCleared() bool {
+	_, ok := m.clearedFields[session.FieldRevealUntil]
+	return ok
+}
+
+// ResetRevealUntil resets all changes to the "reveal_until" field.
+func (m *SessionMutation) ResetRevealUntil() {
+	m.reveal_until = nil
+	delete(m.clearedFields, session.FieldRevealUntil)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *SessionMutation) ClearUser() {
 	m.cleareduser = true
@@ -4616,6 +8860,45 @@ func (m *SessionMutation) UserIDs() (ids []int) {
 func (m *SessionMutation) ResetUser() {
 	m.user = nil
 	m.cleareduser = false
+}
+
+// SetDevicePermissionsID sets the "device_permissions" edge to the DevicePermission entity by id.
+func (m *SessionMutation) SetDevicePermissionsID(id int) {
+	m.device_permissions = &id
+}
+
+// ClearDevicePermissions clears the "device_permissions" edge to the DevicePermission entity.
+func (m *SessionMutation) ClearDevicePermissions() {
+	m.cleareddevice_permissions = true
+}
+
+// DevicePermissionsCleared reports if the "device_permissions" edge to the DevicePermission entity was cleared.
+func (m *SessionMutation) DevicePermissionsCleared() bool {
+	return m.cleareddevice_permissions
+}
+
+// DevicePermissionsID returns the "device_permissions" edge ID in the mutation.
+func (m *SessionMutation) DevicePermissionsID() (id int, exists bool) {
+	if m.device_permissions != nil {
+		return *m.device_permissions, true
+	}
+	return
+}
+
+// DevicePermissionsIDs returns the "device_permissions" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DevicePermissionsID instead. It exists only for internal usage by the builders.
+func (m *SessionMutation) DevicePermissionsIDs() (ids []int) {
+	if id := m.device_permissions; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDevicePermissions resets all changes to the "device_permissions" edge.
+func (m *SessionMutation) ResetDevicePermissions() {
+	m.device_permissions = nil
+	m.cleareddevice_permissions = false
 }
 
 // Where appends a list predicates to the SessionMutation builder.
@@ -4652,7 +8935,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, session.FieldCreatedAt)
 	}
@@ -4673,6 +8956,9 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.last_used_at != nil {
 		fields = append(fields, session.FieldLastUsedAt)
+	}
+	if m.reveal_until != nil {
+		fields = append(fields, session.FieldRevealUntil)
 	}
 	return fields
 }
@@ -4696,6 +8982,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.RevokedAt()
 	case session.FieldLastUsedAt:
 		return m.LastUsedAt()
+	case session.FieldRevealUntil:
+		return m.RevealUntil()
 	}
 	return nil, false
 }
@@ -4719,6 +9007,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRevokedAt(ctx)
 	case session.FieldLastUsedAt:
 		return m.OldLastUsedAt(ctx)
+	case session.FieldRevealUntil:
+		return m.OldRevealUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown Session field %s", name)
 }
@@ -4777,6 +9067,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastUsedAt(v)
 		return nil
+	case session.FieldRevealUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevealUntil(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)
 }
@@ -4816,6 +9113,9 @@ func (m *SessionMutation) ClearedFields() []string {
 	if m.FieldCleared(session.FieldLastUsedAt) {
 		fields = append(fields, session.FieldLastUsedAt)
 	}
+	if m.FieldCleared(session.FieldRevealUntil) {
+		fields = append(fields, session.FieldRevealUntil)
+	}
 	return fields
 }
 
@@ -4835,6 +9135,9 @@ func (m *SessionMutation) ClearField(name string) error {
 		return nil
 	case session.FieldLastUsedAt:
 		m.ClearLastUsedAt()
+		return nil
+	case session.FieldRevealUntil:
+		m.ClearRevealUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown Session nullable field %s", name)
@@ -4865,15 +9168,21 @@ func (m *SessionMutation) ResetField(name string) error {
 	case session.FieldLastUsedAt:
 		m.ResetLastUsedAt()
 		return nil
+	case session.FieldRevealUntil:
+		m.ResetRevealUntil()
+		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SessionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.user != nil {
 		edges = append(edges, session.EdgeUser)
+	}
+	if m.device_permissions != nil {
+		edges = append(edges, session.EdgeDevicePermissions)
 	}
 	return edges
 }
@@ -4886,13 +9195,17 @@ func (m *SessionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.user; id != nil {
 			return []ent.Value{*id}
 		}
+	case session.EdgeDevicePermissions:
+		if id := m.device_permissions; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SessionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -4904,9 +9217,12 @@ func (m *SessionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SessionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.cleareduser {
 		edges = append(edges, session.EdgeUser)
+	}
+	if m.cleareddevice_permissions {
+		edges = append(edges, session.EdgeDevicePermissions)
 	}
 	return edges
 }
@@ -4917,6 +9233,8 @@ func (m *SessionMutation) EdgeCleared(name string) bool {
 	switch name {
 	case session.EdgeUser:
 		return m.cleareduser
+	case session.EdgeDevicePermissions:
+		return m.cleareddevice_permissions
 	}
 	return false
 }
@@ -4927,6 +9245,9 @@ func (m *SessionMutation) ClearEdge(name string) error {
 	switch name {
 	case session.EdgeUser:
 		m.ClearUser()
+		return nil
+	case session.EdgeDevicePermissions:
+		m.ClearDevicePermissions()
 		return nil
 	}
 	return fmt.Errorf("unknown Session unique edge %s", name)
@@ -4939,6 +9260,9 @@ func (m *SessionMutation) ResetEdge(name string) error {
 	case session.EdgeUser:
 		m.ResetUser()
 		return nil
+	case session.EdgeDevicePermissions:
+		m.ResetDevicePermissions()
+		return nil
 	}
 	return fmt.Errorf("unknown Session edge %s", name)
 }
@@ -4946,27 +9270,38 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	created_at      *time.Time
-	updated_at      *time.Time
-	phone_hash      *[]byte
-	phone_cipher    *[]byte
-	nickname        *string
-	avatar_url      *string
-	birth_date      *time.Time
-	role            *user.Role
-	clearedFields   map[string]struct{}
-	sessions        map[int]struct{}
-	removedsessions map[int]struct{}
-	clearedsessions bool
-	reviews         map[int]struct{}
-	removedreviews  map[int]struct{}
-	clearedreviews  bool
-	done            bool
-	oldValue        func(context.Context) (*User, error)
-	predicates      []predicate.User
+	op                        Op
+	typ                       string
+	id                        *int
+	created_at                *time.Time
+	updated_at                *time.Time
+	phone_hash                *[]byte
+	phone_cipher              *[]byte
+	nickname                  *string
+	avatar_url                *string
+	birth_date                *time.Time
+	role                      *user.Role
+	accepted_policy_seq       *int
+	addaccepted_policy_seq    *int
+	clearedFields             map[string]struct{}
+	sessions                  map[int]struct{}
+	removedsessions           map[int]struct{}
+	clearedsessions           bool
+	reviews                   map[int]struct{}
+	removedreviews            map[int]struct{}
+	clearedreviews            bool
+	consents                  map[int]struct{}
+	removedconsents           map[int]struct{}
+	clearedconsents           bool
+	consent_events            map[int]struct{}
+	removedconsent_events     map[int]struct{}
+	clearedconsent_events     bool
+	policy_acceptances        map[int]struct{}
+	removedpolicy_acceptances map[int]struct{}
+	clearedpolicy_acceptances bool
+	done                      bool
+	oldValue                  func(context.Context) (*User, error)
+	predicates                []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -5368,6 +9703,62 @@ func (m *UserMutation) ResetRole() {
 	m.role = nil
 }
 
+// SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
+func (m *UserMutation) SetAcceptedPolicySeq(i int) {
+	m.accepted_policy_seq = &i
+	m.addaccepted_policy_seq = nil
+}
+
+// AcceptedPolicySeq returns the value of the "accepted_policy_seq" field in the mutation.
+func (m *UserMutation) AcceptedPolicySeq() (r int, exists bool) {
+	v := m.accepted_policy_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcceptedPolicySeq returns the old "accepted_policy_seq" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldAcceptedPolicySeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcceptedPolicySeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcceptedPolicySeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcceptedPolicySeq: %w", err)
+	}
+	return oldValue.AcceptedPolicySeq, nil
+}
+
+// AddAcceptedPolicySeq adds i to the "accepted_policy_seq" field.
+func (m *UserMutation) AddAcceptedPolicySeq(i int) {
+	if m.addaccepted_policy_seq != nil {
+		*m.addaccepted_policy_seq += i
+	} else {
+		m.addaccepted_policy_seq = &i
+	}
+}
+
+// AddedAcceptedPolicySeq returns the value that was added to the "accepted_policy_seq" field in this mutation.
+func (m *UserMutation) AddedAcceptedPolicySeq() (r int, exists bool) {
+	v := m.addaccepted_policy_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAcceptedPolicySeq resets all changes to the "accepted_policy_seq" field.
+func (m *UserMutation) ResetAcceptedPolicySeq() {
+	m.accepted_policy_seq = nil
+	m.addaccepted_policy_seq = nil
+}
+
 // AddSessionIDs adds the "sessions" edge to the Session entity by ids.
 func (m *UserMutation) AddSessionIDs(ids ...int) {
 	if m.sessions == nil {
@@ -5476,6 +9867,168 @@ func (m *UserMutation) ResetReviews() {
 	m.removedreviews = nil
 }
 
+// AddConsentIDs adds the "consents" edge to the Consent entity by ids.
+func (m *UserMutation) AddConsentIDs(ids ...int) {
+	if m.consents == nil {
+		m.consents = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.consents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConsents clears the "consents" edge to the Consent entity.
+func (m *UserMutation) ClearConsents() {
+	m.clearedconsents = true
+}
+
+// ConsentsCleared reports if the "consents" edge to the Consent entity was cleared.
+func (m *UserMutation) ConsentsCleared() bool {
+	return m.clearedconsents
+}
+
+// RemoveConsentIDs removes the "consents" edge to the Consent entity by IDs.
+func (m *UserMutation) RemoveConsentIDs(ids ...int) {
+	if m.removedconsents == nil {
+		m.removedconsents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.consents, ids[i])
+		m.removedconsents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConsents returns the removed IDs of the "consents" edge to the Consent entity.
+func (m *UserMutation) RemovedConsentsIDs() (ids []int) {
+	for id := range m.removedconsents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConsentsIDs returns the "consents" edge IDs in the mutation.
+func (m *UserMutation) ConsentsIDs() (ids []int) {
+	for id := range m.consents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConsents resets all changes to the "consents" edge.
+func (m *UserMutation) ResetConsents() {
+	m.consents = nil
+	m.clearedconsents = false
+	m.removedconsents = nil
+}
+
+// AddConsentEventIDs adds the "consent_events" edge to the ConsentEvent entity by ids.
+func (m *UserMutation) AddConsentEventIDs(ids ...int) {
+	if m.consent_events == nil {
+		m.consent_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.consent_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConsentEvents clears the "consent_events" edge to the ConsentEvent entity.
+func (m *UserMutation) ClearConsentEvents() {
+	m.clearedconsent_events = true
+}
+
+// ConsentEventsCleared reports if the "consent_events" edge to the ConsentEvent entity was cleared.
+func (m *UserMutation) ConsentEventsCleared() bool {
+	return m.clearedconsent_events
+}
+
+// RemoveConsentEventIDs removes the "consent_events" edge to the ConsentEvent entity by IDs.
+func (m *UserMutation) RemoveConsentEventIDs(ids ...int) {
+	if m.removedconsent_events == nil {
+		m.removedconsent_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.consent_events, ids[i])
+		m.removedconsent_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConsentEvents returns the removed IDs of the "consent_events" edge to the ConsentEvent entity.
+func (m *UserMutation) RemovedConsentEventsIDs() (ids []int) {
+	for id := range m.removedconsent_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConsentEventsIDs returns the "consent_events" edge IDs in the mutation.
+func (m *UserMutation) ConsentEventsIDs() (ids []int) {
+	for id := range m.consent_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConsentEvents resets all changes to the "consent_events" edge.
+func (m *UserMutation) ResetConsentEvents() {
+	m.consent_events = nil
+	m.clearedconsent_events = false
+	m.removedconsent_events = nil
+}
+
+// AddPolicyAcceptanceIDs adds the "policy_acceptances" edge to the PolicyAcceptance entity by ids.
+func (m *UserMutation) AddPolicyAcceptanceIDs(ids ...int) {
+	if m.policy_acceptances == nil {
+		m.policy_acceptances = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.policy_acceptances[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPolicyAcceptances clears the "policy_acceptances" edge to the PolicyAcceptance entity.
+func (m *UserMutation) ClearPolicyAcceptances() {
+	m.clearedpolicy_acceptances = true
+}
+
+// PolicyAcceptancesCleared reports if the "policy_acceptances" edge to the PolicyAcceptance entity was cleared.
+func (m *UserMutation) PolicyAcceptancesCleared() bool {
+	return m.clearedpolicy_acceptances
+}
+
+// RemovePolicyAcceptanceIDs removes the "policy_acceptances" edge to the PolicyAcceptance entity by IDs.
+func (m *UserMutation) RemovePolicyAcceptanceIDs(ids ...int) {
+	if m.removedpolicy_acceptances == nil {
+		m.removedpolicy_acceptances = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.policy_acceptances, ids[i])
+		m.removedpolicy_acceptances[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPolicyAcceptances returns the removed IDs of the "policy_acceptances" edge to the PolicyAcceptance entity.
+func (m *UserMutation) RemovedPolicyAcceptancesIDs() (ids []int) {
+	for id := range m.removedpolicy_acceptances {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PolicyAcceptancesIDs returns the "policy_acceptances" edge IDs in the mutation.
+func (m *UserMutation) PolicyAcceptancesIDs() (ids []int) {
+	for id := range m.policy_acceptances {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPolicyAcceptances resets all changes to the "policy_acceptances" edge.
+func (m *UserMutation) ResetPolicyAcceptances() {
+	m.policy_acceptances = nil
+	m.clearedpolicy_acceptances = false
+	m.removedpolicy_acceptances = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -5510,7 +10063,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -5534,6 +10087,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.role != nil {
 		fields = append(fields, user.FieldRole)
+	}
+	if m.accepted_policy_seq != nil {
+		fields = append(fields, user.FieldAcceptedPolicySeq)
 	}
 	return fields
 }
@@ -5559,6 +10115,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.BirthDate()
 	case user.FieldRole:
 		return m.Role()
+	case user.FieldAcceptedPolicySeq:
+		return m.AcceptedPolicySeq()
 	}
 	return nil, false
 }
@@ -5584,6 +10142,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldBirthDate(ctx)
 	case user.FieldRole:
 		return m.OldRole(ctx)
+	case user.FieldAcceptedPolicySeq:
+		return m.OldAcceptedPolicySeq(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -5649,6 +10209,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRole(v)
 		return nil
+	case user.FieldAcceptedPolicySeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcceptedPolicySeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -5656,13 +10223,21 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *UserMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addaccepted_policy_seq != nil {
+		fields = append(fields, user.FieldAcceptedPolicySeq)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case user.FieldAcceptedPolicySeq:
+		return m.AddedAcceptedPolicySeq()
+	}
 	return nil, false
 }
 
@@ -5671,6 +10246,13 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *UserMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case user.FieldAcceptedPolicySeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAcceptedPolicySeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User numeric field %s", name)
 }
@@ -5731,18 +10313,30 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldRole:
 		m.ResetRole()
 		return nil
+	case user.FieldAcceptedPolicySeq:
+		m.ResetAcceptedPolicySeq()
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.reviews != nil {
 		edges = append(edges, user.EdgeReviews)
+	}
+	if m.consents != nil {
+		edges = append(edges, user.EdgeConsents)
+	}
+	if m.consent_events != nil {
+		edges = append(edges, user.EdgeConsentEvents)
+	}
+	if m.policy_acceptances != nil {
+		edges = append(edges, user.EdgePolicyAcceptances)
 	}
 	return edges
 }
@@ -5763,18 +10357,45 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeConsents:
+		ids := make([]ent.Value, 0, len(m.consents))
+		for id := range m.consents {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeConsentEvents:
+		ids := make([]ent.Value, 0, len(m.consent_events))
+		for id := range m.consent_events {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgePolicyAcceptances:
+		ids := make([]ent.Value, 0, len(m.policy_acceptances))
+		for id := range m.policy_acceptances {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.removedreviews != nil {
 		edges = append(edges, user.EdgeReviews)
+	}
+	if m.removedconsents != nil {
+		edges = append(edges, user.EdgeConsents)
+	}
+	if m.removedconsent_events != nil {
+		edges = append(edges, user.EdgeConsentEvents)
+	}
+	if m.removedpolicy_acceptances != nil {
+		edges = append(edges, user.EdgePolicyAcceptances)
 	}
 	return edges
 }
@@ -5795,18 +10416,45 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeConsents:
+		ids := make([]ent.Value, 0, len(m.removedconsents))
+		for id := range m.removedconsents {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeConsentEvents:
+		ids := make([]ent.Value, 0, len(m.removedconsent_events))
+		for id := range m.removedconsent_events {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgePolicyAcceptances:
+		ids := make([]ent.Value, 0, len(m.removedpolicy_acceptances))
+		for id := range m.removedpolicy_acceptances {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.clearedreviews {
 		edges = append(edges, user.EdgeReviews)
+	}
+	if m.clearedconsents {
+		edges = append(edges, user.EdgeConsents)
+	}
+	if m.clearedconsent_events {
+		edges = append(edges, user.EdgeConsentEvents)
+	}
+	if m.clearedpolicy_acceptances {
+		edges = append(edges, user.EdgePolicyAcceptances)
 	}
 	return edges
 }
@@ -5819,6 +10467,12 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedsessions
 	case user.EdgeReviews:
 		return m.clearedreviews
+	case user.EdgeConsents:
+		return m.clearedconsents
+	case user.EdgeConsentEvents:
+		return m.clearedconsent_events
+	case user.EdgePolicyAcceptances:
+		return m.clearedpolicy_acceptances
 	}
 	return false
 }
@@ -5840,6 +10494,15 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeReviews:
 		m.ResetReviews()
+		return nil
+	case user.EdgeConsents:
+		m.ResetConsents()
+		return nil
+	case user.EdgeConsentEvents:
+		m.ResetConsentEvents()
+		return nil
+	case user.EdgePolicyAcceptances:
+		m.ResetPolicyAcceptances()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -306,8 +306,9 @@ func (_q *ProductQuery) Clone() *ProductQuery {
 		withMerchant: _q.withMerchant.Clone(),
 		withReviews:  _q.withReviews.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -641,6 +642,12 @@ func (_q *ProductQuery) ForShare(opts ...sql.LockOption) *ProductQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ProductQuery) Modify(modifiers ...func(s *sql.Selector)) *ProductSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedReviews tells the query-builder to eager-load the nodes that are connected to the "reviews"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *ProductQuery) WithNamedReviews(name string, opts ...func(*ReviewQuery)) *ProductQuery {
@@ -743,4 +750,10 @@ func (_s *ProductSelect) sqlScan(ctx context.Context, root *ProductQuery, v any)
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ProductSelect) Modify(modifiers ...func(s *sql.Selector)) *ProductSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

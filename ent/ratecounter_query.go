@@ -254,8 +254,9 @@ func (_q *RateCounterQuery) Clone() *RateCounterQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.RateCounter{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -479,6 +480,12 @@ func (_q *RateCounterQuery) ForShare(opts ...sql.LockOption) *RateCounterQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *RateCounterQuery) Modify(modifiers ...func(s *sql.Selector)) *RateCounterSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // RateCounterGroupBy is the group-by builder for RateCounter entities.
 type RateCounterGroupBy struct {
 	selector
@@ -567,4 +574,10 @@ func (_s *RateCounterSelect) sqlScan(ctx context.Context, root *RateCounterQuery
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *RateCounterSelect) Modify(modifiers ...func(s *sql.Selector)) *RateCounterSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

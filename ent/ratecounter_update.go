@@ -17,8 +17,9 @@ import (
 // RateCounterUpdate is the builder for updating RateCounter entities.
 type RateCounterUpdate struct {
 	config
-	hooks    []Hook
-	mutation *RateCounterMutation
+	hooks     []Hook
+	mutation  *RateCounterMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the RateCounterUpdate builder.
@@ -80,6 +81,12 @@ func (_u *RateCounterUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RateCounterUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RateCounterUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RateCounterUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(ratecounter.Table, ratecounter.Columns, sqlgraph.NewFieldSpec(ratecounter.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -95,6 +102,7 @@ func (_u *RateCounterUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if value, ok := _u.mutation.AddedCount(); ok {
 		_spec.AddField(ratecounter.FieldCount, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{ratecounter.Label}
@@ -110,9 +118,10 @@ func (_u *RateCounterUpdate) sqlSave(ctx context.Context) (_node int, err error)
 // RateCounterUpdateOne is the builder for updating a single RateCounter entity.
 type RateCounterUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *RateCounterMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *RateCounterMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetCount sets the "count" field.
@@ -181,6 +190,12 @@ func (_u *RateCounterUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RateCounterUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RateCounterUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RateCounterUpdateOne) sqlSave(ctx context.Context) (_node *RateCounter, err error) {
 	_spec := sqlgraph.NewUpdateSpec(ratecounter.Table, ratecounter.Columns, sqlgraph.NewFieldSpec(ratecounter.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -213,6 +228,7 @@ func (_u *RateCounterUpdateOne) sqlSave(ctx context.Context) (_node *RateCounter
 	if value, ok := _u.mutation.AddedCount(); ok {
 		_spec.AddField(ratecounter.FieldCount, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &RateCounter{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -5,12 +5,18 @@ package ent
 import (
 	"time"
 
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
+	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/schema"
+	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
 )
@@ -19,6 +25,46 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	consentFields := schema.Consent{}.Fields()
+	_ = consentFields
+	// consentDescUpdatedAt is the schema descriptor for updated_at field.
+	consentDescUpdatedAt := consentFields[4].Descriptor()
+	// consent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	consent.DefaultUpdatedAt = consentDescUpdatedAt.Default.(func() time.Time)
+	consenteventFields := schema.ConsentEvent{}.Fields()
+	_ = consenteventFields
+	// consenteventDescCreatedAt is the schema descriptor for created_at field.
+	consenteventDescCreatedAt := consenteventFields[5].Descriptor()
+	// consentevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	consentevent.DefaultCreatedAt = consenteventDescCreatedAt.Default.(func() time.Time)
+	devicepermissionFields := schema.DevicePermission{}.Fields()
+	_ = devicepermissionFields
+	// devicepermissionDescPhone is the schema descriptor for phone field.
+	devicepermissionDescPhone := devicepermissionFields[2].Descriptor()
+	// devicepermission.DefaultPhone holds the default value on creation for the phone field.
+	devicepermission.DefaultPhone = devicepermissionDescPhone.Default.(bool)
+	// devicepermissionDescCamera is the schema descriptor for camera field.
+	devicepermissionDescCamera := devicepermissionFields[3].Descriptor()
+	// devicepermission.DefaultCamera holds the default value on creation for the camera field.
+	devicepermission.DefaultCamera = devicepermissionDescCamera.Default.(bool)
+	// devicepermissionDescAlbum is the schema descriptor for album field.
+	devicepermissionDescAlbum := devicepermissionFields[4].Descriptor()
+	// devicepermission.DefaultAlbum holds the default value on creation for the album field.
+	devicepermission.DefaultAlbum = devicepermissionDescAlbum.Default.(bool)
+	// devicepermissionDescLocation is the schema descriptor for location field.
+	devicepermissionDescLocation := devicepermissionFields[5].Descriptor()
+	// devicepermission.DefaultLocation holds the default value on creation for the location field.
+	devicepermission.DefaultLocation = devicepermissionDescLocation.Default.(bool)
+	// devicepermissionDescStorage is the schema descriptor for storage field.
+	devicepermissionDescStorage := devicepermissionFields[6].Descriptor()
+	// devicepermission.DefaultStorage holds the default value on creation for the storage field.
+	devicepermission.DefaultStorage = devicepermissionDescStorage.Default.(bool)
+	// devicepermissionDescUpdatedAt is the schema descriptor for updated_at field.
+	devicepermissionDescUpdatedAt := devicepermissionFields[7].Descriptor()
+	// devicepermission.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	devicepermission.DefaultUpdatedAt = devicepermissionDescUpdatedAt.Default.(func() time.Time)
+	// devicepermission.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	devicepermission.UpdateDefaultUpdatedAt = devicepermissionDescUpdatedAt.UpdateDefault.(func() time.Time)
 	logincodeMixin := schema.LoginCode{}.Mixin()
 	logincodeMixinFields0 := logincodeMixin[0].Fields()
 	_ = logincodeMixinFields0
@@ -35,7 +81,7 @@ func init() {
 	// logincode.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	logincode.UpdateDefaultUpdatedAt = logincodeDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// logincodeDescAttempts is the schema descriptor for attempts field.
-	logincodeDescAttempts := logincodeFields[3].Descriptor()
+	logincodeDescAttempts := logincodeFields[4].Descriptor()
 	// logincode.DefaultAttempts holds the default value on creation for the attempts field.
 	logincode.DefaultAttempts = logincodeDescAttempts.Default.(int)
 	// logincode.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
@@ -113,6 +159,40 @@ func init() {
 	merchantDescDescription := merchantFields[5].Descriptor()
 	// merchant.DefaultDescription holds the default value on creation for the description field.
 	merchant.DefaultDescription = merchantDescDescription.Default.(string)
+	policyacceptanceFields := schema.PolicyAcceptance{}.Fields()
+	_ = policyacceptanceFields
+	// policyacceptanceDescCreatedAt is the schema descriptor for created_at field.
+	policyacceptanceDescCreatedAt := policyacceptanceFields[4].Descriptor()
+	// policyacceptance.DefaultCreatedAt holds the default value on creation for the created_at field.
+	policyacceptance.DefaultCreatedAt = policyacceptanceDescCreatedAt.Default.(func() time.Time)
+	policyversionFields := schema.PolicyVersion{}.Fields()
+	_ = policyversionFields
+	// policyversionDescSeq is the schema descriptor for seq field.
+	policyversionDescSeq := policyversionFields[0].Descriptor()
+	// policyversion.SeqValidator is a validator for the "seq" field. It is called by the builders before save.
+	policyversion.SeqValidator = policyversionDescSeq.Validators[0].(func(int) error)
+	// policyversionDescVersion is the schema descriptor for version field.
+	policyversionDescVersion := policyversionFields[1].Descriptor()
+	// policyversion.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	policyversion.VersionValidator = func() func(string) error {
+		validators := policyversionDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// policyversionDescCreatedAt is the schema descriptor for created_at field.
+	policyversionDescCreatedAt := policyversionFields[7].Descriptor()
+	// policyversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	policyversion.DefaultCreatedAt = policyversionDescCreatedAt.Default.(func() time.Time)
 	productMixin := schema.Product{}.Mixin()
 	productMixinFields0 := productMixin[0].Fields()
 	_ = productMixinFields0
@@ -229,6 +309,20 @@ func init() {
 	review.DefaultText = reviewDescText.Default.(string)
 	// review.TextValidator is a validator for the "text" field. It is called by the builders before save.
 	review.TextValidator = reviewDescText.Validators[0].(func(string) error)
+	sensitiveaccessFields := schema.SensitiveAccess{}.Fields()
+	_ = sensitiveaccessFields
+	// sensitiveaccessDescField is the schema descriptor for field field.
+	sensitiveaccessDescField := sensitiveaccessFields[3].Descriptor()
+	// sensitiveaccess.FieldValidator is a validator for the "field" field. It is called by the builders before save.
+	sensitiveaccess.FieldValidator = sensitiveaccessDescField.Validators[0].(func(string) error)
+	// sensitiveaccessDescReason is the schema descriptor for reason field.
+	sensitiveaccessDescReason := sensitiveaccessFields[4].Descriptor()
+	// sensitiveaccess.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	sensitiveaccess.ReasonValidator = sensitiveaccessDescReason.Validators[0].(func(string) error)
+	// sensitiveaccessDescCreatedAt is the schema descriptor for created_at field.
+	sensitiveaccessDescCreatedAt := sensitiveaccessFields[5].Descriptor()
+	// sensitiveaccess.DefaultCreatedAt holds the default value on creation for the created_at field.
+	sensitiveaccess.DefaultCreatedAt = sensitiveaccessDescCreatedAt.Default.(func() time.Time)
 	sessionMixin := schema.Session{}.Mixin()
 	sessionMixinFields0 := sessionMixin[0].Fields()
 	_ = sessionMixinFields0
@@ -274,4 +368,10 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescAcceptedPolicySeq is the schema descriptor for accepted_policy_seq field.
+	userDescAcceptedPolicySeq := userFields[8].Descriptor()
+	// user.DefaultAcceptedPolicySeq holds the default value on creation for the accepted_policy_seq field.
+	user.DefaultAcceptedPolicySeq = userDescAcceptedPolicySeq.Default.(int)
+	// user.AcceptedPolicySeqValidator is a validator for the "accepted_policy_seq" field. It is called by the builders before save.
+	user.AcceptedPolicySeqValidator = userDescAcceptedPolicySeq.Validators[0].(func(int) error)
 }

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
 )
@@ -32,6 +33,8 @@ type Session struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// LastUsedAt holds the value of the "last_used_at" field.
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// RevealUntil holds the value of the "reveal_until" field.
+	RevealUntil *time.Time `json:"reveal_until,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SessionQuery when eager-loading is set.
 	Edges        SessionEdges `json:"edges"`
@@ -42,9 +45,11 @@ type Session struct {
 type SessionEdges struct {
 	// User holds the value of the user edge.
 	User *User `json:"user,omitempty"`
+	// DevicePermissions holds the value of the device_permissions edge.
+	DevicePermissions *DevicePermission `json:"device_permissions,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 }
@@ -60,6 +65,17 @@ func (e SessionEdges) UserOrErr() (*User, error) {
 	return nil, &NotLoadedError{edge: "user"}
 }
 
+// DevicePermissionsOrErr returns the DevicePermissions value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SessionEdges) DevicePermissionsOrErr() (*DevicePermission, error) {
+	if e.DevicePermissions != nil {
+		return e.DevicePermissions, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: devicepermission.Label}
+	}
+	return nil, &NotLoadedError{edge: "device_permissions"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Session) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -69,7 +85,7 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case session.FieldID, session.FieldUserID:
 			values[i] = new(sql.NullInt64)
-		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldExpiresAt, session.FieldRevokedAt, session.FieldLastUsedAt:
+		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldExpiresAt, session.FieldRevokedAt, session.FieldLastUsedAt, session.FieldRevealUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -136,6 +152,13 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				_m.LastUsedAt = new(time.Time)
 				*_m.LastUsedAt = value.Time
 			}
+		case session.FieldRevealUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field reveal_until", values[i])
+			} else if value.Valid {
+				_m.RevealUntil = new(time.Time)
+				*_m.RevealUntil = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -152,6 +175,11 @@ func (_m *Session) Value(name string) (ent.Value, error) {
 // QueryUser queries the "user" edge of the Session entity.
 func (_m *Session) QueryUser() *UserQuery {
 	return NewSessionClient(_m.config).QueryUser(_m)
+}
+
+// QueryDevicePermissions queries the "device_permissions" edge of the Session entity.
+func (_m *Session) QueryDevicePermissions() *DevicePermissionQuery {
+	return NewSessionClient(_m.config).QueryDevicePermissions(_m)
 }
 
 // Update returns a builder for updating this Session.
@@ -198,6 +226,11 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	if v := _m.LastUsedAt; v != nil {
 		builder.WriteString("last_used_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RevealUntil; v != nil {
+		builder.WriteString("reveal_until=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

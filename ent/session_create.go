@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
 )
@@ -97,9 +98,42 @@ func (_c *SessionCreate) SetNillableLastUsedAt(v *time.Time) *SessionCreate {
 	return _c
 }
 
+// SetRevealUntil sets the "reveal_until" field.
+func (_c *SessionCreate) SetRevealUntil(v time.Time) *SessionCreate {
+	_c.mutation.SetRevealUntil(v)
+	return _c
+}
+
+// SetNillableRevealUntil sets the "reveal_until" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableRevealUntil(v *time.Time) *SessionCreate {
+	if v != nil {
+		_c.SetRevealUntil(*v)
+	}
+	return _c
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_c *SessionCreate) SetUser(v *User) *SessionCreate {
 	return _c.SetUserID(v.ID)
+}
+
+// SetDevicePermissionsID sets the "device_permissions" edge to the DevicePermission entity by ID.
+func (_c *SessionCreate) SetDevicePermissionsID(id int) *SessionCreate {
+	_c.mutation.SetDevicePermissionsID(id)
+	return _c
+}
+
+// SetNillableDevicePermissionsID sets the "device_permissions" edge to the DevicePermission entity by ID if the given value is not nil.
+func (_c *SessionCreate) SetNillableDevicePermissionsID(id *int) *SessionCreate {
+	if id != nil {
+		_c = _c.SetDevicePermissionsID(*id)
+	}
+	return _c
+}
+
+// SetDevicePermissions sets the "device_permissions" edge to the DevicePermission entity.
+func (_c *SessionCreate) SetDevicePermissions(v *DevicePermission) *SessionCreate {
+	return _c.SetDevicePermissionsID(v.ID)
 }
 
 // Mutation returns the SessionMutation object of the builder.
@@ -218,6 +252,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldLastUsedAt, field.TypeTime, value)
 		_node.LastUsedAt = &value
 	}
+	if value, ok := _c.mutation.RevealUntil(); ok {
+		_spec.SetField(session.FieldRevealUntil, field.TypeTime, value)
+		_node.RevealUntil = &value
+	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -233,6 +271,22 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.UserID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DevicePermissionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.DevicePermissionsTable,
+			Columns: []string{session.DevicePermissionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicepermission.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -344,6 +398,24 @@ func (u *SessionUpsert) UpdateLastUsedAt() *SessionUpsert {
 // ClearLastUsedAt clears the value of the "last_used_at" field.
 func (u *SessionUpsert) ClearLastUsedAt() *SessionUpsert {
 	u.SetNull(session.FieldLastUsedAt)
+	return u
+}
+
+// SetRevealUntil sets the "reveal_until" field.
+func (u *SessionUpsert) SetRevealUntil(v time.Time) *SessionUpsert {
+	u.Set(session.FieldRevealUntil, v)
+	return u
+}
+
+// UpdateRevealUntil sets the "reveal_until" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateRevealUntil() *SessionUpsert {
+	u.SetExcluded(session.FieldRevealUntil)
+	return u
+}
+
+// ClearRevealUntil clears the value of the "reveal_until" field.
+func (u *SessionUpsert) ClearRevealUntil() *SessionUpsert {
+	u.SetNull(session.FieldRevealUntil)
 	return u
 }
 
@@ -465,6 +537,27 @@ func (u *SessionUpsertOne) UpdateLastUsedAt() *SessionUpsertOne {
 func (u *SessionUpsertOne) ClearLastUsedAt() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearLastUsedAt()
+	})
+}
+
+// SetRevealUntil sets the "reveal_until" field.
+func (u *SessionUpsertOne) SetRevealUntil(v time.Time) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetRevealUntil(v)
+	})
+}
+
+// UpdateRevealUntil sets the "reveal_until" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateRevealUntil() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateRevealUntil()
+	})
+}
+
+// ClearRevealUntil clears the value of the "reveal_until" field.
+func (u *SessionUpsertOne) ClearRevealUntil() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearRevealUntil()
 	})
 }
 
@@ -752,6 +845,27 @@ func (u *SessionUpsertBulk) UpdateLastUsedAt() *SessionUpsertBulk {
 func (u *SessionUpsertBulk) ClearLastUsedAt() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearLastUsedAt()
+	})
+}
+
+// SetRevealUntil sets the "reveal_until" field.
+func (u *SessionUpsertBulk) SetRevealUntil(v time.Time) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetRevealUntil(v)
+	})
+}
+
+// UpdateRevealUntil sets the "reveal_until" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateRevealUntil() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateRevealUntil()
+	})
+}
+
+// ClearRevealUntil clears the value of the "reveal_until" field.
+func (u *SessionUpsertBulk) ClearRevealUntil() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearRevealUntil()
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/session"
 )
@@ -18,8 +19,9 @@ import (
 // SessionUpdate is the builder for updating Session entities.
 type SessionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *SessionMutation
+	hooks     []Hook
+	mutation  *SessionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the SessionUpdate builder.
@@ -88,9 +90,54 @@ func (_u *SessionUpdate) ClearLastUsedAt() *SessionUpdate {
 	return _u
 }
 
+// SetRevealUntil sets the "reveal_until" field.
+func (_u *SessionUpdate) SetRevealUntil(v time.Time) *SessionUpdate {
+	_u.mutation.SetRevealUntil(v)
+	return _u
+}
+
+// SetNillableRevealUntil sets the "reveal_until" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableRevealUntil(v *time.Time) *SessionUpdate {
+	if v != nil {
+		_u.SetRevealUntil(*v)
+	}
+	return _u
+}
+
+// ClearRevealUntil clears the value of the "reveal_until" field.
+func (_u *SessionUpdate) ClearRevealUntil() *SessionUpdate {
+	_u.mutation.ClearRevealUntil()
+	return _u
+}
+
+// SetDevicePermissionsID sets the "device_permissions" edge to the DevicePermission entity by ID.
+func (_u *SessionUpdate) SetDevicePermissionsID(id int) *SessionUpdate {
+	_u.mutation.SetDevicePermissionsID(id)
+	return _u
+}
+
+// SetNillableDevicePermissionsID sets the "device_permissions" edge to the DevicePermission entity by ID if the given value is not nil.
+func (_u *SessionUpdate) SetNillableDevicePermissionsID(id *int) *SessionUpdate {
+	if id != nil {
+		_u = _u.SetDevicePermissionsID(*id)
+	}
+	return _u
+}
+
+// SetDevicePermissions sets the "device_permissions" edge to the DevicePermission entity.
+func (_u *SessionUpdate) SetDevicePermissions(v *DevicePermission) *SessionUpdate {
+	return _u.SetDevicePermissionsID(v.ID)
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdate) Mutation() *SessionMutation {
 	return _u.mutation
+}
+
+// ClearDevicePermissions clears the "device_permissions" edge to the DevicePermission entity.
+func (_u *SessionUpdate) ClearDevicePermissions() *SessionUpdate {
+	_u.mutation.ClearDevicePermissions()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -137,6 +184,12 @@ func (_u *SessionUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SessionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SessionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -167,6 +220,42 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(session.FieldLastUsedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.RevealUntil(); ok {
+		_spec.SetField(session.FieldRevealUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RevealUntilCleared() {
+		_spec.ClearField(session.FieldRevealUntil, field.TypeTime)
+	}
+	if _u.mutation.DevicePermissionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.DevicePermissionsTable,
+			Columns: []string{session.DevicePermissionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicepermission.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DevicePermissionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.DevicePermissionsTable,
+			Columns: []string{session.DevicePermissionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicepermission.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{session.Label}
@@ -182,9 +271,10 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // SessionUpdateOne is the builder for updating a single Session entity.
 type SessionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *SessionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *SessionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -247,9 +337,54 @@ func (_u *SessionUpdateOne) ClearLastUsedAt() *SessionUpdateOne {
 	return _u
 }
 
+// SetRevealUntil sets the "reveal_until" field.
+func (_u *SessionUpdateOne) SetRevealUntil(v time.Time) *SessionUpdateOne {
+	_u.mutation.SetRevealUntil(v)
+	return _u
+}
+
+// SetNillableRevealUntil sets the "reveal_until" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableRevealUntil(v *time.Time) *SessionUpdateOne {
+	if v != nil {
+		_u.SetRevealUntil(*v)
+	}
+	return _u
+}
+
+// ClearRevealUntil clears the value of the "reveal_until" field.
+func (_u *SessionUpdateOne) ClearRevealUntil() *SessionUpdateOne {
+	_u.mutation.ClearRevealUntil()
+	return _u
+}
+
+// SetDevicePermissionsID sets the "device_permissions" edge to the DevicePermission entity by ID.
+func (_u *SessionUpdateOne) SetDevicePermissionsID(id int) *SessionUpdateOne {
+	_u.mutation.SetDevicePermissionsID(id)
+	return _u
+}
+
+// SetNillableDevicePermissionsID sets the "device_permissions" edge to the DevicePermission entity by ID if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableDevicePermissionsID(id *int) *SessionUpdateOne {
+	if id != nil {
+		_u = _u.SetDevicePermissionsID(*id)
+	}
+	return _u
+}
+
+// SetDevicePermissions sets the "device_permissions" edge to the DevicePermission entity.
+func (_u *SessionUpdateOne) SetDevicePermissions(v *DevicePermission) *SessionUpdateOne {
+	return _u.SetDevicePermissionsID(v.ID)
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdateOne) Mutation() *SessionMutation {
 	return _u.mutation
+}
+
+// ClearDevicePermissions clears the "device_permissions" edge to the DevicePermission entity.
+func (_u *SessionUpdateOne) ClearDevicePermissions() *SessionUpdateOne {
+	_u.mutation.ClearDevicePermissions()
+	return _u
 }
 
 // Where appends a list predicates to the SessionUpdate builder.
@@ -309,6 +444,12 @@ func (_u *SessionUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SessionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SessionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -356,6 +497,42 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(session.FieldLastUsedAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.RevealUntil(); ok {
+		_spec.SetField(session.FieldRevealUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RevealUntilCleared() {
+		_spec.ClearField(session.FieldRevealUntil, field.TypeTime)
+	}
+	if _u.mutation.DevicePermissionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.DevicePermissionsTable,
+			Columns: []string{session.DevicePermissionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicepermission.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DevicePermissionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   session.DevicePermissionsTable,
+			Columns: []string{session.DevicePermissionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicepermission.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Session{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

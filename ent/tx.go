@@ -14,16 +14,28 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Consent is the client for interacting with the Consent builders.
+	Consent *ConsentClient
+	// ConsentEvent is the client for interacting with the ConsentEvent builders.
+	ConsentEvent *ConsentEventClient
+	// DevicePermission is the client for interacting with the DevicePermission builders.
+	DevicePermission *DevicePermissionClient
 	// LoginCode is the client for interacting with the LoginCode builders.
 	LoginCode *LoginCodeClient
 	// Merchant is the client for interacting with the Merchant builders.
 	Merchant *MerchantClient
+	// PolicyAcceptance is the client for interacting with the PolicyAcceptance builders.
+	PolicyAcceptance *PolicyAcceptanceClient
+	// PolicyVersion is the client for interacting with the PolicyVersion builders.
+	PolicyVersion *PolicyVersionClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// RateCounter is the client for interacting with the RateCounter builders.
 	RateCounter *RateCounterClient
 	// Review is the client for interacting with the Review builders.
 	Review *ReviewClient
+	// SensitiveAccess is the client for interacting with the SensitiveAccess builders.
+	SensitiveAccess *SensitiveAccessClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// User is the client for interacting with the User builders.
@@ -159,11 +171,17 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Consent = NewConsentClient(tx.config)
+	tx.ConsentEvent = NewConsentEventClient(tx.config)
+	tx.DevicePermission = NewDevicePermissionClient(tx.config)
 	tx.LoginCode = NewLoginCodeClient(tx.config)
 	tx.Merchant = NewMerchantClient(tx.config)
+	tx.PolicyAcceptance = NewPolicyAcceptanceClient(tx.config)
+	tx.PolicyVersion = NewPolicyVersionClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.RateCounter = NewRateCounterClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
+	tx.SensitiveAccess = NewSensitiveAccessClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
@@ -175,7 +193,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: LoginCode.QueryXXX(), the query will be executed
+// applies a query, for example: Consent.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -33,6 +33,8 @@ type User struct {
 	BirthDate time.Time `json:"birth_date,omitempty"`
 	// Role holds the value of the "role" field.
 	Role user.Role `json:"role,omitempty"`
+	// AcceptedPolicySeq holds the value of the "accepted_policy_seq" field.
+	AcceptedPolicySeq int `json:"accepted_policy_seq,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -45,12 +47,21 @@ type UserEdges struct {
 	Sessions []*Session `json:"sessions,omitempty"`
 	// Reviews holds the value of the reviews edge.
 	Reviews []*Review `json:"reviews,omitempty"`
+	// Consents holds the value of the consents edge.
+	Consents []*Consent `json:"consents,omitempty"`
+	// ConsentEvents holds the value of the consent_events edge.
+	ConsentEvents []*ConsentEvent `json:"consent_events,omitempty"`
+	// PolicyAcceptances holds the value of the policy_acceptances edge.
+	PolicyAcceptances []*PolicyAcceptance `json:"policy_acceptances,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 
-	namedSessions map[string][]*Session
-	namedReviews  map[string][]*Review
+	namedSessions          map[string][]*Session
+	namedReviews           map[string][]*Review
+	namedConsents          map[string][]*Consent
+	namedConsentEvents     map[string][]*ConsentEvent
+	namedPolicyAcceptances map[string][]*PolicyAcceptance
 }
 
 // SessionsOrErr returns the Sessions value or an error if the edge
@@ -71,6 +82,33 @@ func (e UserEdges) ReviewsOrErr() ([]*Review, error) {
 	return nil, &NotLoadedError{edge: "reviews"}
 }
 
+// ConsentsOrErr returns the Consents value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ConsentsOrErr() ([]*Consent, error) {
+	if e.loadedTypes[2] {
+		return e.Consents, nil
+	}
+	return nil, &NotLoadedError{edge: "consents"}
+}
+
+// ConsentEventsOrErr returns the ConsentEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ConsentEventsOrErr() ([]*ConsentEvent, error) {
+	if e.loadedTypes[3] {
+		return e.ConsentEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "consent_events"}
+}
+
+// PolicyAcceptancesOrErr returns the PolicyAcceptances value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) PolicyAcceptancesOrErr() ([]*PolicyAcceptance, error) {
+	if e.loadedTypes[4] {
+		return e.PolicyAcceptances, nil
+	}
+	return nil, &NotLoadedError{edge: "policy_acceptances"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -78,7 +116,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldPhoneHash, user.FieldPhoneCipher:
 			values[i] = new([]byte)
-		case user.FieldID:
+		case user.FieldID, user.FieldAcceptedPolicySeq:
 			values[i] = new(sql.NullInt64)
 		case user.FieldNickname, user.FieldAvatarURL, user.FieldRole:
 			values[i] = new(sql.NullString)
@@ -153,6 +191,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Role = user.Role(value.String)
 			}
+		case user.FieldAcceptedPolicySeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field accepted_policy_seq", values[i])
+			} else if value.Valid {
+				_m.AcceptedPolicySeq = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -174,6 +218,21 @@ func (_m *User) QuerySessions() *SessionQuery {
 // QueryReviews queries the "reviews" edge of the User entity.
 func (_m *User) QueryReviews() *ReviewQuery {
 	return NewUserClient(_m.config).QueryReviews(_m)
+}
+
+// QueryConsents queries the "consents" edge of the User entity.
+func (_m *User) QueryConsents() *ConsentQuery {
+	return NewUserClient(_m.config).QueryConsents(_m)
+}
+
+// QueryConsentEvents queries the "consent_events" edge of the User entity.
+func (_m *User) QueryConsentEvents() *ConsentEventQuery {
+	return NewUserClient(_m.config).QueryConsentEvents(_m)
+}
+
+// QueryPolicyAcceptances queries the "policy_acceptances" edge of the User entity.
+func (_m *User) QueryPolicyAcceptances() *PolicyAcceptanceQuery {
+	return NewUserClient(_m.config).QueryPolicyAcceptances(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -220,6 +279,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("role=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Role))
+	builder.WriteString(", ")
+	builder.WriteString("accepted_policy_seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AcceptedPolicySeq))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -269,6 +331,78 @@ func (_m *User) appendNamedReviews(name string, edges ...*Review) {
 		_m.Edges.namedReviews[name] = []*Review{}
 	} else {
 		_m.Edges.namedReviews[name] = append(_m.Edges.namedReviews[name], edges...)
+	}
+}
+
+// NamedConsents returns the Consents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedConsents(name string) ([]*Consent, error) {
+	if _m.Edges.namedConsents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedConsents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedConsents(name string, edges ...*Consent) {
+	if _m.Edges.namedConsents == nil {
+		_m.Edges.namedConsents = make(map[string][]*Consent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedConsents[name] = []*Consent{}
+	} else {
+		_m.Edges.namedConsents[name] = append(_m.Edges.namedConsents[name], edges...)
+	}
+}
+
+// NamedConsentEvents returns the ConsentEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedConsentEvents(name string) ([]*ConsentEvent, error) {
+	if _m.Edges.namedConsentEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedConsentEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedConsentEvents(name string, edges ...*ConsentEvent) {
+	if _m.Edges.namedConsentEvents == nil {
+		_m.Edges.namedConsentEvents = make(map[string][]*ConsentEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedConsentEvents[name] = []*ConsentEvent{}
+	} else {
+		_m.Edges.namedConsentEvents[name] = append(_m.Edges.namedConsentEvents[name], edges...)
+	}
+}
+
+// NamedPolicyAcceptances returns the PolicyAcceptances named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedPolicyAcceptances(name string) ([]*PolicyAcceptance, error) {
+	if _m.Edges.namedPolicyAcceptances == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPolicyAcceptances[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedPolicyAcceptances(name string, edges ...*PolicyAcceptance) {
+	if _m.Edges.namedPolicyAcceptances == nil {
+		_m.Edges.namedPolicyAcceptances = make(map[string][]*PolicyAcceptance)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPolicyAcceptances[name] = []*PolicyAcceptance{}
+	} else {
+		_m.Edges.namedPolicyAcceptances[name] = append(_m.Edges.namedPolicyAcceptances[name], edges...)
 	}
 }
 

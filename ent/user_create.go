@@ -11,6 +11,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
@@ -104,6 +107,20 @@ func (_c *UserCreate) SetNillableRole(v *user.Role) *UserCreate {
 	return _c
 }
 
+// SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
+func (_c *UserCreate) SetAcceptedPolicySeq(v int) *UserCreate {
+	_c.mutation.SetAcceptedPolicySeq(v)
+	return _c
+}
+
+// SetNillableAcceptedPolicySeq sets the "accepted_policy_seq" field if the given value is not nil.
+func (_c *UserCreate) SetNillableAcceptedPolicySeq(v *int) *UserCreate {
+	if v != nil {
+		_c.SetAcceptedPolicySeq(*v)
+	}
+	return _c
+}
+
 // AddSessionIDs adds the "sessions" edge to the Session entity by IDs.
 func (_c *UserCreate) AddSessionIDs(ids ...int) *UserCreate {
 	_c.mutation.AddSessionIDs(ids...)
@@ -132,6 +149,51 @@ func (_c *UserCreate) AddReviews(v ...*Review) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddReviewIDs(ids...)
+}
+
+// AddConsentIDs adds the "consents" edge to the Consent entity by IDs.
+func (_c *UserCreate) AddConsentIDs(ids ...int) *UserCreate {
+	_c.mutation.AddConsentIDs(ids...)
+	return _c
+}
+
+// AddConsents adds the "consents" edges to the Consent entity.
+func (_c *UserCreate) AddConsents(v ...*Consent) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddConsentIDs(ids...)
+}
+
+// AddConsentEventIDs adds the "consent_events" edge to the ConsentEvent entity by IDs.
+func (_c *UserCreate) AddConsentEventIDs(ids ...int) *UserCreate {
+	_c.mutation.AddConsentEventIDs(ids...)
+	return _c
+}
+
+// AddConsentEvents adds the "consent_events" edges to the ConsentEvent entity.
+func (_c *UserCreate) AddConsentEvents(v ...*ConsentEvent) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddConsentEventIDs(ids...)
+}
+
+// AddPolicyAcceptanceIDs adds the "policy_acceptances" edge to the PolicyAcceptance entity by IDs.
+func (_c *UserCreate) AddPolicyAcceptanceIDs(ids ...int) *UserCreate {
+	_c.mutation.AddPolicyAcceptanceIDs(ids...)
+	return _c
+}
+
+// AddPolicyAcceptances adds the "policy_acceptances" edges to the PolicyAcceptance entity.
+func (_c *UserCreate) AddPolicyAcceptances(v ...*PolicyAcceptance) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPolicyAcceptanceIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -181,6 +243,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultRole
 		_c.mutation.SetRole(v)
 	}
+	if _, ok := _c.mutation.AcceptedPolicySeq(); !ok {
+		v := user.DefaultAcceptedPolicySeq
+		_c.mutation.SetAcceptedPolicySeq(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -214,6 +280,14 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.Role(); ok {
 		if err := user.RoleValidator(v); err != nil {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.AcceptedPolicySeq(); !ok {
+		return &ValidationError{Name: "accepted_policy_seq", err: errors.New(`ent: missing required field "User.accepted_policy_seq"`)}
+	}
+	if v, ok := _c.mutation.AcceptedPolicySeq(); ok {
+		if err := user.AcceptedPolicySeqValidator(v); err != nil {
+			return &ValidationError{Name: "accepted_policy_seq", err: fmt.Errorf(`ent: validator failed for field "User.accepted_policy_seq": %w`, err)}
 		}
 	}
 	return nil
@@ -275,6 +349,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
 		_node.Role = value
 	}
+	if value, ok := _c.mutation.AcceptedPolicySeq(); ok {
+		_spec.SetField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
+		_node.AcceptedPolicySeq = value
+	}
 	if nodes := _c.mutation.SessionsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -300,6 +378,54 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(review.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ConsentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ConsentEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentEventsTable,
+			Columns: []string{user.ConsentEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consentevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PolicyAcceptancesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PolicyAcceptancesTable,
+			Columns: []string{user.PolicyAcceptancesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -446,6 +572,24 @@ func (u *UserUpsert) SetRole(v user.Role) *UserUpsert {
 // UpdateRole sets the "role" field to the value that was provided on create.
 func (u *UserUpsert) UpdateRole() *UserUpsert {
 	u.SetExcluded(user.FieldRole)
+	return u
+}
+
+// SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
+func (u *UserUpsert) SetAcceptedPolicySeq(v int) *UserUpsert {
+	u.Set(user.FieldAcceptedPolicySeq, v)
+	return u
+}
+
+// UpdateAcceptedPolicySeq sets the "accepted_policy_seq" field to the value that was provided on create.
+func (u *UserUpsert) UpdateAcceptedPolicySeq() *UserUpsert {
+	u.SetExcluded(user.FieldAcceptedPolicySeq)
+	return u
+}
+
+// AddAcceptedPolicySeq adds v to the "accepted_policy_seq" field.
+func (u *UserUpsert) AddAcceptedPolicySeq(v int) *UserUpsert {
+	u.Add(user.FieldAcceptedPolicySeq, v)
 	return u
 }
 
@@ -596,6 +740,27 @@ func (u *UserUpsertOne) SetRole(v user.Role) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateRole() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateRole()
+	})
+}
+
+// SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
+func (u *UserUpsertOne) SetAcceptedPolicySeq(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAcceptedPolicySeq(v)
+	})
+}
+
+// AddAcceptedPolicySeq adds v to the "accepted_policy_seq" field.
+func (u *UserUpsertOne) AddAcceptedPolicySeq(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddAcceptedPolicySeq(v)
+	})
+}
+
+// UpdateAcceptedPolicySeq sets the "accepted_policy_seq" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateAcceptedPolicySeq() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAcceptedPolicySeq()
 	})
 }
 
@@ -912,6 +1077,27 @@ func (u *UserUpsertBulk) SetRole(v user.Role) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateRole() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateRole()
+	})
+}
+
+// SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
+func (u *UserUpsertBulk) SetAcceptedPolicySeq(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAcceptedPolicySeq(v)
+	})
+}
+
+// AddAcceptedPolicySeq adds v to the "accepted_policy_seq" field.
+func (u *UserUpsertBulk) AddAcceptedPolicySeq(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddAcceptedPolicySeq(v)
+	})
+}
+
+// UpdateAcceptedPolicySeq sets the "accepted_policy_seq" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateAcceptedPolicySeq() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAcceptedPolicySeq()
 	})
 }
 

@@ -13,6 +13,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
@@ -22,16 +25,22 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx               *QueryContext
-	order             []user.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.User
-	withSessions      *SessionQuery
-	withReviews       *ReviewQuery
-	loadTotal         []func(context.Context, []*User) error
-	modifiers         []func(*sql.Selector)
-	withNamedSessions map[string]*SessionQuery
-	withNamedReviews  map[string]*ReviewQuery
+	ctx                        *QueryContext
+	order                      []user.OrderOption
+	inters                     []Interceptor
+	predicates                 []predicate.User
+	withSessions               *SessionQuery
+	withReviews                *ReviewQuery
+	withConsents               *ConsentQuery
+	withConsentEvents          *ConsentEventQuery
+	withPolicyAcceptances      *PolicyAcceptanceQuery
+	loadTotal                  []func(context.Context, []*User) error
+	modifiers                  []func(*sql.Selector)
+	withNamedSessions          map[string]*SessionQuery
+	withNamedReviews           map[string]*ReviewQuery
+	withNamedConsents          map[string]*ConsentQuery
+	withNamedConsentEvents     map[string]*ConsentEventQuery
+	withNamedPolicyAcceptances map[string]*PolicyAcceptanceQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -105,6 +114,72 @@ func (_q *UserQuery) QueryReviews() *ReviewQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(review.Table, review.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.ReviewsTable, user.ReviewsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryConsents chains the current query on the "consents" edge.
+func (_q *UserQuery) QueryConsents() *ConsentQuery {
+	query := (&ConsentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(consent.Table, consent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConsentsTable, user.ConsentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryConsentEvents chains the current query on the "consent_events" edge.
+func (_q *UserQuery) QueryConsentEvents() *ConsentEventQuery {
+	query := (&ConsentEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(consentevent.Table, consentevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ConsentEventsTable, user.ConsentEventsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPolicyAcceptances chains the current query on the "policy_acceptances" edge.
+func (_q *UserQuery) QueryPolicyAcceptances() *PolicyAcceptanceQuery {
+	query := (&PolicyAcceptanceClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(policyacceptance.Table, policyacceptance.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PolicyAcceptancesTable, user.PolicyAcceptancesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -299,16 +374,20 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]user.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.User{}, _q.predicates...),
-		withSessions: _q.withSessions.Clone(),
-		withReviews:  _q.withReviews.Clone(),
+		config:                _q.config,
+		ctx:                   _q.ctx.Clone(),
+		order:                 append([]user.OrderOption{}, _q.order...),
+		inters:                append([]Interceptor{}, _q.inters...),
+		predicates:            append([]predicate.User{}, _q.predicates...),
+		withSessions:          _q.withSessions.Clone(),
+		withReviews:           _q.withReviews.Clone(),
+		withConsents:          _q.withConsents.Clone(),
+		withConsentEvents:     _q.withConsentEvents.Clone(),
+		withPolicyAcceptances: _q.withPolicyAcceptances.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -331,6 +410,39 @@ func (_q *UserQuery) WithReviews(opts ...func(*ReviewQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withReviews = query
+	return _q
+}
+
+// WithConsents tells the query-builder to eager-load the nodes that are connected to
+// the "consents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithConsents(opts ...func(*ConsentQuery)) *UserQuery {
+	query := (&ConsentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withConsents = query
+	return _q
+}
+
+// WithConsentEvents tells the query-builder to eager-load the nodes that are connected to
+// the "consent_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithConsentEvents(opts ...func(*ConsentEventQuery)) *UserQuery {
+	query := (&ConsentEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withConsentEvents = query
+	return _q
+}
+
+// WithPolicyAcceptances tells the query-builder to eager-load the nodes that are connected to
+// the "policy_acceptances" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithPolicyAcceptances(opts ...func(*PolicyAcceptanceQuery)) *UserQuery {
+	query := (&PolicyAcceptanceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPolicyAcceptances = query
 	return _q
 }
 
@@ -412,9 +524,12 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [5]bool{
 			_q.withSessions != nil,
 			_q.withReviews != nil,
+			_q.withConsents != nil,
+			_q.withConsentEvents != nil,
+			_q.withPolicyAcceptances != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -452,6 +567,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withConsents; query != nil {
+		if err := _q.loadConsents(ctx, query, nodes,
+			func(n *User) { n.Edges.Consents = []*Consent{} },
+			func(n *User, e *Consent) { n.Edges.Consents = append(n.Edges.Consents, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withConsentEvents; query != nil {
+		if err := _q.loadConsentEvents(ctx, query, nodes,
+			func(n *User) { n.Edges.ConsentEvents = []*ConsentEvent{} },
+			func(n *User, e *ConsentEvent) { n.Edges.ConsentEvents = append(n.Edges.ConsentEvents, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPolicyAcceptances; query != nil {
+		if err := _q.loadPolicyAcceptances(ctx, query, nodes,
+			func(n *User) { n.Edges.PolicyAcceptances = []*PolicyAcceptance{} },
+			func(n *User, e *PolicyAcceptance) { n.Edges.PolicyAcceptances = append(n.Edges.PolicyAcceptances, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSessions {
 		if err := _q.loadSessions(ctx, query, nodes,
 			func(n *User) { n.appendNamedSessions(name) },
@@ -463,6 +599,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadReviews(ctx, query, nodes,
 			func(n *User) { n.appendNamedReviews(name) },
 			func(n *User, e *Review) { n.appendNamedReviews(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedConsents {
+		if err := _q.loadConsents(ctx, query, nodes,
+			func(n *User) { n.appendNamedConsents(name) },
+			func(n *User, e *Consent) { n.appendNamedConsents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedConsentEvents {
+		if err := _q.loadConsentEvents(ctx, query, nodes,
+			func(n *User) { n.appendNamedConsentEvents(name) },
+			func(n *User, e *ConsentEvent) { n.appendNamedConsentEvents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPolicyAcceptances {
+		if err := _q.loadPolicyAcceptances(ctx, query, nodes,
+			func(n *User) { n.appendNamedPolicyAcceptances(name) },
+			func(n *User, e *PolicyAcceptance) { n.appendNamedPolicyAcceptances(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -529,6 +686,96 @@ func (_q *UserQuery) loadReviews(ctx context.Context, query *ReviewQuery, nodes 
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "author_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadConsents(ctx context.Context, query *ConsentQuery, nodes []*User, init func(*User), assign func(*User, *Consent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(consent.FieldUserID)
+	}
+	query.Where(predicate.Consent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ConsentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadConsentEvents(ctx context.Context, query *ConsentEventQuery, nodes []*User, init func(*User), assign func(*User, *ConsentEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(consentevent.FieldUserID)
+	}
+	query.Where(predicate.ConsentEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ConsentEventsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadPolicyAcceptances(ctx context.Context, query *PolicyAcceptanceQuery, nodes []*User, init func(*User), assign func(*User, *PolicyAcceptance)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(policyacceptance.FieldUserID)
+	}
+	query.Where(predicate.PolicyAcceptance(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.PolicyAcceptancesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -648,6 +895,12 @@ func (_q *UserQuery) ForShare(opts ...sql.LockOption) *UserQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *UserQuery) Modify(modifiers ...func(s *sql.Selector)) *UserSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // WithNamedSessions tells the query-builder to eager-load the nodes that are connected to the "sessions"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
 func (_q *UserQuery) WithNamedSessions(name string, opts ...func(*SessionQuery)) *UserQuery {
@@ -673,6 +926,48 @@ func (_q *UserQuery) WithNamedReviews(name string, opts ...func(*ReviewQuery)) *
 		_q.withNamedReviews = make(map[string]*ReviewQuery)
 	}
 	_q.withNamedReviews[name] = query
+	return _q
+}
+
+// WithNamedConsents tells the query-builder to eager-load the nodes that are connected to the "consents"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedConsents(name string, opts ...func(*ConsentQuery)) *UserQuery {
+	query := (&ConsentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedConsents == nil {
+		_q.withNamedConsents = make(map[string]*ConsentQuery)
+	}
+	_q.withNamedConsents[name] = query
+	return _q
+}
+
+// WithNamedConsentEvents tells the query-builder to eager-load the nodes that are connected to the "consent_events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedConsentEvents(name string, opts ...func(*ConsentEventQuery)) *UserQuery {
+	query := (&ConsentEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedConsentEvents == nil {
+		_q.withNamedConsentEvents = make(map[string]*ConsentEventQuery)
+	}
+	_q.withNamedConsentEvents[name] = query
+	return _q
+}
+
+// WithNamedPolicyAcceptances tells the query-builder to eager-load the nodes that are connected to the "policy_acceptances"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedPolicyAcceptances(name string, opts ...func(*PolicyAcceptanceQuery)) *UserQuery {
+	query := (&PolicyAcceptanceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPolicyAcceptances == nil {
+		_q.withNamedPolicyAcceptances = make(map[string]*PolicyAcceptanceQuery)
+	}
+	_q.withNamedPolicyAcceptances[name] = query
 	return _q
 }
 
@@ -764,4 +1059,10 @@ func (_s *UserSelect) sqlScan(ctx context.Context, root *UserQuery, v any) error
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *UserSelect) Modify(modifiers ...func(s *sql.Selector)) *UserSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

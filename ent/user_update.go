@@ -11,6 +11,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
@@ -20,8 +23,9 @@ import (
 // UserUpdate is the builder for updating User entities.
 type UserUpdate struct {
 	config
-	hooks    []Hook
-	mutation *UserMutation
+	hooks     []Hook
+	mutation  *UserMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -110,6 +114,27 @@ func (_u *UserUpdate) SetNillableRole(v *user.Role) *UserUpdate {
 	return _u
 }
 
+// SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
+func (_u *UserUpdate) SetAcceptedPolicySeq(v int) *UserUpdate {
+	_u.mutation.ResetAcceptedPolicySeq()
+	_u.mutation.SetAcceptedPolicySeq(v)
+	return _u
+}
+
+// SetNillableAcceptedPolicySeq sets the "accepted_policy_seq" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableAcceptedPolicySeq(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetAcceptedPolicySeq(*v)
+	}
+	return _u
+}
+
+// AddAcceptedPolicySeq adds value to the "accepted_policy_seq" field.
+func (_u *UserUpdate) AddAcceptedPolicySeq(v int) *UserUpdate {
+	_u.mutation.AddAcceptedPolicySeq(v)
+	return _u
+}
+
 // AddSessionIDs adds the "sessions" edge to the Session entity by IDs.
 func (_u *UserUpdate) AddSessionIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddSessionIDs(ids...)
@@ -138,6 +163,51 @@ func (_u *UserUpdate) AddReviews(v ...*Review) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddReviewIDs(ids...)
+}
+
+// AddConsentIDs adds the "consents" edge to the Consent entity by IDs.
+func (_u *UserUpdate) AddConsentIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddConsentIDs(ids...)
+	return _u
+}
+
+// AddConsents adds the "consents" edges to the Consent entity.
+func (_u *UserUpdate) AddConsents(v ...*Consent) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConsentIDs(ids...)
+}
+
+// AddConsentEventIDs adds the "consent_events" edge to the ConsentEvent entity by IDs.
+func (_u *UserUpdate) AddConsentEventIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddConsentEventIDs(ids...)
+	return _u
+}
+
+// AddConsentEvents adds the "consent_events" edges to the ConsentEvent entity.
+func (_u *UserUpdate) AddConsentEvents(v ...*ConsentEvent) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConsentEventIDs(ids...)
+}
+
+// AddPolicyAcceptanceIDs adds the "policy_acceptances" edge to the PolicyAcceptance entity by IDs.
+func (_u *UserUpdate) AddPolicyAcceptanceIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddPolicyAcceptanceIDs(ids...)
+	return _u
+}
+
+// AddPolicyAcceptances adds the "policy_acceptances" edges to the PolicyAcceptance entity.
+func (_u *UserUpdate) AddPolicyAcceptances(v ...*PolicyAcceptance) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPolicyAcceptanceIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -185,6 +255,69 @@ func (_u *UserUpdate) RemoveReviews(v ...*Review) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearConsents clears all "consents" edges to the Consent entity.
+func (_u *UserUpdate) ClearConsents() *UserUpdate {
+	_u.mutation.ClearConsents()
+	return _u
+}
+
+// RemoveConsentIDs removes the "consents" edge to Consent entities by IDs.
+func (_u *UserUpdate) RemoveConsentIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveConsentIDs(ids...)
+	return _u
+}
+
+// RemoveConsents removes "consents" edges to Consent entities.
+func (_u *UserUpdate) RemoveConsents(v ...*Consent) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConsentIDs(ids...)
+}
+
+// ClearConsentEvents clears all "consent_events" edges to the ConsentEvent entity.
+func (_u *UserUpdate) ClearConsentEvents() *UserUpdate {
+	_u.mutation.ClearConsentEvents()
+	return _u
+}
+
+// RemoveConsentEventIDs removes the "consent_events" edge to ConsentEvent entities by IDs.
+func (_u *UserUpdate) RemoveConsentEventIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveConsentEventIDs(ids...)
+	return _u
+}
+
+// RemoveConsentEvents removes "consent_events" edges to ConsentEvent entities.
+func (_u *UserUpdate) RemoveConsentEvents(v ...*ConsentEvent) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConsentEventIDs(ids...)
+}
+
+// ClearPolicyAcceptances clears all "policy_acceptances" edges to the PolicyAcceptance entity.
+func (_u *UserUpdate) ClearPolicyAcceptances() *UserUpdate {
+	_u.mutation.ClearPolicyAcceptances()
+	return _u
+}
+
+// RemovePolicyAcceptanceIDs removes the "policy_acceptances" edge to PolicyAcceptance entities by IDs.
+func (_u *UserUpdate) RemovePolicyAcceptanceIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemovePolicyAcceptanceIDs(ids...)
+	return _u
+}
+
+// RemovePolicyAcceptances removes "policy_acceptances" edges to PolicyAcceptance entities.
+func (_u *UserUpdate) RemovePolicyAcceptances(v ...*PolicyAcceptance) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePolicyAcceptanceIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -235,7 +368,18 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AcceptedPolicySeq(); ok {
+		if err := user.AcceptedPolicySeqValidator(v); err != nil {
+			return &ValidationError{Name: "accepted_policy_seq", err: fmt.Errorf(`ent: validator failed for field "User.accepted_policy_seq": %w`, err)}
+		}
+	}
 	return nil
+}
+
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *UserUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *UserUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
 }
 
 func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
@@ -273,6 +417,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AcceptedPolicySeq(); ok {
+		_spec.SetField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAcceptedPolicySeq(); ok {
+		_spec.AddField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
 	}
 	if _u.mutation.SessionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -364,6 +514,142 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ConsentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConsentsIDs(); len(nodes) > 0 && !_u.mutation.ConsentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConsentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ConsentEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentEventsTable,
+			Columns: []string{user.ConsentEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consentevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConsentEventsIDs(); len(nodes) > 0 && !_u.mutation.ConsentEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentEventsTable,
+			Columns: []string{user.ConsentEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consentevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConsentEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentEventsTable,
+			Columns: []string{user.ConsentEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consentevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PolicyAcceptancesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PolicyAcceptancesTable,
+			Columns: []string{user.PolicyAcceptancesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPolicyAcceptancesIDs(); len(nodes) > 0 && !_u.mutation.PolicyAcceptancesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PolicyAcceptancesTable,
+			Columns: []string{user.PolicyAcceptancesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PolicyAcceptancesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PolicyAcceptancesTable,
+			Columns: []string{user.PolicyAcceptancesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{user.Label}
@@ -379,9 +665,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // UserUpdateOne is the builder for updating a single User entity.
 type UserUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *UserMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *UserMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -464,6 +751,27 @@ func (_u *UserUpdateOne) SetNillableRole(v *user.Role) *UserUpdateOne {
 	return _u
 }
 
+// SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
+func (_u *UserUpdateOne) SetAcceptedPolicySeq(v int) *UserUpdateOne {
+	_u.mutation.ResetAcceptedPolicySeq()
+	_u.mutation.SetAcceptedPolicySeq(v)
+	return _u
+}
+
+// SetNillableAcceptedPolicySeq sets the "accepted_policy_seq" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableAcceptedPolicySeq(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetAcceptedPolicySeq(*v)
+	}
+	return _u
+}
+
+// AddAcceptedPolicySeq adds value to the "accepted_policy_seq" field.
+func (_u *UserUpdateOne) AddAcceptedPolicySeq(v int) *UserUpdateOne {
+	_u.mutation.AddAcceptedPolicySeq(v)
+	return _u
+}
+
 // AddSessionIDs adds the "sessions" edge to the Session entity by IDs.
 func (_u *UserUpdateOne) AddSessionIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddSessionIDs(ids...)
@@ -492,6 +800,51 @@ func (_u *UserUpdateOne) AddReviews(v ...*Review) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddReviewIDs(ids...)
+}
+
+// AddConsentIDs adds the "consents" edge to the Consent entity by IDs.
+func (_u *UserUpdateOne) AddConsentIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddConsentIDs(ids...)
+	return _u
+}
+
+// AddConsents adds the "consents" edges to the Consent entity.
+func (_u *UserUpdateOne) AddConsents(v ...*Consent) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConsentIDs(ids...)
+}
+
+// AddConsentEventIDs adds the "consent_events" edge to the ConsentEvent entity by IDs.
+func (_u *UserUpdateOne) AddConsentEventIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddConsentEventIDs(ids...)
+	return _u
+}
+
+// AddConsentEvents adds the "consent_events" edges to the ConsentEvent entity.
+func (_u *UserUpdateOne) AddConsentEvents(v ...*ConsentEvent) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConsentEventIDs(ids...)
+}
+
+// AddPolicyAcceptanceIDs adds the "policy_acceptances" edge to the PolicyAcceptance entity by IDs.
+func (_u *UserUpdateOne) AddPolicyAcceptanceIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddPolicyAcceptanceIDs(ids...)
+	return _u
+}
+
+// AddPolicyAcceptances adds the "policy_acceptances" edges to the PolicyAcceptance entity.
+func (_u *UserUpdateOne) AddPolicyAcceptances(v ...*PolicyAcceptance) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPolicyAcceptanceIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -539,6 +892,69 @@ func (_u *UserUpdateOne) RemoveReviews(v ...*Review) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearConsents clears all "consents" edges to the Consent entity.
+func (_u *UserUpdateOne) ClearConsents() *UserUpdateOne {
+	_u.mutation.ClearConsents()
+	return _u
+}
+
+// RemoveConsentIDs removes the "consents" edge to Consent entities by IDs.
+func (_u *UserUpdateOne) RemoveConsentIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveConsentIDs(ids...)
+	return _u
+}
+
+// RemoveConsents removes "consents" edges to Consent entities.
+func (_u *UserUpdateOne) RemoveConsents(v ...*Consent) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConsentIDs(ids...)
+}
+
+// ClearConsentEvents clears all "consent_events" edges to the ConsentEvent entity.
+func (_u *UserUpdateOne) ClearConsentEvents() *UserUpdateOne {
+	_u.mutation.ClearConsentEvents()
+	return _u
+}
+
+// RemoveConsentEventIDs removes the "consent_events" edge to ConsentEvent entities by IDs.
+func (_u *UserUpdateOne) RemoveConsentEventIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveConsentEventIDs(ids...)
+	return _u
+}
+
+// RemoveConsentEvents removes "consent_events" edges to ConsentEvent entities.
+func (_u *UserUpdateOne) RemoveConsentEvents(v ...*ConsentEvent) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConsentEventIDs(ids...)
+}
+
+// ClearPolicyAcceptances clears all "policy_acceptances" edges to the PolicyAcceptance entity.
+func (_u *UserUpdateOne) ClearPolicyAcceptances() *UserUpdateOne {
+	_u.mutation.ClearPolicyAcceptances()
+	return _u
+}
+
+// RemovePolicyAcceptanceIDs removes the "policy_acceptances" edge to PolicyAcceptance entities by IDs.
+func (_u *UserUpdateOne) RemovePolicyAcceptanceIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemovePolicyAcceptanceIDs(ids...)
+	return _u
+}
+
+// RemovePolicyAcceptances removes "policy_acceptances" edges to PolicyAcceptance entities.
+func (_u *UserUpdateOne) RemovePolicyAcceptances(v ...*PolicyAcceptance) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePolicyAcceptanceIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -602,7 +1018,18 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AcceptedPolicySeq(); ok {
+		if err := user.AcceptedPolicySeqValidator(v); err != nil {
+			return &ValidationError{Name: "accepted_policy_seq", err: fmt.Errorf(`ent: validator failed for field "User.accepted_policy_seq": %w`, err)}
+		}
+	}
 	return nil
+}
+
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *UserUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *UserUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
 }
 
 func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
@@ -657,6 +1084,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AcceptedPolicySeq(); ok {
+		_spec.SetField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAcceptedPolicySeq(); ok {
+		_spec.AddField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
 	}
 	if _u.mutation.SessionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -748,6 +1181,142 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ConsentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConsentsIDs(); len(nodes) > 0 && !_u.mutation.ConsentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConsentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentsTable,
+			Columns: []string{user.ConsentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ConsentEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentEventsTable,
+			Columns: []string{user.ConsentEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consentevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConsentEventsIDs(); len(nodes) > 0 && !_u.mutation.ConsentEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentEventsTable,
+			Columns: []string{user.ConsentEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consentevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConsentEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ConsentEventsTable,
+			Columns: []string{user.ConsentEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(consentevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PolicyAcceptancesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PolicyAcceptancesTable,
+			Columns: []string{user.PolicyAcceptancesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPolicyAcceptancesIDs(); len(nodes) > 0 && !_u.mutation.PolicyAcceptancesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PolicyAcceptancesTable,
+			Columns: []string{user.PolicyAcceptancesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PolicyAcceptancesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PolicyAcceptancesTable,
+			Columns: []string{user.PolicyAcceptancesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &User{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

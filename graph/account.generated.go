@@ -4,6 +4,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -42,7 +43,9 @@ func (ec *executionContext) _Account_id(ctx context.Context, field graphql.Colle
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNID2int(ctx, selections, v)
 		},
@@ -65,7 +68,9 @@ func (ec *executionContext) _Account_profile(ctx context.Context, field graphql.
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Account().Profile(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
 			return ec.marshalNUser2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx, selections, v)
 		},
@@ -97,7 +102,25 @@ func (ec *executionContext) _Account_phone(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Account().Phone(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "PHONE")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.Mask == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive mask is not implemented")
+				}
+				return ec.Directives.Mask(ctx, obj, directive0, kind)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
 			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
@@ -120,7 +143,9 @@ func (ec *executionContext) _Account_birthDate(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return obj.BirthDate, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
 			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
 		},
@@ -143,7 +168,9 @@ func (ec *executionContext) _Account_role(ctx context.Context, field graphql.Col
 		func(ctx context.Context) (any, error) {
 			return obj.Role, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v user.Role) graphql.Marshaler {
 			return ec.marshalNRole2githubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRole(ctx, selections, v)
 		},
@@ -166,7 +193,9 @@ func (ec *executionContext) _Account_createdAt(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return obj.CreatedAt, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
 			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
 		},
@@ -189,7 +218,9 @@ func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphq
 		func(ctx context.Context) (any, error) {
 			return obj.Token, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -212,7 +243,9 @@ func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field gr
 		func(ctx context.Context) (any, error) {
 			return obj.ExpiresAt, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
 			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
 		},
@@ -235,7 +268,9 @@ func (ec *executionContext) _AuthPayload_account(ctx context.Context, field grap
 		func(ctx context.Context) (any, error) {
 			return obj.Account, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
 			return ec.marshalNAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx, selections, v)
 		},
@@ -267,7 +302,9 @@ func (ec *executionContext) _AuthPayload_registered(ctx context.Context, field g
 		func(ctx context.Context) (any, error) {
 			return obj.Registered, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -290,7 +327,9 @@ func (ec *executionContext) _LoginCodeTicket_sentTo(ctx context.Context, field g
 		func(ctx context.Context) (any, error) {
 			return obj.SentTo, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
 			return ec.marshalNString2string(ctx, selections, v)
 		},
@@ -313,7 +352,9 @@ func (ec *executionContext) _LoginCodeTicket_expiresIn(ctx context.Context, fiel
 		func(ctx context.Context) (any, error) {
 			return obj.ExpiresIn, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -336,7 +377,9 @@ func (ec *executionContext) _LoginCodeTicket_resendAfter(ctx context.Context, fi
 		func(ctx context.Context) (any, error) {
 			return obj.ResendAfter, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
 			return ec.marshalNInt2int(ctx, selections, v)
 		},
@@ -363,7 +406,7 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"phone", "code", "birthDate", "nickname"}
+	fieldsInOrder := [...]string{"phone", "code", "birthDate", "nickname", "acceptPolicyVersion"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -398,6 +441,13 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Nickname = data
+		case "acceptPolicyVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptPolicyVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptPolicyVersion = data
 		}
 	}
 	return it, nil
@@ -622,6 +672,42 @@ func (ec *executionContext) marshalOAccount2ᚖgithubᚗcomᚋtongxueᚋtongxue�
 		return graphql.Null
 	}
 	return ec._Account(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORole2ᚕgithubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRoleᚄ(ctx context.Context, v any) ([]user.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]user.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2githubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORole2ᚕgithubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []user.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2githubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 // endregion ***************************** type.gotpl *****************************

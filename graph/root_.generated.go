@@ -5,13 +5,19 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/graph/model"
+	"github.com/tongxue/tongxue/internal/mask"
+	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/privacy"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -26,10 +32,19 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	Mutation() MutationResolver
+	PrivacyPolicy() PrivacyPolicyResolver
+	PurposeInfo() PurposeInfoResolver
 	Query() QueryResolver
+	SensitiveDataAccess() SensitiveDataAccessResolver
 }
 
 type DirectiveRoot struct {
+	Auth             func(ctx context.Context, obj any, next graphql.Resolver, roles []user.Role) (res any, err error)
+	Consent          func(ctx context.Context, obj any, next graphql.Resolver, purpose pii.Purpose, of *privacy.Subject) (res any, err error)
+	DevicePermission func(ctx context.Context, obj any, next graphql.Resolver, kind privacy.Permission) (res any, err error)
+	Mask             func(ctx context.Context, obj any, next graphql.Resolver, kind mask.Kind) (res any, err error)
+	PolicyExempt     func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	Reveal           func(ctx context.Context, obj any, next graphql.Resolver, reason *string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -47,6 +62,31 @@ type ComplexityRoot struct {
 		ExpiresAt  func(childComplexity int) int
 		Registered func(childComplexity int) int
 		Token      func(childComplexity int) int
+	}
+
+	ConsentEvent struct {
+		Channel       func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Decision      func(childComplexity int) int
+		PolicyVersion func(childComplexity int) int
+		Purpose       func(childComplexity int) int
+	}
+
+	ConsentState struct {
+		DecidedAt     func(childComplexity int) int
+		Granted       func(childComplexity int) int
+		PolicyVersion func(childComplexity int) int
+		Purpose       func(childComplexity int) int
+	}
+
+	DevicePermissions struct {
+		Album     func(childComplexity int) int
+		Camera    func(childComplexity int) int
+		Location  func(childComplexity int) int
+		Phone     func(childComplexity int) int
+		Platform  func(childComplexity int) int
+		Storage   func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 
 	LoginCodeTicket struct {
@@ -79,10 +119,22 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MerchantNearby struct {
+		DistanceMeters func(childComplexity int) int
+		Merchant       func(childComplexity int) int
+	}
+
 	Mutation struct {
-		Login            func(childComplexity int, input model.LoginInput) int
-		Logout           func(childComplexity int) int
-		RequestLoginCode func(childComplexity int, phone string) int
+		AcceptPrivacyPolicy     func(childComplexity int, version string, channel *consentevent.Channel) int
+		GrantConsent            func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
+		Login                   func(childComplexity int, input model.LoginInput) int
+		Logout                  func(childComplexity int) int
+		PublishPrivacyPolicy    func(childComplexity int, input model.PublishPolicyInput) int
+		ReportDevicePermissions func(childComplexity int, input model.DevicePermissionsInput) int
+		RequestLoginCode        func(childComplexity int, phone string) int
+		RequestRevealCode       func(childComplexity int) int
+		VerifyReveal            func(childComplexity int, code string) int
+		WithdrawConsent         func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
 	}
 
 	PageInfo struct {
@@ -90,6 +142,15 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PrivacyPolicy struct {
+		Accepted    func(childComplexity int) int
+		EffectiveAt func(childComplexity int) int
+		Major       func(childComplexity int) int
+		Summary     func(childComplexity int) int
+		URL         func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	Product struct {
@@ -120,12 +181,36 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PurposeInfo struct {
+		Basis        func(childComplexity int) int
+		Categories   func(childComplexity int) int
+		Description  func(childComplexity int) int
+		NeedsConsent func(childComplexity int) int
+		Purpose      func(childComplexity int) int
+		Recipient    func(childComplexity int) int
+		Section      func(childComplexity int) int
+		Tier         func(childComplexity int) int
+		Title        func(childComplexity int) int
+	}
+
 	Query struct {
-		Me        func(childComplexity int) int
-		Merchants func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) int
-		Node      func(childComplexity int, id int) int
-		Nodes     func(childComplexity int, ids []int) int
-		Products  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) int
+		ConsentPurposes       func(childComplexity int) int
+		Me                    func(childComplexity int) int
+		Merchants             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) int
+		MyConsentHistory      func(childComplexity int, limit *int) int
+		MyConsents            func(childComplexity int) int
+		MyDevicePermissions   func(childComplexity int) int
+		MySensitiveDataAccess func(childComplexity int, limit *int) int
+		NearbyMerchants       func(childComplexity int, latitude float64, longitude float64, radiusMeters *int, limit *int) int
+		Node                  func(childComplexity int, id int) int
+		Nodes                 func(childComplexity int, ids []int) int
+		PrivacyPolicy         func(childComplexity int) int
+		Products              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) int
+		StaffAccount          func(childComplexity int, id int) int
+	}
+
+	RevealGrant struct {
+		ExpiresAt func(childComplexity int) int
 	}
 
 	Review struct {
@@ -147,6 +232,14 @@ type ComplexityRoot struct {
 	ReviewEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	SensitiveDataAccess struct {
+		ActorRole func(childComplexity int) int
+		ByMe      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Field     func(childComplexity int) int
+		Reason    func(childComplexity int) int
 	}
 
 	User struct {
@@ -231,6 +324,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Token(childComplexity), true
+
+	case "ConsentEvent.channel":
+		if e.ComplexityRoot.ConsentEvent.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Channel(childComplexity), true
+	case "ConsentEvent.createdAt":
+		if e.ComplexityRoot.ConsentEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.CreatedAt(childComplexity), true
+	case "ConsentEvent.decision":
+		if e.ComplexityRoot.ConsentEvent.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Decision(childComplexity), true
+	case "ConsentEvent.policyVersion":
+		if e.ComplexityRoot.ConsentEvent.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.PolicyVersion(childComplexity), true
+	case "ConsentEvent.purpose":
+		if e.ComplexityRoot.ConsentEvent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Purpose(childComplexity), true
+
+	case "ConsentState.decidedAt":
+		if e.ComplexityRoot.ConsentState.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentState.DecidedAt(childComplexity), true
+	case "ConsentState.granted":
+		if e.ComplexityRoot.ConsentState.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentState.Granted(childComplexity), true
+	case "ConsentState.policyVersion":
+		if e.ComplexityRoot.ConsentState.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentState.PolicyVersion(childComplexity), true
+	case "ConsentState.purpose":
+		if e.ComplexityRoot.ConsentState.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentState.Purpose(childComplexity), true
+
+	case "DevicePermissions.album":
+		if e.ComplexityRoot.DevicePermissions.Album == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevicePermissions.Album(childComplexity), true
+	case "DevicePermissions.camera":
+		if e.ComplexityRoot.DevicePermissions.Camera == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevicePermissions.Camera(childComplexity), true
+	case "DevicePermissions.location":
+		if e.ComplexityRoot.DevicePermissions.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevicePermissions.Location(childComplexity), true
+	case "DevicePermissions.phone":
+		if e.ComplexityRoot.DevicePermissions.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevicePermissions.Phone(childComplexity), true
+	case "DevicePermissions.platform":
+		if e.ComplexityRoot.DevicePermissions.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevicePermissions.Platform(childComplexity), true
+	case "DevicePermissions.storage":
+		if e.ComplexityRoot.DevicePermissions.Storage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevicePermissions.Storage(childComplexity), true
+	case "DevicePermissions.updatedAt":
+		if e.ComplexityRoot.DevicePermissions.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DevicePermissions.UpdatedAt(childComplexity), true
 
 	case "LoginCodeTicket.expiresIn":
 		if e.ComplexityRoot.LoginCodeTicket.ExpiresIn == nil {
@@ -349,6 +541,41 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MerchantEdge.Node(childComplexity), true
 
+	case "MerchantNearby.distanceMeters":
+		if e.ComplexityRoot.MerchantNearby.DistanceMeters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchantNearby.DistanceMeters(childComplexity), true
+	case "MerchantNearby.merchant":
+		if e.ComplexityRoot.MerchantNearby.Merchant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchantNearby.Merchant(childComplexity), true
+
+	case "Mutation.acceptPrivacyPolicy":
+		if e.ComplexityRoot.Mutation.AcceptPrivacyPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptPrivacyPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptPrivacyPolicy(childComplexity, args["version"].(string), args["channel"].(*consentevent.Channel)), true
+	case "Mutation.grantConsent":
+		if e.ComplexityRoot.Mutation.GrantConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantConsent(childComplexity, args["purpose"].(pii.Purpose), args["channel"].(consentevent.Channel)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -366,6 +593,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.publishPrivacyPolicy":
+		if e.ComplexityRoot.Mutation.PublishPrivacyPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishPrivacyPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishPrivacyPolicy(childComplexity, args["input"].(model.PublishPolicyInput)), true
+	case "Mutation.reportDevicePermissions":
+		if e.ComplexityRoot.Mutation.ReportDevicePermissions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportDevicePermissions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportDevicePermissions(childComplexity, args["input"].(model.DevicePermissionsInput)), true
 	case "Mutation.requestLoginCode":
 		if e.ComplexityRoot.Mutation.RequestLoginCode == nil {
 			break
@@ -377,6 +626,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLoginCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.requestRevealCode":
+		if e.ComplexityRoot.Mutation.RequestRevealCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestRevealCode(childComplexity), true
+	case "Mutation.verifyReveal":
+		if e.ComplexityRoot.Mutation.VerifyReveal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyReveal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyReveal(childComplexity, args["code"].(string)), true
+	case "Mutation.withdrawConsent":
+		if e.ComplexityRoot.Mutation.WithdrawConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawConsent(childComplexity, args["purpose"].(pii.Purpose), args["channel"].(consentevent.Channel)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -402,6 +679,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PrivacyPolicy.accepted":
+		if e.ComplexityRoot.PrivacyPolicy.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyPolicy.Accepted(childComplexity), true
+	case "PrivacyPolicy.effectiveAt":
+		if e.ComplexityRoot.PrivacyPolicy.EffectiveAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyPolicy.EffectiveAt(childComplexity), true
+	case "PrivacyPolicy.major":
+		if e.ComplexityRoot.PrivacyPolicy.Major == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyPolicy.Major(childComplexity), true
+	case "PrivacyPolicy.summary":
+		if e.ComplexityRoot.PrivacyPolicy.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyPolicy.Summary(childComplexity), true
+	case "PrivacyPolicy.url":
+		if e.ComplexityRoot.PrivacyPolicy.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyPolicy.URL(childComplexity), true
+	case "PrivacyPolicy.version":
+		if e.ComplexityRoot.PrivacyPolicy.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyPolicy.Version(childComplexity), true
 
 	case "Product.category":
 		if e.ComplexityRoot.Product.Category == nil {
@@ -525,6 +839,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductEdge.Node(childComplexity), true
 
+	case "PurposeInfo.legalBasis":
+		if e.ComplexityRoot.PurposeInfo.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Basis(childComplexity), true
+	case "PurposeInfo.dataCategories":
+		if e.ComplexityRoot.PurposeInfo.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Categories(childComplexity), true
+	case "PurposeInfo.description":
+		if e.ComplexityRoot.PurposeInfo.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Description(childComplexity), true
+	case "PurposeInfo.needsConsent":
+		if e.ComplexityRoot.PurposeInfo.NeedsConsent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.NeedsConsent(childComplexity), true
+	case "PurposeInfo.purpose":
+		if e.ComplexityRoot.PurposeInfo.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Purpose(childComplexity), true
+	case "PurposeInfo.recipient":
+		if e.ComplexityRoot.PurposeInfo.Recipient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Recipient(childComplexity), true
+	case "PurposeInfo.policySection":
+		if e.ComplexityRoot.PurposeInfo.Section == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Section(childComplexity), true
+	case "PurposeInfo.tier":
+		if e.ComplexityRoot.PurposeInfo.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Tier(childComplexity), true
+	case "PurposeInfo.title":
+		if e.ComplexityRoot.PurposeInfo.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurposeInfo.Title(childComplexity), true
+
+	case "Query.consentPurposes":
+		if e.ComplexityRoot.Query.ConsentPurposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ConsentPurposes(childComplexity), true
+
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -542,6 +918,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Merchants(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.MerchantOrder), args["where"].(*ent.MerchantWhereInput)), true
+	case "Query.myConsentHistory":
+		if e.ComplexityRoot.Query.MyConsentHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myConsentHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyConsentHistory(childComplexity, args["limit"].(*int)), true
+	case "Query.myConsents":
+		if e.ComplexityRoot.Query.MyConsents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyConsents(childComplexity), true
+	case "Query.myDevicePermissions":
+		if e.ComplexityRoot.Query.MyDevicePermissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyDevicePermissions(childComplexity), true
+	case "Query.mySensitiveDataAccess":
+		if e.ComplexityRoot.Query.MySensitiveDataAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mySensitiveDataAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MySensitiveDataAccess(childComplexity, args["limit"].(*int)), true
+	case "Query.nearbyMerchants":
+		if e.ComplexityRoot.Query.NearbyMerchants == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nearbyMerchants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NearbyMerchants(childComplexity, args["latitude"].(float64), args["longitude"].(float64), args["radiusMeters"].(*int), args["limit"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -564,6 +985,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.privacyPolicy":
+		if e.ComplexityRoot.Query.PrivacyPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PrivacyPolicy(childComplexity), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -575,6 +1002,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProductOrder), args["where"].(*ent.ProductWhereInput), args["search"].(*string)), true
+	case "Query.staffAccount":
+		if e.ComplexityRoot.Query.StaffAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Query_staffAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StaffAccount(childComplexity, args["id"].(int)), true
+
+	case "RevealGrant.expiresAt":
+		if e.ComplexityRoot.RevealGrant.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevealGrant.ExpiresAt(childComplexity), true
 
 	case "Review.author":
 		if e.ComplexityRoot.Review.Author == nil {
@@ -651,6 +1096,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReviewEdge.Node(childComplexity), true
 
+	case "SensitiveDataAccess.actorRole":
+		if e.ComplexityRoot.SensitiveDataAccess.ActorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveDataAccess.ActorRole(childComplexity), true
+	case "SensitiveDataAccess.byMe":
+		if e.ComplexityRoot.SensitiveDataAccess.ByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveDataAccess.ByMe(childComplexity), true
+	case "SensitiveDataAccess.createdAt":
+		if e.ComplexityRoot.SensitiveDataAccess.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveDataAccess.CreatedAt(childComplexity), true
+	case "SensitiveDataAccess.field":
+		if e.ComplexityRoot.SensitiveDataAccess.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveDataAccess.Field(childComplexity), true
+	case "SensitiveDataAccess.reason":
+		if e.ComplexityRoot.SensitiveDataAccess.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SensitiveDataAccess.Reason(childComplexity), true
+
 	case "User.avatarURL":
 		if e.ComplexityRoot.User.AvatarURL == nil {
 			break
@@ -679,11 +1155,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("DevicePermissionsInput", ec.unmarshalInputDevicePermissionsInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MerchantOrder", ec.unmarshalInputMerchantOrder),
 			graphql.NewInputUnmarshaler("MerchantWhereInput", ec.unmarshalInputMerchantWhereInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
+			graphql.NewInputUnmarshaler("PublishPolicyInput", ec.unmarshalInputPublishPolicyInput),
 			graphql.NewInputUnmarshaler("ReviewOrder", ec.unmarshalInputReviewOrder),
 			graphql.NewInputUnmarshaler("ReviewWhereInput", ec.unmarshalInputReviewWhereInput),
 		)
@@ -770,7 +1248,7 @@ type Account {
   "The public profile others see."
   profile: User!
   "The phone number, masked (138****5678)."
-  phone: String
+  phone: String @mask(kind: PHONE)
   birthDate: Date!
   role: Role!
   createdAt: Time!
@@ -800,6 +1278,8 @@ input LoginInput {
   birthDate: Date
   "Public nickname chosen at registration; a default is generated when empty."
   nickname: String
+  "Required to register: the privacy policy version the user accepted (privacyPolicy.version)."
+  acceptPolicyVersion: String
 }
 
 type AuthPayload {
@@ -822,7 +1302,7 @@ extend type Mutation {
   "Exchanges a code for a session; registers the number on first use."
   login(input: LoginInput!): AuthPayload!
   "Revokes the current session."
-  logout: Boolean!
+  logout: Boolean! @auth @policyExempt
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalog.graphql", Input: `# Catalogue (S1): merchants, products and public reviews.
@@ -1497,6 +1977,259 @@ type User implements Node {
   avatarURL: String
 }
 `, BuiltIn: false},
+	{Name: "../schema/privacy.graphql", Input: `# Privacy (P1-P5, Y2, Y3): the policy, consents, device permissions, and the
+# directives through which the graph enforces them.
+
+"""
+The field or mutation processes personal data for ` + "`" + `purpose` + "`" + `. Without the
+consent a mutation is refused before it does anything, and a field resolves
+to null, both with CONSENT_REQUIRED naming the purpose and the policy
+version. ` + "`" + `of: OWNER` + "`" + ` asks for the consent of the data's owner instead of the
+viewer's. Purposes whose legal basis is not consent always pass.
+"""
+directive @consent(purpose: Purpose!, of: ConsentSubject = VIEWER) on FIELD_DEFINITION
+
+"""
+The field holds sensitive personal information and is shown masked, even to
+its owner. Ask for the plain value with ` + "`" + `@reveal` + "`" + ` in the query.
+"""
+directive @mask(kind: MaskKind!) on FIELD_DEFINITION
+
+"""
+Reveal one masked field. The owner may after a fresh SMS verification
+(requestRevealCode, verifyReveal); staff must give a reason. Every reveal is
+audited and listed in the owner's mySensitiveDataAccess.
+"""
+directive @reveal(reason: String) on FIELD
+
+"Signed-in users only; with roles, only those roles."
+directive @auth(roles: [Role!]) on FIELD_DEFINITION
+
+"""
+Available while the user has not yet accepted a major policy update (P1):
+reading and accepting the policy, managing consents, exporting data,
+cancelling the account, logging out.
+"""
+directive @policyExempt on FIELD_DEFINITION
+
+"The feature needs this permission on the device (P3)."
+directive @devicePermission(kind: DevicePermissionKind!) on FIELD_DEFINITION
+
+enum ConsentSubject {
+  "The signed-in user."
+  VIEWER
+  "The owner of the parent object (e.g. the author of a post)."
+  OWNER
+}
+
+enum MaskKind {
+  PHONE
+  ID_NUMBER
+  BANK_CARD
+  NAME
+  ADDRESS
+  EMAIL
+}
+
+"The closed list of processing purposes (privacy policy §1)."
+enum Purpose {
+  ACCOUNT
+  SHOPPING
+  ERRANDS
+  STAR_CARD
+  WOW
+  SECURITY
+  LEGAL_COMPLIANCE
+  EMERGENCY
+  LOCATION
+  MARKETING
+  FEEDBACK
+  CUSTOMER_SERVICE
+  RETURN_VISIT
+  SURVEYS
+  SHARE_PAYMENT
+  SHARE_MERCHANT
+  SHARE_COURIER
+  SHARE_PARTNER_BANK
+  SHARE_VERIFICATION
+  SHARE_AFFILIATES
+  SENSITIVE_IDENTITY
+  SENSITIVE_BIOMETRIC
+  SENSITIVE_FINANCIAL
+  PUBLIC_DISCLOSURE
+}
+
+enum PurposeTier {
+  "Needed for the service; covered by accepting the policy."
+  BASIC
+  "Optional functions, granted and withdrawn one by one."
+  EXTENDED
+  "Separate consent (单独同意): sharing with a third party, sensitive information."
+  SEPARATE
+}
+
+"Why a processing is lawful (policy §1.4)."
+enum LegalBasis {
+  CONSENT
+  CONTRACT
+  LEGAL_DUTY
+  EMERGENCY
+  PUBLIC_INTEREST
+  PUBLICLY_AVAILABLE
+  OTHER_LAW
+}
+
+"Where a decision was made."
+enum ConsentChannel {
+  POPUP
+  SETTINGS
+  REGISTRATION
+}
+
+enum ConsentDecision {
+  GRANTED
+  WITHDRAWN
+}
+
+enum DevicePlatform {
+  ANDROID
+  IOS
+  HARMONY
+  WEB
+}
+
+enum DevicePermissionKind {
+  PHONE
+  CAMERA
+  ALBUM
+  LOCATION
+  STORAGE
+}
+
+type PrivacyPolicy {
+  version: String!
+  effectiveAt: Time!
+  summary: String!
+  "A major change: users must accept it before using the app again."
+  major: Boolean!
+  url: String
+  "Whether the signed-in user has accepted this version (null when signed out)."
+  accepted: Boolean
+}
+
+type PurposeInfo {
+  purpose: Purpose!
+  tier: PurposeTier!
+  legalBasis: LegalBasis!
+  "False when the legal basis is not consent: nothing to grant or withdraw."
+  needsConsent: Boolean!
+  title: String!
+  "Section of the privacy policy, e.g. §1.1.2."
+  policySection: String!
+  dataCategories: String!
+  "The third party that receives the data, for sharing purposes."
+  recipient: String
+  description: String!
+}
+
+type ConsentState {
+  purpose: PurposeInfo!
+  "In force now: granted, or not needing consent."
+  granted: Boolean!
+  "When the last decision was made; null if never asked."
+  decidedAt: Time
+  policyVersion: String
+}
+
+type ConsentEvent {
+  purpose: Purpose!
+  decision: ConsentDecision!
+  policyVersion: String!
+  channel: ConsentChannel!
+  createdAt: Time!
+}
+
+type DevicePermissions {
+  platform: DevicePlatform!
+  phone: Boolean!
+  camera: Boolean!
+  album: Boolean!
+  location: Boolean!
+  storage: Boolean!
+  updatedAt: Time!
+}
+
+input DevicePermissionsInput {
+  platform: DevicePlatform!
+  phone: Boolean!
+  camera: Boolean!
+  album: Boolean!
+  location: Boolean!
+  storage: Boolean!
+}
+
+"One reveal of a masked field of mine."
+type SensitiveDataAccess {
+  "The field revealed, e.g. Account.phone."
+  field: String!
+  actorRole: Role!
+  "True when I revealed it myself."
+  byMe: Boolean!
+  reason: String!
+  createdAt: Time!
+}
+
+type RevealGrant {
+  "Masked fields of mine may be revealed until then."
+  expiresAt: Time!
+}
+
+input PublishPolicyInput {
+  version: String!
+  effectiveAt: Time!
+  summary: String!
+  major: Boolean!
+  url: String
+}
+
+type MerchantNearby {
+  merchant: Merchant!
+  distanceMeters: Int!
+}
+
+extend type Query {
+  "The privacy policy in force."
+  privacyPolicy: PrivacyPolicy! @policyExempt
+  "Every purpose, its tier and its legal basis."
+  consentPurposes: [PurposeInfo!]! @policyExempt
+  "My decision for every purpose."
+  myConsents: [ConsentState!]! @auth @policyExempt
+  "My consent history, newest first."
+  myConsentHistory(limit: Int = 50): [ConsentEvent!]! @auth @policyExempt
+  "What my current device reported."
+  myDevicePermissions: DevicePermissions @auth
+  "Who revealed which of my masked fields, and why; newest first."
+  mySensitiveDataAccess(limit: Int = 50): [SensitiveDataAccess!]! @auth
+  "Merchants near a position (S1 nearby), closest first."
+  nearbyMerchants(latitude: Float!, longitude: Float!, radiusMeters: Int = 3000, limit: Int = 20): [MerchantNearby!]
+    @auth @consent(purpose: LOCATION) @devicePermission(kind: LOCATION)
+  "Staff: a user's account, masked; reveal a field with @reveal(reason: ...)."
+  staffAccount(id: ID!): Account @auth(roles: [STAFF])
+}
+
+extend type Mutation {
+  acceptPrivacyPolicy(version: String!, channel: ConsentChannel = POPUP): PrivacyPolicy! @auth @policyExempt
+  grantConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @auth @policyExempt
+  withdrawConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @auth @policyExempt
+  "The app reports what the phone allows, at start and whenever it changes."
+  reportDevicePermissions(input: DevicePermissionsInput!): DevicePermissions! @auth
+  "Sends a code to my own phone before revealing my masked fields."
+  requestRevealCode: LoginCodeTicket! @auth
+  verifyReveal(code: String!): RevealGrant! @auth
+  "Staff: publish a new version of the privacy policy."
+  publishPrivacyPolicy(input: PublishPolicyInput!): PrivacyPolicy! @auth(roles: [STAFF])
+}
+`, BuiltIn: false},
 	{Name: "../schema/tongxue.graphql", Input: `# Root of the hand-written schema. schema/ent.graphql is generated by entc
 # from ent/schema and must not be edited.
 
@@ -1545,6 +2278,56 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_registered(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_ConsentEvent_purpose(ctx, field)
+	case "decision":
+		return ec.fieldContext_ConsentEvent_decision(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_ConsentEvent_policyVersion(ctx, field)
+	case "channel":
+		return ec.fieldContext_ConsentEvent_channel(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ConsentEvent_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentState(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_ConsentState_purpose(ctx, field)
+	case "granted":
+		return ec.fieldContext_ConsentState_granted(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ConsentState_decidedAt(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_ConsentState_policyVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentState", field.Name)
+}
+
+func (ec *executionContext) childFields_DevicePermissions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_DevicePermissions_platform(ctx, field)
+	case "phone":
+		return ec.fieldContext_DevicePermissions_phone(ctx, field)
+	case "camera":
+		return ec.fieldContext_DevicePermissions_camera(ctx, field)
+	case "album":
+		return ec.fieldContext_DevicePermissions_album(ctx, field)
+	case "location":
+		return ec.fieldContext_DevicePermissions_location(ctx, field)
+	case "storage":
+		return ec.fieldContext_DevicePermissions_storage(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_DevicePermissions_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DevicePermissions", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginCodeTicket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1607,6 +2390,16 @@ func (ec *executionContext) childFields_MerchantEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type MerchantEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_MerchantNearby(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "merchant":
+		return ec.fieldContext_MerchantNearby_merchant(ctx, field)
+	case "distanceMeters":
+		return ec.fieldContext_MerchantNearby_distanceMeters(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MerchantNearby", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1619,6 +2412,24 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PrivacyPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_PrivacyPolicy_version(ctx, field)
+	case "effectiveAt":
+		return ec.fieldContext_PrivacyPolicy_effectiveAt(ctx, field)
+	case "summary":
+		return ec.fieldContext_PrivacyPolicy_summary(ctx, field)
+	case "major":
+		return ec.fieldContext_PrivacyPolicy_major(ctx, field)
+	case "url":
+		return ec.fieldContext_PrivacyPolicy_url(ctx, field)
+	case "accepted":
+		return ec.fieldContext_PrivacyPolicy_accepted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacyPolicy", field.Name)
 }
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1677,6 +2488,38 @@ func (ec *executionContext) childFields_ProductEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ProductEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PurposeInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_PurposeInfo_purpose(ctx, field)
+	case "tier":
+		return ec.fieldContext_PurposeInfo_tier(ctx, field)
+	case "legalBasis":
+		return ec.fieldContext_PurposeInfo_legalBasis(ctx, field)
+	case "needsConsent":
+		return ec.fieldContext_PurposeInfo_needsConsent(ctx, field)
+	case "title":
+		return ec.fieldContext_PurposeInfo_title(ctx, field)
+	case "policySection":
+		return ec.fieldContext_PurposeInfo_policySection(ctx, field)
+	case "dataCategories":
+		return ec.fieldContext_PurposeInfo_dataCategories(ctx, field)
+	case "recipient":
+		return ec.fieldContext_PurposeInfo_recipient(ctx, field)
+	case "description":
+		return ec.fieldContext_PurposeInfo_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PurposeInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RevealGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expiresAt":
+		return ec.fieldContext_RevealGrant_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevealGrant", field.Name)
+}
+
 func (ec *executionContext) childFields_Review(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1717,6 +2560,22 @@ func (ec *executionContext) childFields_ReviewEdge(ctx context.Context, field gr
 		return ec.fieldContext_ReviewEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReviewEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SensitiveDataAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_SensitiveDataAccess_field(ctx, field)
+	case "actorRole":
+		return ec.fieldContext_SensitiveDataAccess_actorRole(ctx, field)
+	case "byMe":
+		return ec.fieldContext_SensitiveDataAccess_byMe(ctx, field)
+	case "reason":
+		return ec.fieldContext_SensitiveDataAccess_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SensitiveDataAccess_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SensitiveDataAccess", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1841,4 +2700,27 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 		return ec.fieldContext___Type_isOneOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type __Type", field.Name)
+}
+
+func (ec *executionContext) _fieldMiddleware(ctx context.Context, obj any, next graphql.Resolver) graphql.Resolver {
+	fc := graphql.GetFieldContext(ctx)
+	for _, d := range fc.Field.Directives {
+		switch d.Name {
+		case "reveal":
+			rawArgs := d.ArgumentMap(ec.Variables)
+			args, err := ec.dir_reveal_args(ctx, rawArgs)
+			if err != nil {
+				ec.Error(ctx, err)
+				return nil
+			}
+			n := next
+			next = func(ctx context.Context) (any, error) {
+				if ec.Directives.Reveal == nil {
+					return nil, errors.New("directive reveal is not implemented")
+				}
+				return ec.Directives.Reveal(ctx, obj, n, args["reason"].(*string))
+			}
+		}
+	}
+	return next
 }

@@ -7,20 +7,19 @@ import (
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/graph/model"
 	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/mask"
 )
 
 func (r *accountResolver) Profile(ctx context.Context, obj *ent.User) (*ent.User, error) {
 	return obj, nil
 }
 
+// Phone opens the sealed number; @mask on the field masks it.
 func (r *accountResolver) Phone(ctx context.Context, obj *ent.User) (*string, error) {
 	p, err := r.Auth.Phone(obj)
 	if err != nil {
 		return nil, err
 	}
-	m := mask.Phone(p)
-	return &m, nil
+	return &p, nil
 }
 
 func (r *mutationResolver) RequestLoginCode(ctx context.Context, phone string) (*model.LoginCodeTicket, error) {
@@ -34,6 +33,7 @@ func (r *mutationResolver) RequestLoginCode(ctx context.Context, phone string) (
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
 	res, err := r.Auth.Login(ctx, auth.LoginInput{
 		Phone: input.Phone, Code: input.Code, BirthDate: input.BirthDate, Nickname: input.Nickname,
+		AcceptPolicyVersion: input.AcceptPolicyVersion,
 	})
 	if err != nil {
 		return nil, err

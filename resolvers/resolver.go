@@ -8,15 +8,39 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/privacy"
 )
 
 // Resolver is the root resolver and its dependencies.
 type Resolver struct {
-	Client *ent.Client
-	Auth   *auth.Service
+	Client  *ent.Client
+	Auth    *auth.Service
+	Privacy *privacy.Service
+}
+
+// Config wires the resolvers and every schema directive.
+func Config(r *Resolver) graph.Config {
+	return graph.Config{
+		Resolvers: r,
+		Directives: graph.DirectiveRoot{
+			Auth:             auth.Directive,
+			Consent:          r.Privacy.Consent,
+			Mask:             r.Privacy.Mask,
+			Reveal:           r.Privacy.Reveal,
+			DevicePermission: r.Privacy.DevicePermission,
+			PolicyExempt:     r.Privacy.PolicyExempt,
+		},
+	}
 }
 
 // NewSchema returns the executable schema.
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
-	return graph.NewExecutableSchema(graph.Config{Resolvers: r})
+	return graph.NewExecutableSchema(Config(r))
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }

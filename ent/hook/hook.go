@@ -9,6 +9,42 @@ import (
 	"github.com/tongxue/tongxue/ent"
 )
 
+// The ConsentFunc type is an adapter to allow the use of ordinary
+// function as Consent mutator.
+type ConsentFunc func(context.Context, *ent.ConsentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConsentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConsentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsentMutation", m)
+}
+
+// The ConsentEventFunc type is an adapter to allow the use of ordinary
+// function as ConsentEvent mutator.
+type ConsentEventFunc func(context.Context, *ent.ConsentEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConsentEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConsentEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsentEventMutation", m)
+}
+
+// The DevicePermissionFunc type is an adapter to allow the use of ordinary
+// function as DevicePermission mutator.
+type DevicePermissionFunc func(context.Context, *ent.DevicePermissionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DevicePermissionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DevicePermissionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DevicePermissionMutation", m)
+}
+
 // The LoginCodeFunc type is an adapter to allow the use of ordinary
 // function as LoginCode mutator.
 type LoginCodeFunc func(context.Context, *ent.LoginCodeMutation) (ent.Value, error)
@@ -31,6 +67,30 @@ func (f MerchantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MerchantMutation", m)
+}
+
+// The PolicyAcceptanceFunc type is an adapter to allow the use of ordinary
+// function as PolicyAcceptance mutator.
+type PolicyAcceptanceFunc func(context.Context, *ent.PolicyAcceptanceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyAcceptanceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyAcceptanceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyAcceptanceMutation", m)
+}
+
+// The PolicyVersionFunc type is an adapter to allow the use of ordinary
+// function as PolicyVersion mutator.
+type PolicyVersionFunc func(context.Context, *ent.PolicyVersionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyVersionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyVersionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyVersionMutation", m)
 }
 
 // The ProductFunc type is an adapter to allow the use of ordinary
@@ -67,6 +127,18 @@ func (f ReviewFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReviewMutation", m)
+}
+
+// The SensitiveAccessFunc type is an adapter to allow the use of ordinary
+// function as SensitiveAccess mutator.
+type SensitiveAccessFunc func(context.Context, *ent.SensitiveAccessMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SensitiveAccessFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SensitiveAccessMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SensitiveAccessMutation", m)
 }
 
 // The SessionFunc type is an adapter to allow the use of ordinary

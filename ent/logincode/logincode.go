@@ -3,6 +3,9 @@
 package logincode
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -19,6 +22,8 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldPhoneHash holds the string denoting the phone_hash field in the database.
 	FieldPhoneHash = "phone_hash"
+	// FieldPurpose holds the string denoting the purpose field in the database.
+	FieldPurpose = "purpose"
 	// FieldCodeHash holds the string denoting the code_hash field in the database.
 	FieldCodeHash = "code_hash"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
@@ -37,6 +42,7 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldPhoneHash,
+	FieldPurpose,
 	FieldCodeHash,
 	FieldExpiresAt,
 	FieldAttempts,
@@ -66,6 +72,32 @@ var (
 	AttemptsValidator func(int) error
 )
 
+// Purpose defines the type for the "purpose" enum field.
+type Purpose string
+
+// PurposeLOGIN is the default value of the Purpose enum.
+const DefaultPurpose = PurposeLOGIN
+
+// Purpose values.
+const (
+	PurposeLOGIN  Purpose = "LOGIN"
+	PurposeREVEAL Purpose = "REVEAL"
+)
+
+func (pu Purpose) String() string {
+	return string(pu)
+}
+
+// PurposeValidator is a validator for the "purpose" field enum values. It is called by the builders before save.
+func PurposeValidator(pu Purpose) error {
+	switch pu {
+	case PurposeLOGIN, PurposeREVEAL:
+		return nil
+	default:
+		return fmt.Errorf("logincode: invalid enum value for purpose field: %q", pu)
+	}
+}
+
 // OrderOption defines the ordering options for the LoginCode queries.
 type OrderOption func(*sql.Selector)
 
@@ -84,6 +116,11 @@ func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
 }
 
+// ByPurpose orders the results by the purpose field.
+func ByPurpose(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPurpose, opts...).ToFunc()
+}
+
 // ByExpiresAt orders the results by the expires_at field.
 func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpiresAt, opts...).ToFunc()
@@ -97,4 +134,22 @@ func ByAttempts(opts ...sql.OrderTermOption) OrderOption {
 // ByConsumedAt orders the results by the consumed_at field.
 func ByConsumedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldConsumedAt, opts...).ToFunc()
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Purpose) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Purpose) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Purpose(str)
+	if err := PurposeValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Purpose", str)
+	}
+	return nil
 }

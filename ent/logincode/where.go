@@ -209,6 +209,26 @@ func PhoneHashLTE(v []byte) predicate.LoginCode {
 	return predicate.LoginCode(sql.FieldLTE(FieldPhoneHash, v))
 }
 
+// PurposeEQ applies the EQ predicate on the "purpose" field.
+func PurposeEQ(v Purpose) predicate.LoginCode {
+	return predicate.LoginCode(sql.FieldEQ(FieldPurpose, v))
+}
+
+// PurposeNEQ applies the NEQ predicate on the "purpose" field.
+func PurposeNEQ(v Purpose) predicate.LoginCode {
+	return predicate.LoginCode(sql.FieldNEQ(FieldPurpose, v))
+}
+
+// PurposeIn applies the In predicate on the "purpose" field.
+func PurposeIn(vs ...Purpose) predicate.LoginCode {
+	return predicate.LoginCode(sql.FieldIn(FieldPurpose, vs...))
+}
+
+// PurposeNotIn applies the NotIn predicate on the "purpose" field.
+func PurposeNotIn(vs ...Purpose) predicate.LoginCode {
+	return predicate.LoginCode(sql.FieldNotIn(FieldPurpose, vs...))
+}
+
 // CodeHashEQ applies the EQ predicate on the "code_hash" field.
 func CodeHashEQ(v []byte) predicate.LoginCode {
 	return predicate.LoginCode(sql.FieldEQ(FieldCodeHash, v))

@@ -9,12 +9,100 @@ import (
 )
 
 var (
+	// ConsentsColumns holds the columns for the "consents" table.
+	ConsentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "purpose", Type: field.TypeString},
+		{Name: "granted", Type: field.TypeBool},
+		{Name: "policy_version", Type: field.TypeString},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// ConsentsTable holds the schema information for the "consents" table.
+	ConsentsTable = &schema.Table{
+		Name:       "consents",
+		Columns:    ConsentsColumns,
+		PrimaryKey: []*schema.Column{ConsentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "consents_users_consents",
+				Columns:    []*schema.Column{ConsentsColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "consent_user_id_purpose",
+				Unique:  true,
+				Columns: []*schema.Column{ConsentsColumns[5], ConsentsColumns[1]},
+			},
+		},
+	}
+	// ConsentEventsColumns holds the columns for the "consent_events" table.
+	ConsentEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "purpose", Type: field.TypeString},
+		{Name: "decision", Type: field.TypeEnum, Enums: []string{"GRANTED", "WITHDRAWN"}},
+		{Name: "policy_version", Type: field.TypeString},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"POPUP", "SETTINGS", "REGISTRATION"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// ConsentEventsTable holds the schema information for the "consent_events" table.
+	ConsentEventsTable = &schema.Table{
+		Name:       "consent_events",
+		Columns:    ConsentEventsColumns,
+		PrimaryKey: []*schema.Column{ConsentEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "consent_events_users_consent_events",
+				Columns:    []*schema.Column{ConsentEventsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "consentevent_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConsentEventsColumns[6], ConsentEventsColumns[5]},
+			},
+		},
+	}
+	// DevicePermissionsColumns holds the columns for the "device_permissions" table.
+	DevicePermissionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "platform", Type: field.TypeEnum, Enums: []string{"ANDROID", "IOS", "HARMONY", "WEB"}},
+		{Name: "phone", Type: field.TypeBool, Default: false},
+		{Name: "camera", Type: field.TypeBool, Default: false},
+		{Name: "album", Type: field.TypeBool, Default: false},
+		{Name: "location", Type: field.TypeBool, Default: false},
+		{Name: "storage", Type: field.TypeBool, Default: false},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "session_id", Type: field.TypeInt, Unique: true},
+	}
+	// DevicePermissionsTable holds the schema information for the "device_permissions" table.
+	DevicePermissionsTable = &schema.Table{
+		Name:       "device_permissions",
+		Columns:    DevicePermissionsColumns,
+		PrimaryKey: []*schema.Column{DevicePermissionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "device_permissions_sessions_device_permissions",
+				Columns:    []*schema.Column{DevicePermissionsColumns[8]},
+				RefColumns: []*schema.Column{SessionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// LoginCodesColumns holds the columns for the "login_codes" table.
 	LoginCodesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "phone_hash", Type: field.TypeBytes},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"LOGIN", "REVEAL"}, Default: "LOGIN"},
 		{Name: "code_hash", Type: field.TypeBytes},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
@@ -27,9 +115,9 @@ var (
 		PrimaryKey: []*schema.Column{LoginCodesColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "logincode_phone_hash_created_at",
+				Name:    "logincode_phone_hash_purpose_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{LoginCodesColumns[3], LoginCodesColumns[1]},
+				Columns: []*schema.Column{LoginCodesColumns[3], LoginCodesColumns[4], LoginCodesColumns[1]},
 			},
 		},
 	}
@@ -58,6 +146,54 @@ var (
 				Columns: []*schema.Column{MerchantsColumns[4]},
 			},
 		},
+	}
+	// PolicyAcceptancesColumns holds the columns for the "policy_acceptances" table.
+	PolicyAcceptancesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "policy_seq", Type: field.TypeInt},
+		{Name: "version", Type: field.TypeString},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"POPUP", "SETTINGS", "REGISTRATION"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// PolicyAcceptancesTable holds the schema information for the "policy_acceptances" table.
+	PolicyAcceptancesTable = &schema.Table{
+		Name:       "policy_acceptances",
+		Columns:    PolicyAcceptancesColumns,
+		PrimaryKey: []*schema.Column{PolicyAcceptancesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "policy_acceptances_users_policy_acceptances",
+				Columns:    []*schema.Column{PolicyAcceptancesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policyacceptance_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyAcceptancesColumns[5]},
+			},
+		},
+	}
+	// PolicyVersionsColumns holds the columns for the "policy_versions" table.
+	PolicyVersionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "seq", Type: field.TypeInt, Unique: true},
+		{Name: "version", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "effective_at", Type: field.TypeTime},
+		{Name: "summary", Type: field.TypeString, Size: 2147483647},
+		{Name: "major", Type: field.TypeBool},
+		{Name: "url", Type: field.TypeString, Nullable: true},
+		{Name: "published_by", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// PolicyVersionsTable holds the schema information for the "policy_versions" table.
+	PolicyVersionsTable = &schema.Table{
+		Name:       "policy_versions",
+		Columns:    PolicyVersionsColumns,
+		PrimaryKey: []*schema.Column{PolicyVersionsColumns[0]},
 	}
 	// ProductsColumns holds the columns for the "products" table.
 	ProductsColumns = []*schema.Column{
@@ -184,6 +320,29 @@ var (
 			},
 		},
 	}
+	// SensitiveAccessesColumns holds the columns for the "sensitive_accesses" table.
+	SensitiveAccessesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "actor_id", Type: field.TypeInt},
+		{Name: "actor_role", Type: field.TypeEnum, Enums: []string{"STUDENT", "MERCHANT", "RUNNER", "STAFF"}},
+		{Name: "subject_id", Type: field.TypeInt},
+		{Name: "field", Type: field.TypeString, Size: 64},
+		{Name: "reason", Type: field.TypeString, Size: 500},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SensitiveAccessesTable holds the schema information for the "sensitive_accesses" table.
+	SensitiveAccessesTable = &schema.Table{
+		Name:       "sensitive_accesses",
+		Columns:    SensitiveAccessesColumns,
+		PrimaryKey: []*schema.Column{SensitiveAccessesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sensitiveaccess_subject_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SensitiveAccessesColumns[3], SensitiveAccessesColumns[6]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -193,6 +352,7 @@ var (
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "reveal_until", Type: field.TypeTime, Nullable: true},
 		{Name: "user_id", Type: field.TypeInt},
 	}
 	// SessionsTable holds the schema information for the "sessions" table.
@@ -203,7 +363,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[7]},
+				Columns:    []*schema.Column{SessionsColumns[8]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -212,7 +372,7 @@ var (
 			{
 				Name:    "session_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[7]},
+				Columns: []*schema.Column{SessionsColumns[8]},
 			},
 		},
 	}
@@ -227,6 +387,7 @@ var (
 		{Name: "avatar_url", Type: field.TypeString, Nullable: true},
 		{Name: "birth_date", Type: field.TypeTime},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"STUDENT", "MERCHANT", "RUNNER", "STAFF"}, Default: "STUDENT"},
+		{Name: "accepted_policy_seq", Type: field.TypeInt, Default: 0},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -236,22 +397,47 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		ConsentsTable,
+		ConsentEventsTable,
+		DevicePermissionsTable,
 		LoginCodesTable,
 		MerchantsTable,
+		PolicyAcceptancesTable,
+		PolicyVersionsTable,
 		ProductsTable,
 		RateCountersTable,
 		ReviewsTable,
+		SensitiveAccessesTable,
 		SessionsTable,
 		UsersTable,
 	}
 )
 
 func init() {
+	ConsentsTable.ForeignKeys[0].RefTable = UsersTable
+	ConsentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
+	ConsentEventsTable.ForeignKeys[0].RefTable = UsersTable
+	ConsentEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	DevicePermissionsTable.ForeignKeys[0].RefTable = SessionsTable
+	DevicePermissionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
 	LoginCodesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
 	MerchantsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	PolicyAcceptancesTable.ForeignKeys[0].RefTable = UsersTable
+	PolicyAcceptancesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
+	PolicyVersionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
 	ProductsTable.ForeignKeys[0].RefTable = MerchantsTable
 	ProductsTable.Annotation = &entsql.Annotation{
@@ -264,6 +450,9 @@ func init() {
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
 	ReviewsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	SensitiveAccessesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	SessionsTable.Annotation = &entsql.Annotation{

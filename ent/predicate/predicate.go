@@ -6,11 +6,26 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Consent is the predicate function for consent builders.
+type Consent func(*sql.Selector)
+
+// ConsentEvent is the predicate function for consentevent builders.
+type ConsentEvent func(*sql.Selector)
+
+// DevicePermission is the predicate function for devicepermission builders.
+type DevicePermission func(*sql.Selector)
+
 // LoginCode is the predicate function for logincode builders.
 type LoginCode func(*sql.Selector)
 
 // Merchant is the predicate function for merchant builders.
 type Merchant func(*sql.Selector)
+
+// PolicyAcceptance is the predicate function for policyacceptance builders.
+type PolicyAcceptance func(*sql.Selector)
+
+// PolicyVersion is the predicate function for policyversion builders.
+type PolicyVersion func(*sql.Selector)
 
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)
@@ -20,6 +35,9 @@ type RateCounter func(*sql.Selector)
 
 // Review is the predicate function for review builders.
 type Review func(*sql.Selector)
+
+// SensitiveAccess is the predicate function for sensitiveaccess builders.
+type SensitiveAccess func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

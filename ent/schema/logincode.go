@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/pii"
 )
 
 // LoginCode is one SMS code sent to a phone number. The number is stored only
@@ -16,7 +18,11 @@ func (LoginCode) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 
 func (LoginCode) Fields() []ent.Field {
 	return []ent.Field{
-		field.Bytes("phone_hash").Immutable().Sensitive(),
+		field.Bytes("phone_hash").Immutable().Sensitive().
+			Annotations(pii.Field{Category: "手机号码", Purpose: pii.Account, Lookup: true,
+				Retention: "deleted an hour after the code expires"}),
+		// What the code is for: logging in, or revealing one's own masked data.
+		field.Enum("purpose").Values("LOGIN", "REVEAL").Default("LOGIN").Immutable(),
 		field.Bytes("code_hash").Immutable().Sensitive(),
 		field.Time("expires_at").Immutable(),
 		field.Int("attempts").Default(0).NonNegative(),
@@ -25,7 +31,7 @@ func (LoginCode) Fields() []ent.Field {
 }
 
 func (LoginCode) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("phone_hash", "created_at")}
+	return []ent.Index{index.Fields("phone_hash", "purpose", "created_at")}
 }
 
 func (LoginCode) Annotations() []schema.Annotation {

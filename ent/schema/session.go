@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -22,12 +23,17 @@ func (Session) Fields() []ent.Field {
 		field.Time("expires_at"),
 		field.Time("revoked_at").Optional().Nillable(),
 		field.Time("last_used_at").Optional().Nillable(),
+		// Until when the owner may reveal their own masked fields, after a
+		// fresh SMS verification (Y2).
+		field.Time("reveal_until").Optional().Nillable(),
 	}
 }
 
 func (Session) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("user", User.Type).Ref("sessions").Field("user_id").Unique().Required().Immutable(),
+		edge.To("device_permissions", DevicePermission.Type).Unique().
+			Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

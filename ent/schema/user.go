@@ -8,6 +8,9 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"github.com/tongxue/tongxue/internal/mask"
+	"github.com/tongxue/tongxue/internal/pii"
 )
 
 // User is a person with an account. The GraphQL User type is the public
@@ -24,16 +27,36 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		// Keyed hash of the normalised phone number: log-in look-up and uniqueness.
 		field.Bytes("phone_hash").Unique().Sensitive().
-			Annotations(entgql.Skip(entgql.SkipAll)),
+			Annotations(entgql.Skip(entgql.SkipAll), pii.Field{
+				Category: "手机号码", Purpose: pii.Account, Lookup: true,
+				Retention: "until the account is cancelled",
+			}),
 		// The phone number itself, sealed by the data key ring.
 		field.Bytes("phone_cipher").Sensitive().
-			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.String("nickname").NotEmpty().MaxLen(32),
+			Annotations(entgql.Skip(entgql.SkipAll), pii.Field{
+				Category: "手机号码", Purpose: pii.Account, Sensitive: true, Sealed: true,
+				Mask: mask.KindPhone, Exposes: []string{"Account.phone"},
+				Retention: "until the account is cancelled",
+			}),
+		field.String("nickname").NotEmpty().MaxLen(32).
+			Annotations(pii.Field{
+				Category: "昵称", Purpose: pii.Wow, Exposes: []string{"User.nickname", "Account.profile"},
+				Retention: "until the account is cancelled (public profile)",
+			}),
 		field.String("avatar_url").Optional().
-			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+			Annotations(entgql.Skip(entgql.SkipWhereInput), pii.Field{
+				Category: "头像", Purpose: pii.Wow, Exposes: []string{"User.avatarURL"},
+				Retention: "until the account is cancelled (public profile)",
+			}),
 		field.Time("birth_date").
-			Annotations(entgql.Skip(entgql.SkipAll)),
+			Annotations(entgql.Skip(entgql.SkipAll), pii.Field{
+				Category: "出生日期", Purpose: pii.Account, Exposes: []string{"Account.birthDate"},
+				Retention: "until the account is cancelled (age check, §8)",
+			}),
 		field.Enum("role").Values("STUDENT", "MERCHANT", "RUNNER", "STAFF").Default("STUDENT").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Sequence number of the newest privacy policy version accepted.
+		field.Int("accepted_policy_seq").Default(0).NonNegative().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
@@ -42,6 +65,9 @@ func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("sessions", Session.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("reviews", Review.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("consents", Consent.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("consent_events", ConsentEvent.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("policy_acceptances", PolicyAcceptance.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

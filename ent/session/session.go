@@ -28,8 +28,12 @@ const (
 	FieldRevokedAt = "revoked_at"
 	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
 	FieldLastUsedAt = "last_used_at"
+	// FieldRevealUntil holds the string denoting the reveal_until field in the database.
+	FieldRevealUntil = "reveal_until"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
+	// EdgeDevicePermissions holds the string denoting the device_permissions edge name in mutations.
+	EdgeDevicePermissions = "device_permissions"
 	// Table holds the table name of the session in the database.
 	Table = "sessions"
 	// UserTable is the table that holds the user relation/edge.
@@ -39,6 +43,13 @@ const (
 	UserInverseTable = "users"
 	// UserColumn is the table column denoting the user relation/edge.
 	UserColumn = "user_id"
+	// DevicePermissionsTable is the table that holds the device_permissions relation/edge.
+	DevicePermissionsTable = "device_permissions"
+	// DevicePermissionsInverseTable is the table name for the DevicePermission entity.
+	// It exists in this package in order to avoid circular dependency with the "devicepermission" package.
+	DevicePermissionsInverseTable = "device_permissions"
+	// DevicePermissionsColumn is the table column denoting the device_permissions relation/edge.
+	DevicePermissionsColumn = "session_id"
 )
 
 // Columns holds all SQL columns for session fields.
@@ -51,6 +62,7 @@ var Columns = []string{
 	FieldExpiresAt,
 	FieldRevokedAt,
 	FieldLastUsedAt,
+	FieldRevealUntil,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -110,10 +122,22 @@ func ByLastUsedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastUsedAt, opts...).ToFunc()
 }
 
+// ByRevealUntil orders the results by the reveal_until field.
+func ByRevealUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRevealUntil, opts...).ToFunc()
+}
+
 // ByUserField orders the results by user field.
 func ByUserField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newUserStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDevicePermissionsField orders the results by device_permissions field.
+func ByDevicePermissionsField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDevicePermissionsStep(), sql.OrderByField(field, opts...))
 	}
 }
 func newUserStep() *sqlgraph.Step {
@@ -121,5 +145,12 @@ func newUserStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(UserInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, UserTable, UserColumn),
+	)
+}
+func newDevicePermissionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DevicePermissionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, DevicePermissionsTable, DevicePermissionsColumn),
 	)
 }

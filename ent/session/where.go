@@ -90,6 +90,11 @@ func LastUsedAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldLastUsedAt, v))
 }
 
+// RevealUntil applies equality check predicate on the "reveal_until" field. It's identical to RevealUntilEQ.
+func RevealUntil(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRevealUntil, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldCreatedAt, v))
@@ -370,6 +375,56 @@ func LastUsedAtNotNil() predicate.Session {
 	return predicate.Session(sql.FieldNotNull(FieldLastUsedAt))
 }
 
+// RevealUntilEQ applies the EQ predicate on the "reveal_until" field.
+func RevealUntilEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRevealUntil, v))
+}
+
+// RevealUntilNEQ applies the NEQ predicate on the "reveal_until" field.
+func RevealUntilNEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldRevealUntil, v))
+}
+
+// RevealUntilIn applies the In predicate on the "reveal_until" field.
+func RevealUntilIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldRevealUntil, vs...))
+}
+
+// RevealUntilNotIn applies the NotIn predicate on the "reveal_until" field.
+func RevealUntilNotIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldRevealUntil, vs...))
+}
+
+// RevealUntilGT applies the GT predicate on the "reveal_until" field.
+func RevealUntilGT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldRevealUntil, v))
+}
+
+// RevealUntilGTE applies the GTE predicate on the "reveal_until" field.
+func RevealUntilGTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldRevealUntil, v))
+}
+
+// RevealUntilLT applies the LT predicate on the "reveal_until" field.
+func RevealUntilLT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldRevealUntil, v))
+}
+
+// RevealUntilLTE applies the LTE predicate on the "reveal_until" field.
+func RevealUntilLTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldRevealUntil, v))
+}
+
+// RevealUntilIsNil applies the IsNil predicate on the "reveal_until" field.
+func RevealUntilIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldRevealUntil))
+}
+
+// RevealUntilNotNil applies the NotNil predicate on the "reveal_until" field.
+func RevealUntilNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldRevealUntil))
+}
+
 // HasUser applies the HasEdge predicate on the "user" edge.
 func HasUser() predicate.Session {
 	return predicate.Session(func(s *sql.Selector) {
@@ -385,6 +440,29 @@ func HasUser() predicate.Session {
 func HasUserWith(preds ...predicate.User) predicate.Session {
 	return predicate.Session(func(s *sql.Selector) {
 		step := newUserStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDevicePermissions applies the HasEdge predicate on the "device_permissions" edge.
+func HasDevicePermissions() predicate.Session {
+	return predicate.Session(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, DevicePermissionsTable, DevicePermissionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDevicePermissionsWith applies the HasEdge predicate on the "device_permissions" edge with a given conditions (other predicates).
+func HasDevicePermissionsWith(preds ...predicate.DevicePermission) predicate.Session {
+	return predicate.Session(func(s *sql.Selector) {
+		step := newDevicePermissionsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

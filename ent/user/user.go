@@ -33,10 +33,18 @@ const (
 	FieldBirthDate = "birth_date"
 	// FieldRole holds the string denoting the role field in the database.
 	FieldRole = "role"
+	// FieldAcceptedPolicySeq holds the string denoting the accepted_policy_seq field in the database.
+	FieldAcceptedPolicySeq = "accepted_policy_seq"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
 	EdgeSessions = "sessions"
 	// EdgeReviews holds the string denoting the reviews edge name in mutations.
 	EdgeReviews = "reviews"
+	// EdgeConsents holds the string denoting the consents edge name in mutations.
+	EdgeConsents = "consents"
+	// EdgeConsentEvents holds the string denoting the consent_events edge name in mutations.
+	EdgeConsentEvents = "consent_events"
+	// EdgePolicyAcceptances holds the string denoting the policy_acceptances edge name in mutations.
+	EdgePolicyAcceptances = "policy_acceptances"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// SessionsTable is the table that holds the sessions relation/edge.
@@ -53,6 +61,27 @@ const (
 	ReviewsInverseTable = "reviews"
 	// ReviewsColumn is the table column denoting the reviews relation/edge.
 	ReviewsColumn = "author_id"
+	// ConsentsTable is the table that holds the consents relation/edge.
+	ConsentsTable = "consents"
+	// ConsentsInverseTable is the table name for the Consent entity.
+	// It exists in this package in order to avoid circular dependency with the "consent" package.
+	ConsentsInverseTable = "consents"
+	// ConsentsColumn is the table column denoting the consents relation/edge.
+	ConsentsColumn = "user_id"
+	// ConsentEventsTable is the table that holds the consent_events relation/edge.
+	ConsentEventsTable = "consent_events"
+	// ConsentEventsInverseTable is the table name for the ConsentEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "consentevent" package.
+	ConsentEventsInverseTable = "consent_events"
+	// ConsentEventsColumn is the table column denoting the consent_events relation/edge.
+	ConsentEventsColumn = "user_id"
+	// PolicyAcceptancesTable is the table that holds the policy_acceptances relation/edge.
+	PolicyAcceptancesTable = "policy_acceptances"
+	// PolicyAcceptancesInverseTable is the table name for the PolicyAcceptance entity.
+	// It exists in this package in order to avoid circular dependency with the "policyacceptance" package.
+	PolicyAcceptancesInverseTable = "policy_acceptances"
+	// PolicyAcceptancesColumn is the table column denoting the policy_acceptances relation/edge.
+	PolicyAcceptancesColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -66,6 +95,7 @@ var Columns = []string{
 	FieldAvatarURL,
 	FieldBirthDate,
 	FieldRole,
+	FieldAcceptedPolicySeq,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -87,6 +117,10 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// NicknameValidator is a validator for the "nickname" field. It is called by the builders before save.
 	NicknameValidator func(string) error
+	// DefaultAcceptedPolicySeq holds the default value on creation for the "accepted_policy_seq" field.
+	DefaultAcceptedPolicySeq int
+	// AcceptedPolicySeqValidator is a validator for the "accepted_policy_seq" field. It is called by the builders before save.
+	AcceptedPolicySeqValidator func(int) error
 )
 
 // Role defines the type for the "role" enum field.
@@ -155,6 +189,11 @@ func ByRole(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRole, opts...).ToFunc()
 }
 
+// ByAcceptedPolicySeq orders the results by the accepted_policy_seq field.
+func ByAcceptedPolicySeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAcceptedPolicySeq, opts...).ToFunc()
+}
+
 // BySessionsCount orders the results by sessions count.
 func BySessionsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -182,6 +221,48 @@ func ByReviews(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newReviewsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByConsentsCount orders the results by consents count.
+func ByConsentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newConsentsStep(), opts...)
+	}
+}
+
+// ByConsents orders the results by consents terms.
+func ByConsents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newConsentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByConsentEventsCount orders the results by consent_events count.
+func ByConsentEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newConsentEventsStep(), opts...)
+	}
+}
+
+// ByConsentEvents orders the results by consent_events terms.
+func ByConsentEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newConsentEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByPolicyAcceptancesCount orders the results by policy_acceptances count.
+func ByPolicyAcceptancesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPolicyAcceptancesStep(), opts...)
+	}
+}
+
+// ByPolicyAcceptances orders the results by policy_acceptances terms.
+func ByPolicyAcceptances(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPolicyAcceptancesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSessionsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -194,6 +275,27 @@ func newReviewsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ReviewsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ReviewsTable, ReviewsColumn),
+	)
+}
+func newConsentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ConsentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ConsentsTable, ConsentsColumn),
+	)
+}
+func newConsentEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ConsentEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ConsentEventsTable, ConsentEventsColumn),
+	)
+}
+func newPolicyAcceptancesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PolicyAcceptancesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PolicyAcceptancesTable, PolicyAcceptancesColumn),
 	)
 }
 

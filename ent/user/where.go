@@ -90,6 +90,11 @@ func BirthDate(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldBirthDate, v))
 }
 
+// AcceptedPolicySeq applies equality check predicate on the "accepted_policy_seq" field. It's identical to AcceptedPolicySeqEQ.
+func AcceptedPolicySeq(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldAcceptedPolicySeq, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -450,6 +455,46 @@ func RoleNotIn(vs ...Role) predicate.User {
 	return predicate.User(sql.FieldNotIn(FieldRole, vs...))
 }
 
+// AcceptedPolicySeqEQ applies the EQ predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldAcceptedPolicySeq, v))
+}
+
+// AcceptedPolicySeqNEQ applies the NEQ predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldAcceptedPolicySeq, v))
+}
+
+// AcceptedPolicySeqIn applies the In predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldAcceptedPolicySeq, vs...))
+}
+
+// AcceptedPolicySeqNotIn applies the NotIn predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldAcceptedPolicySeq, vs...))
+}
+
+// AcceptedPolicySeqGT applies the GT predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldAcceptedPolicySeq, v))
+}
+
+// AcceptedPolicySeqGTE applies the GTE predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldAcceptedPolicySeq, v))
+}
+
+// AcceptedPolicySeqLT applies the LT predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldAcceptedPolicySeq, v))
+}
+
+// AcceptedPolicySeqLTE applies the LTE predicate on the "accepted_policy_seq" field.
+func AcceptedPolicySeqLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldAcceptedPolicySeq, v))
+}
+
 // HasSessions applies the HasEdge predicate on the "sessions" edge.
 func HasSessions() predicate.User {
 	return predicate.User(func(s *sql.Selector) {
@@ -488,6 +533,75 @@ func HasReviews() predicate.User {
 func HasReviewsWith(preds ...predicate.Review) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newReviewsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasConsents applies the HasEdge predicate on the "consents" edge.
+func HasConsents() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ConsentsTable, ConsentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasConsentsWith applies the HasEdge predicate on the "consents" edge with a given conditions (other predicates).
+func HasConsentsWith(preds ...predicate.Consent) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newConsentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasConsentEvents applies the HasEdge predicate on the "consent_events" edge.
+func HasConsentEvents() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ConsentEventsTable, ConsentEventsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasConsentEventsWith applies the HasEdge predicate on the "consent_events" edge with a given conditions (other predicates).
+func HasConsentEventsWith(preds ...predicate.ConsentEvent) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newConsentEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPolicyAcceptances applies the HasEdge predicate on the "policy_acceptances" edge.
+func HasPolicyAcceptances() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PolicyAcceptancesTable, PolicyAcceptancesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPolicyAcceptancesWith applies the HasEdge predicate on the "policy_acceptances" edge with a given conditions (other predicates).
+func HasPolicyAcceptancesWith(preds ...predicate.PolicyAcceptance) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newPolicyAcceptancesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

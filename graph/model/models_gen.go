@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/devicepermission"
 )
 
 type AuthPayload struct {
@@ -15,6 +16,15 @@ type AuthPayload struct {
 	Account   *ent.User `json:"account"`
 	// True when this log-in created the account.
 	Registered bool `json:"registered"`
+}
+
+type DevicePermissionsInput struct {
+	Platform devicepermission.Platform `json:"platform"`
+	Phone    bool                      `json:"phone"`
+	Camera   bool                      `json:"camera"`
+	Album    bool                      `json:"album"`
+	Location bool                      `json:"location"`
+	Storage  bool                      `json:"storage"`
 }
 
 // What the app needs to run its code entry screen.
@@ -34,4 +44,19 @@ type LoginInput struct {
 	BirthDate *time.Time `json:"birthDate,omitempty"`
 	// Public nickname chosen at registration; a default is generated when empty.
 	Nickname *string `json:"nickname,omitempty"`
+	// Required to register: the privacy policy version the user accepted (privacyPolicy.version).
+	AcceptPolicyVersion *string `json:"acceptPolicyVersion,omitempty"`
+}
+
+type PublishPolicyInput struct {
+	Version     string    `json:"version"`
+	EffectiveAt time.Time `json:"effectiveAt"`
+	Summary     string    `json:"summary"`
+	Major       bool      `json:"major"`
+	URL         *string   `json:"url,omitempty"`
+}
+
+type RevealGrant struct {
+	// Masked fields of mine may be revealed until then.
+	ExpiresAt time.Time `json:"expiresAt"`
 }

@@ -135,6 +135,8 @@ func TestRegistrationErrors(t *testing.T) {
 			{map[string]any{"phone": "13700000001", "code": code}, "REGISTRATION_REQUIRED"},
 			{map[string]any{"phone": "13700000001", "code": code, "birthDate": young}, "AGE_RESTRICTED"},
 			{map[string]any{"phone": "13700000001", "code": code, "birthDate": "2001-02-30"}, "BAD_USER_INPUT"},
+			{map[string]any{"phone": "13700000001", "code": code, "birthDate": "2001-02-28"}, "REGISTRATION_REQUIRED"},
+			{map[string]any{"phone": "13700000001", "code": code, "birthDate": "2001-02-28", "acceptPolicyVersion": "2020-01-01"}, "POLICY_UPDATE_REQUIRED"},
 		}
 		for _, c := range cases {
 			r := e.Post(t, "", login, map[string]any{"in": c.in})

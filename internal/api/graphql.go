@@ -18,6 +18,7 @@ import (
 
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/wsgorilla"
 	"github.com/tongxue/tongxue/resolvers"
@@ -27,6 +28,7 @@ import (
 type Deps struct {
 	DB             *store.DB
 	Auth           *auth.Service
+	Privacy        *privacy.Service
 	Codec          *gid.Codec
 	Log            *slog.Logger
 	Production     bool     // no playground, no introspection
@@ -48,7 +50,7 @@ const (
 
 // NewGraphQL builds the GraphQL handler.
 func NewGraphQL(d Deps) *handler.Server {
-	srv := handler.New(resolvers.NewSchema(&resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth}))
+	srv := handler.New(resolvers.NewSchema(&resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy}))
 
 	wsLimit := int64(wsPayloadLimit)
 	srv.AddTransport(transport.Websocket{
@@ -78,8 +80,15 @@ func NewGraphQL(d Deps) *handler.Server {
 	srv.SetErrorPresenter(errorPresenter(d.Log))
 	srv.SetRecoverFunc(recoverFunc(d.Log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(gid.WithCodec(ctx, d.Codec))
+		ctx = gid.WithCodec(ctx, d.Codec)
+		// Queries and mutations read consents once; a subscription lives too
+		// long for that and reads them afresh.
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation != ast.Subscription {
+			ctx = privacy.WithRequestCache(ctx)
+		}
+		return next(ctx)
 	})
+	srv.AroundRootFields(d.Privacy.Gate)
 	srv.Use(pageLimits{})
 	return srv
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/logging"
+	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/sms"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/vault"
@@ -31,6 +32,7 @@ type Env struct {
 	Codec  *gid.Codec
 	SMS    *sms.Capture
 	Auth   *auth.Service
+	Priv   *privacy.Service
 	Logs   *SyncBuffer // everything the server logged, JSON lines
 	Server *httptest.Server
 	URL    string // the /graphql endpoint
@@ -55,9 +57,13 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	}
 	e := &Env{DB: db, Keys: keys, Codec: codec, SMS: &sms.Capture{}, Logs: &SyncBuffer{}}
 	log := slog.New(logging.WithRequestID(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: opt.LogLevel})))
-	e.Auth = auth.New(db.Client, keys, e.SMS, time.Now, log)
+	e.Priv = privacy.New(db.Client, time.Now, log)
+	if err := e.Priv.Bootstrap(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.Auth = auth.New(db.Client, keys, e.SMS, e.Priv, time.Now, log)
 	e.Server = httptest.NewServer(api.NewHandler(api.Deps{
-		DB: db, Auth: e.Auth, Codec: codec, Log: log, Production: opt.Production,
+		DB: db, Auth: e.Auth, Privacy: e.Priv, Codec: codec, Log: log, Production: opt.Production,
 	}))
 	t.Cleanup(e.Server.Close)
 	e.URL = e.Server.URL + "/graphql"
@@ -135,12 +141,16 @@ func (e *Env) Login(t testing.TB, phone string) string {
 		t.Fatalf("requestLoginCode: %+v", r.Errors)
 	}
 	r := e.Post(t, "", `mutation($in: LoginInput!) { login(input: $in) { token } }`, map[string]any{
-		"in": map[string]any{"phone": phone, "code": e.SMS.LastCode(phone), "birthDate": "2003-06-01", "nickname": "测试同学"},
+		"in": map[string]any{"phone": phone, "code": e.SMS.LastCode(phone), "birthDate": "2003-06-01",
+			"nickname": "测试同学", "acceptPolicyVersion": PolicyVersion},
 	})
 	var out struct{ Login struct{ Token string } }
 	r.Decode(t, &out)
 	return out.Login.Token
 }
+
+// PolicyVersion is the privacy policy version a fresh database starts with.
+const PolicyVersion = "2024-02-22"
 
 // SyncBuffer is a goroutine-safe log sink.
 type SyncBuffer struct {

@@ -1,14 +1,13 @@
 // Package auth logs people in with a phone number and an SMS code (A1),
-// keeps minors out (A4) and manages session tokens (A5).
+// keeps minors out (A4), manages session tokens (A5) and the fresh
+// verification that lets owners reveal their own masked data (Y2).
 package auth
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,12 +17,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/logincode"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/mask"
 	"github.com/tongxue/tongxue/internal/phone"
 	"github.com/tongxue/tongxue/internal/ratelimit"
 	"github.com/tongxue/tongxue/internal/reqinfo"
@@ -32,36 +33,35 @@ import (
 	"github.com/tongxue/tongxue/internal/vault"
 )
 
+// PolicyBook gives the privacy policy version in force (internal/privacy).
+type PolicyBook interface {
+	Current(ctx context.Context) (*ent.PolicyVersion, error)
+}
+
 // Service is the account domain.
 type Service struct {
 	client  *ent.Client
 	keys    vault.Keys
 	sender  sms.Sender
+	policy  PolicyBook
 	limiter *ratelimit.Limiter
 	now     func() time.Time
 	log     *slog.Logger
 }
 
 // New wires the service; now is time.Now outside tests.
-func New(client *ent.Client, keys vault.Keys, sender sms.Sender, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{client: client, keys: keys, sender: sender,
+func New(client *ent.Client, keys vault.Keys, sender sms.Sender, policy PolicyBook, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{client: client, keys: keys, sender: sender, policy: policy,
 		limiter: ratelimit.New(client, now), now: now, log: log}
 }
 
 // Column names double as AEAD associated data for sealed values.
-const phoneColumn = "users.phone"
+const phoneColumn = "users.phone_cipher"
 
 // SealPhone returns the stored forms of a normalised phone number: its keyed
 // hash (look-up, uniqueness) and its ciphertext.
 func SealPhone(keys vault.Keys, p string) (hash, sealed []byte) {
 	return keys.Index.Hash("phone", p), keys.Ring.Seal([]byte(p), phoneColumn)
-}
-
-// Ticket tells the app what happened to its code request.
-type Ticket struct {
-	SentTo      string // masked number
-	ExpiresIn   int    // seconds
-	ResendAfter int    // seconds
 }
 
 // RequestLoginCode sends a fresh 6-digit code to a mainland mobile number.
@@ -70,50 +70,7 @@ func (s *Service) RequestLoginCode(ctx context.Context, rawPhone string) (*Ticke
 	if err != nil {
 		return nil, apperr.BadField("phone", "%s", err.Error())
 	}
-	if err := s.limiter.Allow(ctx, ruleCodePerIP, s.ipHash(ctx)); err != nil {
-		return nil, err
-	}
-	ph := s.keys.Index.Hash("phone", p)
-	now := s.now()
-	last, err := s.client.LoginCode.Query().
-		Where(logincode.PhoneHash(ph), logincode.CreatedAtGT(now.Add(-ResendCooldown))).
-		Order(ent.Desc(logincode.FieldCreatedAt)).First(ctx)
-	switch {
-	case err == nil:
-		wait := last.CreatedAt.Add(ResendCooldown).Sub(now)
-		return nil, apperr.RateLimited(int(wait.Seconds()) + 1)
-	case !ent.IsNotFound(err):
-		return nil, err
-	}
-	for _, r := range []ratelimit.Rule{ruleCodePerPhoneMinute, ruleCodePerPhoneHour, ruleCodePerPhoneDay} {
-		if err := s.limiter.Allow(ctx, r, ph); err != nil {
-			return nil, err
-		}
-	}
-	code, err := randomCode()
-	if err != nil {
-		return nil, err
-	}
-	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		// Only the newest code works.
-		if _, err := tx.LoginCode.Update().
-			Where(logincode.PhoneHash(ph), logincode.ConsumedAtIsNil()).
-			SetConsumedAt(now).Save(ctx); err != nil {
-			return err
-		}
-		return tx.LoginCode.Create().
-			SetPhoneHash(ph).SetCodeHash(s.codeHash(ph, code)).
-			SetCreatedAt(now).SetExpiresAt(now.Add(CodeTTL)).Exec(ctx)
-	})
-	if err != nil {
-		return nil, err
-	}
-	msg := sms.Message{Template: sms.TemplateLoginCode, Params: map[string]string{"code": code}}
-	if err := s.sender.Send(ctx, p, msg); err != nil {
-		s.log.ErrorContext(ctx, "sms send failed", "err", err)
-		return nil, apperr.New("SMS_UNAVAILABLE", "the code could not be sent; try again shortly")
-	}
-	return &Ticket{SentTo: mask.Phone(p), ExpiresIn: int(CodeTTL.Seconds()), ResendAfter: int(ResendCooldown.Seconds())}, nil
+	return s.sendCode(ctx, p, logincode.PurposeLOGIN)
 }
 
 // LoginInput is what the app sends with a code.
@@ -122,6 +79,8 @@ type LoginInput struct {
 	Code      string
 	BirthDate *time.Time // required to register
 	Nickname  *string
+	// The policy version shown and accepted; required to register.
+	AcceptPolicyVersion *string
 }
 
 // LoginResult is a new session.
@@ -139,58 +98,33 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	if err != nil {
 		return nil, apperr.BadField("phone", "%s", err.Error())
 	}
-	if len(in.Code) != CodeLength || strings.Trim(in.Code, "0123456789") != "" {
-		return nil, apperr.BadField("code", "the code has %d digits", CodeLength)
-	}
 	if err := s.limiter.Allow(ctx, ruleLoginPerIP, s.ipHash(ctx)); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	ph := s.keys.Index.Hash("phone", p)
-	lc, err := s.client.LoginCode.Query().
-		Where(logincode.PhoneHash(ph), logincode.ConsumedAtIsNil(), logincode.ExpiresAtGT(now)).
-		Order(ent.Desc(logincode.FieldCreatedAt)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, codeError("CODE_EXPIRED", "the code has expired or was never sent; request a new one")
-	} else if err != nil {
+	lc, err := s.checkCode(ctx, ph, logincode.PurposeLOGIN, in.Code)
+	if err != nil {
 		return nil, err
-	}
-	if lc.Attempts >= MaxCodeTries {
-		return nil, codeError("TOO_MANY_ATTEMPTS", "too many wrong codes; request a new one")
-	}
-	if subtle.ConstantTimeCompare(lc.CodeHash, s.codeHash(ph, in.Code)) != 1 {
-		return nil, s.wrongCode(ctx, lc)
 	}
 	existing, err := s.client.User.Query().Where(user.PhoneHash(ph)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, err
 	}
-	var nickname string
+	var reg *registration
 	if existing == nil {
-		if nickname, err = s.checkRegistration(in, now); err != nil {
+		if reg, err = s.checkRegistration(ctx, in, now); err != nil {
 			return nil, err // the code stays valid: the app asks and retries
 		}
 	}
 	res := &LoginResult{Registered: existing == nil}
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		// Consume the code exactly once, even against a racing log-in.
-		n, err := tx.LoginCode.Update().
-			Where(logincode.ID(lc.ID), logincode.ConsumedAtIsNil()).
-			SetConsumedAt(now).Save(ctx)
-		if err != nil {
+		if err := consumeCode(ctx, tx, lc, now); err != nil {
 			return err
-		}
-		if n == 0 {
-			return codeError("CODE_EXPIRED", "the code was already used; request a new one")
 		}
 		u := existing
 		if u == nil {
-			_, sealed := SealPhone(s.keys, p)
-			u, err = tx.User.Create().
-				SetPhoneHash(ph).SetPhoneCipher(sealed).
-				SetNickname(nickname).SetBirthDate(*in.BirthDate).
-				Save(ctx)
-			if err != nil {
+			if u, err = s.register(ctx, tx, p, reg, now); err != nil {
 				return err
 			}
 		}
@@ -205,46 +139,61 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	return res, nil
 }
 
-func (s *Service) wrongCode(ctx context.Context, lc *ent.LoginCode) error {
-	// Atomic: concurrent wrong guesses each cost a try.
-	if _, err := s.client.LoginCode.Update().
-		Where(logincode.ID(lc.ID), logincode.AttemptsLT(MaxCodeTries)).
-		AddAttempts(1).Save(ctx); err != nil {
-		return err
-	}
-	after, err := s.client.LoginCode.Get(ctx, lc.ID)
-	if err != nil {
-		return err
-	}
-	left := max(MaxCodeTries-after.Attempts, 0)
-	if left == 0 {
-		return codeError("TOO_MANY_ATTEMPTS", "too many wrong codes; request a new one")
-	}
-	return codeError("CODE_INVALID", "wrong code").With("attemptsLeft", left)
+type registration struct {
+	nickname string
+	birth    time.Time
+	policy   *ent.PolicyVersion
 }
 
-func codeError(reason, msg string) *apperr.Error {
-	return apperr.BadField("code", "%s", msg).With("reason", reason)
-}
-
-// checkRegistration applies A4 and returns the nickname to register with.
-func (s *Service) checkRegistration(in LoginInput, now time.Time) (string, error) {
+// checkRegistration applies A4 and P1 to a new number.
+func (s *Service) checkRegistration(ctx context.Context, in LoginInput, now time.Time) (*registration, error) {
 	if in.BirthDate == nil {
-		return "", apperr.New(apperr.CodeRegistrationRequired,
+		return nil, apperr.New(apperr.CodeRegistrationRequired,
 			"this number has no account yet: give your birth date to register").With("field", "birthDate")
 	}
 	b := *in.BirthDate
 	if b.After(now) || b.Year() < 1900 {
-		return "", apperr.BadField("birthDate", "the birth date is not a real date of birth")
+		return nil, apperr.BadField("birthDate", "the birth date is not a real date of birth")
 	}
 	if Age(b, now) < MinimumAge {
-		return "", apperr.New(apperr.CodeAgeRestricted,
+		return nil, apperr.New(apperr.CodeAgeRestricted,
 			"tongxue is only for people aged %d or over", MinimumAge).With("minimumAge", MinimumAge)
 	}
-	if in.Nickname == nil || strings.TrimSpace(*in.Nickname) == "" {
-		return defaultNickname()
+	cur, err := s.policy.Current(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return ValidateNickname(*in.Nickname)
+	if in.AcceptPolicyVersion == nil {
+		return nil, apperr.New(apperr.CodeRegistrationRequired,
+			"accept the privacy policy to register").With("field", "acceptPolicyVersion").With("policyVersion", cur.Version)
+	}
+	if *in.AcceptPolicyVersion != cur.Version {
+		return nil, apperr.New(apperr.CodePolicyUpdateRequired,
+			"the privacy policy has changed: show and accept the current version").With("policyVersion", cur.Version)
+	}
+	reg := &registration{birth: b, policy: cur}
+	if in.Nickname == nil || strings.TrimSpace(*in.Nickname) == "" {
+		reg.nickname, err = defaultNickname()
+	} else {
+		reg.nickname, err = ValidateNickname(*in.Nickname)
+	}
+	return reg, err
+}
+
+// register creates the account and records that it accepted the policy.
+func (s *Service) register(ctx context.Context, tx *ent.Tx, p string, reg *registration, now time.Time) (*ent.User, error) {
+	hash, sealed := SealPhone(s.keys, p)
+	u, err := tx.User.Create().
+		SetPhoneHash(hash).SetPhoneCipher(sealed).
+		SetNickname(reg.nickname).SetBirthDate(reg.birth).
+		SetAcceptedPolicySeq(reg.policy.Seq).SetCreatedAt(now).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return u, tx.PolicyAcceptance.Create().
+		SetUserID(u.ID).SetPolicySeq(reg.policy.Seq).SetVersion(reg.policy.Version).
+		SetChannel(policyacceptance.ChannelREGISTRATION).SetCreatedAt(now).Exec(ctx)
 }
 
 // ValidateNickname trims a nickname and checks it is 1-32 printable characters.
@@ -286,21 +235,44 @@ func (s *Service) openSession(ctx context.Context, tx *ent.Tx, userID int, now t
 // ErrInvalidSession means a token is unknown, expired or revoked.
 var ErrInvalidSession = errors.New("auth: invalid session")
 
-// Authenticate resolves a bearer token to its viewer in one query.
+// Authenticate resolves a bearer token to its viewer in one statement
+// (session joined with its user).
 func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return nil, ErrInvalidSession
 	}
 	h := tokenHash(token)
-	u, err := s.client.User.Query().
-		Where(user.HasSessionsWith(session.TokenHash(h), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now()))).
-		Select(user.FieldID, user.FieldRole).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, ErrInvalidSession
-	} else if err != nil {
+	var rows []struct {
+		SessionID   int        `sql:"session_id"`
+		UserID      int        `sql:"user_id"`
+		Role        string     `sql:"role"`
+		PolicySeq   int        `sql:"accepted_policy_seq"`
+		RevealUntil *time.Time `sql:"reveal_until"`
+	}
+	err := s.client.Session.Query().
+		Where(session.TokenHash(h), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).
+		Modify(func(sel *entsql.Selector) {
+			u := entsql.Table(user.Table)
+			sel.Join(u).On(sel.C(session.FieldUserID), u.C(user.FieldID))
+			sel.Select(
+				entsql.As(sel.C(session.FieldID), "session_id"),
+				sel.C(session.FieldUserID),
+				u.C(user.FieldRole),
+				u.C(user.FieldAcceptedPolicySeq),
+				sel.C(session.FieldRevealUntil),
+			)
+		}).Scan(ctx, &rows)
+	if err != nil {
 		return nil, err
 	}
-	return &Viewer{UserID: u.ID, Role: u.Role, tokenHash: h}, nil
+	if len(rows) != 1 {
+		return nil, ErrInvalidSession
+	}
+	r := rows[0]
+	return &Viewer{
+		UserID: r.UserID, Role: user.Role(r.Role), SessionID: r.SessionID,
+		AcceptedPolicySeq: r.PolicySeq, RevealUntil: r.RevealUntil, tokenHash: h,
+	}, nil
 }
 
 // Logout revokes the viewer's current session.
@@ -329,10 +301,6 @@ func (s *Service) Sweep(ctx context.Context) error {
 	return err
 }
 
-func (s *Service) codeHash(phoneHash []byte, code string) []byte {
-	return s.keys.Index.Hash("login-code", hex.EncodeToString(phoneHash)+":"+code)
-}
-
 // ipHash keys the per-client limits; an unknown IP shares one bucket.
 func (s *Service) ipHash(ctx context.Context) []byte {
 	return s.keys.Index.Hash("ip", reqinfo.FromContext(ctx).ClientIP)
@@ -341,12 +309,4 @@ func (s *Service) ipHash(ctx context.Context) []byte {
 func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
-}
-
-func randomCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%06d", n.Int64()), nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/reqinfo"
 	"github.com/tongxue/tongxue/internal/sms"
 	"github.com/tongxue/tongxue/internal/store"
@@ -46,7 +47,12 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{sms: &sms.Capture{}, clock: &clock{t: time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)}, db: db}
-	f.svc = auth.New(db.Client, keys, f.sms, f.clock.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	priv := privacy.New(db.Client, f.clock.Now, log)
+	if err := priv.Bootstrap(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f.svc = auth.New(db.Client, keys, f.sms, priv, f.clock.Now, log)
 	return f
 }
 
@@ -81,6 +87,8 @@ func wantReason(t *testing.T, err error, reason string) {
 
 const number = "13812345678"
 
+var pv = "2024-02-22" // the policy version a new database starts with
+
 func TestRegisterAndLogin(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
@@ -103,17 +111,17 @@ func TestRegisterAndLogin(t *testing.T) {
 		wantCode(t, err, apperr.CodeRegistrationRequired)
 
 		// Under 16 is refused: born 2010-09-02 is 15 on 2026-09-01 (UTC+8).
-		_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2010-09-02")})
+		_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, AcceptPolicyVersion: &pv, BirthDate: date("2010-09-02")})
 		e := wantCode(t, err, apperr.CodeAgeRestricted)
 		if e.Extensions["minimumAge"] != auth.MinimumAge {
 			t.Fatalf("extensions %v", e.Extensions)
 		}
-		_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2030-01-01")})
+		_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, AcceptPolicyVersion: &pv, BirthDate: date("2030-01-01")})
 		wantCode(t, err, apperr.CodeBadUserInput)
 
 		// Exactly 16 today is allowed.
 		nick := "小明"
-		res, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2010-09-01"), Nickname: &nick})
+		res, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, AcceptPolicyVersion: &pv, BirthDate: date("2010-09-01"), Nickname: &nick})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +208,7 @@ func TestCodeExpiresAfterFiveMinutes(t *testing.T) {
 		}
 		code := f.sms.LastCode(number)
 		f.clock.Add(auth.CodeTTL + time.Second)
-		_, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2000-01-01")})
+		_, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, AcceptPolicyVersion: &pv, BirthDate: date("2000-01-01")})
 		wantReason(t, err, "CODE_EXPIRED")
 	})
 }
@@ -224,7 +232,7 @@ func TestFiveWrongTriesBurnTheCode(t *testing.T) {
 		_, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: wrong})
 		wantReason(t, err, "TOO_MANY_ATTEMPTS")
 		// Now even the right code is refused.
-		_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2000-01-01")})
+		_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, AcceptPolicyVersion: &pv, BirthDate: date("2000-01-01")})
 		wantReason(t, err, "TOO_MANY_ATTEMPTS")
 	})
 }
@@ -247,7 +255,7 @@ func TestConcurrentWrongGuessesEachCount(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		_, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2000-01-01")})
+		_, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, AcceptPolicyVersion: &pv, BirthDate: date("2000-01-01")})
 		wantReason(t, err, "TOO_MANY_ATTEMPTS")
 	})
 }
@@ -275,10 +283,10 @@ func TestResendCooldownAndNewestCodeOnly(t *testing.T) {
 		}
 		second := f.sms.LastCode(number)
 		if first != second {
-			_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: first, BirthDate: date("2000-01-01")})
+			_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: first, AcceptPolicyVersion: &pv, BirthDate: date("2000-01-01")})
 			wantCode(t, err, apperr.CodeBadUserInput)
 		}
-		if _, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: second, BirthDate: date("2000-01-01")}); err != nil {
+		if _, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: second, AcceptPolicyVersion: &pv, BirthDate: date("2000-01-01")}); err != nil {
 			t.Fatalf("newest code: %v", err)
 		}
 	})
@@ -348,7 +356,7 @@ func (f *fixture) register(t *testing.T, ctx context.Context, p string) *auth.Lo
 	if _, err := f.svc.RequestLoginCode(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.svc.Login(ctx, auth.LoginInput{Phone: p, Code: f.sms.LastCode(p), BirthDate: date("2003-05-04")})
+	res, err := f.svc.Login(ctx, auth.LoginInput{Phone: p, Code: f.sms.LastCode(p), AcceptPolicyVersion: &pv, BirthDate: date("2003-05-04")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"time"
 
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apperr"
@@ -9,9 +10,12 @@ import (
 
 // Viewer is the signed-in user a request acts for.
 type Viewer struct {
-	UserID    int
-	Role      user.Role
-	tokenHash []byte
+	UserID            int
+	Role              user.Role
+	SessionID         int
+	AcceptedPolicySeq int        // newest privacy policy version accepted
+	RevealUntil       *time.Time // fresh verification window (Y2)
+	tokenHash         []byte
 }
 
 type ctxKey struct{}

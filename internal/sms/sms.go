@@ -18,8 +18,11 @@ type Message struct {
 	Params   map[string]string // template parameters
 }
 
-// TemplateLoginCode carries the parameter "code".
-const TemplateLoginCode = "login_code"
+// Templates; each carries the parameter "code".
+const (
+	TemplateLoginCode  = "login_code"
+	TemplateRevealCode = "reveal_code"
+)
 
 // Sender delivers a message to a normalised mainland mobile number.
 type Sender interface {
@@ -49,6 +52,8 @@ func Render(m Message) string {
 	switch m.Template {
 	case TemplateLoginCode:
 		return fmt.Sprintf("【同学】您的登录验证码是 %s，5 分钟内有效。如非本人操作，请忽略。", m.Params["code"])
+	case TemplateRevealCode:
+		return fmt.Sprintf("【同学】您正在查看个人敏感信息，验证码 %s，5 分钟内有效。如非本人操作，请立即修改账户安全设置。", m.Params["code"])
 	default:
 		return m.Template
 	}
@@ -74,12 +79,12 @@ func (c *Capture) Send(_ context.Context, phone string, m Message) error {
 	return nil
 }
 
-// LastCode returns the newest login code sent to phone, or "".
+// LastCode returns the newest code sent to phone, or "".
 func (c *Capture) LastCode(phone string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.sent) - 1; i >= 0; i-- {
-		if c.sent[i].Phone == phone && c.sent[i].Message.Template == TemplateLoginCode {
+		if c.sent[i].Phone == phone {
 			return c.sent[i].Message.Params["code"]
 		}
 	}

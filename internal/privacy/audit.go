@@ -1,0 +1,24 @@
+package privacy
+
+import (
+	"context"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/sensitiveaccess"
+	"github.com/tongxue/tongxue/internal/auth"
+)
+
+// recordReveal writes the audit record of one reveal; no record, no reveal.
+func (s *Service) recordReveal(ctx context.Context, actor *auth.Viewer, subjectID int, field, reason string) error {
+	return s.client.SensitiveAccess.Create().
+		SetActorID(actor.UserID).SetActorRole(sensitiveaccess.ActorRole(actor.Role)).
+		SetSubjectID(subjectID).SetField(field).SetReason(reason).SetCreatedAt(s.now()).
+		Exec(ctx)
+}
+
+// Accesses lists the reveals of a user's data, newest first.
+func (s *Service) Accesses(ctx context.Context, subjectID, limit int) ([]*ent.SensitiveAccess, error) {
+	return s.client.SensitiveAccess.Query().Where(sensitiveaccess.SubjectID(subjectID)).
+		Order(ent.Desc(sensitiveaccess.FieldCreatedAt), ent.Desc(sensitiveaccess.FieldID)).
+		Limit(clampLimit(limit)).All(ctx)
+}

@@ -1,0 +1,153 @@
+package privacy
+
+import (
+	"context"
+	"time"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/consent"
+	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/store"
+)
+
+// Allowed reports whether userID's data may be processed for purpose now:
+// always for purposes whose legal basis is not consent, otherwise only with
+// a consent in force.
+func (s *Service) Allowed(ctx context.Context, userID int, p pii.Purpose) (bool, error) {
+	info, ok := pii.Lookup(p)
+	if !ok {
+		return false, apperr.BadInput("unknown purpose")
+	}
+	if !info.NeedsConsent() {
+		return true, nil
+	}
+	granted, err := s.granted(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	return granted[string(p)], nil
+}
+
+// granted reads a user's consents once per request.
+func (s *Service) granted(ctx context.Context, userID int) (map[string]bool, error) {
+	c := cacheFrom(ctx)
+	if c != nil {
+		c.mu.Lock()
+		g, ok := c.consents[userID]
+		c.mu.Unlock()
+		if ok {
+			return g, nil
+		}
+	}
+	rows, err := s.client.Consent.Query().Where(consent.UserID(userID), consent.Granted(true)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		g[string(r.Purpose)] = true
+	}
+	if c != nil {
+		c.mu.Lock()
+		c.consents[userID] = g
+		c.mu.Unlock()
+	}
+	return g, nil
+}
+
+// ConsentState is one purpose as the settings screen shows it.
+type ConsentState struct {
+	Purpose       pii.Info
+	Granted       bool
+	DecidedAt     *time.Time
+	PolicyVersion *string
+}
+
+// States lists every purpose with the user's decision.
+func (s *Service) States(ctx context.Context, userID int) ([]*ConsentState, error) {
+	rows, err := s.client.Consent.Query().Where(consent.UserID(userID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	by := make(map[pii.Purpose]*ent.Consent, len(rows))
+	for _, r := range rows {
+		by[r.Purpose] = r
+	}
+	var out []*ConsentState
+	for _, info := range pii.Purposes() {
+		st := &ConsentState{Purpose: info, Granted: !info.NeedsConsent()}
+		if r := by[info.Purpose]; r != nil {
+			st.Granted = r.Granted
+			st.DecidedAt = &r.UpdatedAt
+			st.PolicyVersion = &r.PolicyVersion
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Decide grants or withdraws the viewer's consent to purpose. The history
+// row and the current state change in one transaction; withdrawal counts
+// from the next request and leaves past records as they were.
+func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, grant bool, channel consentevent.Channel) (*ConsentState, error) {
+	info, ok := pii.Lookup(p)
+	if !ok {
+		return nil, apperr.BadField("purpose", "unknown purpose")
+	}
+	if !info.NeedsConsent() {
+		return nil, apperr.BadField("purpose",
+			"this purpose rests on %s, not on consent: there is nothing to grant or withdraw", info.Basis).
+			With("legalBasis", string(info.Basis))
+	}
+	cur, err := s.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	decision := consentevent.DecisionWITHDRAWN
+	if grant {
+		decision = consentevent.DecisionGRANTED
+	}
+	now := s.now()
+	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		if err := tx.ConsentEvent.Create().SetUserID(v.UserID).SetPurpose(p).SetDecision(decision).
+			SetPolicyVersion(cur.Version).SetChannel(channel).SetCreatedAt(now).Exec(ctx); err != nil {
+			return err
+		}
+		return tx.Consent.Create().SetUserID(v.UserID).SetPurpose(p).SetGranted(grant).
+			SetPolicyVersion(cur.Version).SetUpdatedAt(now).
+			OnConflictColumns(consent.FieldUserID, consent.FieldPurpose).
+			UpdateGranted().UpdatePolicyVersion().UpdateUpdatedAt().
+			Exec(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c := cacheFrom(ctx); c != nil {
+		c.mu.Lock()
+		delete(c.consents, v.UserID)
+		c.mu.Unlock()
+	}
+	s.log.InfoContext(ctx, "consent", "user_id", v.UserID, "purpose", string(p), "decision", string(decision), "channel", string(channel))
+	return &ConsentState{Purpose: info, Granted: grant, DecidedAt: &now, PolicyVersion: &cur.Version}, nil
+}
+
+// History lists the viewer's consent decisions, newest first.
+func (s *Service) History(ctx context.Context, userID, limit int) ([]*ent.ConsentEvent, error) {
+	return s.client.ConsentEvent.Query().Where(consentevent.UserID(userID)).
+		Order(ent.Desc(consentevent.FieldCreatedAt), ent.Desc(consentevent.FieldID)).
+		Limit(clampLimit(limit)).All(ctx)
+}
+
+func clampLimit(n int) int { return min(max(n, 1), 100) }
+
+func (s *Service) consentRequired(ctx context.Context, info pii.Info) error {
+	e := apperr.New(apperr.CodeConsentRequired, "this needs your consent: %s", info.Title).
+		With("purpose", string(info.Purpose)).With("tier", string(info.Tier))
+	if cur, err := s.Current(ctx); err == nil {
+		e = e.With("policyVersion", cur.Version)
+	}
+	return e
+}
