@@ -6,7 +6,7 @@ PKGS  := ./...
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run build test test-unit vet fmt-check generate check-generate bench clean
+.PHONY: run build test test-unit vet fmt-check generate check-generate privacy-catalog check-privacy-catalog bench clean
 
 run: ## serve on :8080 with SQLite under ./data, demo data and the playground
 	$(GO) run .
@@ -14,7 +14,7 @@ run: ## serve on :8080 with SQLite under ./data, demo data and the playground
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/tongxue .
 
-test: fmt-check vet check-generate test-unit ## what CI runs
+test: fmt-check vet check-generate check-privacy-catalog test-unit ## what CI runs
 
 test-unit:
 	$(GO) test -race -count=1 $(PKGS)
@@ -34,6 +34,13 @@ check-generate: generate
 	@if [ -n "$$(git status --porcelain -- ent graph resolvers schema gqlgen.yml go.mod go.sum)" ]; then \
 		echo "make generate changed files: commit the generated code"; \
 		git status --porcelain -- ent graph resolvers schema gqlgen.yml go.mod go.sum; exit 1; fi
+
+privacy-catalog: ## docs/privacy-catalog.md from the pii annotations and the schema directives
+	$(GO) run . privacy-catalog > docs/privacy-catalog.md.tmp && mv docs/privacy-catalog.md.tmp docs/privacy-catalog.md
+
+check-privacy-catalog:
+	@$(GO) run . privacy-catalog | diff -u docs/privacy-catalog.md - \
+		|| { echo "docs/privacy-catalog.md is stale: run make privacy-catalog"; exit 1; }
 
 bench: ## Go benchmarks (figures go in closing notes)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...

@@ -1,7 +1,9 @@
 // Command tongxue serves the campus app's GraphQL graph.
 //
-//	make run            # SQLite under ./data, demo data, playground at http://localhost:8080/
+//	make run                 # SQLite under ./data, demo data, playground at http://localhost:8080/
 //	DATABASE_URL=postgres://... TONGXUE_ENV=production ./tongxue -seed=false
+//	tongxue rotate-keys      # re-seal personal data under the first key of TONGXUE_DATA_KEYS
+//	tongxue privacy-catalog  # print docs/privacy-catalog.md
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/config"
+	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/logging"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -27,15 +30,61 @@ import (
 	"github.com/tongxue/tongxue/internal/sms"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/vault"
+	"github.com/tongxue/tongxue/resolvers"
 )
 
 func main() {
 	seedDemo := flag.Bool("seed", true, "load the demo data set when the database is empty")
+	batch := flag.Int("batch", 500, "rotate-keys: rows per batch")
 	flag.Parse()
-	if err := run(*seedDemo); err != nil {
+	var err error
+	switch cmd := flag.Arg(0); cmd {
+	case "", "serve":
+		err = run(*seedDemo)
+	case "rotate-keys":
+		err = rotateKeys(*batch)
+	case "privacy-catalog":
+		var md string
+		if md, err = privacy.CatalogMarkdown(resolvers.NewSchema(&resolvers.Resolver{}).Schema()); err == nil {
+			_, err = os.Stdout.WriteString(md)
+		}
+	default:
+		err = fmt.Errorf("unknown command %q (serve, rotate-keys, privacy-catalog)", cmd)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tongxue:", err)
 		os.Exit(1)
 	}
+}
+
+// rotateKeys re-seals personal data under the primary data key while the
+// servers keep serving.
+func rotateKeys(batch int) error {
+	cfg, err := config.FromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	log, err := logging.New(os.Stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	keys, _, err := vault.Load(cfg.DataKeys, cfg.IndexKey, cfg.DataDir, cfg.IsProduction())
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := privacy.Rotate(ctx, db, keys.Ring, max(batch, 1), log)
+	if err != nil {
+		return err
+	}
+	log.Info("key rotation done", "primary", keys.Ring.PrimaryID(), "scanned", st.Scanned, "resealed", st.Resealed, "skipped", st.Skipped)
+	return nil
 }
 
 func run(seedDemo bool) error {
@@ -89,7 +138,8 @@ func run(seedDemo bool) error {
 	go sweep(ctx, authSvc, log)
 
 	handler := api.NewHandler(api.Deps{
-		DB: db, Auth: authSvc, Privacy: priv, Codec: codec, Log: log,
+		DB: db, Auth: authSvc, Privacy: priv, Feedback: feedback.New(db.Client, keys.Ring, time.Now),
+		Codec: codec, Log: log,
 		Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy,
 	})
 	// Websockets are hijacked connections that Shutdown does not close: they

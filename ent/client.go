@@ -18,6 +18,7 @@ import (
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/feedback"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
@@ -43,6 +44,8 @@ type Client struct {
 	ConsentEvent *ConsentEventClient
 	// DevicePermission is the client for interacting with the DevicePermission builders.
 	DevicePermission *DevicePermissionClient
+	// Feedback is the client for interacting with the Feedback builders.
+	Feedback *FeedbackClient
 	// LoginCode is the client for interacting with the LoginCode builders.
 	LoginCode *LoginCodeClient
 	// Merchant is the client for interacting with the Merchant builders.
@@ -77,6 +80,7 @@ func (c *Client) init() {
 	c.Consent = NewConsentClient(c.config)
 	c.ConsentEvent = NewConsentEventClient(c.config)
 	c.DevicePermission = NewDevicePermissionClient(c.config)
+	c.Feedback = NewFeedbackClient(c.config)
 	c.LoginCode = NewLoginCodeClient(c.config)
 	c.Merchant = NewMerchantClient(c.config)
 	c.PolicyAcceptance = NewPolicyAcceptanceClient(c.config)
@@ -182,6 +186,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Consent:          NewConsentClient(cfg),
 		ConsentEvent:     NewConsentEventClient(cfg),
 		DevicePermission: NewDevicePermissionClient(cfg),
+		Feedback:         NewFeedbackClient(cfg),
 		LoginCode:        NewLoginCodeClient(cfg),
 		Merchant:         NewMerchantClient(cfg),
 		PolicyAcceptance: NewPolicyAcceptanceClient(cfg),
@@ -214,6 +219,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Consent:          NewConsentClient(cfg),
 		ConsentEvent:     NewConsentEventClient(cfg),
 		DevicePermission: NewDevicePermissionClient(cfg),
+		Feedback:         NewFeedbackClient(cfg),
 		LoginCode:        NewLoginCodeClient(cfg),
 		Merchant:         NewMerchantClient(cfg),
 		PolicyAcceptance: NewPolicyAcceptanceClient(cfg),
@@ -253,9 +259,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Consent, c.ConsentEvent, c.DevicePermission, c.LoginCode, c.Merchant,
-		c.PolicyAcceptance, c.PolicyVersion, c.Product, c.RateCounter, c.Review,
-		c.SensitiveAccess, c.Session, c.User,
+		c.Consent, c.ConsentEvent, c.DevicePermission, c.Feedback, c.LoginCode,
+		c.Merchant, c.PolicyAcceptance, c.PolicyVersion, c.Product, c.RateCounter,
+		c.Review, c.SensitiveAccess, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -265,9 +271,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Consent, c.ConsentEvent, c.DevicePermission, c.LoginCode, c.Merchant,
-		c.PolicyAcceptance, c.PolicyVersion, c.Product, c.RateCounter, c.Review,
-		c.SensitiveAccess, c.Session, c.User,
+		c.Consent, c.ConsentEvent, c.DevicePermission, c.Feedback, c.LoginCode,
+		c.Merchant, c.PolicyAcceptance, c.PolicyVersion, c.Product, c.RateCounter,
+		c.Review, c.SensitiveAccess, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -282,6 +288,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConsentEvent.mutate(ctx, m)
 	case *DevicePermissionMutation:
 		return c.DevicePermission.mutate(ctx, m)
+	case *FeedbackMutation:
+		return c.Feedback.mutate(ctx, m)
 	case *LoginCodeMutation:
 		return c.LoginCode.mutate(ctx, m)
 	case *MerchantMutation:
@@ -751,6 +759,139 @@ func (c *DevicePermissionClient) mutate(ctx context.Context, m *DevicePermission
 		return (&DevicePermissionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DevicePermission mutation op: %q", m.Op())
+	}
+}
+
+// FeedbackClient is a client for the Feedback schema.
+type FeedbackClient struct {
+	config
+}
+
+// NewFeedbackClient returns a client for the Feedback from the given config.
+func NewFeedbackClient(c config) *FeedbackClient {
+	return &FeedbackClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `feedback.Hooks(f(g(h())))`.
+func (c *FeedbackClient) Use(hooks ...Hook) {
+	c.hooks.Feedback = append(c.hooks.Feedback, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `feedback.Intercept(f(g(h())))`.
+func (c *FeedbackClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Feedback = append(c.inters.Feedback, interceptors...)
+}
+
+// Create returns a builder for creating a Feedback entity.
+func (c *FeedbackClient) Create() *FeedbackCreate {
+	mutation := newFeedbackMutation(c.config, OpCreate)
+	return &FeedbackCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Feedback entities.
+func (c *FeedbackClient) CreateBulk(builders ...*FeedbackCreate) *FeedbackCreateBulk {
+	return &FeedbackCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FeedbackClient) MapCreateBulk(slice any, setFunc func(*FeedbackCreate, int)) *FeedbackCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FeedbackCreateBulk{err: fmt.Errorf("calling to FeedbackClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FeedbackCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FeedbackCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Feedback.
+func (c *FeedbackClient) Update() *FeedbackUpdate {
+	mutation := newFeedbackMutation(c.config, OpUpdate)
+	return &FeedbackUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FeedbackClient) UpdateOne(_m *Feedback) *FeedbackUpdateOne {
+	mutation := newFeedbackMutation(c.config, OpUpdateOne, withFeedback(_m))
+	return &FeedbackUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FeedbackClient) UpdateOneID(id int) *FeedbackUpdateOne {
+	mutation := newFeedbackMutation(c.config, OpUpdateOne, withFeedbackID(id))
+	return &FeedbackUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Feedback.
+func (c *FeedbackClient) Delete() *FeedbackDelete {
+	mutation := newFeedbackMutation(c.config, OpDelete)
+	return &FeedbackDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FeedbackClient) DeleteOne(_m *Feedback) *FeedbackDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FeedbackClient) DeleteOneID(id int) *FeedbackDeleteOne {
+	builder := c.Delete().Where(feedback.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FeedbackDeleteOne{builder}
+}
+
+// Query returns a query builder for Feedback.
+func (c *FeedbackClient) Query() *FeedbackQuery {
+	return &FeedbackQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFeedback},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Feedback entity by its id.
+func (c *FeedbackClient) Get(ctx context.Context, id int) (*Feedback, error) {
+	return c.Query().Where(feedback.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FeedbackClient) GetX(ctx context.Context, id int) *Feedback {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FeedbackClient) Hooks() []Hook {
+	return c.hooks.Feedback
+}
+
+// Interceptors returns the client interceptors.
+func (c *FeedbackClient) Interceptors() []Interceptor {
+	return c.inters.Feedback
+}
+
+func (c *FeedbackClient) mutate(ctx context.Context, m *FeedbackMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FeedbackCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FeedbackUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FeedbackUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FeedbackDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Feedback mutation op: %q", m.Op())
 	}
 }
 
@@ -2295,14 +2436,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Consent, ConsentEvent, DevicePermission, LoginCode, Merchant, PolicyAcceptance,
-		PolicyVersion, Product, RateCounter, Review, SensitiveAccess, Session,
-		User []ent.Hook
+		Consent, ConsentEvent, DevicePermission, Feedback, LoginCode, Merchant,
+		PolicyAcceptance, PolicyVersion, Product, RateCounter, Review, SensitiveAccess,
+		Session, User []ent.Hook
 	}
 	inters struct {
-		Consent, ConsentEvent, DevicePermission, LoginCode, Merchant, PolicyAcceptance,
-		PolicyVersion, Product, RateCounter, Review, SensitiveAccess, Session,
-		User []ent.Interceptor
+		Consent, ConsentEvent, DevicePermission, Feedback, LoginCode, Merchant,
+		PolicyAcceptance, PolicyVersion, Product, RateCounter, Review, SensitiveAccess,
+		Session, User []ent.Interceptor
 	}
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/feedback"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
@@ -88,6 +89,7 @@ func checkColumn(t, c string) error {
 			consent.Table:          consent.ValidColumn,
 			consentevent.Table:     consentevent.ValidColumn,
 			devicepermission.Table: devicepermission.ValidColumn,
+			feedback.Table:         feedback.ValidColumn,
 			logincode.Table:        logincode.ValidColumn,
 			merchant.Table:         merchant.ValidColumn,
 			policyacceptance.Table: policyacceptance.ValidColumn,

@@ -8,6 +8,7 @@ import (
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/feedback"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
@@ -65,6 +66,30 @@ func init() {
 	devicepermission.DefaultUpdatedAt = devicepermissionDescUpdatedAt.Default.(func() time.Time)
 	// devicepermission.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	devicepermission.UpdateDefaultUpdatedAt = devicepermissionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	feedbackFields := schema.Feedback{}.Fields()
+	_ = feedbackFields
+	// feedbackDescText is the schema descriptor for text field.
+	feedbackDescText := feedbackFields[1].Descriptor()
+	// feedback.TextValidator is a validator for the "text" field. It is called by the builders before save.
+	feedback.TextValidator = func() func(string) error {
+		validators := feedbackDescText.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(text string) error {
+			for _, fn := range fns {
+				if err := fn(text); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// feedbackDescCreatedAt is the schema descriptor for created_at field.
+	feedbackDescCreatedAt := feedbackFields[4].Descriptor()
+	// feedback.DefaultCreatedAt holds the default value on creation for the created_at field.
+	feedback.DefaultCreatedAt = feedbackDescCreatedAt.Default.(func() time.Time)
 	logincodeMixin := schema.LoginCode{}.Mixin()
 	logincodeMixinFields0 := logincodeMixin[0].Fields()
 	_ = logincodeMixinFields0

@@ -20,6 +20,8 @@ type Tx struct {
 	ConsentEvent *ConsentEventClient
 	// DevicePermission is the client for interacting with the DevicePermission builders.
 	DevicePermission *DevicePermissionClient
+	// Feedback is the client for interacting with the Feedback builders.
+	Feedback *FeedbackClient
 	// LoginCode is the client for interacting with the LoginCode builders.
 	LoginCode *LoginCodeClient
 	// Merchant is the client for interacting with the Merchant builders.
@@ -174,6 +176,7 @@ func (tx *Tx) init() {
 	tx.Consent = NewConsentClient(tx.config)
 	tx.ConsentEvent = NewConsentEventClient(tx.config)
 	tx.DevicePermission = NewDevicePermissionClient(tx.config)
+	tx.Feedback = NewFeedbackClient(tx.config)
 	tx.LoginCode = NewLoginCodeClient(tx.config)
 	tx.Merchant = NewMerchantClient(tx.config)
 	tx.PolicyAcceptance = NewPolicyAcceptanceClient(tx.config)

@@ -31,6 +31,7 @@ type QueryResolver interface {
 	Merchants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) (*ent.MerchantConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) (*ent.ProductConnection, error)
+	MyFeedback(ctx context.Context, limit *int) ([]*ent.Feedback, error)
 	PrivacyPolicy(ctx context.Context) (*ent.PolicyVersion, error)
 	ConsentPurposes(ctx context.Context) ([]*pii.Info, error)
 	MyConsents(ctx context.Context) ([]*privacy.ConsentState, error)
@@ -222,6 +223,20 @@ func (ec *executionContext) field_Query_merchants_args(ctx context.Context, rawA
 }
 
 func (ec *executionContext) field_Query_myConsentHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myFeedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
@@ -1668,6 +1683,63 @@ func (ec *executionContext) fieldContext_Query_products(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myFeedback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myFeedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyFeedback(ctx, fc.Args["limit"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.Feedback
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Feedback) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐFeedbackᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myFeedback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_privacyPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1773,18 +1845,18 @@ func (ec *executionContext) _Query_myConsents(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal []*privacy.ConsentState
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.PolicyExempt == nil {
 					var zeroVal []*privacy.ConsentState
 					return zeroVal, errors.New("directive policyExempt is not implemented")
 				}
-				return ec.Directives.PolicyExempt(ctx, nil, directive1)
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []*privacy.ConsentState
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
 			next = directive2
@@ -1826,18 +1898,18 @@ func (ec *executionContext) _Query_myConsentHistory(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal []*ent.ConsentEvent
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.PolicyExempt == nil {
 					var zeroVal []*ent.ConsentEvent
 					return zeroVal, errors.New("directive policyExempt is not implemented")
 				}
-				return ec.Directives.PolicyExempt(ctx, nil, directive1)
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.ConsentEvent
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
 			next = directive2
@@ -1992,11 +2064,16 @@ func (ec *executionContext) _Query_nearbyMerchants(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
+				kind, err := ec.unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐPermission(ctx, "LOCATION")
+				if err != nil {
 					var zeroVal []*catalog.Nearby
-					return zeroVal, errors.New("directive auth is not implemented")
+					return zeroVal, err
 				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
+				if ec.Directives.DevicePermission == nil {
+					var zeroVal []*catalog.Nearby
+					return zeroVal, errors.New("directive devicePermission is not implemented")
+				}
+				return ec.Directives.DevicePermission(ctx, nil, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
 				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "LOCATION")
@@ -2016,16 +2093,11 @@ func (ec *executionContext) _Query_nearbyMerchants(ctx context.Context, field gr
 				return ec.Directives.Consent(ctx, nil, directive1, purpose, of)
 			}
 			directive3 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐPermission(ctx, "LOCATION")
-				if err != nil {
+				if ec.Directives.Auth == nil {
 					var zeroVal []*catalog.Nearby
-					return zeroVal, err
+					return zeroVal, errors.New("directive auth is not implemented")
 				}
-				if ec.Directives.DevicePermission == nil {
-					var zeroVal []*catalog.Nearby
-					return zeroVal, errors.New("directive devicePermission is not implemented")
-				}
-				return ec.Directives.DevicePermission(ctx, nil, directive2, kind)
+				return ec.Directives.Auth(ctx, nil, directive2, nil)
 			}
 
 			next = directive3
@@ -4665,6 +4737,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_products(ctx, field)
+				})
+		case "myFeedback":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myFeedback(ctx, field)
 				})
 		case "privacyPolicy":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	Feedback() FeedbackResolver
 	Mutation() MutationResolver
 	PrivacyPolicy() PrivacyPolicyResolver
 	PurposeInfo() PurposeInfoResolver
@@ -89,6 +90,14 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 	}
 
+	Feedback struct {
+		ContactEmail func(childComplexity int) int
+		ContactPhone func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Text         func(childComplexity int) int
+	}
+
 	LoginCodeTicket struct {
 		ExpiresIn   func(childComplexity int) int
 		ResendAfter func(childComplexity int) int
@@ -133,6 +142,7 @@ type ComplexityRoot struct {
 		ReportDevicePermissions func(childComplexity int, input model.DevicePermissionsInput) int
 		RequestLoginCode        func(childComplexity int, phone string) int
 		RequestRevealCode       func(childComplexity int) int
+		SubmitFeedback          func(childComplexity int, input model.FeedbackInput) int
 		VerifyReveal            func(childComplexity int, code string) int
 		WithdrawConsent         func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
 	}
@@ -200,6 +210,7 @@ type ComplexityRoot struct {
 		MyConsentHistory      func(childComplexity int, limit *int) int
 		MyConsents            func(childComplexity int) int
 		MyDevicePermissions   func(childComplexity int) int
+		MyFeedback            func(childComplexity int, limit *int) int
 		MySensitiveDataAccess func(childComplexity int, limit *int) int
 		NearbyMerchants       func(childComplexity int, latitude float64, longitude float64, radiusMeters *int, limit *int) int
 		Node                  func(childComplexity int, id int) int
@@ -424,6 +435,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DevicePermissions.UpdatedAt(childComplexity), true
 
+	case "Feedback.contactEmail":
+		if e.ComplexityRoot.Feedback.ContactEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.ContactEmail(childComplexity), true
+	case "Feedback.contactPhone":
+		if e.ComplexityRoot.Feedback.ContactPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.ContactPhone(childComplexity), true
+	case "Feedback.createdAt":
+		if e.ComplexityRoot.Feedback.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.CreatedAt(childComplexity), true
+	case "Feedback.id":
+		if e.ComplexityRoot.Feedback.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.ID(childComplexity), true
+	case "Feedback.text":
+		if e.ComplexityRoot.Feedback.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feedback.Text(childComplexity), true
+
 	case "LoginCodeTicket.expiresIn":
 		if e.ComplexityRoot.LoginCodeTicket.ExpiresIn == nil {
 			break
@@ -632,6 +674,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestRevealCode(childComplexity), true
+	case "Mutation.submitFeedback":
+		if e.ComplexityRoot.Mutation.SubmitFeedback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitFeedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitFeedback(childComplexity, args["input"].(model.FeedbackInput)), true
 	case "Mutation.verifyReveal":
 		if e.ComplexityRoot.Mutation.VerifyReveal == nil {
 			break
@@ -941,6 +994,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyDevicePermissions(childComplexity), true
+	case "Query.myFeedback":
+		if e.ComplexityRoot.Query.MyFeedback == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myFeedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyFeedback(childComplexity, args["limit"].(*int)), true
 	case "Query.mySensitiveDataAccess":
 		if e.ComplexityRoot.Query.MySensitiveDataAccess == nil {
 			break
@@ -1156,6 +1220,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("DevicePermissionsInput", ec.unmarshalInputDevicePermissionsInput),
+			graphql.NewInputUnmarshaler("FeedbackInput", ec.unmarshalInputFeedbackInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MerchantOrder", ec.unmarshalInputMerchantOrder),
 			graphql.NewInputUnmarshaler("MerchantWhereInput", ec.unmarshalInputMerchantWhereInput),
@@ -1302,7 +1367,7 @@ extend type Mutation {
   "Exchanges a code for a session; registers the number on first use."
   login(input: LoginInput!): AuthPayload!
   "Revokes the current session."
-  logout: Boolean! @auth @policyExempt
+  logout: Boolean! @policyExempt @auth
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalog.graphql", Input: `# Catalogue (S1): merchants, products and public reviews.
@@ -1977,8 +2042,38 @@ type User implements Node {
   avatarURL: String
 }
 `, BuiltIn: false},
+	{Name: "../schema/feedback.graphql", Input: `# Feedback (X3): a message to the platform with a phone or email to answer on.
+
+type Feedback {
+  id: ID!
+  text: String!
+  contactPhone: String @mask(kind: PHONE) @consent(purpose: FEEDBACK)
+  contactEmail: String @mask(kind: EMAIL) @consent(purpose: FEEDBACK)
+  createdAt: Time!
+}
+
+input FeedbackInput {
+  text: String!
+  "A phone or an email (at least one) to answer on."
+  contactPhone: String
+  contactEmail: String
+}
+
+extend type Query {
+  myFeedback(limit: Int = 20): [Feedback!]! @auth
+}
+
+extend type Mutation {
+  "Collects a contact for answering feedback: needs the FEEDBACK consent."
+  submitFeedback(input: FeedbackInput!): Feedback! @consent(purpose: FEEDBACK) @auth
+}
+`, BuiltIn: false},
 	{Name: "../schema/privacy.graphql", Input: `# Privacy (P1-P5, Y2, Y3): the policy, consents, device permissions, and the
 # directives through which the graph enforces them.
+#
+# Directives on one field run from the last listed to the first: write
+# ` + "`" + `@devicePermission(...) @consent(...) @auth` + "`" + ` so that sign-in is checked
+# first, then consent (which the app answers with a pop-up), then the device.
 
 """
 The field or mutation processes personal data for ` + "`" + `purpose` + "`" + `. Without the
@@ -2203,24 +2298,24 @@ extend type Query {
   "Every purpose, its tier and its legal basis."
   consentPurposes: [PurposeInfo!]! @policyExempt
   "My decision for every purpose."
-  myConsents: [ConsentState!]! @auth @policyExempt
+  myConsents: [ConsentState!]! @policyExempt @auth
   "My consent history, newest first."
-  myConsentHistory(limit: Int = 50): [ConsentEvent!]! @auth @policyExempt
+  myConsentHistory(limit: Int = 50): [ConsentEvent!]! @policyExempt @auth
   "What my current device reported."
   myDevicePermissions: DevicePermissions @auth
   "Who revealed which of my masked fields, and why; newest first."
   mySensitiveDataAccess(limit: Int = 50): [SensitiveDataAccess!]! @auth
   "Merchants near a position (S1 nearby), closest first."
   nearbyMerchants(latitude: Float!, longitude: Float!, radiusMeters: Int = 3000, limit: Int = 20): [MerchantNearby!]
-    @auth @consent(purpose: LOCATION) @devicePermission(kind: LOCATION)
+    @devicePermission(kind: LOCATION) @consent(purpose: LOCATION) @auth
   "Staff: a user's account, masked; reveal a field with @reveal(reason: ...)."
   staffAccount(id: ID!): Account @auth(roles: [STAFF])
 }
 
 extend type Mutation {
-  acceptPrivacyPolicy(version: String!, channel: ConsentChannel = POPUP): PrivacyPolicy! @auth @policyExempt
-  grantConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @auth @policyExempt
-  withdrawConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @auth @policyExempt
+  acceptPrivacyPolicy(version: String!, channel: ConsentChannel = POPUP): PrivacyPolicy! @policyExempt @auth
+  grantConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @policyExempt @auth
+  withdrawConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @policyExempt @auth
   "The app reports what the phone allows, at start and whenever it changes."
   reportDevicePermissions(input: DevicePermissionsInput!): DevicePermissions! @auth
   "Sends a code to my own phone before revealing my masked fields."
@@ -2328,6 +2423,22 @@ func (ec *executionContext) childFields_DevicePermissions(ctx context.Context, f
 		return ec.fieldContext_DevicePermissions_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DevicePermissions", field.Name)
+}
+
+func (ec *executionContext) childFields_Feedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Feedback_id(ctx, field)
+	case "text":
+		return ec.fieldContext_Feedback_text(ctx, field)
+	case "contactPhone":
+		return ec.fieldContext_Feedback_contactPhone(ctx, field)
+	case "contactEmail":
+		return ec.fieldContext_Feedback_contactEmail(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Feedback_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Feedback", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginCodeTicket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -25,6 +25,7 @@ type MutationResolver interface {
 	RequestLoginCode(ctx context.Context, phone string) (*model.LoginCodeTicket, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
+	SubmitFeedback(ctx context.Context, input model.FeedbackInput) (*ent.Feedback, error)
 	AcceptPrivacyPolicy(ctx context.Context, version string, channel *consentevent.Channel) (*ent.PolicyVersion, error)
 	GrantConsent(ctx context.Context, purpose pii.Purpose, channel consentevent.Channel) (*privacy.ConsentState, error)
 	WithdrawConsent(ctx context.Context, purpose pii.Purpose, channel consentevent.Channel) (*privacy.ConsentState, error)
@@ -135,6 +136,20 @@ func (ec *executionContext) field_Mutation_requestLoginCode_args(ctx context.Con
 		return nil, err
 	}
 	args["phone"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitFeedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FeedbackInput, error) {
+			return ec.unmarshalNFeedbackInput2githubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐFeedbackInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -285,18 +300,18 @@ func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal bool
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.PolicyExempt == nil {
 					var zeroVal bool
 					return zeroVal, errors.New("directive policyExempt is not implemented")
 				}
-				return ec.Directives.PolicyExempt(ctx, nil, directive1)
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
 			next = directive2
@@ -311,6 +326,80 @@ func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_submitFeedback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitFeedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitFeedback(ctx, fc.Args["input"].(model.FeedbackInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "FEEDBACK")
+				if err != nil {
+					var zeroVal *ent.Feedback
+					return zeroVal, err
+				}
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *ent.Feedback
+					return zeroVal, err
+				}
+				if ec.Directives.Consent == nil {
+					var zeroVal *ent.Feedback
+					return zeroVal, errors.New("directive consent is not implemented")
+				}
+				return ec.Directives.Consent(ctx, nil, directive0, purpose, of)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Feedback
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐFeedback(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitFeedback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feedback(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_acceptPrivacyPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -329,18 +418,18 @@ func (ec *executionContext) _Mutation_acceptPrivacyPolicy(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *ent.PolicyVersion
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.PolicyExempt == nil {
 					var zeroVal *ent.PolicyVersion
 					return zeroVal, errors.New("directive policyExempt is not implemented")
 				}
-				return ec.Directives.PolicyExempt(ctx, nil, directive1)
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.PolicyVersion
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
 			next = directive2
@@ -393,18 +482,18 @@ func (ec *executionContext) _Mutation_grantConsent(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *privacy.ConsentState
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.PolicyExempt == nil {
 					var zeroVal *privacy.ConsentState
 					return zeroVal, errors.New("directive policyExempt is not implemented")
 				}
-				return ec.Directives.PolicyExempt(ctx, nil, directive1)
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *privacy.ConsentState
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
 			next = directive2
@@ -457,18 +546,18 @@ func (ec *executionContext) _Mutation_withdrawConsent(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *privacy.ConsentState
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.PolicyExempt == nil {
 					var zeroVal *privacy.ConsentState
 					return zeroVal, errors.New("directive policyExempt is not implemented")
 				}
-				return ec.Directives.PolicyExempt(ctx, nil, directive1)
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *privacy.ConsentState
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
 			next = directive2
@@ -774,6 +863,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "logout":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitFeedback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitFeedback(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

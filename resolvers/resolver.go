@@ -8,14 +8,16 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/privacy"
 )
 
 // Resolver is the root resolver and its dependencies.
 type Resolver struct {
-	Client  *ent.Client
-	Auth    *auth.Service
-	Privacy *privacy.Service
+	Client    *ent.Client
+	Auth      *auth.Service
+	Privacy   *privacy.Service
+	Feedbacks *feedback.Service
 }
 
 // Config wires the resolvers and every schema directive.

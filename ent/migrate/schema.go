@@ -96,6 +96,28 @@ var (
 			},
 		},
 	}
+	// FeedbacksColumns holds the columns for the "feedbacks" table.
+	FeedbacksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "text", Type: field.TypeString, Size: 2000},
+		{Name: "contact_phone_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "contact_email_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// FeedbacksTable holds the schema information for the "feedbacks" table.
+	FeedbacksTable = &schema.Table{
+		Name:       "feedbacks",
+		Columns:    FeedbacksColumns,
+		PrimaryKey: []*schema.Column{FeedbacksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "feedback_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FeedbacksColumns[1], FeedbacksColumns[5]},
+			},
+		},
+	}
 	// LoginCodesColumns holds the columns for the "login_codes" table.
 	LoginCodesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -400,6 +422,7 @@ var (
 		ConsentsTable,
 		ConsentEventsTable,
 		DevicePermissionsTable,
+		FeedbacksTable,
 		LoginCodesTable,
 		MerchantsTable,
 		PolicyAcceptancesTable,
@@ -425,6 +448,9 @@ func init() {
 	DevicePermissionsTable.ForeignKeys[0].RefTable = SessionsTable
 	DevicePermissionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	FeedbacksTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
 	LoginCodesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),

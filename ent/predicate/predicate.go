@@ -15,6 +15,9 @@ type ConsentEvent func(*sql.Selector)
 // DevicePermission is the predicate function for devicepermission builders.
 type DevicePermission func(*sql.Selector)
 
+// Feedback is the predicate function for feedback builders.
+type Feedback func(*sql.Selector)
+
 // LoginCode is the predicate function for logincode builders.
 type LoginCode func(*sql.Selector)
 

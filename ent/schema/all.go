@@ -8,4 +8,5 @@ var All = []ent.Interface{
 	User{}, Session{}, LoginCode{}, RateCounter{},
 	Merchant{}, Product{}, Review{},
 	PolicyVersion{}, PolicyAcceptance{}, ConsentEvent{}, Consent{}, DevicePermission{}, SensitiveAccess{},
+	Feedback{},
 }

@@ -27,6 +27,13 @@ type DevicePermissionsInput struct {
 	Storage  bool                      `json:"storage"`
 }
 
+type FeedbackInput struct {
+	Text string `json:"text"`
+	// A phone or an email (at least one) to answer on.
+	ContactPhone *string `json:"contactPhone,omitempty"`
+	ContactEmail *string `json:"contactEmail,omitempty"`
+}
+
 // What the app needs to run its code entry screen.
 type LoginCodeTicket struct {
 	// The masked number the code was sent to.

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/store"
@@ -29,6 +30,7 @@ type Deps struct {
 	DB             *store.DB
 	Auth           *auth.Service
 	Privacy        *privacy.Service
+	Feedback       *feedback.Service
 	Codec          *gid.Codec
 	Log            *slog.Logger
 	Production     bool     // no playground, no introspection
@@ -50,7 +52,9 @@ const (
 
 // NewGraphQL builds the GraphQL handler.
 func NewGraphQL(d Deps) *handler.Server {
-	srv := handler.New(resolvers.NewSchema(&resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy}))
+	srv := handler.New(resolvers.NewSchema(&resolvers.Resolver{
+		Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback,
+	}))
 
 	wsLimit := int64(wsPayloadLimit)
 	srv.AddTransport(transport.Websocket{

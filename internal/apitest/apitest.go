@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/logging"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -63,7 +65,8 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	}
 	e.Auth = auth.New(db.Client, keys, e.SMS, e.Priv, time.Now, log)
 	e.Server = httptest.NewServer(api.NewHandler(api.Deps{
-		DB: db, Auth: e.Auth, Privacy: e.Priv, Codec: codec, Log: log, Production: opt.Production,
+		DB: db, Auth: e.Auth, Privacy: e.Priv, Feedback: feedback.New(db.Client, keys.Ring, time.Now),
+		Codec: codec, Log: log, Production: opt.Production,
 	}))
 	t.Cleanup(e.Server.Close)
 	e.URL = e.Server.URL + "/graphql"
@@ -179,5 +182,37 @@ func Must(t testing.TB, cond bool, format string, args ...any) {
 	t.Helper()
 	if !cond {
 		t.Fatalf("%s", fmt.Sprintf(format, args...))
+	}
+}
+
+// SetRole gives the account of phone a role (staff, merchant, runner).
+func (e *Env) SetRole(t testing.TB, phone string, role user.Role) {
+	t.Helper()
+	hash, _ := auth.SealPhone(e.Keys, phone)
+	if err := e.DB.Client.User.Update().Where(user.PhoneHash(hash)).SetRole(role).Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// UserID returns the database id of the account of phone.
+func (e *Env) UserID(t testing.TB, phone string) int {
+	t.Helper()
+	hash, _ := auth.SealPhone(e.Keys, phone)
+	id, err := e.DB.Client.User.Query().Where(user.PhoneHash(hash)).OnlyID(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// SkipCooldowns forgets sent codes and rate-limit windows, so a test can
+// ask for another code at once.
+func (e *Env) SkipCooldowns(t testing.TB) {
+	t.Helper()
+	if _, err := e.DB.Client.RateCounter.Delete().Exec(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DB.Client.LoginCode.Delete().Exec(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }

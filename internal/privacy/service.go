@@ -19,8 +19,8 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	mu       sync.Mutex
-	req      requiredCache
+	mu  sync.Mutex
+	req requiredCache
 }
 
 // New returns the service; now is time.Now outside tests.
