@@ -134,7 +134,7 @@ func TestConsentGrantWithdrawAndHistory(t *testing.T) {
 			MyConsents []struct {
 				Purpose struct {
 					Purpose, Tier, LegalBasis string
-					NeedsConsent             bool
+					NeedsConsent              bool
 				}
 				Granted bool
 			}
@@ -163,7 +163,9 @@ func TestConsentGrantWithdrawAndHistory(t *testing.T) {
 		if r := e.Post(t, token, `mutation { grantConsent(purpose: FEEDBACK, channel: POPUP) { granted policyVersion } }`, nil); len(r.Errors) > 0 {
 			t.Fatal(r.Errors)
 		}
-		var fb struct{ SubmitFeedback struct{ ID, ContactEmail string } }
+		var fb struct {
+			SubmitFeedback struct{ ID, ContactEmail string }
+		}
 		e.Post(t, token, submit, nil).Decode(t, &fb)
 		if fb.SubmitFeedback.ContactEmail != "a***@example.com" {
 			t.Fatalf("contact shown as %q", fb.SubmitFeedback.ContactEmail)
