@@ -97,6 +97,7 @@ func run(seedDemo bool) error {
 	if err != nil {
 		return err
 	}
+	slog.SetDefault(log) // libraries' log.Printf goes through the redaction too
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 

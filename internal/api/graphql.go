@@ -93,6 +93,7 @@ func NewGraphQL(d Deps) *handler.Server {
 		return next(ctx)
 	})
 	srv.AroundRootFields(d.Privacy.Gate)
+	srv.AroundResponses(logOperation(d.Log))
 	srv.Use(pageLimits{})
 	return srv
 }
@@ -124,4 +125,28 @@ func bearer(h string) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
+}
+
+// logOperation writes one debug line per response: the operation's name and
+// kind and the error codes, never its variables (they hold personal data).
+func logOperation(log *slog.Logger) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || !log.Enabled(ctx, slog.LevelDebug) {
+			return resp
+		}
+		oc := graphql.GetOperationContext(ctx)
+		kind := ""
+		if oc.Operation != nil {
+			kind = string(oc.Operation.Operation)
+		}
+		codes := make([]string, 0, len(resp.Errors))
+		for _, e := range resp.Errors {
+			c, _ := e.Extensions["code"].(string)
+			codes = append(codes, c)
+		}
+		log.DebugContext(ctx, "graphql", "operation", oc.OperationName, "kind", kind,
+			"ms", time.Since(oc.Stats.OperationStart).Milliseconds(), "errors", codes)
+		return resp
+	}
 }

@@ -158,6 +158,9 @@ func TestPanicBecomesInternalError(t *testing.T) {
 			if !strings.Contains(logs, "resolver panic") || !strings.Contains(logs, "goroutine") {
 				t.Fatalf("log has no panic and stack: %s", logs)
 			}
+			if strings.Contains(logs, "13912345678") || !strings.Contains(logs, "139****5678") {
+				t.Fatalf("the panic value reached the log unredacted: %s", logs)
+			}
 			armed.Store(false)
 			if r := e.Post(t, "", `{ merchants(first: 1) { totalCount } }`, nil); len(r.Errors) > 0 {
 				t.Fatalf("server after panic: %+v", r.Errors)

@@ -29,15 +29,17 @@ import (
 
 // Env is a running server and what a test needs to look inside it.
 type Env struct {
-	DB     *store.DB
-	Keys   vault.Keys
-	Codec  *gid.Codec
-	SMS    *sms.Capture
-	Auth   *auth.Service
-	Priv   *privacy.Service
-	Logs   *SyncBuffer // everything the server logged, JSON lines
-	Server *httptest.Server
-	URL    string // the /graphql endpoint
+	DB   *store.DB
+	Keys vault.Keys
+	// DataKeyMaterial is the base64 of the data key "t1" (rotation tests).
+	DataKeyMaterial string
+	Codec           *gid.Codec
+	SMS             *sms.Capture
+	Auth            *auth.Service
+	Priv            *privacy.Service
+	Logs            *SyncBuffer // everything the server logged, JSON lines
+	Server          *httptest.Server
+	URL             string // the /graphql endpoint
 }
 
 // Options change the server under test.
@@ -49,7 +51,8 @@ type Options struct {
 // New starts the server on db.
 func New(t testing.TB, db *store.DB, opt Options) *Env {
 	t.Helper()
-	keys, _, err := vault.Load("t1:"+vault.NewKey(), vault.NewKey(), "", true)
+	material := vault.NewKey()
+	keys, _, err := vault.Load("t1:"+material, vault.NewKey(), "", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +60,8 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{DB: db, Keys: keys, Codec: codec, SMS: &sms.Capture{}, Logs: &SyncBuffer{}}
-	log := slog.New(logging.WithRequestID(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: opt.LogLevel})))
+	e := &Env{DB: db, Keys: keys, DataKeyMaterial: material, Codec: codec, SMS: &sms.Capture{}, Logs: &SyncBuffer{}}
+	log := slog.New(logging.Wrap(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: opt.LogLevel})))
 	e.Priv = privacy.New(db.Client, time.Now, log)
 	if err := e.Priv.Bootstrap(t.Context()); err != nil {
 		t.Fatal(err)

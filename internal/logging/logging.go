@@ -1,5 +1,6 @@
 // Package logging builds the service's structured logger (log/slog, JSON).
-// Each record made with a request context carries that request's id.
+// Each record made with a request context carries that request's id, and
+// every record passes the redaction of redact.go.
 package logging
 
 import (
@@ -18,11 +19,11 @@ func New(w io.Writer, level string) (*slog.Logger, error) {
 	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
 		return nil, fmt.Errorf("TONGXUE_LOG_LEVEL: %w", err)
 	}
-	return slog.New(WithRequestID(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))), nil
+	return slog.New(Wrap(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))), nil
 }
 
-// WithRequestID wraps h so records carry the request id of their context.
-func WithRequestID(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+// Wrap adds the request id and the redaction to a handler.
+func Wrap(h slog.Handler) slog.Handler { return requestIDHandler{Redact(h)} }
 
 // requestIDHandler adds request_id from the context to every record.
 type requestIDHandler struct{ slog.Handler }

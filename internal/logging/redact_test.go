@@ -1,0 +1,48 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestScrub(t *testing.T) {
+	cases := map[string]string{
+		"call 13812345678 now":                 "call 138****5678 now",
+		"+8613812345678":                       "+86138****5678",
+		"id 11010519491231002X ok":             "id 1***************2X ok",
+		"card 6222021234567890123":             "card **** **** **** 0123",
+		"mail alice.w@example.com":             "mail a***@example.com",
+		"Bearer txs_AbC-123_x":                 "Bearer txs_[redacted]",
+		"order 20261129 costs 1500 fen":        "order 20261129 costs 1500 fen",
+		"pq: duplicate key value (1381234567)": "pq: duplicate key value (1381234567)",
+	}
+	for in, want := range cases {
+		if got := Scrub(in); got != want {
+			t.Errorf("Scrub(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRedactHandler(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(Wrap(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log = log.With("phone", "13812345678")
+	log.ErrorContext(context.Background(), "user 13900001111 failed",
+		"email", "a@b.cn", "err", errors.New("lookup 13700002222: not found"),
+		slog.Group("req", "note", "x 18600003333", "code", "123456"), "count", 3)
+	out := buf.String()
+	for _, secret := range []string{"13812345678", "13900001111", "13700002222", "18600003333", "a@b.cn", "123456"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds %q: %s", secret, out)
+		}
+	}
+	for _, kept := range []string{`"count":3`, "139****1111", "not found", `"phone":"[redacted]"`} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("log lost %q: %s", kept, out)
+		}
+	}
+}
