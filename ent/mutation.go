@@ -9902,6 +9902,8 @@ type UserMutation struct {
 	avatar_url                *string
 	birth_date                *time.Time
 	role                      *user.Role
+	consented                 *[]string
+	appendconsented           []string
 	accepted_policy_seq       *int
 	addaccepted_policy_seq    *int
 	clearedFields             map[string]struct{}
@@ -10324,6 +10326,57 @@ func (m *UserMutation) ResetRole() {
 	m.role = nil
 }
 
+// SetConsented sets the "consented" field.
+func (m *UserMutation) SetConsented(s []string) {
+	m.consented = &s
+	m.appendconsented = nil
+}
+
+// Consented returns the value of the "consented" field in the mutation.
+func (m *UserMutation) Consented() (r []string, exists bool) {
+	v := m.consented
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsented returns the old "consented" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldConsented(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsented is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsented requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsented: %w", err)
+	}
+	return oldValue.Consented, nil
+}
+
+// AppendConsented adds s to the "consented" field.
+func (m *UserMutation) AppendConsented(s []string) {
+	m.appendconsented = append(m.appendconsented, s...)
+}
+
+// AppendedConsented returns the list of values that were appended to the "consented" field in this mutation.
+func (m *UserMutation) AppendedConsented() ([]string, bool) {
+	if len(m.appendconsented) == 0 {
+		return nil, false
+	}
+	return m.appendconsented, true
+}
+
+// ResetConsented resets all changes to the "consented" field.
+func (m *UserMutation) ResetConsented() {
+	m.consented = nil
+	m.appendconsented = nil
+}
+
 // SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
 func (m *UserMutation) SetAcceptedPolicySeq(i int) {
 	m.accepted_policy_seq = &i
@@ -10684,7 +10737,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -10708,6 +10761,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.role != nil {
 		fields = append(fields, user.FieldRole)
+	}
+	if m.consented != nil {
+		fields = append(fields, user.FieldConsented)
 	}
 	if m.accepted_policy_seq != nil {
 		fields = append(fields, user.FieldAcceptedPolicySeq)
@@ -10736,6 +10792,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.BirthDate()
 	case user.FieldRole:
 		return m.Role()
+	case user.FieldConsented:
+		return m.Consented()
 	case user.FieldAcceptedPolicySeq:
 		return m.AcceptedPolicySeq()
 	}
@@ -10763,6 +10821,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldBirthDate(ctx)
 	case user.FieldRole:
 		return m.OldRole(ctx)
+	case user.FieldConsented:
+		return m.OldConsented(ctx)
 	case user.FieldAcceptedPolicySeq:
 		return m.OldAcceptedPolicySeq(ctx)
 	}
@@ -10829,6 +10889,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRole(v)
+		return nil
+	case user.FieldConsented:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsented(v)
 		return nil
 	case user.FieldAcceptedPolicySeq:
 		v, ok := value.(int)
@@ -10933,6 +11000,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldRole:
 		m.ResetRole()
+		return nil
+	case user.FieldConsented:
+		m.ResetConsented()
 		return nil
 	case user.FieldAcceptedPolicySeq:
 		m.ResetAcceptedPolicySeq()

@@ -4,5 +4,3 @@ package ent
 // @consent(of: OWNER) (see internal/privacy.Owned). Not generated.
 func (u *User) OwnerID() int { return u.ID }
 
-// OwnerID is the author of the feedback.
-func (f *Feedback) OwnerID() int { return f.UserID }

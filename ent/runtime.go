@@ -393,8 +393,12 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescConsented is the schema descriptor for consented field.
+	userDescConsented := userFields[8].Descriptor()
+	// user.DefaultConsented holds the default value on creation for the consented field.
+	user.DefaultConsented = userDescConsented.Default.([]string)
 	// userDescAcceptedPolicySeq is the schema descriptor for accepted_policy_seq field.
-	userDescAcceptedPolicySeq := userFields[8].Descriptor()
+	userDescAcceptedPolicySeq := userFields[9].Descriptor()
 	// user.DefaultAcceptedPolicySeq holds the default value on creation for the accepted_policy_seq field.
 	user.DefaultAcceptedPolicySeq = userDescAcceptedPolicySeq.Default.(int)
 	// user.AcceptedPolicySeqValidator is a validator for the "accepted_policy_seq" field. It is called by the builders before save.

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ type User struct {
 	BirthDate time.Time `json:"birth_date,omitempty"`
 	// Role holds the value of the "role" field.
 	Role user.Role `json:"role,omitempty"`
+	// Consented holds the value of the "consented" field.
+	Consented []string `json:"consented,omitempty"`
 	// AcceptedPolicySeq holds the value of the "accepted_policy_seq" field.
 	AcceptedPolicySeq int `json:"accepted_policy_seq,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -114,7 +117,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldPhoneHash, user.FieldPhoneCipher:
+		case user.FieldPhoneHash, user.FieldPhoneCipher, user.FieldConsented:
 			values[i] = new([]byte)
 		case user.FieldID, user.FieldAcceptedPolicySeq:
 			values[i] = new(sql.NullInt64)
@@ -190,6 +193,14 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field role", values[i])
 			} else if value.Valid {
 				_m.Role = user.Role(value.String)
+			}
+		case user.FieldConsented:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field consented", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Consented); err != nil {
+					return fmt.Errorf("unmarshal field consented: %w", err)
+				}
 			}
 		case user.FieldAcceptedPolicySeq:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -279,6 +290,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("role=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Role))
+	builder.WriteString(", ")
+	builder.WriteString("consented=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Consented))
 	builder.WriteString(", ")
 	builder.WriteString("accepted_policy_seq=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AcceptedPolicySeq))

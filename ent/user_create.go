@@ -107,6 +107,12 @@ func (_c *UserCreate) SetNillableRole(v *user.Role) *UserCreate {
 	return _c
 }
 
+// SetConsented sets the "consented" field.
+func (_c *UserCreate) SetConsented(v []string) *UserCreate {
+	_c.mutation.SetConsented(v)
+	return _c
+}
+
 // SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
 func (_c *UserCreate) SetAcceptedPolicySeq(v int) *UserCreate {
 	_c.mutation.SetAcceptedPolicySeq(v)
@@ -243,6 +249,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultRole
 		_c.mutation.SetRole(v)
 	}
+	if _, ok := _c.mutation.Consented(); !ok {
+		v := user.DefaultConsented
+		_c.mutation.SetConsented(v)
+	}
 	if _, ok := _c.mutation.AcceptedPolicySeq(); !ok {
 		v := user.DefaultAcceptedPolicySeq
 		_c.mutation.SetAcceptedPolicySeq(v)
@@ -281,6 +291,9 @@ func (_c *UserCreate) check() error {
 		if err := user.RoleValidator(v); err != nil {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Consented(); !ok {
+		return &ValidationError{Name: "consented", err: errors.New(`ent: missing required field "User.consented"`)}
 	}
 	if _, ok := _c.mutation.AcceptedPolicySeq(); !ok {
 		return &ValidationError{Name: "accepted_policy_seq", err: errors.New(`ent: missing required field "User.accepted_policy_seq"`)}
@@ -348,6 +361,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
 		_node.Role = value
+	}
+	if value, ok := _c.mutation.Consented(); ok {
+		_spec.SetField(user.FieldConsented, field.TypeJSON, value)
+		_node.Consented = value
 	}
 	if value, ok := _c.mutation.AcceptedPolicySeq(); ok {
 		_spec.SetField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
@@ -575,6 +592,18 @@ func (u *UserUpsert) UpdateRole() *UserUpsert {
 	return u
 }
 
+// SetConsented sets the "consented" field.
+func (u *UserUpsert) SetConsented(v []string) *UserUpsert {
+	u.Set(user.FieldConsented, v)
+	return u
+}
+
+// UpdateConsented sets the "consented" field to the value that was provided on create.
+func (u *UserUpsert) UpdateConsented() *UserUpsert {
+	u.SetExcluded(user.FieldConsented)
+	return u
+}
+
 // SetAcceptedPolicySeq sets the "accepted_policy_seq" field.
 func (u *UserUpsert) SetAcceptedPolicySeq(v int) *UserUpsert {
 	u.Set(user.FieldAcceptedPolicySeq, v)
@@ -740,6 +769,20 @@ func (u *UserUpsertOne) SetRole(v user.Role) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateRole() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateRole()
+	})
+}
+
+// SetConsented sets the "consented" field.
+func (u *UserUpsertOne) SetConsented(v []string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetConsented(v)
+	})
+}
+
+// UpdateConsented sets the "consented" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateConsented() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateConsented()
 	})
 }
 
@@ -1077,6 +1120,20 @@ func (u *UserUpsertBulk) SetRole(v user.Role) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateRole() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateRole()
+	})
+}
+
+// SetConsented sets the "consented" field.
+func (u *UserUpsertBulk) SetConsented(v []string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetConsented(v)
+	})
+}
+
+// UpdateConsented sets the "consented" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateConsented() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateConsented()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
@@ -111,6 +112,18 @@ func (_u *UserUpdate) SetNillableRole(v *user.Role) *UserUpdate {
 	if v != nil {
 		_u.SetRole(*v)
 	}
+	return _u
+}
+
+// SetConsented sets the "consented" field.
+func (_u *UserUpdate) SetConsented(v []string) *UserUpdate {
+	_u.mutation.SetConsented(v)
+	return _u
+}
+
+// AppendConsented appends value to the "consented" field.
+func (_u *UserUpdate) AppendConsented(v []string) *UserUpdate {
+	_u.mutation.AppendConsented(v)
 	return _u
 }
 
@@ -417,6 +430,14 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Consented(); ok {
+		_spec.SetField(user.FieldConsented, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedConsented(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldConsented, value)
+		})
 	}
 	if value, ok := _u.mutation.AcceptedPolicySeq(); ok {
 		_spec.SetField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
@@ -748,6 +769,18 @@ func (_u *UserUpdateOne) SetNillableRole(v *user.Role) *UserUpdateOne {
 	if v != nil {
 		_u.SetRole(*v)
 	}
+	return _u
+}
+
+// SetConsented sets the "consented" field.
+func (_u *UserUpdateOne) SetConsented(v []string) *UserUpdateOne {
+	_u.mutation.SetConsented(v)
+	return _u
+}
+
+// AppendConsented appends value to the "consented" field.
+func (_u *UserUpdateOne) AppendConsented(v []string) *UserUpdateOne {
+	_u.mutation.AppendConsented(v)
 	return _u
 }
 
@@ -1084,6 +1117,14 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Consented(); ok {
+		_spec.SetField(user.FieldConsented, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedConsented(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldConsented, value)
+		})
 	}
 	if value, ok := _u.mutation.AcceptedPolicySeq(); ok {
 		_spec.SetField(user.FieldAcceptedPolicySeq, field.TypeInt, value)

@@ -17,6 +17,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/catalog"
+	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -31,7 +32,7 @@ type QueryResolver interface {
 	Merchants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) (*ent.MerchantConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
 	Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) (*ent.ProductConnection, error)
-	MyFeedback(ctx context.Context, limit *int) ([]*ent.Feedback, error)
+	MyFeedback(ctx context.Context, limit *int) ([]*feedback.View, error)
 	PrivacyPolicy(ctx context.Context) (*ent.PolicyVersion, error)
 	ConsentPurposes(ctx context.Context) ([]*pii.Info, error)
 	MyConsents(ctx context.Context) ([]*privacy.ConsentState, error)
@@ -1700,7 +1701,7 @@ func (ec *executionContext) _Query_myFeedback(ctx context.Context, field graphql
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal []*ent.Feedback
+					var zeroVal []*feedback.View
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -1709,8 +1710,8 @@ func (ec *executionContext) _Query_myFeedback(ctx context.Context, field graphql
 			next = directive1
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Feedback) graphql.Marshaler {
-			return ec.marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐFeedbackᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*feedback.View) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,

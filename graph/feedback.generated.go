@@ -11,17 +11,12 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph/model"
+	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // region    ************************** generated!.gotpl **************************
-
-type FeedbackResolver interface {
-	ContactPhone(ctx context.Context, obj *ent.Feedback) (*string, error)
-	ContactEmail(ctx context.Context, obj *ent.Feedback) (*string, error)
-}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -31,7 +26,7 @@ type FeedbackResolver interface {
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -56,7 +51,7 @@ func (ec *executionContext) fieldContext_Feedback_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Feedback", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Feedback_text(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feedback_text(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -81,7 +76,7 @@ func (ec *executionContext) fieldContext_Feedback_text(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Feedback", field, false, false, "String")
 }
 
-func (ec *executionContext) _Feedback_contactPhone(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feedback_contactPhone(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -90,7 +85,7 @@ func (ec *executionContext) _Feedback_contactPhone(ctx context.Context, field gr
 			return ec.fieldContext_Feedback_contactPhone(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Feedback().ContactPhone(ctx, obj)
+			return obj.ContactPhone, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -136,10 +131,10 @@ func (ec *executionContext) _Feedback_contactPhone(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feedback_contactPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feedback", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "String")
 }
 
-func (ec *executionContext) _Feedback_contactEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feedback_contactEmail(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -148,7 +143,7 @@ func (ec *executionContext) _Feedback_contactEmail(ctx context.Context, field gr
 			return ec.fieldContext_Feedback_contactEmail(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Feedback().ContactEmail(ctx, obj)
+			return obj.ContactEmail, nil
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -194,10 +189,10 @@ func (ec *executionContext) _Feedback_contactEmail(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feedback_contactEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feedback", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Feedback", field, false, false, "String")
 }
 
-func (ec *executionContext) _Feedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feedback) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -292,7 +287,7 @@ func UnmarshalFeedbackInput(ctx context.Context, raw any) (model.FeedbackInput, 
 
 var feedbackImplementors = []string{"Feedback"}
 
-func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *ent.Feedback) graphql.Marshaler {
+func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet, obj *feedback.View) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -304,29 +299,27 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Feedback_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "text":
 			out.Values[i] = ec._Feedback_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "contactPhone":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Feedback_contactPhone(ctx, field, obj)
-				})
+			out.Values[i] = ec._Feedback_contactPhone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "contactEmail":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Feedback_contactEmail(ctx, field, obj)
-				})
+			out.Values[i] = ec._Feedback_contactEmail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "createdAt":
 			out.Values[i] = ec._Feedback_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -349,11 +342,11 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐFeedbackᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Feedback) graphql.Marshaler {
+func (ec *executionContext) marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*feedback.View) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐFeedback(ctx, sel, v[i])
+		return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐView(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -365,7 +358,7 @@ func (ec *executionContext) marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtong
 	return ret
 }
 
-func (ec *executionContext) marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐFeedback(ctx context.Context, sel ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
+func (ec *executionContext) marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐView(ctx context.Context, sel ast.SelectionSet, v *feedback.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Feedback!")
 		return graphql.Null

@@ -31,7 +31,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
-	Feedback() FeedbackResolver
 	Mutation() MutationResolver
 	PrivacyPolicy() PrivacyPolicyResolver
 	PurposeInfo() PurposeInfoResolver

@@ -14,6 +14,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/graph/model"
+	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -25,7 +26,7 @@ type MutationResolver interface {
 	RequestLoginCode(ctx context.Context, phone string) (*model.LoginCodeTicket, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
-	SubmitFeedback(ctx context.Context, input model.FeedbackInput) (*ent.Feedback, error)
+	SubmitFeedback(ctx context.Context, input model.FeedbackInput) (*feedback.View, error)
 	AcceptPrivacyPolicy(ctx context.Context, version string, channel *consentevent.Channel) (*ent.PolicyVersion, error)
 	GrantConsent(ctx context.Context, purpose pii.Purpose, channel consentevent.Channel) (*privacy.ConsentState, error)
 	WithdrawConsent(ctx context.Context, purpose pii.Purpose, channel consentevent.Channel) (*privacy.ConsentState, error)
@@ -346,23 +347,23 @@ func (ec *executionContext) _Mutation_submitFeedback(ctx context.Context, field 
 			directive1 := func(ctx context.Context) (any, error) {
 				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "FEEDBACK")
 				if err != nil {
-					var zeroVal *ent.Feedback
+					var zeroVal *feedback.View
 					return zeroVal, err
 				}
 				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *ent.Feedback
+					var zeroVal *feedback.View
 					return zeroVal, err
 				}
 				if ec.Directives.Consent == nil {
-					var zeroVal *ent.Feedback
+					var zeroVal *feedback.View
 					return zeroVal, errors.New("directive consent is not implemented")
 				}
 				return ec.Directives.Consent(ctx, nil, directive0, purpose, of)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *ent.Feedback
+					var zeroVal *feedback.View
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive1, nil)
@@ -371,8 +372,8 @@ func (ec *executionContext) _Mutation_submitFeedback(ctx context.Context, field 
 			next = directive2
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feedback) graphql.Marshaler {
-			return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐFeedback(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *feedback.View) graphql.Marshaler {
+			return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐView(ctx, selections, v)
 		},
 		true,
 		true,

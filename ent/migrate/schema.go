@@ -409,6 +409,7 @@ var (
 		{Name: "avatar_url", Type: field.TypeString, Nullable: true},
 		{Name: "birth_date", Type: field.TypeTime},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"STUDENT", "MERCHANT", "RUNNER", "STAFF"}, Default: "STUDENT"},
+		{Name: "consented", Type: field.TypeJSON},
 		{Name: "accepted_policy_seq", Type: field.TypeInt, Default: 0},
 	}
 	// UsersTable holds the schema information for the "users" table.

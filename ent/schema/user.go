@@ -55,6 +55,10 @@ func (User) Fields() []ent.Field {
 			}),
 		field.Enum("role").Values("STUDENT", "MERCHANT", "RUNNER", "STAFF").Default("STUDENT").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Purposes the user consented to, kept in step with the consents table
+		// in the same transaction, so each request reads them with the session.
+		field.Strings("consented").Default([]string{}).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		// Sequence number of the newest privacy policy version accepted.
 		field.Int("accepted_policy_seq").Default(0).NonNegative().
 			Annotations(entgql.Skip(entgql.SkipAll)),

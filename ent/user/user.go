@@ -33,6 +33,8 @@ const (
 	FieldBirthDate = "birth_date"
 	// FieldRole holds the string denoting the role field in the database.
 	FieldRole = "role"
+	// FieldConsented holds the string denoting the consented field in the database.
+	FieldConsented = "consented"
 	// FieldAcceptedPolicySeq holds the string denoting the accepted_policy_seq field in the database.
 	FieldAcceptedPolicySeq = "accepted_policy_seq"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
@@ -95,6 +97,7 @@ var Columns = []string{
 	FieldAvatarURL,
 	FieldBirthDate,
 	FieldRole,
+	FieldConsented,
 	FieldAcceptedPolicySeq,
 }
 
@@ -117,6 +120,8 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// NicknameValidator is a validator for the "nickname" field. It is called by the builders before save.
 	NicknameValidator func(string) error
+	// DefaultConsented holds the default value on creation for the "consented" field.
+	DefaultConsented []string
 	// DefaultAcceptedPolicySeq holds the default value on creation for the "accepted_policy_seq" field.
 	DefaultAcceptedPolicySeq int
 	// AcceptedPolicySeqValidator is a validator for the "accepted_policy_seq" field. It is called by the builders before save.

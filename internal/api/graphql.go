@@ -50,11 +50,20 @@ const (
 	persistedQueries = 1000
 )
 
+// Resolver is the root resolver for d.
+func (d Deps) Resolver() *resolvers.Resolver {
+	return &resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback}
+}
+
 // NewGraphQL builds the GraphQL handler.
 func NewGraphQL(d Deps) *handler.Server {
-	srv := handler.New(resolvers.NewSchema(&resolvers.Resolver{
-		Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback,
-	}))
+	return NewGraphQLWith(d, resolvers.NewSchema(d.Resolver()))
+}
+
+// NewGraphQLWith builds the handler around a given executable schema
+// (benchmarks compare directive implementations with it).
+func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
+	srv := handler.New(es)
 
 	wsLimit := int64(wsPayloadLimit)
 	srv.AddTransport(transport.Websocket{

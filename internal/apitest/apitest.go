@@ -38,6 +38,7 @@ type Env struct {
 	Auth            *auth.Service
 	Priv            *privacy.Service
 	Logs            *SyncBuffer // everything the server logged, JSON lines
+	Deps            api.Deps
 	Server          *httptest.Server
 	URL             string // the /graphql endpoint
 }
@@ -67,10 +68,11 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e.Auth = auth.New(db.Client, keys, e.SMS, e.Priv, time.Now, log)
-	e.Server = httptest.NewServer(api.NewHandler(api.Deps{
+	e.Deps = api.Deps{
 		DB: db, Auth: e.Auth, Privacy: e.Priv, Feedback: feedback.New(db.Client, keys.Ring, time.Now),
 		Codec: codec, Log: log, Production: opt.Production,
-	}))
+	}
+	e.Server = httptest.NewServer(api.NewHandler(e.Deps))
 	t.Cleanup(e.Server.Close)
 	e.URL = e.Server.URL + "/graphql"
 	return e

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -248,6 +249,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, erro
 		Role        string     `sql:"role"`
 		PolicySeq   int        `sql:"accepted_policy_seq"`
 		RevealUntil *time.Time `sql:"reveal_until"`
+		Consented   []byte     `sql:"consented"`
 	}
 	err := s.client.Session.Query().
 		Where(session.TokenHash(h), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).
@@ -260,6 +262,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, erro
 				u.C(user.FieldRole),
 				u.C(user.FieldAcceptedPolicySeq),
 				sel.C(session.FieldRevealUntil),
+				u.C(user.FieldConsented),
 			)
 		}).Scan(ctx, &rows)
 	if err != nil {
@@ -269,9 +272,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, erro
 		return nil, ErrInvalidSession
 	}
 	r := rows[0]
+	consented := []string{}
+	if len(r.Consented) > 0 {
+		if err := json.Unmarshal(r.Consented, &consented); err != nil {
+			return nil, fmt.Errorf("auth: consented: %w", err)
+		}
+	}
 	return &Viewer{
 		UserID: r.UserID, Role: user.Role(r.Role), SessionID: r.SessionID,
-		AcceptedPolicySeq: r.PolicySeq, RevealUntil: r.RevealUntil, tokenHash: h,
+		AcceptedPolicySeq: r.PolicySeq, RevealUntil: r.RevealUntil, Consented: consented, tokenHash: h,
 	}, nil
 }
 

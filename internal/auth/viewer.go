@@ -15,7 +15,10 @@ type Viewer struct {
 	SessionID         int
 	AcceptedPolicySeq int        // newest privacy policy version accepted
 	RevealUntil       *time.Time // fresh verification window (Y2)
-	tokenHash         []byte
+	// Consented lists the purposes the user consented to, read with the
+	// session; nil when the viewer was not loaded by Authenticate.
+	Consented []string
+	tokenHash []byte
 }
 
 type ctxKey struct{}

@@ -34,6 +34,18 @@ func New(client *ent.Client, ring *vault.Keyring, now func() time.Time) *Service
 	return &Service{client: client, ring: ring, now: now}
 }
 
+// View is a message with its contacts opened, for the graph (which masks
+// them). Opening them while listing keeps each contact a plain field.
+type View struct {
+	ID, UserID                 int
+	Text                       string
+	ContactPhone, ContactEmail *string
+	CreatedAt                  time.Time
+}
+
+// OwnerID is the author, for @mask reveals.
+func (v *View) OwnerID() int { return v.UserID }
+
 // Input is one message.
 type Input struct {
 	Text                       string
@@ -41,7 +53,7 @@ type Input struct {
 }
 
 // Submit stores a message from userID; one contact is required.
-func (s *Service) Submit(ctx context.Context, userID int, in Input) (*ent.Feedback, error) {
+func (s *Service) Submit(ctx context.Context, userID int, in Input) (*View, error) {
 	text := strings.TrimSpace(in.Text)
 	if n := utf8.RuneCountInString(text); n < 1 || n > 2000 {
 		return nil, apperr.BadField("text", "feedback has 1 to 2000 characters")
@@ -67,28 +79,42 @@ func (s *Service) Submit(ctx context.Context, userID int, in Input) (*ent.Feedba
 	if !has {
 		return nil, apperr.BadField("contactPhone", "give a phone number or an email to answer on")
 	}
-	return c.Save(ctx)
+	f, err := c.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(f)
 }
 
 // Mine lists a user's feedback, newest first.
-func (s *Service) Mine(ctx context.Context, userID, limit int) ([]*ent.Feedback, error) {
-	return s.client.Feedback.Query().Where(feedback.UserID(userID)).
+func (s *Service) Mine(ctx context.Context, userID, limit int) ([]*View, error) {
+	fs, err := s.client.Feedback.Query().Where(feedback.UserID(userID)).
 		Order(ent.Desc(feedback.FieldCreatedAt), ent.Desc(feedback.FieldID)).
 		Limit(min(max(limit, 1), 100)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*View, len(fs))
+	for i, f := range fs {
+		if out[i], err = s.view(f); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
-// ContactPhone opens the sealed phone contact (nil when none).
-func (s *Service) ContactPhone(f *ent.Feedback) (*string, error) {
-	return s.open(f.ContactPhoneCipher, phoneColumn)
-}
-
-// ContactEmail opens the sealed email contact (nil when none).
-func (s *Service) ContactEmail(f *ent.Feedback) (*string, error) {
-	return s.open(f.ContactEmailCipher, emailColumn)
+func (s *Service) view(f *ent.Feedback) (*View, error) {
+	v := &View{ID: f.ID, UserID: f.UserID, Text: f.Text, CreatedAt: f.CreatedAt}
+	var err error
+	if v.ContactPhone, err = s.open(f.ContactPhoneCipher, phoneColumn); err != nil {
+		return nil, err
+	}
+	v.ContactEmail, err = s.open(f.ContactEmailCipher, emailColumn)
+	return v, err
 }
 
 func (s *Service) open(sealed *[]byte, column string) (*string, error) {
-	if sealed == nil {
+	if sealed == nil || len(*sealed) == 0 { // ent scans NULL as a pointer to nil
 		return nil, nil
 	}
 	p, err := s.ring.Open(*sealed, column)

@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tongxue/tongxue/ent"
@@ -24,6 +25,15 @@ func (s *Service) Allowed(ctx context.Context, userID int, p pii.Purpose) (bool,
 	if !info.NeedsConsent() {
 		return true, nil
 	}
+	return s.allowedFor(ctx, userID, p)
+}
+
+// allowedFor reads the user's consent to a purpose that needs one: the
+// viewer's own came with the session; anyone else's is read once a request.
+func (s *Service) allowedFor(ctx context.Context, userID int, p pii.Purpose) (bool, error) {
+	if v := auth.FromContext(ctx); v != nil && v.UserID == userID && v.Consented != nil {
+		return slices.Contains(v.Consented, string(p)), nil
+	}
 	granted, err := s.granted(ctx, userID)
 	if err != nil {
 		return false, err
@@ -33,29 +43,21 @@ func (s *Service) Allowed(ctx context.Context, userID int, p pii.Purpose) (bool,
 
 // granted reads a user's consents once per request.
 func (s *Service) granted(ctx context.Context, userID int) (map[string]bool, error) {
-	c := cacheFrom(ctx)
-	if c != nil {
-		c.mu.Lock()
-		g, ok := c.consents[userID]
-		c.mu.Unlock()
-		if ok {
-			return g, nil
+	fetch := func() (map[string]bool, error) {
+		rows, err := s.client.Consent.Query().Where(consent.UserID(userID), consent.Granted(true)).All(ctx)
+		if err != nil {
+			return nil, err
 		}
+		g := make(map[string]bool, len(rows))
+		for _, r := range rows {
+			g[string(r.Purpose)] = true
+		}
+		return g, nil
 	}
-	rows, err := s.client.Consent.Query().Where(consent.UserID(userID), consent.Granted(true)).All(ctx)
-	if err != nil {
-		return nil, err
+	if c := cacheFrom(ctx); c != nil {
+		return load(c, c.consents, userID, fetch)
 	}
-	g := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		g[string(r.Purpose)] = true
-	}
-	if c != nil {
-		c.mu.Lock()
-		c.consents[userID] = g
-		c.mu.Unlock()
-	}
-	return g, nil
+	return fetch()
 }
 
 // ConsentState is one purpose as the settings screen shows it.
@@ -111,24 +113,42 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 		decision = consentevent.DecisionGRANTED
 	}
 	now := s.now()
+	var consented []string
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		// Lock the user row first: concurrent decisions then update the
+		// user's consented list one after the other.
+		if err := tx.User.UpdateOneID(v.UserID).SetUpdatedAt(now).Exec(ctx); err != nil {
+			return err
+		}
 		if err := tx.ConsentEvent.Create().SetUserID(v.UserID).SetPurpose(p).SetDecision(decision).
 			SetPolicyVersion(cur.Version).SetChannel(channel).SetCreatedAt(now).Exec(ctx); err != nil {
 			return err
 		}
-		return tx.Consent.Create().SetUserID(v.UserID).SetPurpose(p).SetGranted(grant).
+		err := tx.Consent.Create().SetUserID(v.UserID).SetPurpose(p).SetGranted(grant).
 			SetPolicyVersion(cur.Version).SetUpdatedAt(now).
 			OnConflictColumns(consent.FieldUserID, consent.FieldPurpose).
 			UpdateGranted().UpdatePolicyVersion().UpdateUpdatedAt().
 			Exec(ctx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Consent.Query().Where(consent.UserID(v.UserID), consent.Granted(true)).
+			Order(ent.Asc(consent.FieldPurpose)).All(ctx)
+		if err != nil {
+			return err
+		}
+		consented = make([]string, len(rows))
+		for i, r := range rows {
+			consented[i] = string(r.Purpose)
+		}
+		return tx.User.UpdateOneID(v.UserID).SetConsented(consented).Exec(ctx)
 	})
 	if err != nil {
 		return nil, err
 	}
+	v.Consented = consented // the rest of this request sees the decision
 	if c := cacheFrom(ctx); c != nil {
-		c.mu.Lock()
-		delete(c.consents, v.UserID)
-		c.mu.Unlock()
+		forget(c, c.consents, v.UserID)
 	}
 	s.log.InfoContext(ctx, "consent", "user_id", v.UserID, "purpose", string(p), "decision", string(decision), "channel", string(channel))
 	return &ConsentState{Purpose: info, Granted: grant, DecidedAt: &now, PolicyVersion: &cur.Version}, nil

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apperr"
@@ -31,38 +32,54 @@ const (
 // Consent implements @consent(purpose, of). Without the consent a mutation
 // stops here, before its resolver runs, and a field resolves to null with
 // CONSENT_REQUIRED. The owner's missing consent hides the field silently:
-// the viewer cannot grant it.
+// the viewer cannot grant it. (The fast path is kept small: these run deep
+// in per-item goroutines, where a larger frame costs a stack copy.)
 func (s *Service) Consent(ctx context.Context, obj any, next graphql.Resolver, purpose pii.Purpose, of *Subject) (any, error) {
+	if err := s.checkConsent(ctx, obj, purpose, of); err != nil {
+		if err == errHidden {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return next(ctx)
+}
+
+var errHidden = fmt.Errorf("privacy: hidden by the owner's choice")
+
+func (s *Service) checkConsent(ctx context.Context, obj any, purpose pii.Purpose, of *Subject) error {
 	info, ok := pii.Lookup(purpose)
 	if !ok {
-		return nil, fmt.Errorf("privacy: @consent names unknown purpose %q", purpose)
+		return fmt.Errorf("privacy: @consent names unknown purpose %q", purpose)
 	}
 	if !info.NeedsConsent() {
-		return next(ctx)
+		return nil
 	}
 	if of != nil && *of == SubjectOwner {
 		o, ok := obj.(Owned)
 		if !ok {
-			return nil, fmt.Errorf("privacy: @consent(of: OWNER) on %T, which has no owner", obj)
+			return fmt.Errorf("privacy: @consent(of: OWNER) on %T, which has no owner", obj)
 		}
-		allowed, err := s.Allowed(ctx, o.OwnerID(), purpose)
-		if err != nil || !allowed {
-			return nil, err
+		allowed, err := s.allowedFor(ctx, o.OwnerID(), purpose)
+		if err != nil {
+			return err
 		}
-		return next(ctx)
+		if !allowed {
+			return errHidden
+		}
+		return nil
 	}
 	v, err := auth.Require(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	allowed, err := s.Allowed(ctx, v.UserID, purpose)
+	allowed, err := s.allowedFor(ctx, v.UserID, purpose)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !allowed {
-		return nil, s.consentRequired(ctx, info)
+		return s.consentRequired(ctx, info)
 	}
-	return next(ctx)
+	return nil
 }
 
 // MinReasonLength is the shortest reason staff may give for a reveal.
@@ -77,36 +94,45 @@ func (s *Service) Mask(ctx context.Context, obj any, next graphql.Resolver, kind
 	if err != nil || res == nil {
 		return res, err
 	}
-	var plain string
+	if reveal := graphql.GetFieldContext(ctx).Field.Directives.ForName("reveal"); reveal != nil {
+		return s.revealOrMask(ctx, obj, res, kind, reveal), nil
+	}
+	return maskValue(res, kind)
+}
+
+func maskValue(res any, kind mask.Kind) (any, error) {
 	switch v := res.(type) {
 	case string:
-		plain = v
+		return mask.Apply(kind, v), nil
 	case *string:
 		if v == nil {
-			return res, nil
+			return v, nil
 		}
-		plain = *v
-	default:
-		return nil, fmt.Errorf("privacy: @mask on a %T field", res)
+		m := mask.Apply(kind, *v)
+		return &m, nil
 	}
-	masked := mask.Apply(kind, plain)
+	return nil, fmt.Errorf("privacy: @mask on a %T field", res)
+}
+
+// revealOrMask handles a field asked for with @reveal.
+func (s *Service) revealOrMask(ctx context.Context, obj, res any, kind mask.Kind, reveal *ast.Directive) any {
 	fc := graphql.GetFieldContext(ctx)
-	reveal := fc.Field.Directives.ForName("reveal")
-	if reveal == nil {
-		return wrap(res, masked), nil
-	}
-	field := fc.Object + "." + fc.Field.Name
 	reason := ""
 	if a := reveal.Arguments.ForName("reason"); a != nil && a.Value != nil {
 		if r, err := a.Value.Value(graphql.GetOperationContext(ctx).Variables); err == nil {
 			reason, _ = r.(string)
 		}
 	}
-	if err := s.reveal(ctx, obj, field, strings.TrimSpace(reason)); err != nil {
+	if err := s.reveal(ctx, obj, fc.Object+"."+fc.Field.Name, strings.TrimSpace(reason)); err != nil {
 		graphql.AddError(ctx, err)
-		return wrap(res, masked), nil
+		masked, merr := maskValue(res, kind)
+		if merr != nil {
+			graphql.AddError(ctx, merr)
+			return nil
+		}
+		return masked
 	}
-	return res, nil
+	return res
 }
 
 func (s *Service) reveal(ctx context.Context, obj any, field, reason string) error {
@@ -135,13 +161,6 @@ func (s *Service) reveal(ctx context.Context, obj any, field, reason string) err
 		return apperr.Forbidden("only the owner and staff may reveal %s", field)
 	}
 	return s.recordReveal(ctx, v, o.OwnerID(), field, reason)
-}
-
-func wrap(orig any, s string) any {
-	if _, ok := orig.(*string); ok {
-		return &s
-	}
-	return s
 }
 
 // Reveal implements @reveal: it only checks placement; @mask does the work.

@@ -41,37 +41,24 @@ func (s *Service) ReportPermissions(ctx context.Context, v *auth.Viewer, p Permi
 		return nil, err
 	}
 	if c := cacheFrom(ctx); c != nil {
-		c.mu.Lock()
-		delete(c.permissions, v.SessionID)
-		c.mu.Unlock()
+		forget(c, c.permissions, v.SessionID)
 	}
 	return s.Permissions(ctx, v)
 }
 
 // Permissions returns what the viewer's device last reported, or nil.
 func (s *Service) Permissions(ctx context.Context, v *auth.Viewer) (*ent.DevicePermission, error) {
-	c := cacheFrom(ctx)
-	if c != nil {
-		c.mu.Lock()
-		dp, ok := c.permissions[v.SessionID]
-		c.mu.Unlock()
-		if ok {
-			return dp, nil
+	fetch := func() (*ent.DevicePermission, error) {
+		dp, err := s.client.DevicePermission.Query().Where(devicepermission.SessionID(v.SessionID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, nil
 		}
+		return dp, err
 	}
-	dp, err := s.client.DevicePermission.Query().Where(devicepermission.SessionID(v.SessionID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		dp, err = nil, nil
+	if c := cacheFrom(ctx); c != nil {
+		return load(c, c.permissions, v.SessionID, fetch)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if c != nil {
-		c.mu.Lock()
-		c.permissions[v.SessionID] = dp
-		c.mu.Unlock()
-	}
-	return dp, nil
+	return fetch()
 }
 
 // RequirePermission refuses with PERMISSION_REQUIRED unless the viewer's

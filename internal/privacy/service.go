@@ -37,8 +37,36 @@ type Owned interface{ OwnerID() int }
 // Every request starts empty: a withdrawal counts from the next request.
 type cache struct {
 	mu          sync.Mutex
-	consents    map[int]map[string]bool
-	permissions map[int]*ent.DevicePermission
+	consents    map[int]*once[map[string]bool]
+	permissions map[int]*once[*ent.DevicePermission]
+}
+
+// once loads a value a single time even when many resolvers of one request
+// (gqlgen resolves list items in parallel) ask at the same moment.
+type once[T any] struct {
+	sync.Once
+	val T
+	err error
+}
+
+// load returns the entry for key, creating it.
+func load[T any](c *cache, m map[int]*once[T], key int, fetch func() (T, error)) (T, error) {
+	c.mu.Lock()
+	e := m[key]
+	if e == nil {
+		e = &once[T]{}
+		m[key] = e
+	}
+	c.mu.Unlock()
+	e.Do(func() { e.val, e.err = fetch() })
+	return e.val, e.err
+}
+
+// forget drops key so the next read fetches afresh.
+func forget[T any](c *cache, m map[int]*once[T], key int) {
+	c.mu.Lock()
+	delete(m, key)
+	c.mu.Unlock()
 }
 
 type cacheKey struct{}
@@ -46,7 +74,8 @@ type cacheKey struct{}
 // WithRequestCache starts the per-request cache.
 func WithRequestCache(ctx context.Context) context.Context {
 	return context.WithValue(ctx, cacheKey{}, &cache{
-		consents: map[int]map[string]bool{}, permissions: map[int]*ent.DevicePermission{},
+		consents:    map[int]*once[map[string]bool]{},
+		permissions: map[int]*once[*ent.DevicePermission]{},
 	})
 }
 
