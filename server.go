@@ -117,6 +117,10 @@ func run(seedDemo bool) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	priv := privacy.New(db.Client, time.Now, log)
+	if err := priv.Bootstrap(ctx); err != nil {
+		return err
+	}
 	if seedDemo {
 		st, loaded, err := seed.IfEmpty(ctx, db.Client, keys, time.Now())
 		if err != nil {
@@ -129,10 +133,6 @@ func run(seedDemo bool) error {
 	}
 	codec, err := gid.NewCodec(keys.Index.Secret("relay-id"))
 	if err != nil {
-		return err
-	}
-	priv := privacy.New(db.Client, time.Now, log)
-	if err := priv.Bootstrap(ctx); err != nil {
 		return err
 	}
 	authSvc := auth.New(db.Client, keys, sms.NewSandbox(os.Stderr), priv, time.Now, log)

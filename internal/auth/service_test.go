@@ -422,3 +422,73 @@ func assertNotStored(t *testing.T, db *sql.DB, secrets ...string) {
 		rows.Close()
 	}
 }
+
+func TestRegistrationRecordsPolicyAcceptance(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := ctxIP("10.0.0.8")
+		if _, err := f.svc.RequestLoginCode(ctx, number); err != nil {
+			t.Fatal(err)
+		}
+		code := f.sms.LastCode(number)
+		_, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2000-01-01")})
+		e := wantCode(t, err, apperr.CodeRegistrationRequired)
+		if e.Extensions["field"] != "acceptPolicyVersion" || e.Extensions["policyVersion"] != pv {
+			t.Fatalf("extensions %v", e.Extensions)
+		}
+		stale := "2023-01-01"
+		_, err = f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2000-01-01"), AcceptPolicyVersion: &stale})
+		wantCode(t, err, apperr.CodePolicyUpdateRequired)
+		res, err := f.svc.Login(ctx, auth.LoginInput{Phone: number, Code: code, BirthDate: date("2000-01-01"), AcceptPolicyVersion: &pv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := db.Client.PolicyAcceptance.Query().All(t.Context())
+		if err != nil || len(acc) != 1 || acc[0].UserID != res.User.ID || acc[0].Version != pv || acc[0].Channel != "REGISTRATION" {
+			t.Fatalf("acceptances %v %v", acc, err)
+		}
+		if res.User.AcceptedPolicySeq != 1 {
+			t.Fatalf("accepted seq %d", res.User.AcceptedPolicySeq)
+		}
+	})
+}
+
+// Y2: a reveal code opens a five-minute window on this session only.
+func TestRevealWindow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := ctxIP("10.0.0.9")
+		res := f.register(t, ctx, number)
+		v, err := f.svc.Authenticate(ctx, res.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.CanReveal(f.clock.Now()) {
+			t.Fatal("a fresh session can reveal")
+		}
+		f.clock.Add(61 * time.Second)
+		if _, err := f.svc.RequestRevealCode(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.VerifyReveal(ctx, v, "000000")
+		if f.sms.LastCode(number) != "000000" {
+			wantReason(t, err, "CODE_INVALID")
+		}
+		until, err := f.svc.VerifyReveal(ctx, v, f.sms.LastCode(number))
+		if err != nil || !until.Equal(f.clock.Now().Add(auth.RevealTTL)) {
+			t.Fatalf("verify: %v %v", until, err)
+		}
+		v2, _ := f.svc.Authenticate(ctx, res.Token)
+		if !v2.CanReveal(f.clock.Now()) {
+			t.Fatal("the window is not stored on the session")
+		}
+		f.clock.Add(auth.RevealTTL)
+		v3, _ := f.svc.Authenticate(ctx, res.Token)
+		if v3.CanReveal(f.clock.Now()) {
+			t.Fatal("the window outlives RevealTTL")
+		}
+		// The code is used up.
+		_, err = f.svc.VerifyReveal(ctx, v, f.sms.LastCode(number))
+		wantReason(t, err, "CODE_EXPIRED")
+	})
+}

@@ -22,8 +22,10 @@ func New(w io.Writer, level string) (*slog.Logger, error) {
 	return slog.New(Wrap(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))), nil
 }
 
-// Wrap adds the request id and the redaction to a handler.
-func Wrap(h slog.Handler) slog.Handler { return requestIDHandler{Redact(h)} }
+// Wrap adds the redaction and the request id to a handler. The id is added
+// after the redaction: it is ours, and a long run of hex digits must not be
+// mistaken for a phone number.
+func Wrap(h slog.Handler) slog.Handler { return Redact(requestIDHandler{h}) }
 
 // requestIDHandler adds request_id from the context to every record.
 type requestIDHandler struct{ slog.Handler }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/tongxue/tongxue/internal/reqinfo"
 )
 
 func TestScrub(t *testing.T) {
@@ -44,5 +46,15 @@ func TestRedactHandler(t *testing.T) {
 		if !strings.Contains(out, kept) {
 			t.Errorf("log lost %q: %s", kept, out)
 		}
+	}
+}
+
+func TestRequestIDIsNotRedacted(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(Wrap(slog.NewJSONHandler(&buf, nil)))
+	ctx := reqinfo.NewContext(context.Background(), reqinfo.Info{RequestID: "0869922261557981"})
+	log.InfoContext(ctx, "x")
+	if !strings.Contains(buf.String(), `"request_id":"0869922261557981"`) {
+		t.Fatalf("request id altered: %s", buf.String())
 	}
 }

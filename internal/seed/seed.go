@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/product"
+	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/vault"
@@ -34,6 +36,13 @@ type Stats struct {
 
 // DemoPhone is the phone number of demo user i (a reserved 199 block).
 func DemoPhone(i int) string { return fmt.Sprintf("1990000%04d", i) }
+
+// StaffPhone is the demo staff account (the last demo user), for trying the
+// staff flows in the playground: publishing a policy, revealing with a reason.
+var StaffPhone = DemoPhone(DemoUsers - 1)
+
+// policySeq is the policy version the demo users accepted (the first).
+const policySeq, policyVersion = 1, "2024-02-22"
 
 // IfEmpty loads the demo data when there are no merchants yet; otherwise it
 // does nothing. Everything is written in one transaction.
@@ -61,13 +70,26 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 			SetPhoneHash(hash).SetPhoneCipher(sealed).
 			SetNickname(nicknames[i%len(nicknames)]).
 			SetBirthDate(time.Date(1998+r.IntN(9), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)).
+			SetAcceptedPolicySeq(policySeq).
 			SetCreatedAt(now.Add(-time.Duration(200+r.IntN(300)) * 24 * time.Hour))
+		if i == DemoUsers-1 {
+			users[i].SetNickname("运营小助手").SetRole(user.RoleSTAFF)
+		}
 	}
 	us, err := tx.User.CreateBulk(users...).Save(ctx)
 	if err != nil {
 		return st, fmt.Errorf("seed users: %w", err)
 	}
 	st.Users = len(us)
+	acceptances := make([]*ent.PolicyAcceptanceCreate, len(us))
+	for i, u := range us {
+		acceptances[i] = tx.PolicyAcceptance.Create().SetUserID(u.ID).SetPolicySeq(policySeq).
+			SetVersion(policyVersion).SetChannel(policyacceptance.ChannelREGISTRATION).SetCreatedAt(u.CreatedAt)
+	}
+	if err := tx.PolicyAcceptance.CreateBulk(acceptances...).Exec(ctx); err != nil {
+		return st, fmt.Errorf("seed acceptances: %w", err)
+	}
+	authors := us[:len(us)-1] // staff write no reviews
 
 	var merchants []*ent.MerchantCreate
 	var kinds []shopKind
@@ -151,7 +173,7 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 				age := now.Sub(pl.created)
 				reviews = append(reviews, tx.Review.Create().
 					SetProductID(p.ID).
-					SetAuthorID(us[r.IntN(len(us))].ID).
+					SetAuthorID(authors[r.IntN(len(authors))].ID).
 					SetRating(stars).
 					SetText(texts[r.IntN(len(texts))]).
 					SetCreatedAt(pl.created.Add(time.Duration(r.Float64()*float64(age)))))
