@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -22,22 +21,10 @@ import (
 	"github.com/tongxue/tongxue/internal/vault"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	svc   *auth.Service
 	sms   *sms.Capture
-	clock *clock
+	clock *testdb.Clock
 	db    *store.DB
 }
 
@@ -46,7 +33,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{sms: &sms.Capture{}, clock: &clock{t: time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)}, db: db}
+	f := &fixture{sms: &sms.Capture{}, clock: testdb.NewClock(time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)), db: db}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	priv := privacy.New(db.Client, f.clock.Now, log)
 	if err := priv.Bootstrap(t.Context()); err != nil {
@@ -150,7 +137,7 @@ func TestRegisterAndLogin(t *testing.T) {
 		}
 
 		// Neither the number, the code nor the token is stored in the clear.
-		assertNotStored(t, db.SQL, number, code, res.Token, strings.TrimPrefix(res.Token, "txs_"))
+		testdb.AssertNoPlaintext(t, db.SQL, db.Dialect, number, code, strings.TrimPrefix(res.Token, "txs_"))
 	})
 }
 
@@ -381,46 +368,6 @@ func mustAtoi(s string) int {
 		n = n*10 + int(r-'0')
 	}
 	return n
-}
-
-// assertNotStored scans every text and blob cell of the tables that hold
-// account data for each secret.
-func assertNotStored(t *testing.T, db *sql.DB, secrets ...string) {
-	t.Helper()
-	for _, table := range []string{"users", "sessions", "login_codes", "rate_counters"} {
-		rows, err := db.Query(`SELECT * FROM ` + table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				var s string
-				switch x := v.(type) {
-				case []byte:
-					s = string(x)
-				case string:
-					s = x
-				default:
-					continue
-				}
-				for _, secret := range secrets {
-					if strings.Contains(s, secret) {
-						t.Fatalf("%s.%s holds a secret in the clear", table, cols[i])
-					}
-				}
-			}
-		}
-		rows.Close()
-	}
 }
 
 func TestRegistrationRecordsPolicyAcceptance(t *testing.T) {

@@ -1,7 +1,6 @@
 package privacy_test
 
 import (
-	"database/sql"
 	"io"
 	"log/slog"
 	"strings"
@@ -119,62 +118,6 @@ func TestRawTablesHoldNoPlaintext(t *testing.T) {
 		e.Post(t, tok, `mutation { grantConsent(purpose: FEEDBACK, channel: POPUP) { granted } }`, nil)
 		e.Post(t, tok, `mutation { submitFeedback(input: {text: "好", contactPhone: "13900001234", contactEmail: "bob.lee@example.com"}) { id } }`, nil)
 		secrets := []string{alice, "13900001234", "bob.lee@example.com", code, strings.TrimPrefix(tok, "txs_")}
-		scanAllTables(t, db.SQL, db.Dialect, secrets)
+		testdb.AssertNoPlaintext(t, db.SQL, db.Dialect, secrets...)
 	})
-}
-
-func scanAllTables(t *testing.T, db *sql.DB, dialect string, secrets []string) {
-	t.Helper()
-	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
-	if dialect == "postgres" {
-		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`
-	}
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	if len(tables) < 10 {
-		t.Fatalf("only %d tables", len(tables))
-	}
-	for _, table := range tables {
-		r, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		for r.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := r.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				var s string
-				switch x := v.(type) {
-				case []byte:
-					s = string(x)
-				case string:
-					s = x
-				default:
-					continue
-				}
-				for _, secret := range secrets {
-					if strings.Contains(s, secret) {
-						t.Errorf("%s.%s holds %q in the clear", table, cols[i], secret)
-					}
-				}
-			}
-		}
-		r.Close()
-	}
 }

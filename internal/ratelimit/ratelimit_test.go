@@ -13,23 +13,6 @@ import (
 	"github.com/tongxue/tongxue/internal/testdb"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // A window starts on the minute; the clock is 20 s into it.
 var start = time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)
 
@@ -60,7 +43,7 @@ func wantLimited(t *testing.T, err error, retryAfter int, what string) {
 func TestAllowLimitPerWindow(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		c := &clock{t: start.Add(20 * time.Second)}
+		c := testdb.NewClock(start.Add(20 * time.Second))
 		l := ratelimit.New(db.Client, c.Now)
 		rule := ratelimit.Rule{Name: "login", Limit: 3, Window: time.Minute}
 		s := subject("phone-1")
@@ -95,7 +78,7 @@ func TestAllowHourWindowRetryAfter(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		// The clock runs in UTC+8: windows still align on the hour.
-		c := &clock{t: start.Add(10*time.Minute + 30*time.Second).In(time.FixedZone("UTC+8", 8*3600))}
+		c := testdb.NewClock(start.Add(10*time.Minute + 30*time.Second).In(time.FixedZone("UTC+8", 8*3600)))
 		l := ratelimit.New(db.Client, c.Now)
 		rule := ratelimit.Rule{Name: "sms", Limit: 1, Window: time.Hour}
 		wantAllowed(t, l.Allow(ctx, rule, subject("x")), "first")
@@ -106,7 +89,7 @@ func TestAllowHourWindowRetryAfter(t *testing.T) {
 func TestAllowSubjectsAndRulesAreIndependent(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		c := &clock{t: start}
+		c := testdb.NewClock(start)
 		l := ratelimit.New(db.Client, c.Now)
 		a := ratelimit.Rule{Name: "a", Limit: 2, Window: time.Minute}
 		b := ratelimit.Rule{Name: "b", Limit: 2, Window: time.Minute}
@@ -149,7 +132,7 @@ func TestAllowSubjectsAndRulesAreIndependent(t *testing.T) {
 func TestAllowConcurrentIsExact(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		c := &clock{t: start.Add(5 * time.Second)}
+		c := testdb.NewClock(start.Add(5 * time.Second))
 		l := ratelimit.New(db.Client, c.Now)
 		rule := ratelimit.Rule{Name: "burst", Limit: 10, Window: time.Minute}
 		s := subject("burst")
@@ -198,7 +181,7 @@ func TestSweepDeletesExpiredWindowsOnly(t *testing.T) {
 		ctx := context.Background()
 		// The clock is in UTC+8 to prove expiry compares instants.
 		cst := time.FixedZone("UTC+8", 8*3600)
-		c := &clock{t: start.Add(30 * time.Second).In(cst)}
+		c := testdb.NewClock(start.Add(30 * time.Second).In(cst))
 		l := ratelimit.New(db.Client, c.Now)
 		minute := ratelimit.Rule{Name: "m", Limit: 5, Window: time.Minute}
 		hour := ratelimit.Rule{Name: "h", Limit: 5, Window: time.Hour}
