@@ -19,16 +19,19 @@ import (
 	"syscall"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/tongxue/tongxue/internal/api"
-	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/config"
-	"github.com/tongxue/tongxue/internal/feedback"
-	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/logging"
+	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/seed"
 	"github.com/tongxue/tongxue/internal/sms"
 	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/studentverify"
 	"github.com/tongxue/tongxue/internal/vault"
 	"github.com/tongxue/tongxue/resolvers"
 )
@@ -117,8 +120,7 @@ func run(seedDemo bool) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	priv := privacy.New(db.Client, time.Now, log)
-	if err := priv.Bootstrap(ctx); err != nil {
+	if err := privacy.New(db.Client, time.Now, log).Bootstrap(ctx); err != nil {
 		return err
 	}
 	if seedDemo {
@@ -131,18 +133,21 @@ func run(seedDemo bool) error {
 				"reviews", st.Reviews, "users", st.Users)
 		}
 	}
-	codec, err := gid.NewCodec(keys.Index.Secret("relay-id"))
+	parts, err := thirdParties(ctx, cfg, db, keys, log)
 	if err != nil {
 		return err
 	}
-	authSvc := auth.New(db.Client, keys, sms.NewSandbox(os.Stderr), priv, time.Now, log)
-	go sweep(ctx, authSvc, log)
-
-	handler := api.NewHandler(api.Deps{
-		DB: db, Auth: authSvc, Privacy: priv, Feedback: feedback.New(db.Client, keys.Ring, time.Now),
-		Codec: codec, Log: log,
-		Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy,
+	defer parts.Bus.Close()
+	deps, err := app.Build(ctx, parts)
+	if err != nil {
+		return err
+	}
+	go every(ctx, 10*time.Minute, log, "sweep", deps.Auth.Sweep)
+	go every(ctx, 30*time.Second, log, "expire unpaid orders", func(ctx context.Context) error {
+		_, err := deps.Orders.ExpireUnpaid(ctx, 500)
+		return err
 	})
+	handler := api.NewHandler(deps)
 	// Websockets are hijacked connections that Shutdown does not close: they
 	// end when this base context is cancelled.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
@@ -180,18 +185,54 @@ func run(seedDemo bool) error {
 	return nil
 }
 
-// sweep deletes expired log-in codes, sessions and rate-limit windows.
-func sweep(ctx context.Context, a *auth.Service, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
+// every runs a housekeeping job on a timer until ctx ends. Jobs are safe
+// to run on every instance at once.
+func every(ctx context.Context, d time.Duration, log *slog.Logger, name string, job func(context.Context) error) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
-				log.Error("sweep", "err", err)
+			if err := job(ctx); err != nil && ctx.Err() == nil {
+				log.Error(name, "err", err)
 			}
 		}
 	}
+}
+
+// thirdParties builds the SMS sender, payment provider, student
+// verification provider and event bus the configuration names.
+func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vault.Keys, log *slog.Logger) (app.Parts, error) {
+	p := app.Parts{
+		DB: db, Keys: keys, Log: log, SMS: sms.NewSandbox(os.Stderr), Now: time.Now,
+		Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy,
+		PublicURL: cfg.PublicURL,
+	}
+	var err error
+	if cfg.Payment == "http" {
+		p.Payment, err = payment.NewHTTP(payment.HTTPConfig{Name: "pay", BaseURL: cfg.PaymentURL,
+			MerchantID: cfg.PaymentMchID, Secret: []byte(cfg.PaymentSecret), Retries: 2})
+		if err != nil {
+			return p, err
+		}
+	} else {
+		p.Payment = payment.NewSandbox("sandbox", keys.Index.Secret("sandbox-payment"), cfg.PublicURL+"/sandbox-pay")
+	}
+	if cfg.Verifier == "http" {
+		p.Verifier, err = studentverify.NewHTTP(studentverify.HTTPConfig{Name: "chsi", BaseURL: cfg.VerifierURL,
+			AppID: cfg.VerifierAppID, Secret: cfg.VerifierSecret, Retries: 2})
+		if err != nil {
+			return p, err
+		}
+	} else {
+		p.Verifier = studentverify.NewSandbox()
+	}
+	if db.Dialect == dialect.Postgres {
+		p.Bus, err = pubsub.NewPostgres(ctx, cfg.DatabaseURL, db.SQL, pubsub.Options{})
+	} else {
+		p.Bus = pubsub.NewLocal(pubsub.Options{})
+	}
+	return p, err
 }

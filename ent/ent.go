@@ -12,12 +12,19 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/tongxue/tongxue/ent/address"
+	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/favorite"
 	"github.com/tongxue/tongxue/ent/feedback"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/order"
+	"github.com/tongxue/tongxue/ent/orderevent"
+	"github.com/tongxue/tongxue/ent/orderitem"
+	"github.com/tongxue/tongxue/ent/paymentcallback"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/product"
@@ -25,6 +32,8 @@ import (
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
+	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/ent/user"
 )
 
@@ -86,20 +95,29 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			consent.Table:          consent.ValidColumn,
-			consentevent.Table:     consentevent.ValidColumn,
-			devicepermission.Table: devicepermission.ValidColumn,
-			feedback.Table:         feedback.ValidColumn,
-			logincode.Table:        logincode.ValidColumn,
-			merchant.Table:         merchant.ValidColumn,
-			policyacceptance.Table: policyacceptance.ValidColumn,
-			policyversion.Table:    policyversion.ValidColumn,
-			product.Table:          product.ValidColumn,
-			ratecounter.Table:      ratecounter.ValidColumn,
-			review.Table:           review.ValidColumn,
-			sensitiveaccess.Table:  sensitiveaccess.ValidColumn,
-			session.Table:          session.ValidColumn,
-			user.Table:             user.ValidColumn,
+			address.Table:             address.ValidColumn,
+			cartitem.Table:            cartitem.ValidColumn,
+			consent.Table:             consent.ValidColumn,
+			consentevent.Table:        consentevent.ValidColumn,
+			devicepermission.Table:    devicepermission.ValidColumn,
+			favorite.Table:            favorite.ValidColumn,
+			feedback.Table:            feedback.ValidColumn,
+			logincode.Table:           logincode.ValidColumn,
+			merchant.Table:            merchant.ValidColumn,
+			order.Table:               order.ValidColumn,
+			orderevent.Table:          orderevent.ValidColumn,
+			orderitem.Table:           orderitem.ValidColumn,
+			paymentcallback.Table:     paymentcallback.ValidColumn,
+			policyacceptance.Table:    policyacceptance.ValidColumn,
+			policyversion.Table:       policyversion.ValidColumn,
+			product.Table:             product.ValidColumn,
+			ratecounter.Table:         ratecounter.ValidColumn,
+			review.Table:              review.ValidColumn,
+			sensitiveaccess.Table:     sensitiveaccess.ValidColumn,
+			session.Table:             session.ValidColumn,
+			sharingrecord.Table:       sharingrecord.ValidColumn,
+			studentverification.Table: studentverification.ValidColumn,
+			user.Table:                user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

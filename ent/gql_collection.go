@@ -166,6 +166,11 @@ func (_q *MerchantQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, merchant.FieldLogoURL)
 				fieldSeen[merchant.FieldLogoURL] = struct{}{}
 			}
+		case "contact":
+			if _, ok := fieldSeen[merchant.FieldContact]; !ok {
+				selectedFields = append(selectedFields, merchant.FieldContact)
+				fieldSeen[merchant.FieldContact] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

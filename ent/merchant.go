@@ -35,6 +35,10 @@ type Merchant struct {
 	Description string `json:"description,omitempty"`
 	// LogoURL holds the value of the "logo_url" field.
 	LogoURL string `json:"logo_url,omitempty"`
+	// OwnerID holds the value of the "owner_id" field.
+	OwnerID *int `json:"owner_id,omitempty"`
+	// Contact holds the value of the "contact" field.
+	Contact string `json:"contact,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MerchantQuery when eager-loading is set.
 	Edges        MerchantEdges `json:"edges"`
@@ -70,9 +74,9 @@ func (*Merchant) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case merchant.FieldLatitude, merchant.FieldLongitude:
 			values[i] = new(sql.NullFloat64)
-		case merchant.FieldID:
+		case merchant.FieldID, merchant.FieldOwnerID:
 			values[i] = new(sql.NullInt64)
-		case merchant.FieldName, merchant.FieldCampus, merchant.FieldLocation, merchant.FieldDescription, merchant.FieldLogoURL:
+		case merchant.FieldName, merchant.FieldCampus, merchant.FieldLocation, merchant.FieldDescription, merchant.FieldLogoURL, merchant.FieldContact:
 			values[i] = new(sql.NullString)
 		case merchant.FieldCreatedAt, merchant.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -153,6 +157,19 @@ func (_m *Merchant) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LogoURL = value.String
 			}
+		case merchant.FieldOwnerID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field owner_id", values[i])
+			} else if value.Valid {
+				_m.OwnerID = new(int)
+				*_m.OwnerID = int(value.Int64)
+			}
+		case merchant.FieldContact:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field contact", values[i])
+			} else if value.Valid {
+				_m.Contact = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -224,6 +241,14 @@ func (_m *Merchant) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("logo_url=")
 	builder.WriteString(_m.LogoURL)
+	builder.WriteString(", ")
+	if v := _m.OwnerID; v != nil {
+		builder.WriteString("owner_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("contact=")
+	builder.WriteString(_m.Contact)
 	builder.WriteByte(')')
 	return builder.String()
 }

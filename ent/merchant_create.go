@@ -125,6 +125,34 @@ func (_c *MerchantCreate) SetNillableLogoURL(v *string) *MerchantCreate {
 	return _c
 }
 
+// SetOwnerID sets the "owner_id" field.
+func (_c *MerchantCreate) SetOwnerID(v int) *MerchantCreate {
+	_c.mutation.SetOwnerID(v)
+	return _c
+}
+
+// SetNillableOwnerID sets the "owner_id" field if the given value is not nil.
+func (_c *MerchantCreate) SetNillableOwnerID(v *int) *MerchantCreate {
+	if v != nil {
+		_c.SetOwnerID(*v)
+	}
+	return _c
+}
+
+// SetContact sets the "contact" field.
+func (_c *MerchantCreate) SetContact(v string) *MerchantCreate {
+	_c.mutation.SetContact(v)
+	return _c
+}
+
+// SetNillableContact sets the "contact" field if the given value is not nil.
+func (_c *MerchantCreate) SetNillableContact(v *string) *MerchantCreate {
+	if v != nil {
+		_c.SetContact(*v)
+	}
+	return _c
+}
+
 // AddProductIDs adds the "products" edge to the Product entity by IDs.
 func (_c *MerchantCreate) AddProductIDs(ids ...int) *MerchantCreate {
 	_c.mutation.AddProductIDs(ids...)
@@ -187,6 +215,10 @@ func (_c *MerchantCreate) defaults() {
 		v := merchant.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
+	if _, ok := _c.mutation.Contact(); !ok {
+		v := merchant.DefaultContact
+		_c.mutation.SetContact(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -223,6 +255,9 @@ func (_c *MerchantCreate) check() error {
 	}
 	if _, ok := _c.mutation.Description(); !ok {
 		return &ValidationError{Name: "description", err: errors.New(`ent: missing required field "Merchant.description"`)}
+	}
+	if _, ok := _c.mutation.Contact(); !ok {
+		return &ValidationError{Name: "contact", err: errors.New(`ent: missing required field "Merchant.contact"`)}
 	}
 	return nil
 }
@@ -286,6 +321,14 @@ func (_c *MerchantCreate) createSpec() (*Merchant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LogoURL(); ok {
 		_spec.SetField(merchant.FieldLogoURL, field.TypeString, value)
 		_node.LogoURL = value
+	}
+	if value, ok := _c.mutation.OwnerID(); ok {
+		_spec.SetField(merchant.FieldOwnerID, field.TypeInt, value)
+		_node.OwnerID = &value
+	}
+	if value, ok := _c.mutation.Contact(); ok {
+		_spec.SetField(merchant.FieldContact, field.TypeString, value)
+		_node.Contact = value
 	}
 	if nodes := _c.mutation.ProductsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -481,6 +524,42 @@ func (u *MerchantUpsert) ClearLogoURL() *MerchantUpsert {
 	return u
 }
 
+// SetOwnerID sets the "owner_id" field.
+func (u *MerchantUpsert) SetOwnerID(v int) *MerchantUpsert {
+	u.Set(merchant.FieldOwnerID, v)
+	return u
+}
+
+// UpdateOwnerID sets the "owner_id" field to the value that was provided on create.
+func (u *MerchantUpsert) UpdateOwnerID() *MerchantUpsert {
+	u.SetExcluded(merchant.FieldOwnerID)
+	return u
+}
+
+// AddOwnerID adds v to the "owner_id" field.
+func (u *MerchantUpsert) AddOwnerID(v int) *MerchantUpsert {
+	u.Add(merchant.FieldOwnerID, v)
+	return u
+}
+
+// ClearOwnerID clears the value of the "owner_id" field.
+func (u *MerchantUpsert) ClearOwnerID() *MerchantUpsert {
+	u.SetNull(merchant.FieldOwnerID)
+	return u
+}
+
+// SetContact sets the "contact" field.
+func (u *MerchantUpsert) SetContact(v string) *MerchantUpsert {
+	u.Set(merchant.FieldContact, v)
+	return u
+}
+
+// UpdateContact sets the "contact" field to the value that was provided on create.
+func (u *MerchantUpsert) UpdateContact() *MerchantUpsert {
+	u.SetExcluded(merchant.FieldContact)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -670,6 +749,48 @@ func (u *MerchantUpsertOne) UpdateLogoURL() *MerchantUpsertOne {
 func (u *MerchantUpsertOne) ClearLogoURL() *MerchantUpsertOne {
 	return u.Update(func(s *MerchantUpsert) {
 		s.ClearLogoURL()
+	})
+}
+
+// SetOwnerID sets the "owner_id" field.
+func (u *MerchantUpsertOne) SetOwnerID(v int) *MerchantUpsertOne {
+	return u.Update(func(s *MerchantUpsert) {
+		s.SetOwnerID(v)
+	})
+}
+
+// AddOwnerID adds v to the "owner_id" field.
+func (u *MerchantUpsertOne) AddOwnerID(v int) *MerchantUpsertOne {
+	return u.Update(func(s *MerchantUpsert) {
+		s.AddOwnerID(v)
+	})
+}
+
+// UpdateOwnerID sets the "owner_id" field to the value that was provided on create.
+func (u *MerchantUpsertOne) UpdateOwnerID() *MerchantUpsertOne {
+	return u.Update(func(s *MerchantUpsert) {
+		s.UpdateOwnerID()
+	})
+}
+
+// ClearOwnerID clears the value of the "owner_id" field.
+func (u *MerchantUpsertOne) ClearOwnerID() *MerchantUpsertOne {
+	return u.Update(func(s *MerchantUpsert) {
+		s.ClearOwnerID()
+	})
+}
+
+// SetContact sets the "contact" field.
+func (u *MerchantUpsertOne) SetContact(v string) *MerchantUpsertOne {
+	return u.Update(func(s *MerchantUpsert) {
+		s.SetContact(v)
+	})
+}
+
+// UpdateContact sets the "contact" field to the value that was provided on create.
+func (u *MerchantUpsertOne) UpdateContact() *MerchantUpsertOne {
+	return u.Update(func(s *MerchantUpsert) {
+		s.UpdateContact()
 	})
 }
 
@@ -1028,6 +1149,48 @@ func (u *MerchantUpsertBulk) UpdateLogoURL() *MerchantUpsertBulk {
 func (u *MerchantUpsertBulk) ClearLogoURL() *MerchantUpsertBulk {
 	return u.Update(func(s *MerchantUpsert) {
 		s.ClearLogoURL()
+	})
+}
+
+// SetOwnerID sets the "owner_id" field.
+func (u *MerchantUpsertBulk) SetOwnerID(v int) *MerchantUpsertBulk {
+	return u.Update(func(s *MerchantUpsert) {
+		s.SetOwnerID(v)
+	})
+}
+
+// AddOwnerID adds v to the "owner_id" field.
+func (u *MerchantUpsertBulk) AddOwnerID(v int) *MerchantUpsertBulk {
+	return u.Update(func(s *MerchantUpsert) {
+		s.AddOwnerID(v)
+	})
+}
+
+// UpdateOwnerID sets the "owner_id" field to the value that was provided on create.
+func (u *MerchantUpsertBulk) UpdateOwnerID() *MerchantUpsertBulk {
+	return u.Update(func(s *MerchantUpsert) {
+		s.UpdateOwnerID()
+	})
+}
+
+// ClearOwnerID clears the value of the "owner_id" field.
+func (u *MerchantUpsertBulk) ClearOwnerID() *MerchantUpsertBulk {
+	return u.Update(func(s *MerchantUpsert) {
+		s.ClearOwnerID()
+	})
+}
+
+// SetContact sets the "contact" field.
+func (u *MerchantUpsertBulk) SetContact(v string) *MerchantUpsertBulk {
+	return u.Update(func(s *MerchantUpsert) {
+		s.SetContact(v)
+	})
+}
+
+// UpdateContact sets the "contact" field to the value that was provided on create.
+func (u *MerchantUpsertBulk) UpdateContact() *MerchantUpsertBulk {
+	return u.Update(func(s *MerchantUpsert) {
+		s.UpdateContact()
 	})
 }
 

@@ -166,6 +166,47 @@ func (_u *MerchantUpdate) ClearLogoURL() *MerchantUpdate {
 	return _u
 }
 
+// SetOwnerID sets the "owner_id" field.
+func (_u *MerchantUpdate) SetOwnerID(v int) *MerchantUpdate {
+	_u.mutation.ResetOwnerID()
+	_u.mutation.SetOwnerID(v)
+	return _u
+}
+
+// SetNillableOwnerID sets the "owner_id" field if the given value is not nil.
+func (_u *MerchantUpdate) SetNillableOwnerID(v *int) *MerchantUpdate {
+	if v != nil {
+		_u.SetOwnerID(*v)
+	}
+	return _u
+}
+
+// AddOwnerID adds value to the "owner_id" field.
+func (_u *MerchantUpdate) AddOwnerID(v int) *MerchantUpdate {
+	_u.mutation.AddOwnerID(v)
+	return _u
+}
+
+// ClearOwnerID clears the value of the "owner_id" field.
+func (_u *MerchantUpdate) ClearOwnerID() *MerchantUpdate {
+	_u.mutation.ClearOwnerID()
+	return _u
+}
+
+// SetContact sets the "contact" field.
+func (_u *MerchantUpdate) SetContact(v string) *MerchantUpdate {
+	_u.mutation.SetContact(v)
+	return _u
+}
+
+// SetNillableContact sets the "contact" field if the given value is not nil.
+func (_u *MerchantUpdate) SetNillableContact(v *string) *MerchantUpdate {
+	if v != nil {
+		_u.SetContact(*v)
+	}
+	return _u
+}
+
 // AddProductIDs adds the "products" edge to the Product entity by IDs.
 func (_u *MerchantUpdate) AddProductIDs(ids ...int) *MerchantUpdate {
 	_u.mutation.AddProductIDs(ids...)
@@ -319,6 +360,18 @@ func (_u *MerchantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LogoURLCleared() {
 		_spec.ClearField(merchant.FieldLogoURL, field.TypeString)
+	}
+	if value, ok := _u.mutation.OwnerID(); ok {
+		_spec.SetField(merchant.FieldOwnerID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOwnerID(); ok {
+		_spec.AddField(merchant.FieldOwnerID, field.TypeInt, value)
+	}
+	if _u.mutation.OwnerIDCleared() {
+		_spec.ClearField(merchant.FieldOwnerID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Contact(); ok {
+		_spec.SetField(merchant.FieldContact, field.TypeString, value)
 	}
 	if _u.mutation.ProductsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -523,6 +576,47 @@ func (_u *MerchantUpdateOne) ClearLogoURL() *MerchantUpdateOne {
 	return _u
 }
 
+// SetOwnerID sets the "owner_id" field.
+func (_u *MerchantUpdateOne) SetOwnerID(v int) *MerchantUpdateOne {
+	_u.mutation.ResetOwnerID()
+	_u.mutation.SetOwnerID(v)
+	return _u
+}
+
+// SetNillableOwnerID sets the "owner_id" field if the given value is not nil.
+func (_u *MerchantUpdateOne) SetNillableOwnerID(v *int) *MerchantUpdateOne {
+	if v != nil {
+		_u.SetOwnerID(*v)
+	}
+	return _u
+}
+
+// AddOwnerID adds value to the "owner_id" field.
+func (_u *MerchantUpdateOne) AddOwnerID(v int) *MerchantUpdateOne {
+	_u.mutation.AddOwnerID(v)
+	return _u
+}
+
+// ClearOwnerID clears the value of the "owner_id" field.
+func (_u *MerchantUpdateOne) ClearOwnerID() *MerchantUpdateOne {
+	_u.mutation.ClearOwnerID()
+	return _u
+}
+
+// SetContact sets the "contact" field.
+func (_u *MerchantUpdateOne) SetContact(v string) *MerchantUpdateOne {
+	_u.mutation.SetContact(v)
+	return _u
+}
+
+// SetNillableContact sets the "contact" field if the given value is not nil.
+func (_u *MerchantUpdateOne) SetNillableContact(v *string) *MerchantUpdateOne {
+	if v != nil {
+		_u.SetContact(*v)
+	}
+	return _u
+}
+
 // AddProductIDs adds the "products" edge to the Product entity by IDs.
 func (_u *MerchantUpdateOne) AddProductIDs(ids ...int) *MerchantUpdateOne {
 	_u.mutation.AddProductIDs(ids...)
@@ -706,6 +800,18 @@ func (_u *MerchantUpdateOne) sqlSave(ctx context.Context) (_node *Merchant, err 
 	}
 	if _u.mutation.LogoURLCleared() {
 		_spec.ClearField(merchant.FieldLogoURL, field.TypeString)
+	}
+	if value, ok := _u.mutation.OwnerID(); ok {
+		_spec.SetField(merchant.FieldOwnerID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOwnerID(); ok {
+		_spec.AddField(merchant.FieldOwnerID, field.TypeInt, value)
+	}
+	if _u.mutation.OwnerIDCleared() {
+		_spec.ClearField(merchant.FieldOwnerID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Contact(); ok {
+		_spec.SetField(merchant.FieldContact, field.TypeString, value)
 	}
 	if _u.mutation.ProductsCleared() {
 		edge := &sqlgraph.EdgeSpec{

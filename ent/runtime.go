@@ -5,12 +5,19 @@ package ent
 import (
 	"time"
 
+	"github.com/tongxue/tongxue/ent/address"
+	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/favorite"
 	"github.com/tongxue/tongxue/ent/feedback"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/order"
+	"github.com/tongxue/tongxue/ent/orderevent"
+	"github.com/tongxue/tongxue/ent/orderitem"
+	"github.com/tongxue/tongxue/ent/paymentcallback"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/product"
@@ -19,6 +26,8 @@ import (
 	"github.com/tongxue/tongxue/ent/schema"
 	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
+	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/ent/user"
 )
 
@@ -26,6 +35,34 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	addressFields := schema.Address{}.Fields()
+	_ = addressFields
+	// addressDescLabel is the schema descriptor for label field.
+	addressDescLabel := addressFields[1].Descriptor()
+	// address.DefaultLabel holds the default value on creation for the label field.
+	address.DefaultLabel = addressDescLabel.Default.(string)
+	// address.LabelValidator is a validator for the "label" field. It is called by the builders before save.
+	address.LabelValidator = addressDescLabel.Validators[0].(func(string) error)
+	// addressDescIsDefault is the schema descriptor for is_default field.
+	addressDescIsDefault := addressFields[2].Descriptor()
+	// address.DefaultIsDefault holds the default value on creation for the is_default field.
+	address.DefaultIsDefault = addressDescIsDefault.Default.(bool)
+	// addressDescCreatedAt is the schema descriptor for created_at field.
+	addressDescCreatedAt := addressFields[3].Descriptor()
+	// address.DefaultCreatedAt holds the default value on creation for the created_at field.
+	address.DefaultCreatedAt = addressDescCreatedAt.Default.(func() time.Time)
+	cartitemFields := schema.CartItem{}.Fields()
+	_ = cartitemFields
+	// cartitemDescQuantity is the schema descriptor for quantity field.
+	cartitemDescQuantity := cartitemFields[2].Descriptor()
+	// cartitem.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
+	cartitem.QuantityValidator = cartitemDescQuantity.Validators[0].(func(int) error)
+	// cartitemDescUpdatedAt is the schema descriptor for updated_at field.
+	cartitemDescUpdatedAt := cartitemFields[3].Descriptor()
+	// cartitem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	cartitem.DefaultUpdatedAt = cartitemDescUpdatedAt.Default.(func() time.Time)
+	// cartitem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	cartitem.UpdateDefaultUpdatedAt = cartitemDescUpdatedAt.UpdateDefault.(func() time.Time)
 	consentFields := schema.Consent{}.Fields()
 	_ = consentFields
 	// consentDescUpdatedAt is the schema descriptor for updated_at field.
@@ -66,6 +103,12 @@ func init() {
 	devicepermission.DefaultUpdatedAt = devicepermissionDescUpdatedAt.Default.(func() time.Time)
 	// devicepermission.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	devicepermission.UpdateDefaultUpdatedAt = devicepermissionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	favoriteFields := schema.Favorite{}.Fields()
+	_ = favoriteFields
+	// favoriteDescCreatedAt is the schema descriptor for created_at field.
+	favoriteDescCreatedAt := favoriteFields[2].Descriptor()
+	// favorite.DefaultCreatedAt holds the default value on creation for the created_at field.
+	favorite.DefaultCreatedAt = favoriteDescCreatedAt.Default.(func() time.Time)
 	feedbackFields := schema.Feedback{}.Fields()
 	_ = feedbackFields
 	// feedbackDescText is the schema descriptor for text field.
@@ -184,6 +227,64 @@ func init() {
 	merchantDescDescription := merchantFields[5].Descriptor()
 	// merchant.DefaultDescription holds the default value on creation for the description field.
 	merchant.DefaultDescription = merchantDescDescription.Default.(string)
+	// merchantDescContact is the schema descriptor for contact field.
+	merchantDescContact := merchantFields[8].Descriptor()
+	// merchant.DefaultContact holds the default value on creation for the contact field.
+	merchant.DefaultContact = merchantDescContact.Default.(string)
+	orderFields := schema.Order{}.Fields()
+	_ = orderFields
+	// orderDescOrderNo is the schema descriptor for order_no field.
+	orderDescOrderNo := orderFields[0].Descriptor()
+	// order.OrderNoValidator is a validator for the "order_no" field. It is called by the builders before save.
+	order.OrderNoValidator = orderDescOrderNo.Validators[0].(func(string) error)
+	// orderDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	orderDescIdempotencyKey := orderFields[4].Descriptor()
+	// order.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	order.IdempotencyKeyValidator = orderDescIdempotencyKey.Validators[0].(func(string) error)
+	// orderDescTotalFen is the schema descriptor for total_fen field.
+	orderDescTotalFen := orderFields[6].Descriptor()
+	// order.TotalFenValidator is a validator for the "total_fen" field. It is called by the builders before save.
+	order.TotalFenValidator = orderDescTotalFen.Validators[0].(func(int64) error)
+	// orderDescCreatedAt is the schema descriptor for created_at field.
+	orderDescCreatedAt := orderFields[10].Descriptor()
+	// order.DefaultCreatedAt holds the default value on creation for the created_at field.
+	order.DefaultCreatedAt = orderDescCreatedAt.Default.(func() time.Time)
+	// orderDescUpdatedAt is the schema descriptor for updated_at field.
+	orderDescUpdatedAt := orderFields[13].Descriptor()
+	// order.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	order.DefaultUpdatedAt = orderDescUpdatedAt.Default.(func() time.Time)
+	// order.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	order.UpdateDefaultUpdatedAt = orderDescUpdatedAt.UpdateDefault.(func() time.Time)
+	ordereventFields := schema.OrderEvent{}.Fields()
+	_ = ordereventFields
+	// ordereventDescCreatedAt is the schema descriptor for created_at field.
+	ordereventDescCreatedAt := ordereventFields[6].Descriptor()
+	// orderevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	orderevent.DefaultCreatedAt = ordereventDescCreatedAt.Default.(func() time.Time)
+	orderitemFields := schema.OrderItem{}.Fields()
+	_ = orderitemFields
+	// orderitemDescUnitPriceFen is the schema descriptor for unit_price_fen field.
+	orderitemDescUnitPriceFen := orderitemFields[3].Descriptor()
+	// orderitem.UnitPriceFenValidator is a validator for the "unit_price_fen" field. It is called by the builders before save.
+	orderitem.UnitPriceFenValidator = orderitemDescUnitPriceFen.Validators[0].(func(int64) error)
+	// orderitemDescQuantity is the schema descriptor for quantity field.
+	orderitemDescQuantity := orderitemFields[4].Descriptor()
+	// orderitem.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
+	orderitem.QuantityValidator = orderitemDescQuantity.Validators[0].(func(int) error)
+	paymentcallbackFields := schema.PaymentCallback{}.Fields()
+	_ = paymentcallbackFields
+	// paymentcallbackDescEventID is the schema descriptor for event_id field.
+	paymentcallbackDescEventID := paymentcallbackFields[1].Descriptor()
+	// paymentcallback.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	paymentcallback.EventIDValidator = paymentcallbackDescEventID.Validators[0].(func(string) error)
+	// paymentcallbackDescNonce is the schema descriptor for nonce field.
+	paymentcallbackDescNonce := paymentcallbackFields[2].Descriptor()
+	// paymentcallback.NonceValidator is a validator for the "nonce" field. It is called by the builders before save.
+	paymentcallback.NonceValidator = paymentcallbackDescNonce.Validators[0].(func(string) error)
+	// paymentcallbackDescReceivedAt is the schema descriptor for received_at field.
+	paymentcallbackDescReceivedAt := paymentcallbackFields[5].Descriptor()
+	// paymentcallback.DefaultReceivedAt holds the default value on creation for the received_at field.
+	paymentcallback.DefaultReceivedAt = paymentcallbackDescReceivedAt.Default.(func() time.Time)
 	policyacceptanceFields := schema.PolicyAcceptance{}.Fields()
 	_ = policyacceptanceFields
 	// policyacceptanceDescCreatedAt is the schema descriptor for created_at field.
@@ -363,6 +464,24 @@ func init() {
 	session.DefaultUpdatedAt = sessionDescUpdatedAt.Default.(func() time.Time)
 	// session.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	session.UpdateDefaultUpdatedAt = sessionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	sharingrecordFields := schema.SharingRecord{}.Fields()
+	_ = sharingrecordFields
+	// sharingrecordDescCreatedAt is the schema descriptor for created_at field.
+	sharingrecordDescCreatedAt := sharingrecordFields[7].Descriptor()
+	// sharingrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
+	sharingrecord.DefaultCreatedAt = sharingrecordDescCreatedAt.Default.(func() time.Time)
+	studentverificationFields := schema.StudentVerification{}.Fields()
+	_ = studentverificationFields
+	// studentverificationDescSchool is the schema descriptor for school field.
+	studentverificationDescSchool := studentverificationFields[6].Descriptor()
+	// studentverification.SchoolValidator is a validator for the "school" field. It is called by the builders before save.
+	studentverification.SchoolValidator = studentverificationDescSchool.Validators[0].(func(string) error)
+	// studentverificationDescUpdatedAt is the schema descriptor for updated_at field.
+	studentverificationDescUpdatedAt := studentverificationFields[12].Descriptor()
+	// studentverification.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	studentverification.DefaultUpdatedAt = studentverificationDescUpdatedAt.Default.(func() time.Time)
+	// studentverification.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	studentverification.UpdateDefaultUpdatedAt = studentverificationDescUpdatedAt.UpdateDefault.(func() time.Time)
 	userFields := schema.User{}.Fields()
 	_ = userFields
 	// userDescCreatedAt is the schema descriptor for created_at field.

@@ -14,18 +14,32 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Address is the client for interacting with the Address builders.
+	Address *AddressClient
+	// CartItem is the client for interacting with the CartItem builders.
+	CartItem *CartItemClient
 	// Consent is the client for interacting with the Consent builders.
 	Consent *ConsentClient
 	// ConsentEvent is the client for interacting with the ConsentEvent builders.
 	ConsentEvent *ConsentEventClient
 	// DevicePermission is the client for interacting with the DevicePermission builders.
 	DevicePermission *DevicePermissionClient
+	// Favorite is the client for interacting with the Favorite builders.
+	Favorite *FavoriteClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
 	// LoginCode is the client for interacting with the LoginCode builders.
 	LoginCode *LoginCodeClient
 	// Merchant is the client for interacting with the Merchant builders.
 	Merchant *MerchantClient
+	// Order is the client for interacting with the Order builders.
+	Order *OrderClient
+	// OrderEvent is the client for interacting with the OrderEvent builders.
+	OrderEvent *OrderEventClient
+	// OrderItem is the client for interacting with the OrderItem builders.
+	OrderItem *OrderItemClient
+	// PaymentCallback is the client for interacting with the PaymentCallback builders.
+	PaymentCallback *PaymentCallbackClient
 	// PolicyAcceptance is the client for interacting with the PolicyAcceptance builders.
 	PolicyAcceptance *PolicyAcceptanceClient
 	// PolicyVersion is the client for interacting with the PolicyVersion builders.
@@ -40,6 +54,10 @@ type Tx struct {
 	SensitiveAccess *SensitiveAccessClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SharingRecord is the client for interacting with the SharingRecord builders.
+	SharingRecord *SharingRecordClient
+	// StudentVerification is the client for interacting with the StudentVerification builders.
+	StudentVerification *StudentVerificationClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -173,12 +191,19 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Address = NewAddressClient(tx.config)
+	tx.CartItem = NewCartItemClient(tx.config)
 	tx.Consent = NewConsentClient(tx.config)
 	tx.ConsentEvent = NewConsentEventClient(tx.config)
 	tx.DevicePermission = NewDevicePermissionClient(tx.config)
+	tx.Favorite = NewFavoriteClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
 	tx.LoginCode = NewLoginCodeClient(tx.config)
 	tx.Merchant = NewMerchantClient(tx.config)
+	tx.Order = NewOrderClient(tx.config)
+	tx.OrderEvent = NewOrderEventClient(tx.config)
+	tx.OrderItem = NewOrderItemClient(tx.config)
+	tx.PaymentCallback = NewPaymentCallbackClient(tx.config)
 	tx.PolicyAcceptance = NewPolicyAcceptanceClient(tx.config)
 	tx.PolicyVersion = NewPolicyVersionClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
@@ -186,6 +211,8 @@ func (tx *Tx) init() {
 	tx.Review = NewReviewClient(tx.config)
 	tx.SensitiveAccess = NewSensitiveAccessClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.SharingRecord = NewSharingRecordClient(tx.config)
+	tx.StudentVerification = NewStudentVerificationClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 
@@ -196,7 +223,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Consent.QueryXXX(), the query will be executed
+// applies a query, for example: Address.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

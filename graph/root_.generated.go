@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/graph/model"
 	"github.com/tongxue/tongxue/internal/mask"
@@ -32,10 +33,12 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Account() AccountResolver
 	Mutation() MutationResolver
+	OrderEvent() OrderEventResolver
 	PrivacyPolicy() PrivacyPolicyResolver
 	PurposeInfo() PurposeInfoResolver
 	Query() QueryResolver
 	SensitiveDataAccess() SensitiveDataAccessResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -57,11 +60,32 @@ type ComplexityRoot struct {
 		Role      func(childComplexity int) int
 	}
 
+	Address struct {
+		Address       func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		IsDefault     func(childComplexity int) int
+		Label         func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		RecipientName func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		Account    func(childComplexity int) int
 		ExpiresAt  func(childComplexity int) int
 		Registered func(childComplexity int) int
 		Token      func(childComplexity int) int
+	}
+
+	Cart struct {
+		Lines    func(childComplexity int) int
+		TotalFen func(childComplexity int) int
+	}
+
+	CartLine struct {
+		Product     func(childComplexity int) int
+		Quantity    func(childComplexity int) int
+		SubtotalFen func(childComplexity int) int
 	}
 
 	ConsentEvent struct {
@@ -77,6 +101,12 @@ type ComplexityRoot struct {
 		Granted       func(childComplexity int) int
 		PolicyVersion func(childComplexity int) int
 		Purpose       func(childComplexity int) int
+	}
+
+	Delivery struct {
+		Address       func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		RecipientName func(childComplexity int) int
 	}
 
 	DevicePermissions struct {
@@ -105,6 +135,7 @@ type ComplexityRoot struct {
 
 	Merchant struct {
 		Campus      func(childComplexity int) int
+		Contact     func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -133,17 +164,62 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptPrivacyPolicy     func(childComplexity int, version string, channel *consentevent.Channel) int
-		GrantConsent            func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
-		Login                   func(childComplexity int, input model.LoginInput) int
-		Logout                  func(childComplexity int) int
-		PublishPrivacyPolicy    func(childComplexity int, input model.PublishPolicyInput) int
-		ReportDevicePermissions func(childComplexity int, input model.DevicePermissionsInput) int
-		RequestLoginCode        func(childComplexity int, phone string) int
-		RequestRevealCode       func(childComplexity int) int
-		SubmitFeedback          func(childComplexity int, input model.FeedbackInput) int
-		VerifyReveal            func(childComplexity int, code string) int
-		WithdrawConsent         func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
+		AcceptPrivacyPolicy       func(childComplexity int, version string, channel *consentevent.Channel) int
+		ApproveRefund             func(childComplexity int, id int) int
+		CancelOrder               func(childComplexity int, id int) int
+		ConfirmReceipt            func(childComplexity int, id int) int
+		CreateAddress             func(childComplexity int, input model.AddressInput) int
+		DeleteAddress             func(childComplexity int, id int) int
+		GrantConsent              func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
+		Login                     func(childComplexity int, input model.LoginInput) int
+		Logout                    func(childComplexity int) int
+		MarkDelivered             func(childComplexity int, id int) int
+		PayOrder                  func(childComplexity int, id int) int
+		PlaceOrder                func(childComplexity int, input model.PlaceOrderInput) int
+		PublishPrivacyPolicy      func(childComplexity int, input model.PublishPolicyInput) int
+		ReportDevicePermissions   func(childComplexity int, input model.DevicePermissionsInput) int
+		RequestLoginCode          func(childComplexity int, phone string) int
+		RequestRefund             func(childComplexity int, id int) int
+		RequestRevealCode         func(childComplexity int) int
+		SandboxPay                func(childComplexity int, id int, succeed *bool) int
+		SetCartQuantity           func(childComplexity int, productID int, quantity int) int
+		SetFavorite               func(childComplexity int, productID int, favorite bool) int
+		ShipOrder                 func(childComplexity int, id int, courierID *int) int
+		SubmitFeedback            func(childComplexity int, input model.FeedbackInput) int
+		SubmitStudentVerification func(childComplexity int, input model.StudentVerificationInput) int
+		VerifyReveal              func(childComplexity int, code string) int
+		WithdrawConsent           func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
+	}
+
+	Order struct {
+		CreatedAt       func(childComplexity int) int
+		Delivery        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Items           func(childComplexity int) int
+		Merchant        func(childComplexity int) int
+		OrderNo         func(childComplexity int) int
+		PaidAt          func(childComplexity int) int
+		PaidFen         func(childComplexity int) int
+		PayBefore       func(childComplexity int) int
+		PaymentProvider func(childComplexity int) int
+		Status          func(childComplexity int) int
+		TotalFen        func(childComplexity int) int
+	}
+
+	OrderEvent struct {
+		Actor          func(childComplexity int) int
+		At             func(childComplexity int) int
+		ID             func(childComplexity int) int
+		OrderID        func(childComplexity int) int
+		PreviousStatus func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	OrderItem struct {
+		Name         func(childComplexity int) int
+		ProductID    func(childComplexity int) int
+		Quantity     func(childComplexity int) int
+		UnitPriceFen func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -151,6 +227,12 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PaymentIntent struct {
+		PayURL      func(childComplexity int) int
+		Provider    func(childComplexity int) int
+		ProviderRef func(childComplexity int) int
 	}
 
 	PrivacyPolicy struct {
@@ -204,16 +286,25 @@ type ComplexityRoot struct {
 
 	Query struct {
 		ConsentPurposes       func(childComplexity int) int
+		CourierOrders         func(childComplexity int, limit *int) int
 		Me                    func(childComplexity int) int
+		MerchantOrders        func(childComplexity int, status *order.Status, limit *int) int
 		Merchants             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) int
+		MyAddresses           func(childComplexity int) int
+		MyCart                func(childComplexity int) int
 		MyConsentHistory      func(childComplexity int, limit *int) int
 		MyConsents            func(childComplexity int) int
 		MyDevicePermissions   func(childComplexity int) int
+		MyFavorites           func(childComplexity int, limit *int) int
 		MyFeedback            func(childComplexity int, limit *int) int
+		MyOrders              func(childComplexity int, status *order.Status, limit *int) int
 		MySensitiveDataAccess func(childComplexity int, limit *int) int
+		MySharingRecords      func(childComplexity int, limit *int) int
+		MyStudentVerification func(childComplexity int) int
 		NearbyMerchants       func(childComplexity int, latitude float64, longitude float64, radiusMeters *int, limit *int) int
 		Node                  func(childComplexity int, id int) int
 		Nodes                 func(childComplexity int, ids []int) int
+		Order                 func(childComplexity int, id int) int
 		PrivacyPolicy         func(childComplexity int) int
 		Products              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) int
 		StaffAccount          func(childComplexity int, id int) int
@@ -250,6 +341,32 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		Field     func(childComplexity int) int
 		Reason    func(childComplexity int) int
+	}
+
+	SharingRecord struct {
+		CreatedAt        func(childComplexity int) int
+		DataCategories   func(childComplexity int) int
+		Method           func(childComplexity int) int
+		Purpose          func(childComplexity int) int
+		Recipient        func(childComplexity int) int
+		RecipientContact func(childComplexity int) int
+		Reference        func(childComplexity int) int
+	}
+
+	StudentVerification struct {
+		EnrolledUntil func(childComplexity int) int
+		IDNumber      func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		School        func(childComplexity int) int
+		Status        func(childComplexity int) int
+		VerifiedAt    func(childComplexity int) int
+	}
+
+	Subscription struct {
+		MerchantOrderUpdates func(childComplexity int, after *int) int
+		MyOrderUpdates       func(childComplexity int, after *int) int
+		OrderStatusChanged   func(childComplexity int, orderID int, after *int) int
 	}
 
 	User struct {
@@ -310,6 +427,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Account.Role(childComplexity), true
 
+	case "Address.address":
+		if e.ComplexityRoot.Address.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.Address(childComplexity), true
+	case "Address.createdAt":
+		if e.ComplexityRoot.Address.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.CreatedAt(childComplexity), true
+	case "Address.id":
+		if e.ComplexityRoot.Address.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.ID(childComplexity), true
+	case "Address.isDefault":
+		if e.ComplexityRoot.Address.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.IsDefault(childComplexity), true
+	case "Address.label":
+		if e.ComplexityRoot.Address.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.Label(childComplexity), true
+	case "Address.phone":
+		if e.ComplexityRoot.Address.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.Phone(childComplexity), true
+	case "Address.recipientName":
+		if e.ComplexityRoot.Address.RecipientName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Address.RecipientName(childComplexity), true
+
 	case "AuthPayload.account":
 		if e.ComplexityRoot.AuthPayload.Account == nil {
 			break
@@ -334,6 +494,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Token(childComplexity), true
+
+	case "Cart.lines":
+		if e.ComplexityRoot.Cart.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.Lines(childComplexity), true
+	case "Cart.totalFen":
+		if e.ComplexityRoot.Cart.TotalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.TotalFen(childComplexity), true
+
+	case "CartLine.product":
+		if e.ComplexityRoot.CartLine.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLine.Product(childComplexity), true
+	case "CartLine.quantity":
+		if e.ComplexityRoot.CartLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLine.Quantity(childComplexity), true
+	case "CartLine.subtotalFen":
+		if e.ComplexityRoot.CartLine.SubtotalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartLine.SubtotalFen(childComplexity), true
 
 	case "ConsentEvent.channel":
 		if e.ComplexityRoot.ConsentEvent.Channel == nil {
@@ -390,6 +582,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsentState.Purpose(childComplexity), true
+
+	case "Delivery.address":
+		if e.ComplexityRoot.Delivery.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Address(childComplexity), true
+	case "Delivery.phone":
+		if e.ComplexityRoot.Delivery.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Phone(childComplexity), true
+	case "Delivery.recipientName":
+		if e.ComplexityRoot.Delivery.RecipientName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.RecipientName(childComplexity), true
 
 	case "DevicePermissions.album":
 		if e.ComplexityRoot.DevicePermissions.Album == nil {
@@ -490,6 +701,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Merchant.Campus(childComplexity), true
+	case "Merchant.contact":
+		if e.ComplexityRoot.Merchant.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Merchant.Contact(childComplexity), true
 	case "Merchant.createdAt":
 		if e.ComplexityRoot.Merchant.CreatedAt == nil {
 			break
@@ -606,6 +823,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptPrivacyPolicy(childComplexity, args["version"].(string), args["channel"].(*consentevent.Channel)), true
+	case "Mutation.approveRefund":
+		if e.ComplexityRoot.Mutation.ApproveRefund == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveRefund_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveRefund(childComplexity, args["id"].(int)), true
+	case "Mutation.cancelOrder":
+		if e.ComplexityRoot.Mutation.CancelOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["id"].(int)), true
+	case "Mutation.confirmReceipt":
+		if e.ComplexityRoot.Mutation.ConfirmReceipt == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmReceipt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmReceipt(childComplexity, args["id"].(int)), true
+	case "Mutation.createAddress":
+		if e.ComplexityRoot.Mutation.CreateAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAddress(childComplexity, args["input"].(model.AddressInput)), true
+	case "Mutation.deleteAddress":
+		if e.ComplexityRoot.Mutation.DeleteAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAddress(childComplexity, args["id"].(int)), true
 	case "Mutation.grantConsent":
 		if e.ComplexityRoot.Mutation.GrantConsent == nil {
 			break
@@ -634,6 +906,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.markDelivered":
+		if e.ComplexityRoot.Mutation.MarkDelivered == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markDelivered_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkDelivered(childComplexity, args["id"].(int)), true
+	case "Mutation.payOrder":
+		if e.ComplexityRoot.Mutation.PayOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_payOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PayOrder(childComplexity, args["id"].(int)), true
+	case "Mutation.placeOrder":
+		if e.ComplexityRoot.Mutation.PlaceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_placeOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PlaceOrder(childComplexity, args["input"].(model.PlaceOrderInput)), true
 	case "Mutation.publishPrivacyPolicy":
 		if e.ComplexityRoot.Mutation.PublishPrivacyPolicy == nil {
 			break
@@ -667,12 +972,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLoginCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.requestRefund":
+		if e.ComplexityRoot.Mutation.RequestRefund == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestRefund_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestRefund(childComplexity, args["id"].(int)), true
 	case "Mutation.requestRevealCode":
 		if e.ComplexityRoot.Mutation.RequestRevealCode == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.RequestRevealCode(childComplexity), true
+	case "Mutation.sandboxPay":
+		if e.ComplexityRoot.Mutation.SandboxPay == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sandboxPay_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SandboxPay(childComplexity, args["id"].(int), args["succeed"].(*bool)), true
+	case "Mutation.setCartQuantity":
+		if e.ComplexityRoot.Mutation.SetCartQuantity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCartQuantity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCartQuantity(childComplexity, args["productId"].(int), args["quantity"].(int)), true
+	case "Mutation.setFavorite":
+		if e.ComplexityRoot.Mutation.SetFavorite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setFavorite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetFavorite(childComplexity, args["productId"].(int), args["favorite"].(bool)), true
+	case "Mutation.shipOrder":
+		if e.ComplexityRoot.Mutation.ShipOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shipOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShipOrder(childComplexity, args["id"].(int), args["courierId"].(*int)), true
 	case "Mutation.submitFeedback":
 		if e.ComplexityRoot.Mutation.SubmitFeedback == nil {
 			break
@@ -684,6 +1044,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitFeedback(childComplexity, args["input"].(model.FeedbackInput)), true
+	case "Mutation.submitStudentVerification":
+		if e.ComplexityRoot.Mutation.SubmitStudentVerification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitStudentVerification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitStudentVerification(childComplexity, args["input"].(model.StudentVerificationInput)), true
 	case "Mutation.verifyReveal":
 		if e.ComplexityRoot.Mutation.VerifyReveal == nil {
 			break
@@ -706,6 +1077,141 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawConsent(childComplexity, args["purpose"].(pii.Purpose), args["channel"].(consentevent.Channel)), true
+
+	case "Order.createdAt":
+		if e.ComplexityRoot.Order.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
+	case "Order.delivery":
+		if e.ComplexityRoot.Order.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Delivery(childComplexity), true
+	case "Order.id":
+		if e.ComplexityRoot.Order.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.items":
+		if e.ComplexityRoot.Order.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Items(childComplexity), true
+	case "Order.merchant":
+		if e.ComplexityRoot.Order.Merchant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Merchant(childComplexity), true
+	case "Order.orderNo":
+		if e.ComplexityRoot.Order.OrderNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.OrderNo(childComplexity), true
+	case "Order.paidAt":
+		if e.ComplexityRoot.Order.PaidAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PaidAt(childComplexity), true
+	case "Order.paidFen":
+		if e.ComplexityRoot.Order.PaidFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PaidFen(childComplexity), true
+	case "Order.payBefore":
+		if e.ComplexityRoot.Order.PayBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PayBefore(childComplexity), true
+	case "Order.paymentProvider":
+		if e.ComplexityRoot.Order.PaymentProvider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PaymentProvider(childComplexity), true
+	case "Order.status":
+		if e.ComplexityRoot.Order.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Status(childComplexity), true
+	case "Order.totalFen":
+		if e.ComplexityRoot.Order.TotalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TotalFen(childComplexity), true
+
+	case "OrderEvent.actor":
+		if e.ComplexityRoot.OrderEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEvent.Actor(childComplexity), true
+	case "OrderEvent.at":
+		if e.ComplexityRoot.OrderEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEvent.At(childComplexity), true
+	case "OrderEvent.id":
+		if e.ComplexityRoot.OrderEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEvent.ID(childComplexity), true
+	case "OrderEvent.orderID":
+		if e.ComplexityRoot.OrderEvent.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEvent.OrderID(childComplexity), true
+	case "OrderEvent.previousStatus":
+		if e.ComplexityRoot.OrderEvent.PreviousStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEvent.PreviousStatus(childComplexity), true
+	case "OrderEvent.status":
+		if e.ComplexityRoot.OrderEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEvent.Status(childComplexity), true
+
+	case "OrderItem.name":
+		if e.ComplexityRoot.OrderItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItem.Name(childComplexity), true
+	case "OrderItem.productID":
+		if e.ComplexityRoot.OrderItem.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItem.ProductID(childComplexity), true
+	case "OrderItem.quantity":
+		if e.ComplexityRoot.OrderItem.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItem.Quantity(childComplexity), true
+	case "OrderItem.unitPriceFen":
+		if e.ComplexityRoot.OrderItem.UnitPriceFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderItem.UnitPriceFen(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -731,6 +1237,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PaymentIntent.payURL":
+		if e.ComplexityRoot.PaymentIntent.PayURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentIntent.PayURL(childComplexity), true
+	case "PaymentIntent.provider":
+		if e.ComplexityRoot.PaymentIntent.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentIntent.Provider(childComplexity), true
+	case "PaymentIntent.providerRef":
+		if e.ComplexityRoot.PaymentIntent.ProviderRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentIntent.ProviderRef(childComplexity), true
 
 	case "PrivacyPolicy.accepted":
 		if e.ComplexityRoot.PrivacyPolicy.Accepted == nil {
@@ -952,6 +1477,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ConsentPurposes(childComplexity), true
+	case "Query.courierOrders":
+		if e.ComplexityRoot.Query.CourierOrders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_courierOrders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CourierOrders(childComplexity, args["limit"].(*int)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -959,6 +1495,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.merchantOrders":
+		if e.ComplexityRoot.Query.MerchantOrders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_merchantOrders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MerchantOrders(childComplexity, args["status"].(*order.Status), args["limit"].(*int)), true
 	case "Query.merchants":
 		if e.ComplexityRoot.Query.Merchants == nil {
 			break
@@ -970,6 +1517,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Merchants(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.MerchantOrder), args["where"].(*ent.MerchantWhereInput)), true
+	case "Query.myAddresses":
+		if e.ComplexityRoot.Query.MyAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyAddresses(childComplexity), true
+	case "Query.myCart":
+		if e.ComplexityRoot.Query.MyCart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyCart(childComplexity), true
 	case "Query.myConsentHistory":
 		if e.ComplexityRoot.Query.MyConsentHistory == nil {
 			break
@@ -993,6 +1552,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyDevicePermissions(childComplexity), true
+	case "Query.myFavorites":
+		if e.ComplexityRoot.Query.MyFavorites == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myFavorites_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyFavorites(childComplexity, args["limit"].(*int)), true
 	case "Query.myFeedback":
 		if e.ComplexityRoot.Query.MyFeedback == nil {
 			break
@@ -1004,6 +1574,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyFeedback(childComplexity, args["limit"].(*int)), true
+	case "Query.myOrders":
+		if e.ComplexityRoot.Query.MyOrders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myOrders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyOrders(childComplexity, args["status"].(*order.Status), args["limit"].(*int)), true
 	case "Query.mySensitiveDataAccess":
 		if e.ComplexityRoot.Query.MySensitiveDataAccess == nil {
 			break
@@ -1015,6 +1596,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MySensitiveDataAccess(childComplexity, args["limit"].(*int)), true
+	case "Query.mySharingRecords":
+		if e.ComplexityRoot.Query.MySharingRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Query_mySharingRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MySharingRecords(childComplexity, args["limit"].(*int)), true
+	case "Query.myStudentVerification":
+		if e.ComplexityRoot.Query.MyStudentVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyStudentVerification(childComplexity), true
 	case "Query.nearbyMerchants":
 		if e.ComplexityRoot.Query.NearbyMerchants == nil {
 			break
@@ -1048,6 +1646,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.order":
+		if e.ComplexityRoot.Query.Order == nil {
+			break
+		}
+
+		args, err := ec.field_Query_order_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Order(childComplexity, args["id"].(int)), true
 	case "Query.privacyPolicy":
 		if e.ComplexityRoot.Query.PrivacyPolicy == nil {
 			break
@@ -1190,6 +1799,126 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SensitiveDataAccess.Reason(childComplexity), true
 
+	case "SharingRecord.createdAt":
+		if e.ComplexityRoot.SharingRecord.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingRecord.CreatedAt(childComplexity), true
+	case "SharingRecord.dataCategories":
+		if e.ComplexityRoot.SharingRecord.DataCategories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingRecord.DataCategories(childComplexity), true
+	case "SharingRecord.method":
+		if e.ComplexityRoot.SharingRecord.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingRecord.Method(childComplexity), true
+	case "SharingRecord.purpose":
+		if e.ComplexityRoot.SharingRecord.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingRecord.Purpose(childComplexity), true
+	case "SharingRecord.recipient":
+		if e.ComplexityRoot.SharingRecord.Recipient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingRecord.Recipient(childComplexity), true
+	case "SharingRecord.recipientContact":
+		if e.ComplexityRoot.SharingRecord.RecipientContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingRecord.RecipientContact(childComplexity), true
+	case "SharingRecord.reference":
+		if e.ComplexityRoot.SharingRecord.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SharingRecord.Reference(childComplexity), true
+
+	case "StudentVerification.enrolledUntil":
+		if e.ComplexityRoot.StudentVerification.EnrolledUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentVerification.EnrolledUntil(childComplexity), true
+	case "StudentVerification.idNumber":
+		if e.ComplexityRoot.StudentVerification.IDNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentVerification.IDNumber(childComplexity), true
+	case "StudentVerification.name":
+		if e.ComplexityRoot.StudentVerification.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentVerification.Name(childComplexity), true
+	case "StudentVerification.reason":
+		if e.ComplexityRoot.StudentVerification.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentVerification.Reason(childComplexity), true
+	case "StudentVerification.school":
+		if e.ComplexityRoot.StudentVerification.School == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentVerification.School(childComplexity), true
+	case "StudentVerification.status":
+		if e.ComplexityRoot.StudentVerification.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentVerification.Status(childComplexity), true
+	case "StudentVerification.verifiedAt":
+		if e.ComplexityRoot.StudentVerification.VerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StudentVerification.VerifiedAt(childComplexity), true
+
+	case "Subscription.merchantOrderUpdates":
+		if e.ComplexityRoot.Subscription.MerchantOrderUpdates == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_merchantOrderUpdates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MerchantOrderUpdates(childComplexity, args["after"].(*int)), true
+	case "Subscription.myOrderUpdates":
+		if e.ComplexityRoot.Subscription.MyOrderUpdates == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_myOrderUpdates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MyOrderUpdates(childComplexity, args["after"].(*int)), true
+	case "Subscription.orderStatusChanged":
+		if e.ComplexityRoot.Subscription.OrderStatusChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_orderStatusChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OrderStatusChanged(childComplexity, args["orderId"].(int), args["after"].(*int)), true
+
 	case "User.avatarURL":
 		if e.ComplexityRoot.User.AvatarURL == nil {
 			break
@@ -1218,16 +1947,20 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
 			graphql.NewInputUnmarshaler("DevicePermissionsInput", ec.unmarshalInputDevicePermissionsInput),
 			graphql.NewInputUnmarshaler("FeedbackInput", ec.unmarshalInputFeedbackInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MerchantOrder", ec.unmarshalInputMerchantOrder),
 			graphql.NewInputUnmarshaler("MerchantWhereInput", ec.unmarshalInputMerchantWhereInput),
+			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
+			graphql.NewInputUnmarshaler("PlaceOrderInput", ec.unmarshalInputPlaceOrderInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
 			graphql.NewInputUnmarshaler("PublishPolicyInput", ec.unmarshalInputPublishPolicyInput),
 			graphql.NewInputUnmarshaler("ReviewOrder", ec.unmarshalInputReviewOrder),
 			graphql.NewInputUnmarshaler("ReviewWhereInput", ec.unmarshalInputReviewWhereInput),
+			graphql.NewInputUnmarshaler("StudentVerificationInput", ec.unmarshalInputStudentVerificationInput),
 		)
 	}
 	first := true
@@ -1272,6 +2005,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1406,6 +2156,7 @@ type Merchant implements Node {
   longitude: Float
   description: String!
   logoURL: String
+  contact: String!
   products(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2081,7 +2832,7 @@ to null, both with CONSENT_REQUIRED naming the purpose and the policy
 version. ` + "`" + `of: OWNER` + "`" + ` asks for the consent of the data's owner instead of the
 viewer's. Purposes whose legal basis is not consent always pass.
 """
-directive @consent(purpose: Purpose!, of: ConsentSubject = VIEWER) on FIELD_DEFINITION
+directive @consent(purpose: Purpose!, of: ConsentSubject = VIEWER) repeatable on FIELD_DEFINITION
 
 """
 The field holds sensitive personal information and is shown masked, even to
@@ -2324,6 +3075,211 @@ extend type Mutation {
   publishPrivacyPolicy(input: PublishPolicyInput!): PrivacyPolicy! @auth(roles: [STAFF])
 }
 `, BuiltIn: false},
+	{Name: "../schema/shopping.graphql", Input: `# Shopping (S2-S6, D1): cart, favourites, addresses, orders, payment,
+# student offers, the sharing ledger and live order status. None of these
+# types is a Node: they are reached only through the viewer's own lists and
+# order(id), which checks who is asking.
+
+"A file sent with a multipart request (GraphQL multipart request spec)."
+scalar Upload
+
+type CartLine {
+  product: Product!
+  quantity: Int!
+  "At today's price."
+  subtotalFen: Int!
+}
+
+type Cart {
+  lines: [CartLine!]!
+  totalFen: Int!
+}
+
+type Address {
+  id: ID!
+  label: String!
+  isDefault: Boolean!
+  recipientName: String @mask(kind: NAME)
+  phone: String @mask(kind: PHONE)
+  address: String @mask(kind: ADDRESS)
+  createdAt: Time!
+}
+
+input AddressInput {
+  label: String
+  recipientName: String!
+  phone: String!
+  address: String!
+  isDefault: Boolean
+}
+
+"Who and where an order goes to, as it was when the order was placed."
+type Delivery {
+  recipientName: String @mask(kind: NAME)
+  phone: String @mask(kind: PHONE)
+  "The order's merchant and courier may @reveal it: delivery needs it."
+  address: String @mask(kind: ADDRESS)
+}
+
+enum OrderStatus {
+  AWAITING_PAYMENT
+  PAID
+  SHIPPED
+  DELIVERED
+  COMPLETED
+  CANCELLED
+  REFUND_REQUESTED
+  REFUNDED
+}
+
+enum OrderActor {
+  BUYER
+  MERCHANT
+  COURIER
+  PAYMENT
+  SYSTEM
+  STAFF
+}
+
+type OrderItem {
+  productID: ID!
+  name: String!
+  unitPriceFen: Int!
+  quantity: Int!
+}
+
+type Order {
+  id: ID!
+  orderNo: String!
+  status: OrderStatus!
+  items: [OrderItem!]!
+  totalFen: Int!
+  "The amount actually paid."
+  paidFen: Int
+  paymentProvider: String!
+  createdAt: Time!
+  "Unpaid orders are cancelled after this time and their stock returned."
+  payBefore: Time!
+  paidAt: Time
+  merchant: Merchant!
+  delivery: Delivery!
+}
+
+type PaymentIntent {
+  provider: String!
+  providerRef: String!
+  "What the app opens to pay."
+  payURL: String!
+}
+
+"A status change. Its id orders the stream: resubscribe with after: <last id seen> to get what was missed."
+type OrderEvent {
+  id: ID!
+  orderID: ID!
+  status: OrderStatus!
+  previousStatus: OrderStatus
+  actor: OrderActor!
+  at: Time!
+}
+
+"One hand-over of my personal data to another party (D1)."
+type SharingRecord {
+  recipient: String!
+  recipientContact: String!
+  purpose: Purpose!
+  method: String!
+  dataCategories: String!
+  reference: String
+  createdAt: Time!
+}
+
+enum StudentVerificationStatus {
+  VERIFIED
+  REJECTED
+}
+
+type StudentVerification {
+  name: String @mask(kind: NAME) @consent(purpose: SENSITIVE_IDENTITY)
+  idNumber: String @mask(kind: ID_NUMBER) @consent(purpose: SENSITIVE_IDENTITY)
+  school: String!
+  status: StudentVerificationStatus!
+  "Why not verified: NAME_MISMATCH, CODE_INVALID, CODE_EXPIRED, SCHOOL_MISMATCH, NOT_ENROLLED."
+  reason: String
+  verifiedAt: Time
+  enrolledUntil: Time
+}
+
+input StudentVerificationInput {
+  name: String!
+  idNumber: String!
+  school: String!
+  "学信网在线验证码."
+  chsiCode: String!
+  "JPEG or PNG, at most 5 MB."
+  cardPhoto: Upload!
+}
+
+input OrderLineInput {
+  productId: ID!
+  quantity: Int!
+}
+
+input PlaceOrderInput {
+  lines: [OrderLineInput!]!
+  addressId: ID!
+  "Any unique string per checkout; a retry with the same key returns the same order."
+  idempotencyKey: String!
+}
+
+extend type Query {
+  myCart: Cart! @auth
+  myFavorites(limit: Int = 20): [Product!]! @auth
+  myAddresses: [Address!]! @auth
+  "My orders, newest first."
+  myOrders(status: OrderStatus, limit: Int = 20): [Order!]! @auth
+  "An order I bought, sell, deliver, or (staff) look after."
+  order(id: ID!): Order @auth
+  "Orders of the shops I run, newest first."
+  merchantOrders(status: OrderStatus, limit: Int = 20): [Order!]! @auth(roles: [MERCHANT])
+  "Orders I deliver, newest first."
+  courierOrders(limit: Int = 20): [Order!]! @auth(roles: [RUNNER])
+  "Who received my personal data, when, for what (D1)."
+  mySharingRecords(limit: Int = 50): [SharingRecord!]! @auth
+  myStudentVerification: StudentVerification @auth
+}
+
+extend type Mutation {
+  "Puts a quantity of a product in my cart; 0 removes it."
+  setCartQuantity(productId: ID!, quantity: Int!): Cart! @auth
+  setFavorite(productId: ID!, favorite: Boolean!): Boolean! @auth
+  createAddress(input: AddressInput!): Address! @auth
+  deleteAddress(id: ID!): Boolean! @auth
+  "Places an order from one merchant. Prices are the server's; stock is taken at once."
+  placeOrder(input: PlaceOrderInput!): Order! @consent(purpose: SHARE_COURIER) @consent(purpose: SHARE_MERCHANT) @auth
+  "Opens the payment at the provider (order number and amount only)."
+  payOrder(id: ID!): PaymentIntent! @consent(purpose: SHARE_PAYMENT) @auth
+  "Development only: the sandbox provider reports the payment, through the real callback path."
+  sandboxPay(id: ID!, succeed: Boolean = true): Order! @auth
+  cancelOrder(id: ID!): Order! @auth
+  shipOrder(id: ID!, courierId: ID): Order! @auth(roles: [MERCHANT])
+  markDelivered(id: ID!): Order! @auth(roles: [MERCHANT, RUNNER])
+  confirmReceipt(id: ID!): Order! @auth
+  requestRefund(id: ID!): Order! @auth
+  approveRefund(id: ID!): Order! @auth(roles: [MERCHANT, STAFF])
+  "Verifies my student identity for student offers (S4)."
+  submitStudentVerification(input: StudentVerificationInput!): StudentVerification!
+    @consent(purpose: SHARE_VERIFICATION) @consent(purpose: SENSITIVE_IDENTITY) @auth
+}
+
+type Subscription {
+  "Status changes of one order, for its buyer and its merchant."
+  orderStatusChanged(orderId: ID!, after: ID): OrderEvent! @auth
+  "Status changes of all my orders."
+  myOrderUpdates(after: ID): OrderEvent! @auth
+  "Status changes of the orders of the shops I run."
+  merchantOrderUpdates(after: ID): OrderEvent! @auth(roles: [MERCHANT])
+}
+`, BuiltIn: false},
 	{Name: "../schema/tongxue.graphql", Input: `# Root of the hand-written schema. schema/ent.graphql is generated by entc
 # from ent/schema and must not be edited.
 
@@ -2360,6 +3316,26 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 }
 
+func (ec *executionContext) childFields_Address(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Address_id(ctx, field)
+	case "label":
+		return ec.fieldContext_Address_label(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_Address_isDefault(ctx, field)
+	case "recipientName":
+		return ec.fieldContext_Address_recipientName(ctx, field)
+	case "phone":
+		return ec.fieldContext_Address_phone(ctx, field)
+	case "address":
+		return ec.fieldContext_Address_address(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Address_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -2372,6 +3348,28 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_registered(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lines":
+		return ec.fieldContext_Cart_lines(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_Cart_totalFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Cart", field.Name)
+}
+
+func (ec *executionContext) childFields_CartLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_CartLine_product(ctx, field)
+	case "quantity":
+		return ec.fieldContext_CartLine_quantity(ctx, field)
+	case "subtotalFen":
+		return ec.fieldContext_CartLine_subtotalFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartLine", field.Name)
 }
 
 func (ec *executionContext) childFields_ConsentEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2402,6 +3400,18 @@ func (ec *executionContext) childFields_ConsentState(ctx context.Context, field 
 		return ec.fieldContext_ConsentState_policyVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConsentState", field.Name)
+}
+
+func (ec *executionContext) childFields_Delivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recipientName":
+		return ec.fieldContext_Delivery_recipientName(ctx, field)
+	case "phone":
+		return ec.fieldContext_Delivery_phone(ctx, field)
+	case "address":
+		return ec.fieldContext_Delivery_address(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
 }
 
 func (ec *executionContext) childFields_DevicePermissions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2472,6 +3482,8 @@ func (ec *executionContext) childFields_Merchant(ctx context.Context, field grap
 		return ec.fieldContext_Merchant_description(ctx, field)
 	case "logoURL":
 		return ec.fieldContext_Merchant_logoURL(ctx, field)
+	case "contact":
+		return ec.fieldContext_Merchant_contact(ctx, field)
 	case "products":
 		return ec.fieldContext_Merchant_products(ctx, field)
 	}
@@ -2510,6 +3522,68 @@ func (ec *executionContext) childFields_MerchantNearby(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type MerchantNearby", field.Name)
 }
 
+func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Order_id(ctx, field)
+	case "orderNo":
+		return ec.fieldContext_Order_orderNo(ctx, field)
+	case "status":
+		return ec.fieldContext_Order_status(ctx, field)
+	case "items":
+		return ec.fieldContext_Order_items(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_Order_totalFen(ctx, field)
+	case "paidFen":
+		return ec.fieldContext_Order_paidFen(ctx, field)
+	case "paymentProvider":
+		return ec.fieldContext_Order_paymentProvider(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Order_createdAt(ctx, field)
+	case "payBefore":
+		return ec.fieldContext_Order_payBefore(ctx, field)
+	case "paidAt":
+		return ec.fieldContext_Order_paidAt(ctx, field)
+	case "merchant":
+		return ec.fieldContext_Order_merchant(ctx, field)
+	case "delivery":
+		return ec.fieldContext_Order_delivery(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrderEvent_id(ctx, field)
+	case "orderID":
+		return ec.fieldContext_OrderEvent_orderID(ctx, field)
+	case "status":
+		return ec.fieldContext_OrderEvent_status(ctx, field)
+	case "previousStatus":
+		return ec.fieldContext_OrderEvent_previousStatus(ctx, field)
+	case "actor":
+		return ec.fieldContext_OrderEvent_actor(ctx, field)
+	case "at":
+		return ec.fieldContext_OrderEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "productID":
+		return ec.fieldContext_OrderItem_productID(ctx, field)
+	case "name":
+		return ec.fieldContext_OrderItem_name(ctx, field)
+	case "unitPriceFen":
+		return ec.fieldContext_OrderItem_unitPriceFen(ctx, field)
+	case "quantity":
+		return ec.fieldContext_OrderItem_quantity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderItem", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2522,6 +3596,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentIntent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_PaymentIntent_provider(ctx, field)
+	case "providerRef":
+		return ec.fieldContext_PaymentIntent_providerRef(ctx, field)
+	case "payURL":
+		return ec.fieldContext_PaymentIntent_payURL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentIntent", field.Name)
 }
 
 func (ec *executionContext) childFields_PrivacyPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2686,6 +3772,46 @@ func (ec *executionContext) childFields_SensitiveDataAccess(ctx context.Context,
 		return ec.fieldContext_SensitiveDataAccess_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SensitiveDataAccess", field.Name)
+}
+
+func (ec *executionContext) childFields_SharingRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recipient":
+		return ec.fieldContext_SharingRecord_recipient(ctx, field)
+	case "recipientContact":
+		return ec.fieldContext_SharingRecord_recipientContact(ctx, field)
+	case "purpose":
+		return ec.fieldContext_SharingRecord_purpose(ctx, field)
+	case "method":
+		return ec.fieldContext_SharingRecord_method(ctx, field)
+	case "dataCategories":
+		return ec.fieldContext_SharingRecord_dataCategories(ctx, field)
+	case "reference":
+		return ec.fieldContext_SharingRecord_reference(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SharingRecord_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SharingRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_StudentVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_StudentVerification_name(ctx, field)
+	case "idNumber":
+		return ec.fieldContext_StudentVerification_idNumber(ctx, field)
+	case "school":
+		return ec.fieldContext_StudentVerification_school(ctx, field)
+	case "status":
+		return ec.fieldContext_StudentVerification_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_StudentVerification_reason(ctx, field)
+	case "verifiedAt":
+		return ec.fieldContext_StudentVerification_verifiedAt(ctx, field)
+	case "enrolledUntil":
+		return ec.fieldContext_StudentVerification_enrolledUntil(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StudentVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -3,13 +3,20 @@
 package resolvers
 
 import (
+	"time"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph"
+	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/cart"
 	"github.com/tongxue/tongxue/internal/feedback"
+	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/student"
 )
 
 // Resolver is the root resolver and its dependencies.
@@ -18,6 +25,12 @@ type Resolver struct {
 	Auth      *auth.Service
 	Privacy   *privacy.Service
 	Feedbacks *feedback.Service
+	Carts     *cart.Service
+	Addresses *address.Service
+	Orders    *orders.Service
+	Students  *student.Service
+	Bus       pubsub.Bus
+	Now       func() time.Time
 }
 
 // Config wires the resolvers and every schema directive.

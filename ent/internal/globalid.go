@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"consent_events\":34359738368,\"consents\":30064771072,\"device_permissions\":38654705664,\"feedbacks\":55834574848,\"login_codes\":0,\"merchants\":4294967296,\"policy_acceptances\":42949672960,\"policy_versions\":47244640256,\"products\":8589934592,\"rate_counters\":12884901888,\"reviews\":17179869184,\"sensitive_accesses\":51539607552,\"sessions\":21474836480,\"users\":25769803776}"
+const IncrementStarts = "{\"addresses\":60129542144,\"cart_items\":64424509440,\"consent_events\":34359738368,\"consents\":30064771072,\"device_permissions\":38654705664,\"favorites\":68719476736,\"feedbacks\":55834574848,\"login_codes\":0,\"merchants\":4294967296,\"order_events\":77309411328,\"order_items\":81604378624,\"orders\":73014444032,\"payment_callbacks\":85899345920,\"policy_acceptances\":42949672960,\"policy_versions\":47244640256,\"products\":8589934592,\"rate_counters\":12884901888,\"reviews\":17179869184,\"sensitive_accesses\":51539607552,\"sessions\":21474836480,\"sharing_records\":90194313216,\"student_verifications\":94489280512,\"users\":25769803776}"

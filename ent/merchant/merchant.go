@@ -32,6 +32,10 @@ const (
 	FieldDescription = "description"
 	// FieldLogoURL holds the string denoting the logo_url field in the database.
 	FieldLogoURL = "logo_url"
+	// FieldOwnerID holds the string denoting the owner_id field in the database.
+	FieldOwnerID = "owner_id"
+	// FieldContact holds the string denoting the contact field in the database.
+	FieldContact = "contact"
 	// EdgeProducts holds the string denoting the products edge name in mutations.
 	EdgeProducts = "products"
 	// Table holds the table name of the merchant in the database.
@@ -57,6 +61,8 @@ var Columns = []string{
 	FieldLongitude,
 	FieldDescription,
 	FieldLogoURL,
+	FieldOwnerID,
+	FieldContact,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -84,6 +90,8 @@ var (
 	LocationValidator func(string) error
 	// DefaultDescription holds the default value on creation for the "description" field.
 	DefaultDescription string
+	// DefaultContact holds the default value on creation for the "contact" field.
+	DefaultContact string
 )
 
 // OrderOption defines the ordering options for the Merchant queries.
@@ -137,6 +145,16 @@ func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 // ByLogoURL orders the results by the logo_url field.
 func ByLogoURL(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLogoURL, opts...).ToFunc()
+}
+
+// ByOwnerID orders the results by the owner_id field.
+func ByOwnerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOwnerID, opts...).ToFunc()
+}
+
+// ByContact orders the results by the contact field.
+func ByContact(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldContact, opts...).ToFunc()
 }
 
 // ByProductsCount orders the results by products count.

@@ -9,6 +9,51 @@ import (
 )
 
 var (
+	// AddressesColumns holds the columns for the "addresses" table.
+	AddressesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "label", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "is_default", Type: field.TypeBool, Default: false},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "recipient_name_cipher", Type: field.TypeBytes},
+		{Name: "recipient_phone_cipher", Type: field.TypeBytes},
+		{Name: "address_cipher", Type: field.TypeBytes},
+	}
+	// AddressesTable holds the schema information for the "addresses" table.
+	AddressesTable = &schema.Table{
+		Name:       "addresses",
+		Columns:    AddressesColumns,
+		PrimaryKey: []*schema.Column{AddressesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "address_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{AddressesColumns[1]},
+			},
+		},
+	}
+	// CartItemsColumns holds the columns for the "cart_items" table.
+	CartItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "quantity", Type: field.TypeInt},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// CartItemsTable holds the schema information for the "cart_items" table.
+	CartItemsTable = &schema.Table{
+		Name:       "cart_items",
+		Columns:    CartItemsColumns,
+		PrimaryKey: []*schema.Column{CartItemsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cartitem_user_id_product_id",
+				Unique:  true,
+				Columns: []*schema.Column{CartItemsColumns[1], CartItemsColumns[2]},
+			},
+		},
+	}
 	// ConsentsColumns holds the columns for the "consents" table.
 	ConsentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -96,6 +141,26 @@ var (
 			},
 		},
 	}
+	// FavoritesColumns holds the columns for the "favorites" table.
+	FavoritesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// FavoritesTable holds the schema information for the "favorites" table.
+	FavoritesTable = &schema.Table{
+		Name:       "favorites",
+		Columns:    FavoritesColumns,
+		PrimaryKey: []*schema.Column{FavoritesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "favorite_user_id_product_id",
+				Unique:  true,
+				Columns: []*schema.Column{FavoritesColumns[1], FavoritesColumns[2]},
+			},
+		},
+	}
 	// FeedbacksColumns holds the columns for the "feedbacks" table.
 	FeedbacksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -155,6 +220,8 @@ var (
 		{Name: "longitude", Type: field.TypeFloat64, Nullable: true},
 		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "logo_url", Type: field.TypeString, Nullable: true},
+		{Name: "owner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "contact", Type: field.TypeString, Default: ""},
 	}
 	// MerchantsTable holds the schema information for the "merchants" table.
 	MerchantsTable = &schema.Table{
@@ -166,6 +233,144 @@ var (
 				Name:    "merchant_campus",
 				Unique:  false,
 				Columns: []*schema.Column{MerchantsColumns[4]},
+			},
+		},
+	}
+	// OrdersColumns holds the columns for the "orders" table.
+	OrdersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "order_no", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "merchant_id", Type: field.TypeInt},
+		{Name: "courier_id", Type: field.TypeInt, Nullable: true},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"AWAITING_PAYMENT", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED", "REFUND_REQUESTED", "REFUNDED"}, Default: "AWAITING_PAYMENT"},
+		{Name: "total_fen", Type: field.TypeInt64},
+		{Name: "paid_fen", Type: field.TypeInt64, Nullable: true},
+		{Name: "payment_provider", Type: field.TypeString},
+		{Name: "provider_ref", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "pay_before", Type: field.TypeTime},
+		{Name: "paid_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "recipient_name_cipher", Type: field.TypeBytes},
+		{Name: "recipient_phone_cipher", Type: field.TypeBytes},
+		{Name: "address_cipher", Type: field.TypeBytes},
+	}
+	// OrdersTable holds the schema information for the "orders" table.
+	OrdersTable = &schema.Table{
+		Name:       "orders",
+		Columns:    OrdersColumns,
+		PrimaryKey: []*schema.Column{OrdersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "order_user_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{OrdersColumns[2], OrdersColumns[5]},
+			},
+			{
+				Name:    "order_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[2], OrdersColumns[11]},
+			},
+			{
+				Name:    "order_merchant_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[3], OrdersColumns[11]},
+			},
+			{
+				Name:    "order_status_pay_before",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[6], OrdersColumns[12]},
+			},
+			{
+				Name:    "order_courier_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[4]},
+			},
+		},
+	}
+	// OrderEventsColumns holds the columns for the "order_events" table.
+	OrderEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "merchant_id", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeString},
+		{Name: "previous_status", Type: field.TypeString},
+		{Name: "actor", Type: field.TypeEnum, Enums: []string{"BUYER", "MERCHANT", "COURIER", "PAYMENT", "SYSTEM", "STAFF"}},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// OrderEventsTable holds the schema information for the "order_events" table.
+	OrderEventsTable = &schema.Table{
+		Name:       "order_events",
+		Columns:    OrderEventsColumns,
+		PrimaryKey: []*schema.Column{OrderEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orderevent_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderEventsColumns[1]},
+			},
+			{
+				Name:    "orderevent_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderEventsColumns[2]},
+			},
+			{
+				Name:    "orderevent_merchant_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderEventsColumns[3]},
+			},
+		},
+	}
+	// OrderItemsColumns holds the columns for the "order_items" table.
+	OrderItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "name", Type: field.TypeString},
+		{Name: "unit_price_fen", Type: field.TypeInt64},
+		{Name: "quantity", Type: field.TypeInt},
+	}
+	// OrderItemsTable holds the schema information for the "order_items" table.
+	OrderItemsTable = &schema.Table{
+		Name:       "order_items",
+		Columns:    OrderItemsColumns,
+		PrimaryKey: []*schema.Column{OrderItemsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orderitem_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderItemsColumns[1]},
+			},
+		},
+	}
+	// PaymentCallbacksColumns holds the columns for the "payment_callbacks" table.
+	PaymentCallbacksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "provider", Type: field.TypeString},
+		{Name: "event_id", Type: field.TypeString, Size: 128},
+		{Name: "nonce", Type: field.TypeString, Size: 128},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeString},
+		{Name: "received_at", Type: field.TypeTime},
+	}
+	// PaymentCallbacksTable holds the schema information for the "payment_callbacks" table.
+	PaymentCallbacksTable = &schema.Table{
+		Name:       "payment_callbacks",
+		Columns:    PaymentCallbacksColumns,
+		PrimaryKey: []*schema.Column{PaymentCallbacksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "paymentcallback_provider_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{PaymentCallbacksColumns[1], PaymentCallbacksColumns[2]},
+			},
+			{
+				Name:    "paymentcallback_provider_nonce",
+				Unique:  true,
+				Columns: []*schema.Column{PaymentCallbacksColumns[1], PaymentCallbacksColumns[3]},
 			},
 		},
 	}
@@ -398,6 +603,54 @@ var (
 			},
 		},
 	}
+	// SharingRecordsColumns holds the columns for the "sharing_records" table.
+	SharingRecordsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "recipient", Type: field.TypeString},
+		{Name: "recipient_contact", Type: field.TypeString},
+		{Name: "purpose", Type: field.TypeString},
+		{Name: "method", Type: field.TypeString},
+		{Name: "data_categories", Type: field.TypeString},
+		{Name: "reference", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SharingRecordsTable holds the schema information for the "sharing_records" table.
+	SharingRecordsTable = &schema.Table{
+		Name:       "sharing_records",
+		Columns:    SharingRecordsColumns,
+		PrimaryKey: []*schema.Column{SharingRecordsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sharingrecord_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SharingRecordsColumns[1], SharingRecordsColumns[8]},
+			},
+		},
+	}
+	// StudentVerificationsColumns holds the columns for the "student_verifications" table.
+	StudentVerificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt, Unique: true},
+		{Name: "name_cipher", Type: field.TypeBytes},
+		{Name: "id_number_cipher", Type: field.TypeBytes},
+		{Name: "id_number_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "card_photo_cipher", Type: field.TypeBytes},
+		{Name: "chsi_code_cipher", Type: field.TypeBytes},
+		{Name: "school", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"VERIFIED", "REJECTED"}},
+		{Name: "reason", Type: field.TypeString, Nullable: true},
+		{Name: "provider_ref", Type: field.TypeString, Nullable: true},
+		{Name: "verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "enrolled_until", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// StudentVerificationsTable holds the schema information for the "student_verifications" table.
+	StudentVerificationsTable = &schema.Table{
+		Name:       "student_verifications",
+		Columns:    StudentVerificationsColumns,
+		PrimaryKey: []*schema.Column{StudentVerificationsColumns[0]},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -420,12 +673,19 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AddressesTable,
+		CartItemsTable,
 		ConsentsTable,
 		ConsentEventsTable,
 		DevicePermissionsTable,
+		FavoritesTable,
 		FeedbacksTable,
 		LoginCodesTable,
 		MerchantsTable,
+		OrdersTable,
+		OrderEventsTable,
+		OrderItemsTable,
+		PaymentCallbacksTable,
 		PolicyAcceptancesTable,
 		PolicyVersionsTable,
 		ProductsTable,
@@ -433,11 +693,19 @@ var (
 		ReviewsTable,
 		SensitiveAccessesTable,
 		SessionsTable,
+		SharingRecordsTable,
+		StudentVerificationsTable,
 		UsersTable,
 	}
 )
 
 func init() {
+	AddressesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	CartItemsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
 	ConsentsTable.ForeignKeys[0].RefTable = UsersTable
 	ConsentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(30064771072),
@@ -450,6 +718,9 @@ func init() {
 	DevicePermissionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
 	}
+	FavoritesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
 	FeedbacksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
@@ -458,6 +729,18 @@ func init() {
 	}
 	MerchantsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	OrdersTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	OrderEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
+	OrderItemsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
+	}
+	PaymentCallbacksTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
 	}
 	PolicyAcceptancesTable.ForeignKeys[0].RefTable = UsersTable
 	PolicyAcceptancesTable.Annotation = &entsql.Annotation{
@@ -484,6 +767,12 @@ func init() {
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	SessionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	SharingRecordsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
+	}
+	StudentVerificationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),

@@ -6,6 +6,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Address is the predicate function for address builders.
+type Address func(*sql.Selector)
+
+// CartItem is the predicate function for cartitem builders.
+type CartItem func(*sql.Selector)
+
 // Consent is the predicate function for consent builders.
 type Consent func(*sql.Selector)
 
@@ -15,6 +21,9 @@ type ConsentEvent func(*sql.Selector)
 // DevicePermission is the predicate function for devicepermission builders.
 type DevicePermission func(*sql.Selector)
 
+// Favorite is the predicate function for favorite builders.
+type Favorite func(*sql.Selector)
+
 // Feedback is the predicate function for feedback builders.
 type Feedback func(*sql.Selector)
 
@@ -23,6 +32,18 @@ type LoginCode func(*sql.Selector)
 
 // Merchant is the predicate function for merchant builders.
 type Merchant func(*sql.Selector)
+
+// Order is the predicate function for order builders.
+type Order func(*sql.Selector)
+
+// OrderEvent is the predicate function for orderevent builders.
+type OrderEvent func(*sql.Selector)
+
+// OrderItem is the predicate function for orderitem builders.
+type OrderItem func(*sql.Selector)
+
+// PaymentCallback is the predicate function for paymentcallback builders.
+type PaymentCallback func(*sql.Selector)
 
 // PolicyAcceptance is the predicate function for policyacceptance builders.
 type PolicyAcceptance func(*sql.Selector)
@@ -44,6 +65,12 @@ type SensitiveAccess func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// SharingRecord is the predicate function for sharingrecord builders.
+type SharingRecord func(*sql.Selector)
+
+// StudentVerification is the predicate function for studentverification builders.
+type StudentVerification func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -9,4 +9,6 @@ var All = []ent.Interface{
 	Merchant{}, Product{}, Review{},
 	PolicyVersion{}, PolicyAcceptance{}, ConsentEvent{}, Consent{}, DevicePermission{}, SensitiveAccess{},
 	Feedback{},
+	Favorite{}, CartItem{}, Address{}, Order{}, OrderItem{}, OrderEvent{}, PaymentCallback{},
+	SharingRecord{}, StudentVerification{},
 }

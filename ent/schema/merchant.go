@@ -29,6 +29,12 @@ func (Merchant) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("logo_url").Optional().
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		// The account (role MERCHANT) that runs the shop.
+		field.Int("owner_id").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Published contact for the sharing ledger (D1): who received data.
+		field.String("contact").Default("").
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 

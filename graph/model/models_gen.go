@@ -5,9 +5,19 @@ package model
 import (
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/internal/cart"
 )
+
+type AddressInput struct {
+	Label         *string `json:"label,omitempty"`
+	RecipientName string  `json:"recipientName"`
+	Phone         string  `json:"phone"`
+	Address       string  `json:"address"`
+	IsDefault     *bool   `json:"isDefault,omitempty"`
+}
 
 type AuthPayload struct {
 	// Bearer token for the Authorization header or the websocket connection_init payload.
@@ -16,6 +26,11 @@ type AuthPayload struct {
 	Account   *ent.User `json:"account"`
 	// True when this log-in created the account.
 	Registered bool `json:"registered"`
+}
+
+type Cart struct {
+	Lines    []*cart.Line `json:"lines"`
+	TotalFen int          `json:"totalFen"`
 }
 
 type DevicePermissionsInput struct {
@@ -55,6 +70,18 @@ type LoginInput struct {
 	AcceptPolicyVersion *string `json:"acceptPolicyVersion,omitempty"`
 }
 
+type OrderLineInput struct {
+	ProductID int `json:"productId"`
+	Quantity  int `json:"quantity"`
+}
+
+type PlaceOrderInput struct {
+	Lines     []*OrderLineInput `json:"lines"`
+	AddressID int               `json:"addressId"`
+	// Any unique string per checkout; a retry with the same key returns the same order.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
 type PublishPolicyInput struct {
 	Version     string    `json:"version"`
 	EffectiveAt time.Time `json:"effectiveAt"`
@@ -66,4 +93,17 @@ type PublishPolicyInput struct {
 type RevealGrant struct {
 	// Masked fields of mine may be revealed until then.
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type StudentVerificationInput struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"idNumber"`
+	School   string `json:"school"`
+	// 学信网在线验证码.
+	ChsiCode string `json:"chsiCode"`
+	// JPEG or PNG, at most 5 MB.
+	CardPhoto graphql.Upload `json:"cardPhoto"`
+}
+
+type Subscription struct {
 }

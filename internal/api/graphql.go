@@ -16,11 +16,16 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/cart"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/student"
 	"github.com/tongxue/tongxue/internal/wsgorilla"
 	"github.com/tongxue/tongxue/resolvers"
 )
@@ -31,6 +36,11 @@ type Deps struct {
 	Auth           *auth.Service
 	Privacy        *privacy.Service
 	Feedback       *feedback.Service
+	Carts          *cart.Service
+	Addresses      *address.Service
+	Orders         *orders.Service
+	Students       *student.Service
+	Bus            pubsub.Bus
 	Codec          *gid.Codec
 	Log            *slog.Logger
 	Production     bool     // no playground, no introspection
@@ -42,6 +52,7 @@ type Deps struct {
 const (
 	maxComplexity    = 2000
 	maxBodyBytes     = 1 << 20
+	maxUploadBytes   = 6 << 20 // multipart requests: a 5 MB photo and its form
 	wsPayloadLimit   = 64 << 10
 	requestTimeout   = 15 * time.Second
 	wsPingInterval   = 20 * time.Second
@@ -52,7 +63,8 @@ const (
 
 // Resolver is the root resolver for d.
 func (d Deps) Resolver() *resolvers.Resolver {
-	return &resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback}
+	return &resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback,
+		Carts: d.Carts, Addresses: d.Addresses, Orders: d.Orders, Students: d.Students, Bus: d.Bus, Now: time.Now}
 }
 
 // NewGraphQL builds the GraphQL handler.
@@ -80,6 +92,7 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 	})
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUploadBytes, MaxMemory: maxUploadBytes})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	if d.Production {

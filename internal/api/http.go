@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/orders"
+	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/reqinfo"
 )
 
@@ -24,6 +27,7 @@ var errInvalidSession = errors.New("the session token is invalid, expired or rev
 func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlEndpoint(d, NewGraphQL(d)))
+	mux.Handle("POST "+orders.CallbackPath+"{provider}", paymentCallback(d))
 	if !d.Production {
 		mux.Handle("GET /{$}", playground.Handler("tongxue", "/graphql"))
 	}
@@ -53,15 +57,21 @@ func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
 		case upgrade, r.Method == http.MethodGet:
 		case r.Method == http.MethodPost:
 			mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			if mt != "application/json" {
-				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "POST a body of type application/json")
+			limit := int64(maxBodyBytes)
+			switch mt {
+			case "application/json":
+			case "multipart/form-data": // file uploads
+				limit = maxUploadBytes
+			default:
+				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+					"POST a body of type application/json (or multipart/form-data with files)")
 				return
 			}
-			if r.ContentLength > maxBodyBytes {
-				writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the request body is larger than 1 MiB")
+			if r.ContentLength > limit {
+				writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the request body is too large")
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET or POST")
@@ -181,4 +191,33 @@ func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// paymentCallback receives a provider's signed result notification. The
+// answer follows the provider's convention: 2xx stops redelivery.
+func paymentCallback(d Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, payment.MaxCallbackBytes))
+		if err != nil {
+			http.Error(w, `{"code":"FAIL","message":"body too large"}`, http.StatusRequestEntityTooLarge)
+			return
+		}
+		err = d.Orders.HandleCallback(r.Context(), r.PathValue("provider"), r.Header, body)
+		status := payment.HTTPStatus(err)
+		switch {
+		case errors.Is(err, orders.ErrUnknownProvider):
+			status = http.StatusNotFound
+		case status == http.StatusInternalServerError:
+			d.Log.ErrorContext(r.Context(), "payment callback", "err", err)
+		case err != nil:
+			d.Log.WarnContext(r.Context(), "payment callback refused", "err", err)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		if err != nil {
+			_, _ = w.Write([]byte(`{"code":"FAIL"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"code":"SUCCESS"}`))
+	})
 }

@@ -17,13 +17,16 @@ import (
 
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/api"
+	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/logging"
+	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/sms"
 	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/studentverify"
 	"github.com/tongxue/tongxue/internal/vault"
 )
 
@@ -39,6 +42,7 @@ type Env struct {
 	Priv            *privacy.Service
 	Logs            *SyncBuffer // everything the server logged, JSON lines
 	Deps            api.Deps
+	Payment         *payment.Sandbox
 	Server          *httptest.Server
 	URL             string // the /graphql endpoint
 }
@@ -47,6 +51,12 @@ type Env struct {
 type Options struct {
 	Production bool
 	LogLevel   slog.Level
+	// Bus carries live events; nil gives the server an in-process bus.
+	Bus pubsub.Bus
+	// Keys; nil makes fresh ones (two servers on one database share them).
+	Keys *vault.Keys
+	// PaymentWindow; 0 is the default 15 minutes.
+	PaymentWindow time.Duration
 }
 
 // New starts the server on db.
@@ -57,22 +67,29 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := gid.NewCodec(keys.Index.Secret("relay-id"))
+	if opt.Keys != nil {
+		keys, material = *opt.Keys, ""
+	}
+	e := &Env{DB: db, Keys: keys, DataKeyMaterial: material, SMS: &sms.Capture{}, Logs: &SyncBuffer{}}
+	log := slog.New(logging.Wrap(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: opt.LogLevel})))
+	bus := opt.Bus
+	if bus == nil {
+		bus = pubsub.NewLocal(pubsub.Options{Logger: log})
+		t.Cleanup(func() { bus.Close() })
+	}
+	e.Payment = payment.NewSandbox("sandbox", keys.Index.Secret("sandbox-payment"), "http://sandbox.invalid/pay")
+	e.Server = httptest.NewUnstartedServer(nil)
+	e.Deps, err = app.Build(t.Context(), app.Parts{
+		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: e.Payment, Verifier: studentverify.NewSandbox(),
+		Bus: bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
+		PaymentWindow: opt.PaymentWindow,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{DB: db, Keys: keys, DataKeyMaterial: material, Codec: codec, SMS: &sms.Capture{}, Logs: &SyncBuffer{}}
-	log := slog.New(logging.Wrap(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: opt.LogLevel})))
-	e.Priv = privacy.New(db.Client, time.Now, log)
-	if err := e.Priv.Bootstrap(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	e.Auth = auth.New(db.Client, keys, e.SMS, e.Priv, time.Now, log)
-	e.Deps = api.Deps{
-		DB: db, Auth: e.Auth, Privacy: e.Priv, Feedback: feedback.New(db.Client, keys.Ring, time.Now),
-		Codec: codec, Log: log, Production: opt.Production,
-	}
-	e.Server = httptest.NewServer(api.NewHandler(e.Deps))
+	e.Codec, e.Auth, e.Priv = e.Deps.Codec, e.Deps.Auth, e.Deps.Privacy
+	e.Server.Config.Handler = api.NewHandler(e.Deps)
+	e.Server.Start()
 	t.Cleanup(e.Server.Close)
 	e.URL = e.Server.URL + "/graphql"
 	return e

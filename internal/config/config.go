@@ -31,6 +31,18 @@ type Config struct {
 	LogLevel       string   // TONGXUE_LOG_LEVEL: debug, info (default), warn, error
 	SMSSender      string   // TONGXUE_SMS: sandbox (default in development)
 
+	PublicURL string // TONGXUE_PUBLIC_URL: base URL providers call back, default http://localhost:PORT
+
+	// Third parties: "sandbox" (development default) or "http".
+	Payment        string // TONGXUE_PAYMENT
+	PaymentURL     string // TONGXUE_PAYMENT_URL
+	PaymentMchID   string // TONGXUE_PAYMENT_MCHID
+	PaymentSecret  string // TONGXUE_PAYMENT_SECRET
+	Verifier       string // TONGXUE_STUDENT_VERIFY
+	VerifierURL    string // TONGXUE_STUDENT_VERIFY_URL
+	VerifierAppID  string // TONGXUE_STUDENT_VERIFY_APP_ID
+	VerifierSecret string // TONGXUE_STUDENT_VERIFY_SECRET
+
 	MaxOpenConns    int           // TONGXUE_DB_MAX_OPEN, default 20
 	ShutdownTimeout time.Duration // TONGXUE_SHUTDOWN_TIMEOUT, default 15s
 }
@@ -54,6 +66,15 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		IndexKey:    get("TONGXUE_INDEX_KEY", ""),
 		LogLevel:    get("TONGXUE_LOG_LEVEL", "info"),
 		SMSSender:   get("TONGXUE_SMS", ""),
+
+		Payment:        get("TONGXUE_PAYMENT", ""),
+		PaymentURL:     get("TONGXUE_PAYMENT_URL", ""),
+		PaymentMchID:   get("TONGXUE_PAYMENT_MCHID", ""),
+		PaymentSecret:  get("TONGXUE_PAYMENT_SECRET", ""),
+		Verifier:       get("TONGXUE_STUDENT_VERIFY", ""),
+		VerifierURL:    get("TONGXUE_STUDENT_VERIFY_URL", ""),
+		VerifierAppID:  get("TONGXUE_STUDENT_VERIFY_APP_ID", ""),
+		VerifierSecret: get("TONGXUE_STUDENT_VERIFY_SECRET", ""),
 	}
 	var err error
 	if c.Port, err = atoi(get("PORT", "8080"), "PORT"); err != nil {
@@ -89,6 +110,29 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.SMSSender != "sandbox" {
 		return c, fmt.Errorf("TONGXUE_SMS: unknown sender %q", c.SMSSender)
+	}
+	c.PublicURL = get("TONGXUE_PUBLIC_URL", fmt.Sprintf("http://localhost:%d", c.Port))
+	for _, p := range []struct{ name, val, url, id, secret string }{
+		{"TONGXUE_PAYMENT", c.Payment, c.PaymentURL, c.PaymentMchID, c.PaymentSecret},
+		{"TONGXUE_STUDENT_VERIFY", c.Verifier, c.VerifierURL, c.VerifierAppID, c.VerifierSecret},
+	} {
+		switch {
+		case (p.val == "" || p.val == "sandbox") && c.IsProduction():
+			return c, fmt.Errorf("%s must be \"http\" in production (sandboxes pay and verify anything)", p.name)
+		case p.val == "" || p.val == "sandbox":
+		case p.val == "http":
+			if p.url == "" || p.id == "" || p.secret == "" {
+				return c, fmt.Errorf("%s=http needs its _URL, id and _SECRET variables", p.name)
+			}
+		default:
+			return c, fmt.Errorf("%s must be \"sandbox\" or \"http\"", p.name)
+		}
+	}
+	if c.Payment == "" {
+		c.Payment = "sandbox"
+	}
+	if c.Verifier == "" {
+		c.Verifier = "sandbox"
 	}
 	if c.MaxOpenConns < 1 {
 		return c, fmt.Errorf("TONGXUE_DB_MAX_OPEN must be at least 1")

@@ -81,7 +81,7 @@ func TestFromEnvBlankMeansDefault(t *testing.T) {
 }
 
 func TestFromEnvParsesEveryVariable(t *testing.T) {
-	c := load(t, env{
+	c := load(t, production(env{
 		"PORT":                     " 9090 ",
 		"DATABASE_URL":             "postgres://u@db:5432/app",
 		"TONGXUE_ENV":              "production",
@@ -94,7 +94,12 @@ func TestFromEnvParsesEveryVariable(t *testing.T) {
 		"TONGXUE_SMS":              "sandbox",
 		"TONGXUE_DB_MAX_OPEN":      "7",
 		"TONGXUE_SHUTDOWN_TIMEOUT": "1m30s",
-	})
+		"TONGXUE_PUBLIC_URL":       "https://api.tongxue.example",
+	}))
+	if c.PublicURL != "https://api.tongxue.example" || c.Payment != "http" || c.PaymentURL != "https://pay.example.com" ||
+		c.PaymentMchID != "m1" || c.PaymentSecret != "s" || c.Verifier != "http" || c.VerifierAppID != "a1" {
+		t.Fatalf("third parties: %+v", c)
+	}
 	want := config.Config{
 		Port:            9090,
 		DatabaseURL:     "postgres://u@db:5432/app",
@@ -176,9 +181,32 @@ func TestFromEnvProductionNeedsSMS(t *testing.T) {
 	loadErr(t, env{"TONGXUE_ENV": "production"}, "TONGXUE_SMS")
 	loadErr(t, env{"TONGXUE_ENV": "production", "TONGXUE_SMS": "   "}, "TONGXUE_SMS")
 	// Naming the sandbox explicitly is allowed (README).
-	if c := load(t, env{"TONGXUE_ENV": "production", "TONGXUE_SMS": "sandbox"}); c.SMSSender != "sandbox" {
+	if c := load(t, production(env{"TONGXUE_SMS": "sandbox"})); c.SMSSender != "sandbox" {
 		t.Fatalf("SMSSender = %q", c.SMSSender)
 	}
+}
+
+// production is a production environment with real payment and verification.
+func production(e env) env {
+	out := env{"TONGXUE_ENV": "production",
+		"TONGXUE_PAYMENT": "http", "TONGXUE_PAYMENT_URL": "https://pay.example.com",
+		"TONGXUE_PAYMENT_MCHID": "m1", "TONGXUE_PAYMENT_SECRET": "s",
+		"TONGXUE_STUDENT_VERIFY": "http", "TONGXUE_STUDENT_VERIFY_URL": "https://verify.example.com",
+		"TONGXUE_STUDENT_VERIFY_APP_ID": "a1", "TONGXUE_STUDENT_VERIFY_SECRET": "s"}
+	for k, v := range e {
+		out[k] = v
+	}
+	return out
+}
+
+func TestFromEnvThirdParties(t *testing.T) {
+	if c := load(t, env{}); c.Payment != "sandbox" || c.Verifier != "sandbox" || c.PublicURL != "http://localhost:8080" {
+		t.Fatalf("development defaults: %+v", c)
+	}
+	loadErr(t, env{"TONGXUE_ENV": "production", "TONGXUE_SMS": "sandbox"}, "TONGXUE_PAYMENT")
+	loadErr(t, production(env{"TONGXUE_SMS": "sandbox", "TONGXUE_PAYMENT": "sandbox"}), "TONGXUE_PAYMENT")
+	loadErr(t, production(env{"TONGXUE_SMS": "sandbox", "TONGXUE_PAYMENT_SECRET": ""}), "TONGXUE_PAYMENT")
+	loadErr(t, env{"TONGXUE_STUDENT_VERIFY": "chsi"}, "TONGXUE_STUDENT_VERIFY")
 }
 
 func TestFromEnvUnknownSMS(t *testing.T) {

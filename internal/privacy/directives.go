@@ -144,6 +144,11 @@ func (s *Service) reveal(ctx context.Context, obj any, field, reason string) err
 	if !ok {
 		return fmt.Errorf("privacy: @mask on %T, which has no owner", obj)
 	}
+	if p, ok := obj.(Processor); ok {
+		if why, ok := p.MayReveal(v.UserID, field); ok {
+			return s.recordReveal(ctx, v, o.OwnerID(), field, why)
+		}
+	}
 	switch {
 	case v.Role == user.RoleSTAFF && v.UserID != o.OwnerID():
 		if utf8.RuneCountInString(reason) < MinReasonLength {

@@ -32,6 +32,13 @@ func New(client *ent.Client, now func() time.Time, log *slog.Logger) *Service {
 // @consent(of: OWNER) ask it whose data a field shows.
 type Owned interface{ OwnerID() int }
 
+// Processor is implemented by objects whose data another party processes
+// for the owner, such as the merchant and the courier of an order: it names
+// the fields that party may reveal, and why (the reason goes to the audit).
+type Processor interface {
+	MayReveal(viewerID int, field string) (reason string, ok bool)
+}
+
 // cache holds what one request has already read (consents, device
 // permissions), so a query touching many guarded fields reads each once.
 // Every request starts empty: a withdrawal counts from the next request.

@@ -37,9 +37,14 @@ type Stats struct {
 // DemoPhone is the phone number of demo user i (a reserved 199 block).
 func DemoPhone(i int) string { return fmt.Sprintf("1990000%04d", i) }
 
-// StaffPhone is the demo staff account (the last demo user), for trying the
-// staff flows in the playground: publishing a policy, revealing with a reason.
-var StaffPhone = DemoPhone(DemoUsers - 1)
+// Demo accounts with roles, for trying each side in the playground: staff
+// (publishing a policy, revealing with a reason), the merchant who runs the
+// first shop, and a runner who delivers.
+var (
+	StaffPhone    = DemoPhone(DemoUsers - 1)
+	MerchantPhone = DemoPhone(DemoUsers - 2)
+	RunnerPhone   = DemoPhone(DemoUsers - 3)
+)
 
 // policySeq is the policy version the demo users accepted (the first).
 const policySeq, policyVersion = 1, "2024-02-22"
@@ -72,8 +77,13 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 			SetBirthDate(time.Date(1998+r.IntN(9), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)).
 			SetAcceptedPolicySeq(policySeq).
 			SetCreatedAt(now.Add(-time.Duration(200+r.IntN(300)) * 24 * time.Hour))
-		if i == DemoUsers-1 {
+		switch i {
+		case DemoUsers - 1:
 			users[i].SetNickname("运营小助手").SetRole(user.RoleSTAFF)
+		case DemoUsers - 2:
+			users[i].SetNickname("紫荆店长").SetRole(user.RoleMERCHANT)
+		case DemoUsers - 3:
+			users[i].SetNickname("跑腿小哥").SetRole(user.RoleRUNNER)
 		}
 	}
 	us, err := tx.User.CreateBulk(users...).Save(ctx)
@@ -89,7 +99,8 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 	if err := tx.PolicyAcceptance.CreateBulk(acceptances...).Exec(ctx); err != nil {
 		return st, fmt.Errorf("seed acceptances: %w", err)
 	}
-	authors := us[:len(us)-1] // staff write no reviews
+	authors := us[:len(us)-3] // staff, merchant and runner write no reviews
+	owner := us[DemoUsers-2].ID
 
 	var merchants []*ent.MerchantCreate
 	var kinds []shopKind
@@ -104,9 +115,11 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 				SetLocation(spots[r.IntN(len(spots))]).
 				SetLatitude(lat).SetLongitude(lng).
 				SetDescription(fmt.Sprintf("%s的校园%s，支持送到宿舍楼下。", c.name, k.suffix)).
+				SetContact(fmt.Sprintf("门店电话 0%d-6%03d-%04d", 10+ci, r.IntN(1000), r.IntN(10000))).
 				SetCreatedAt(now.Add(-time.Duration(300+r.IntN(400))*24*time.Hour)))
 		}
 	}
+	merchants[0].SetOwnerID(owner)
 	ms, err := tx.Merchant.CreateBulk(merchants...).Save(ctx)
 	if err != nil {
 		return st, fmt.Errorf("seed merchants: %w", err)

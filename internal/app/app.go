@@ -1,0 +1,78 @@
+// Package app assembles the services of the server from their parts, once:
+// the program (server.go) and the tests (internal/apitest) build the same
+// graph of dependencies with different parts (real or sandbox providers).
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tongxue/tongxue/internal/address"
+	"github.com/tongxue/tongxue/internal/api"
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/cart"
+	"github.com/tongxue/tongxue/internal/feedback"
+	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/orders"
+	"github.com/tongxue/tongxue/internal/payment"
+	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/sms"
+	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/student"
+	"github.com/tongxue/tongxue/internal/studentverify"
+	"github.com/tongxue/tongxue/internal/vault"
+)
+
+// Parts are what varies between deployments and tests.
+type Parts struct {
+	DB       *store.DB
+	Keys     vault.Keys
+	Log      *slog.Logger
+	SMS      sms.Sender
+	Payment  payment.Provider
+	Verifier studentverify.Provider
+	Bus      pubsub.Bus
+	Now      func() time.Time
+
+	Production     bool
+	AllowedOrigins []string
+	TrustProxy     bool
+	PublicURL      string        // base URL the payment provider calls back
+	PaymentWindow  time.Duration // 0: 15 minutes
+}
+
+// Build wires every service and returns the API's dependencies. It makes
+// sure the first privacy policy version exists.
+func Build(ctx context.Context, p Parts) (api.Deps, error) {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	codec, err := gid.NewCodec(p.Keys.Index.Secret("relay-id"))
+	if err != nil {
+		return api.Deps{}, err
+	}
+	priv := privacy.New(p.DB.Client, p.Now, p.Log)
+	if err := priv.Bootstrap(ctx); err != nil {
+		return api.Deps{}, err
+	}
+	students := student.New(p.DB.Client, p.Keys, p.Verifier, p.Now, p.Log)
+	return api.Deps{
+		DB:        p.DB,
+		Auth:      auth.New(p.DB.Client, p.Keys, p.SMS, priv, p.Now, p.Log),
+		Privacy:   priv,
+		Feedback:  feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
+		Carts:     cart.New(p.DB.Client, p.Now),
+		Addresses: address.New(p.DB.Client, p.Keys.Ring, p.Now),
+		Orders: orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students,
+			orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log),
+		Students:       students,
+		Bus:            p.Bus,
+		Codec:          codec,
+		Log:            p.Log,
+		Production:     p.Production,
+		AllowedOrigins: p.AllowedOrigins,
+		TrustProxy:     p.TrustProxy,
+	}, nil
+}

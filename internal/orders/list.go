@@ -1,0 +1,53 @@
+package orders
+
+import (
+	"context"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/order"
+	"github.com/tongxue/tongxue/ent/predicate"
+)
+
+// ListFilter narrows a list of orders.
+type ListFilter struct {
+	Status *Status
+	Limit  int
+}
+
+func (s *Service) list(ctx context.Context, who predicate.Order, f ListFilter) ([]*View, error) {
+	q := s.client.Order.Query().Where(who)
+	if f.Status != nil {
+		q = q.Where(order.StatusEQ(*f.Status))
+	}
+	os, err := q.Order(ent.Desc(order.FieldCreatedAt), ent.Desc(order.FieldID)).
+		Limit(min(max(f.Limit, 1), 100)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Views(ctx, os)
+}
+
+// Bought lists the buyer's orders.
+func (s *Service) Bought(ctx context.Context, userID int, f ListFilter) ([]*View, error) {
+	return s.list(ctx, order.UserID(userID), f)
+}
+
+// Sold lists the orders of the shops ownerID runs.
+func (s *Service) Sold(ctx context.Context, ownerID int, f ListFilter) ([]*View, error) {
+	ids, err := s.ShopsOf(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	return s.list(ctx, order.MerchantIDIn(ids...), f)
+}
+
+// Delivering lists the orders a runner delivers.
+func (s *Service) Delivering(ctx context.Context, courierID int, f ListFilter) ([]*View, error) {
+	return s.list(ctx, order.CourierID(courierID), f)
+}
+
+// ShopsOf returns the merchants a user runs.
+func (s *Service) ShopsOf(ctx context.Context, ownerID int) ([]int, error) {
+	return s.client.Merchant.Query().Where(merchant.OwnerID(ownerID)).IDs(ctx)
+}

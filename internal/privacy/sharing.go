@@ -1,0 +1,37 @@
+package privacy
+
+import (
+	"context"
+	"time"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/internal/pii"
+)
+
+// Sharing is one hand-over of a user's personal data to another party (D1).
+type Sharing struct {
+	UserID           int
+	Recipient        string // the receiving party's name
+	RecipientContact string
+	Purpose          pii.Purpose
+	Method           string // how: "HTTPS API", "merchant console", ...
+	Categories       string // which data, in the policy's words
+	Reference        string // e.g. the order number
+}
+
+// RecordSharing writes the ledger entry inside the transaction of the
+// hand-over itself, so there is never a hand-over without its record.
+func RecordSharing(ctx context.Context, tx *ent.Tx, s Sharing, at time.Time) error {
+	return tx.SharingRecord.Create().
+		SetUserID(s.UserID).SetRecipient(s.Recipient).SetRecipientContact(s.RecipientContact).
+		SetPurpose(s.Purpose).SetMethod(s.Method).SetDataCategories(s.Categories).
+		SetReference(s.Reference).SetCreatedAt(at).Exec(ctx)
+}
+
+// SharingRecords lists a user's ledger, newest first.
+func (s *Service) SharingRecords(ctx context.Context, userID, limit int) ([]*ent.SharingRecord, error) {
+	return s.client.SharingRecord.Query().Where(sharingrecord.UserID(userID)).
+		Order(ent.Desc(sharingrecord.FieldCreatedAt), ent.Desc(sharingrecord.FieldID)).
+		Limit(clampLimit(limit)).All(ctx)
+}

@@ -1,0 +1,161 @@
+// Package student verifies student identities (S4) through a verification
+// service, under the separate consents for sharing with that service and
+// for processing identity documents. Everything it keeps is sealed.
+package student
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/studentverification"
+	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/studentverify"
+	"github.com/tongxue/tongxue/internal/vault"
+)
+
+const table = studentverification.Table
+
+// View is a verification with name and ID number opened, for the graph
+// (which masks them).
+type View struct {
+	UserID         int
+	Name, IDNumber string
+	School         string
+	Status         studentverification.Status
+	Reason         string
+	VerifiedAt     *time.Time
+	EnrolledUntil  *time.Time
+}
+
+// OwnerID is the student, for @mask reveals.
+func (v *View) OwnerID() int { return v.UserID }
+
+// Service keeps verifications.
+type Service struct {
+	client   *ent.Client
+	keys     vault.Keys
+	provider studentverify.Provider
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New returns the service.
+func New(client *ent.Client, keys vault.Keys, provider studentverify.Provider, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{client: client, keys: keys, provider: provider, now: now, log: log}
+}
+
+// Submit checks the request, asks the verification service and stores the
+// result with the hand-over in the sharing ledger.
+func (s *Service) Submit(ctx context.Context, v *auth.Viewer, in studentverify.Request) (*View, error) {
+	r := studentverify.Normalize(in)
+	now := s.now()
+	if err := studentverify.Check(r, now); err != nil {
+		var ie *studentverify.InputError
+		if errors.As(err, &ie) {
+			if ae, ok := apperr.As(ie.Err); ok && ae.Code != apperr.CodeBadUserInput {
+				return nil, ae
+			}
+			return nil, ie.AppError()
+		}
+		return nil, err
+	}
+	// A4: an ID number, when given, is checked for age too.
+	if _, err := idcard.Validate(r.IDNumber, now, auth.MinimumAge); err != nil {
+		return nil, err
+	}
+	idHash := s.keys.Index.Hash("id-number", r.IDNumber)
+	taken, err := s.client.StudentVerification.Query().
+		Where(studentverification.IDNumberHash(idHash), studentverification.UserIDNEQ(v.UserID)).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if taken {
+		return nil, apperr.BadField("idNumber", "this ID number is already verified on another account")
+	}
+	res, err := s.provider.Verify(ctx, r)
+	if err != nil {
+		var ie *studentverify.InputError
+		if errors.As(err, &ie) {
+			return nil, ie.AppError()
+		}
+		s.log.WarnContext(ctx, "student verification", "err", err)
+		return nil, apperr.New("VERIFICATION_UNAVAILABLE", "the verification service is not answering; try again shortly")
+	}
+	status := studentverification.StatusREJECTED
+	var verifiedAt *time.Time
+	if res.Verified {
+		status, verifiedAt = studentverification.StatusVERIFIED, &now
+	}
+	seal := func(b []byte, col string) []byte { return s.keys.Ring.Seal(b, table+"."+col) }
+	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		err := tx.StudentVerification.Create().SetUserID(v.UserID).
+			SetNameCipher(seal([]byte(r.Name), studentverification.FieldNameCipher)).
+			SetIDNumberCipher(seal([]byte(r.IDNumber), studentverification.FieldIDNumberCipher)).
+			SetIDNumberHash(idHash).
+			SetCardPhotoCipher(seal(r.CardPhoto, studentverification.FieldCardPhotoCipher)).
+			SetChsiCodeCipher(seal([]byte(r.CHSICode), studentverification.FieldChsiCodeCipher)).
+			SetSchool(r.School).SetStatus(status).SetReason(res.Reason).SetProviderRef(res.Ref).
+			SetNillableVerifiedAt(verifiedAt).SetNillableEnrolledUntil(res.EnrolledUntil).SetUpdatedAt(now).
+			OnConflictColumns(studentverification.FieldUserID).UpdateNewValues().
+			Exec(ctx)
+		if err != nil {
+			return err
+		}
+		return privacy.RecordSharing(ctx, tx, privacy.Sharing{
+			UserID: v.UserID, Recipient: s.provider.Name(), RecipientContact: "学信网 / verification service support",
+			Purpose: pii.ShareVerifier, Method: "HTTPS API (signed)",
+			Categories: "姓名、身份证号、学生证照片、在读学校、学信网验证码", Reference: res.Ref,
+		}, now)
+	})
+	if ent.IsConstraintError(err) {
+		return nil, apperr.BadField("idNumber", "this ID number is already verified on another account")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "student verification", "user_id", v.UserID, "verified", res.Verified, "reason", res.Reason)
+	return &View{UserID: v.UserID, Name: r.Name, IDNumber: r.IDNumber, School: r.School, Status: status,
+		Reason: res.Reason, VerifiedAt: verifiedAt, EnrolledUntil: res.EnrolledUntil}, nil
+}
+
+// IsVerified reports whether the user is a verified, still enrolled student.
+func (s *Service) IsVerified(ctx context.Context, userID int) (bool, error) {
+	sv, err := s.client.StudentVerification.Query().Where(studentverification.UserID(userID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sv.Status == studentverification.StatusVERIFIED &&
+		(sv.EnrolledUntil == nil || sv.EnrolledUntil.After(s.now())), nil
+}
+
+// Mine returns the user's verification, or nil.
+func (s *Service) Mine(ctx context.Context, userID int) (*View, error) {
+	sv, err := s.client.StudentVerification.Query().Where(studentverification.UserID(userID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	name, err := s.keys.Ring.Open(sv.NameCipher, table+"."+studentverification.FieldNameCipher)
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.keys.Ring.Open(sv.IDNumberCipher, table+"."+studentverification.FieldIDNumberCipher)
+	if err != nil {
+		return nil, err
+	}
+	return &View{UserID: userID, Name: string(name), IDNumber: string(id), School: sv.School, Status: sv.Status,
+		Reason: sv.Reason, VerifiedAt: sv.VerifiedAt, EnrolledUntil: sv.EnrolledUntil}, nil
+}
