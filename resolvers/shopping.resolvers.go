@@ -193,12 +193,12 @@ func (r *subscriptionResolver) OrderStatusChanged(ctx context.Context, orderID i
 	if !roles.Buyer && !roles.Merchant {
 		return nil, apperr.NotFound("order")
 	}
-	return r.Orders.Stream(ctx, r.Bus, orders.OrderTopic(orderID), orderevent.OrderID(orderID), deref(after, 0)), nil
+	return r.Orders.Stream(ctx, r.Bus, orders.OrderTopic(orderID), orderevent.OrderID(orderID), deref(after, -1)), nil
 }
 
 func (r *subscriptionResolver) MyOrderUpdates(ctx context.Context, after *int) (<-chan *orders.Event, error) {
 	v, _ := auth.Require(ctx)
-	return r.Orders.Stream(ctx, r.Bus, orders.BuyerTopic(v.UserID), orderevent.UserID(v.UserID), deref(after, 0)), nil
+	return r.Orders.Stream(ctx, r.Bus, orders.BuyerTopic(v.UserID), orderevent.UserID(v.UserID), deref(after, -1)), nil
 }
 
 func (r *subscriptionResolver) MerchantOrderUpdates(ctx context.Context, after *int) (<-chan *orders.Event, error) {
@@ -210,7 +210,7 @@ func (r *subscriptionResolver) MerchantOrderUpdates(ctx context.Context, after *
 	if len(shops) != 1 {
 		return nil, apperr.BadInput("this stream serves accounts that run exactly one shop")
 	}
-	return r.Orders.Stream(ctx, r.Bus, orders.MerchantTopic(shops[0]), orderevent.MerchantID(shops[0]), deref(after, 0)), nil
+	return r.Orders.Stream(ctx, r.Bus, orders.MerchantTopic(shops[0]), orderevent.MerchantID(shops[0]), deref(after, -1)), nil
 }
 
 func (r *Resolver) OrderEvent() graph.OrderEventResolver { return &orderEventResolver{r} }

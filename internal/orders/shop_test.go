@@ -29,7 +29,10 @@ type shop struct {
 // newShop seeds the catalogue and signs in a buyer (with an address and the
 // consents an order needs), the demo merchant and the demo runner.
 func newShop(t *testing.T, db *store.DB) *shop {
-	e := apitest.New(t, db, apitest.Options{})
+	return shopOn(t, db, apitest.New(t, db, apitest.Options{}))
+}
+
+func shopOn(t *testing.T, db *store.DB, e *apitest.Env) *shop {
 	e.Seed(t)
 	s := &shop{e: e, buyer: e.Login(t, buyer), merchant: e.Login(t, seed.MerchantPhone), runner: e.Login(t, seed.RunnerPhone)}
 	e.Grant(t, s.buyer, "SHARE_MERCHANT", "SHARE_COURIER", "SHARE_PAYMENT")
@@ -59,7 +62,7 @@ func ownedShop(t *testing.T, db *store.DB) int {
 
 const orderFields = `id orderNo status totalFen paidFen paymentProvider items { name unitPriceFen quantity } merchant { name } delivery { recipientName phone address }`
 
-type order struct {
+type orderData struct {
 	ID, OrderNo, Status, PaymentProvider string
 	TotalFen                             int
 	PaidFen                              *int
@@ -72,12 +75,12 @@ type order struct {
 	Delivery struct{ RecipientName, Phone, Address string }
 }
 
-func (s *shop) place(t *testing.T, key string, qty int) (*apitest.Response, order) {
+func (s *shop) place(t *testing.T, key string, qty int) (*apitest.Response, orderData) {
 	t.Helper()
 	r := s.e.Post(t, s.buyer, `mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { `+orderFields+` } }`,
 		map[string]any{"in": map[string]any{"idempotencyKey": key, "addressId": s.addressID,
 			"lines": []map[string]any{{"productId": s.productID, "quantity": qty}}}})
-	var out struct{ PlaceOrder order }
+	var out struct{ PlaceOrder orderData }
 	if len(r.Errors) == 0 {
 		r.Decode(t, &out)
 	}

@@ -15,7 +15,8 @@ import (
 const replayBatch = 200
 
 // Stream sends the events matching which, first the stored ones after
-// `after`, then live ones, each once and in order. It subscribes before it
+// `after` (after < 0: none, only what happens from now on), then live ones,
+// each once and in order. It subscribes before it
 // replays, so nothing falls between the two; when the bus drops it (the
 // subscriber lagged, or the bus may have missed messages) it replays from
 // the store and subscribes again. The goroutine ends with ctx, and it never
@@ -42,6 +43,12 @@ func (s *Service) Stream(ctx context.Context, bus pubsub.Bus, topic string, whic
 			if err != nil {
 				s.log.WarnContext(ctx, "order stream: subscribe", "err", err)
 				return
+			}
+			if last < 0 { // from now: the newest stored event is the starting point
+				if last, err = s.newest(ctx, which); err != nil {
+					sub.Close()
+					return
+				}
 			}
 			if !s.replay(ctx, which, &last, send) || !live(ctx, sub, send) {
 				sub.Close()
@@ -89,4 +96,16 @@ func live(ctx context.Context, sub *pubsub.Subscription, send func(*Event) bool)
 	}
 	err := sub.Err()
 	return ctx.Err() == nil && (errors.Is(err, pubsub.ErrLagged) || errors.Is(err, pubsub.ErrGap))
+}
+
+// newest is the id of the newest stored event matching which (0 if none).
+func (s *Service) newest(ctx context.Context, which predicate.OrderEvent) (int, error) {
+	e, err := s.client.OrderEvent.Query().Where(which).Order(ent.Desc(orderevent.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return e.ID, nil
 }
