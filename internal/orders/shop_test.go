@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/studentverify"
 	"github.com/tongxue/tongxue/internal/seed"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
@@ -310,6 +313,22 @@ func TestOrderInputIsChecked(t *testing.T) {
 		}
 		if n := db.Client.Order.Query().CountX(t.Context()); n != 0 {
 			t.Fatalf("%d orders written by refused requests", n)
+		}
+		// A verified student may buy it.
+		v, err := s.e.Auth.Authenticate(t.Context(), s.buyer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.e.Deps.Students.Submit(t.Context(), v, studentverify.Request{
+			Name: "张小明", IDNumber: idcard.Make("110108", time.Date(2004, 5, 6, 0, 0, 0, 0, time.UTC), 1),
+			School: "清华大学", CHSICode: "TESTOK123456", CardPhoto: []byte{0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r = s.e.Post(t, s.buyer, `mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { status } }`, map[string]any{"in": map[string]any{
+			"idempotencyKey": "key-00000006", "addressId": s.addressID, "lines": []map[string]any{{"productId": s.studentOnlyID, "quantity": 1}}}})
+		if len(r.Errors) > 0 {
+			t.Fatalf("verified student: %+v", r.Errors)
 		}
 	})
 }

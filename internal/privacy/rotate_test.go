@@ -8,7 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxue/tongxue/ent/product"
+	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/orders"
+	"github.com/tongxue/tongxue/internal/studentverify"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -30,6 +35,25 @@ func TestKeyRotation(t *testing.T) {
 			if r := e.Post(t, tok, `mutation { submitFeedback(input: {text: "好", contactPhone: "`+p+`", contactEmail: "x`+p+`@example.com"}) { id } }`, nil); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
 			}
+		}
+
+		// Every other sealed column: an address, an order's delivery snapshot,
+		// a student verification.
+		e.Seed(t)
+		v := &auth.Viewer{UserID: e.UserID(t, phones[2])}
+		a, err := e.Deps.Addresses.Create(t.Context(), v.UserID, address.Input{RecipientName: "赵六", Phone: phones[2], Address: "浙江省杭州市西湖区余杭塘路 866 号"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := db.Client.Product.Query().Where(product.StudentOnly(false), product.StockGT(0)).FirstX(t.Context())
+		if _, err := e.Deps.Orders.Place(t.Context(), v, e.Deps.Addresses, orders.PlaceInput{
+			Lines: []orders.Line{{ProductID: p.ID, Quantity: 1}}, AddressID: a.ID, IdempotencyKey: "rotate-0001"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Deps.Students.Submit(t.Context(), v, studentverify.Request{Name: "赵六",
+			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), School: "浙江大学",
+			CHSICode: "TESTOK654321", CardPhoto: []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1}}); err != nil {
+			t.Fatal(err)
 		}
 
 		newKey := "k2:" + vault.NewKey()
@@ -102,9 +126,12 @@ func TestKeyRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := auth.New(db.Client, keys, nil, e.Priv, time.Now, slog.Default())
-		if got, err := a.Phone(u); err != nil || got != phones[1] {
+		if got, err := auth.New(db.Client, keys, nil, e.Priv, time.Now, slog.Default()).Phone(u); err != nil || got != phones[1] {
 			t.Fatalf("phone after rotation: %q %v", got, err)
+		}
+		addrs, err := address.New(db.Client, onlyNew, time.Now).List(t.Context(), v.UserID)
+		if err != nil || len(addrs) != 1 || addrs[0].RecipientName != "赵六" {
+			t.Fatalf("address after rotation: %+v %v", addrs, err)
 		}
 	})
 }
