@@ -9,9 +9,9 @@ import (
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/idcard"
-	"github.com/tongxue/tongxue/internal/studentverify"
 	"github.com/tongxue/tongxue/internal/seed"
 	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/studentverify"
 	"github.com/tongxue/tongxue/internal/testdb"
 )
 

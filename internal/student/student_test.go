@@ -75,7 +75,9 @@ func TestStudentVerification(t *testing.T) {
 			t.Fatalf("verification shown as %+v", v)
 		}
 		// The hand-over is in the ledger; nothing is stored in the clear.
-		var led struct{ MySharingRecords []struct{ Purpose, DataCategories string } }
+		var led struct {
+			MySharingRecords []struct{ Purpose, DataCategories string }
+		}
 		e.Must(t, token, `{ mySharingRecords { purpose dataCategories } }`, nil, &led)
 		if len(led.MySharingRecords) != 2 || led.MySharingRecords[0].Purpose != "SHARE_VERIFICATION" {
 			t.Fatalf("ledger %+v", led)
