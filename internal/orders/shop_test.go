@@ -31,11 +31,11 @@ type shop struct {
 
 // newShop seeds the catalogue and signs in a buyer (with an address and the
 // consents an order needs), the demo merchant and the demo runner.
-func newShop(t *testing.T, db *store.DB) *shop {
+func newShop(t testing.TB, db *store.DB) *shop {
 	return shopOn(t, db, apitest.New(t, db, apitest.Options{}))
 }
 
-func shopOn(t *testing.T, db *store.DB, e *apitest.Env) *shop {
+func shopOn(t testing.TB, db *store.DB, e *apitest.Env) *shop {
 	e.Seed(t)
 	s := &shop{e: e, buyer: e.Login(t, buyer), merchant: e.Login(t, seed.MerchantPhone), runner: e.Login(t, seed.RunnerPhone)}
 	e.Grant(t, s.buyer, "SHARE_MERCHANT", "SHARE_COURIER", "SHARE_PAYMENT")
@@ -52,7 +52,7 @@ func shopOn(t *testing.T, db *store.DB, e *apitest.Env) *shop {
 	return s
 }
 
-func ownedShop(t *testing.T, db *store.DB) int {
+func ownedShop(t testing.TB, db *store.DB) int {
 	ms := db.Client.Merchant.Query().AllX(t.Context())
 	for _, m := range ms {
 		if m.OwnerID != nil {
@@ -78,7 +78,7 @@ type orderData struct {
 	Delivery struct{ RecipientName, Phone, Address string }
 }
 
-func (s *shop) place(t *testing.T, key string, qty int) (*apitest.Response, orderData) {
+func (s *shop) place(t testing.TB, key string, qty int) (*apitest.Response, orderData) {
 	t.Helper()
 	r := s.e.Post(t, s.buyer, `mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { `+orderFields+` } }`,
 		map[string]any{"in": map[string]any{"idempotencyKey": key, "addressId": s.addressID,
@@ -90,12 +90,12 @@ func (s *shop) place(t *testing.T, key string, qty int) (*apitest.Response, orde
 	return r, out.PlaceOrder
 }
 
-func (s *shop) do(t *testing.T, token, mutation, id string) *apitest.Response {
+func (s *shop) do(t testing.TB, token, mutation, id string) *apitest.Response {
 	t.Helper()
 	return s.e.Post(t, token, `mutation($id: ID!) { o: `+mutation+`(id: $id) { id status } }`, map[string]any{"id": id})
 }
 
-func status(t *testing.T, r *apitest.Response) string {
+func status(t testing.TB, r *apitest.Response) string {
 	t.Helper()
 	var out struct{ O struct{ Status string } }
 	r.Decode(t, &out)
