@@ -179,8 +179,25 @@ func TestServeLoginAndGracefulShutdown(t *testing.T) {
 	}
 }
 
+// productionEnv names real (unreachable) third parties: production refuses
+// the sandboxes, and starting contacts none of them.
+var productionEnv = []string{"TONGXUE_ENV=production", "TONGXUE_SMS=sandbox",
+	"TONGXUE_PAYMENT=http", "TONGXUE_PAYMENT_URL=https://pay.example.com", "TONGXUE_PAYMENT_MCHID=m1", "TONGXUE_PAYMENT_SECRET=s3cret",
+	"TONGXUE_STUDENT_VERIFY=http", "TONGXUE_STUDENT_VERIFY_URL=https://verify.example.com",
+	"TONGXUE_STUDENT_VERIFY_APP_ID=a1", "TONGXUE_STUDENT_VERIFY_SECRET=s3cret"}
+
 func TestProductionNeedsKeysAndHidesPlayground(t *testing.T) {
 	p := start(t, "TONGXUE_ENV=production", "TONGXUE_SMS=sandbox")
+	select {
+	case err := <-p.done:
+		if err == nil || !strings.Contains(p.output(), "TONGXUE_PAYMENT") {
+			t.Fatalf("production with the payment sandbox: %v\n%s", err, p.output())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("production with the payment sandbox did not refuse to start")
+	}
+
+	p = start(t, productionEnv...)
 	select {
 	case err := <-p.done:
 		if err == nil || !strings.Contains(p.output(), "TONGXUE_DATA_KEYS") {
@@ -190,8 +207,7 @@ func TestProductionNeedsKeysAndHidesPlayground(t *testing.T) {
 		t.Fatal("production without keys did not refuse to start")
 	}
 
-	p = start(t, "TONGXUE_ENV=production", "TONGXUE_SMS=sandbox",
-		"TONGXUE_DATA_KEYS=p1:"+vault.NewKey(), "TONGXUE_INDEX_KEY="+vault.NewKey())
+	p = start(t, append(productionEnv, "TONGXUE_DATA_KEYS=p1:"+vault.NewKey(), "TONGXUE_INDEX_KEY="+vault.NewKey())...)
 	addr := p.waitServing(t)
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
