@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -23,8 +24,10 @@ import (
 
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/app"
+	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/config"
 	"github.com/tongxue/tongxue/internal/logging"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
@@ -228,6 +231,18 @@ func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vau
 		}
 	} else {
 		p.Verifier = studentverify.NewSandbox()
+	}
+	if cfg.Bank == "http" {
+		p.Bank, err = bank.NewHTTP(bank.HTTPConfig{Name: "partner-bank", BaseURL: cfg.BankURL,
+			AppID: cfg.BankAppID, Secret: cfg.BankSecret, Retries: 2})
+		if err != nil {
+			return p, err
+		}
+	} else {
+		p.Bank = bank.NewSandbox()
+	}
+	if p.Media, err = media.NewDirStore(filepath.Join(cfg.DataDir, "media")); err != nil {
+		return p, err
 	}
 	if db.Dialect == dialect.Postgres {
 		p.Bus, err = pubsub.NewPostgres(ctx, cfg.DatabaseURL, db.SQL, pubsub.Options{})

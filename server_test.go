@@ -184,7 +184,8 @@ func TestServeLoginAndGracefulShutdown(t *testing.T) {
 var productionEnv = []string{"TONGXUE_ENV=production", "TONGXUE_SMS=sandbox",
 	"TONGXUE_PAYMENT=http", "TONGXUE_PAYMENT_URL=https://pay.example.com", "TONGXUE_PAYMENT_MCHID=m1", "TONGXUE_PAYMENT_SECRET=s3cret",
 	"TONGXUE_STUDENT_VERIFY=http", "TONGXUE_STUDENT_VERIFY_URL=https://verify.example.com",
-	"TONGXUE_STUDENT_VERIFY_APP_ID=a1", "TONGXUE_STUDENT_VERIFY_SECRET=s3cret"}
+	"TONGXUE_STUDENT_VERIFY_APP_ID=a1", "TONGXUE_STUDENT_VERIFY_SECRET=s3cret",
+	"TONGXUE_BANK=http", "TONGXUE_BANK_URL=https://bank.example.com", "TONGXUE_BANK_APP_ID=b1", "TONGXUE_BANK_SECRET=s3cret"}
 
 func TestProductionNeedsKeysAndHidesPlayground(t *testing.T) {
 	p := start(t, "TONGXUE_ENV=production", "TONGXUE_SMS=sandbox")

@@ -16,12 +16,15 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tongxue/tongxue/ent/address"
+	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
 	"github.com/tongxue/tongxue/ent/feedback"
+	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
@@ -30,14 +33,18 @@ import (
 	"github.com/tongxue/tongxue/ent/paymentcallback"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/policyversion"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/ent/starcard"
 	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/ent/user"
+	"github.com/tongxue/tongxue/ent/wow"
 
 	stdsql "database/sql"
 )
@@ -49,6 +56,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// Address is the client for interacting with the Address builders.
 	Address *AddressClient
+	// BankAccount is the client for interacting with the BankAccount builders.
+	BankAccount *BankAccountClient
 	// CartItem is the client for interacting with the CartItem builders.
 	CartItem *CartItemClient
 	// Consent is the client for interacting with the Consent builders.
@@ -57,10 +66,14 @@ type Client struct {
 	ConsentEvent *ConsentEventClient
 	// DevicePermission is the client for interacting with the DevicePermission builders.
 	DevicePermission *DevicePermissionClient
+	// Errand is the client for interacting with the Errand builders.
+	Errand *ErrandClient
 	// Favorite is the client for interacting with the Favorite builders.
 	Favorite *FavoriteClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
+	// Follow is the client for interacting with the Follow builders.
+	Follow *FollowClient
 	// LoginCode is the client for interacting with the LoginCode builders.
 	LoginCode *LoginCodeClient
 	// Merchant is the client for interacting with the Merchant builders.
@@ -77,6 +90,10 @@ type Client struct {
 	PolicyAcceptance *PolicyAcceptanceClient
 	// PolicyVersion is the client for interacting with the PolicyVersion builders.
 	PolicyVersion *PolicyVersionClient
+	// Post is the client for interacting with the Post builders.
+	Post *PostClient
+	// PostImage is the client for interacting with the PostImage builders.
+	PostImage *PostImageClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// RateCounter is the client for interacting with the RateCounter builders.
@@ -89,10 +106,14 @@ type Client struct {
 	Session *SessionClient
 	// SharingRecord is the client for interacting with the SharingRecord builders.
 	SharingRecord *SharingRecordClient
+	// StarCard is the client for interacting with the StarCard builders.
+	StarCard *StarCardClient
 	// StudentVerification is the client for interacting with the StudentVerification builders.
 	StudentVerification *StudentVerificationClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Wow is the client for interacting with the Wow builders.
+	Wow *WowClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -105,12 +126,15 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Address = NewAddressClient(c.config)
+	c.BankAccount = NewBankAccountClient(c.config)
 	c.CartItem = NewCartItemClient(c.config)
 	c.Consent = NewConsentClient(c.config)
 	c.ConsentEvent = NewConsentEventClient(c.config)
 	c.DevicePermission = NewDevicePermissionClient(c.config)
+	c.Errand = NewErrandClient(c.config)
 	c.Favorite = NewFavoriteClient(c.config)
 	c.Feedback = NewFeedbackClient(c.config)
+	c.Follow = NewFollowClient(c.config)
 	c.LoginCode = NewLoginCodeClient(c.config)
 	c.Merchant = NewMerchantClient(c.config)
 	c.Order = NewOrderClient(c.config)
@@ -119,14 +143,18 @@ func (c *Client) init() {
 	c.PaymentCallback = NewPaymentCallbackClient(c.config)
 	c.PolicyAcceptance = NewPolicyAcceptanceClient(c.config)
 	c.PolicyVersion = NewPolicyVersionClient(c.config)
+	c.Post = NewPostClient(c.config)
+	c.PostImage = NewPostImageClient(c.config)
 	c.Product = NewProductClient(c.config)
 	c.RateCounter = NewRateCounterClient(c.config)
 	c.Review = NewReviewClient(c.config)
 	c.SensitiveAccess = NewSensitiveAccessClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.SharingRecord = NewSharingRecordClient(c.config)
+	c.StarCard = NewStarCardClient(c.config)
 	c.StudentVerification = NewStudentVerificationClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.Wow = NewWowClient(c.config)
 }
 
 type (
@@ -220,12 +248,15 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:                 ctx,
 		config:              cfg,
 		Address:             NewAddressClient(cfg),
+		BankAccount:         NewBankAccountClient(cfg),
 		CartItem:            NewCartItemClient(cfg),
 		Consent:             NewConsentClient(cfg),
 		ConsentEvent:        NewConsentEventClient(cfg),
 		DevicePermission:    NewDevicePermissionClient(cfg),
+		Errand:              NewErrandClient(cfg),
 		Favorite:            NewFavoriteClient(cfg),
 		Feedback:            NewFeedbackClient(cfg),
+		Follow:              NewFollowClient(cfg),
 		LoginCode:           NewLoginCodeClient(cfg),
 		Merchant:            NewMerchantClient(cfg),
 		Order:               NewOrderClient(cfg),
@@ -234,14 +265,18 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PaymentCallback:     NewPaymentCallbackClient(cfg),
 		PolicyAcceptance:    NewPolicyAcceptanceClient(cfg),
 		PolicyVersion:       NewPolicyVersionClient(cfg),
+		Post:                NewPostClient(cfg),
+		PostImage:           NewPostImageClient(cfg),
 		Product:             NewProductClient(cfg),
 		RateCounter:         NewRateCounterClient(cfg),
 		Review:              NewReviewClient(cfg),
 		SensitiveAccess:     NewSensitiveAccessClient(cfg),
 		Session:             NewSessionClient(cfg),
 		SharingRecord:       NewSharingRecordClient(cfg),
+		StarCard:            NewStarCardClient(cfg),
 		StudentVerification: NewStudentVerificationClient(cfg),
 		User:                NewUserClient(cfg),
+		Wow:                 NewWowClient(cfg),
 	}, nil
 }
 
@@ -262,12 +297,15 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:                 ctx,
 		config:              cfg,
 		Address:             NewAddressClient(cfg),
+		BankAccount:         NewBankAccountClient(cfg),
 		CartItem:            NewCartItemClient(cfg),
 		Consent:             NewConsentClient(cfg),
 		ConsentEvent:        NewConsentEventClient(cfg),
 		DevicePermission:    NewDevicePermissionClient(cfg),
+		Errand:              NewErrandClient(cfg),
 		Favorite:            NewFavoriteClient(cfg),
 		Feedback:            NewFeedbackClient(cfg),
+		Follow:              NewFollowClient(cfg),
 		LoginCode:           NewLoginCodeClient(cfg),
 		Merchant:            NewMerchantClient(cfg),
 		Order:               NewOrderClient(cfg),
@@ -276,14 +314,18 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PaymentCallback:     NewPaymentCallbackClient(cfg),
 		PolicyAcceptance:    NewPolicyAcceptanceClient(cfg),
 		PolicyVersion:       NewPolicyVersionClient(cfg),
+		Post:                NewPostClient(cfg),
+		PostImage:           NewPostImageClient(cfg),
 		Product:             NewProductClient(cfg),
 		RateCounter:         NewRateCounterClient(cfg),
 		Review:              NewReviewClient(cfg),
 		SensitiveAccess:     NewSensitiveAccessClient(cfg),
 		Session:             NewSessionClient(cfg),
 		SharingRecord:       NewSharingRecordClient(cfg),
+		StarCard:            NewStarCardClient(cfg),
 		StudentVerification: NewStudentVerificationClient(cfg),
 		User:                NewUserClient(cfg),
+		Wow:                 NewWowClient(cfg),
 	}, nil
 }
 
@@ -313,11 +355,12 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Address, c.CartItem, c.Consent, c.ConsentEvent, c.DevicePermission,
-		c.Favorite, c.Feedback, c.LoginCode, c.Merchant, c.Order, c.OrderEvent,
-		c.OrderItem, c.PaymentCallback, c.PolicyAcceptance, c.PolicyVersion, c.Product,
+		c.Address, c.BankAccount, c.CartItem, c.Consent, c.ConsentEvent,
+		c.DevicePermission, c.Errand, c.Favorite, c.Feedback, c.Follow, c.LoginCode,
+		c.Merchant, c.Order, c.OrderEvent, c.OrderItem, c.PaymentCallback,
+		c.PolicyAcceptance, c.PolicyVersion, c.Post, c.PostImage, c.Product,
 		c.RateCounter, c.Review, c.SensitiveAccess, c.Session, c.SharingRecord,
-		c.StudentVerification, c.User,
+		c.StarCard, c.StudentVerification, c.User, c.Wow,
 	} {
 		n.Use(hooks...)
 	}
@@ -327,11 +370,12 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Address, c.CartItem, c.Consent, c.ConsentEvent, c.DevicePermission,
-		c.Favorite, c.Feedback, c.LoginCode, c.Merchant, c.Order, c.OrderEvent,
-		c.OrderItem, c.PaymentCallback, c.PolicyAcceptance, c.PolicyVersion, c.Product,
+		c.Address, c.BankAccount, c.CartItem, c.Consent, c.ConsentEvent,
+		c.DevicePermission, c.Errand, c.Favorite, c.Feedback, c.Follow, c.LoginCode,
+		c.Merchant, c.Order, c.OrderEvent, c.OrderItem, c.PaymentCallback,
+		c.PolicyAcceptance, c.PolicyVersion, c.Post, c.PostImage, c.Product,
 		c.RateCounter, c.Review, c.SensitiveAccess, c.Session, c.SharingRecord,
-		c.StudentVerification, c.User,
+		c.StarCard, c.StudentVerification, c.User, c.Wow,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -342,6 +386,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AddressMutation:
 		return c.Address.mutate(ctx, m)
+	case *BankAccountMutation:
+		return c.BankAccount.mutate(ctx, m)
 	case *CartItemMutation:
 		return c.CartItem.mutate(ctx, m)
 	case *ConsentMutation:
@@ -350,10 +396,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConsentEvent.mutate(ctx, m)
 	case *DevicePermissionMutation:
 		return c.DevicePermission.mutate(ctx, m)
+	case *ErrandMutation:
+		return c.Errand.mutate(ctx, m)
 	case *FavoriteMutation:
 		return c.Favorite.mutate(ctx, m)
 	case *FeedbackMutation:
 		return c.Feedback.mutate(ctx, m)
+	case *FollowMutation:
+		return c.Follow.mutate(ctx, m)
 	case *LoginCodeMutation:
 		return c.LoginCode.mutate(ctx, m)
 	case *MerchantMutation:
@@ -370,6 +420,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PolicyAcceptance.mutate(ctx, m)
 	case *PolicyVersionMutation:
 		return c.PolicyVersion.mutate(ctx, m)
+	case *PostMutation:
+		return c.Post.mutate(ctx, m)
+	case *PostImageMutation:
+		return c.PostImage.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
 	case *RateCounterMutation:
@@ -382,10 +436,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Session.mutate(ctx, m)
 	case *SharingRecordMutation:
 		return c.SharingRecord.mutate(ctx, m)
+	case *StarCardMutation:
+		return c.StarCard.mutate(ctx, m)
 	case *StudentVerificationMutation:
 		return c.StudentVerification.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WowMutation:
+		return c.Wow.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -521,6 +579,139 @@ func (c *AddressClient) mutate(ctx context.Context, m *AddressMutation) (Value, 
 		return (&AddressDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Address mutation op: %q", m.Op())
+	}
+}
+
+// BankAccountClient is a client for the BankAccount schema.
+type BankAccountClient struct {
+	config
+}
+
+// NewBankAccountClient returns a client for the BankAccount from the given config.
+func NewBankAccountClient(c config) *BankAccountClient {
+	return &BankAccountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `bankaccount.Hooks(f(g(h())))`.
+func (c *BankAccountClient) Use(hooks ...Hook) {
+	c.hooks.BankAccount = append(c.hooks.BankAccount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `bankaccount.Intercept(f(g(h())))`.
+func (c *BankAccountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BankAccount = append(c.inters.BankAccount, interceptors...)
+}
+
+// Create returns a builder for creating a BankAccount entity.
+func (c *BankAccountClient) Create() *BankAccountCreate {
+	mutation := newBankAccountMutation(c.config, OpCreate)
+	return &BankAccountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BankAccount entities.
+func (c *BankAccountClient) CreateBulk(builders ...*BankAccountCreate) *BankAccountCreateBulk {
+	return &BankAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BankAccountClient) MapCreateBulk(slice any, setFunc func(*BankAccountCreate, int)) *BankAccountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BankAccountCreateBulk{err: fmt.Errorf("calling to BankAccountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BankAccountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BankAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BankAccount.
+func (c *BankAccountClient) Update() *BankAccountUpdate {
+	mutation := newBankAccountMutation(c.config, OpUpdate)
+	return &BankAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BankAccountClient) UpdateOne(_m *BankAccount) *BankAccountUpdateOne {
+	mutation := newBankAccountMutation(c.config, OpUpdateOne, withBankAccount(_m))
+	return &BankAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BankAccountClient) UpdateOneID(id int) *BankAccountUpdateOne {
+	mutation := newBankAccountMutation(c.config, OpUpdateOne, withBankAccountID(id))
+	return &BankAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BankAccount.
+func (c *BankAccountClient) Delete() *BankAccountDelete {
+	mutation := newBankAccountMutation(c.config, OpDelete)
+	return &BankAccountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BankAccountClient) DeleteOne(_m *BankAccount) *BankAccountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BankAccountClient) DeleteOneID(id int) *BankAccountDeleteOne {
+	builder := c.Delete().Where(bankaccount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BankAccountDeleteOne{builder}
+}
+
+// Query returns a query builder for BankAccount.
+func (c *BankAccountClient) Query() *BankAccountQuery {
+	return &BankAccountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBankAccount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BankAccount entity by its id.
+func (c *BankAccountClient) Get(ctx context.Context, id int) (*BankAccount, error) {
+	return c.Query().Where(bankaccount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BankAccountClient) GetX(ctx context.Context, id int) *BankAccount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *BankAccountClient) Hooks() []Hook {
+	return c.hooks.BankAccount
+}
+
+// Interceptors returns the client interceptors.
+func (c *BankAccountClient) Interceptors() []Interceptor {
+	return c.inters.BankAccount
+}
+
+func (c *BankAccountClient) mutate(ctx context.Context, m *BankAccountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BankAccountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BankAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BankAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BankAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BankAccount mutation op: %q", m.Op())
 	}
 }
 
@@ -1104,6 +1295,139 @@ func (c *DevicePermissionClient) mutate(ctx context.Context, m *DevicePermission
 	}
 }
 
+// ErrandClient is a client for the Errand schema.
+type ErrandClient struct {
+	config
+}
+
+// NewErrandClient returns a client for the Errand from the given config.
+func NewErrandClient(c config) *ErrandClient {
+	return &ErrandClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `errand.Hooks(f(g(h())))`.
+func (c *ErrandClient) Use(hooks ...Hook) {
+	c.hooks.Errand = append(c.hooks.Errand, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `errand.Intercept(f(g(h())))`.
+func (c *ErrandClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Errand = append(c.inters.Errand, interceptors...)
+}
+
+// Create returns a builder for creating a Errand entity.
+func (c *ErrandClient) Create() *ErrandCreate {
+	mutation := newErrandMutation(c.config, OpCreate)
+	return &ErrandCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Errand entities.
+func (c *ErrandClient) CreateBulk(builders ...*ErrandCreate) *ErrandCreateBulk {
+	return &ErrandCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ErrandClient) MapCreateBulk(slice any, setFunc func(*ErrandCreate, int)) *ErrandCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ErrandCreateBulk{err: fmt.Errorf("calling to ErrandClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ErrandCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ErrandCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Errand.
+func (c *ErrandClient) Update() *ErrandUpdate {
+	mutation := newErrandMutation(c.config, OpUpdate)
+	return &ErrandUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ErrandClient) UpdateOne(_m *Errand) *ErrandUpdateOne {
+	mutation := newErrandMutation(c.config, OpUpdateOne, withErrand(_m))
+	return &ErrandUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ErrandClient) UpdateOneID(id int) *ErrandUpdateOne {
+	mutation := newErrandMutation(c.config, OpUpdateOne, withErrandID(id))
+	return &ErrandUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Errand.
+func (c *ErrandClient) Delete() *ErrandDelete {
+	mutation := newErrandMutation(c.config, OpDelete)
+	return &ErrandDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ErrandClient) DeleteOne(_m *Errand) *ErrandDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ErrandClient) DeleteOneID(id int) *ErrandDeleteOne {
+	builder := c.Delete().Where(errand.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ErrandDeleteOne{builder}
+}
+
+// Query returns a query builder for Errand.
+func (c *ErrandClient) Query() *ErrandQuery {
+	return &ErrandQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeErrand},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Errand entity by its id.
+func (c *ErrandClient) Get(ctx context.Context, id int) (*Errand, error) {
+	return c.Query().Where(errand.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ErrandClient) GetX(ctx context.Context, id int) *Errand {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ErrandClient) Hooks() []Hook {
+	return c.hooks.Errand
+}
+
+// Interceptors returns the client interceptors.
+func (c *ErrandClient) Interceptors() []Interceptor {
+	return c.inters.Errand
+}
+
+func (c *ErrandClient) mutate(ctx context.Context, m *ErrandMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ErrandCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ErrandUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ErrandUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ErrandDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Errand mutation op: %q", m.Op())
+	}
+}
+
 // FavoriteClient is a client for the Favorite schema.
 type FavoriteClient struct {
 	config
@@ -1367,6 +1691,171 @@ func (c *FeedbackClient) mutate(ctx context.Context, m *FeedbackMutation) (Value
 		return (&FeedbackDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Feedback mutation op: %q", m.Op())
+	}
+}
+
+// FollowClient is a client for the Follow schema.
+type FollowClient struct {
+	config
+}
+
+// NewFollowClient returns a client for the Follow from the given config.
+func NewFollowClient(c config) *FollowClient {
+	return &FollowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `follow.Hooks(f(g(h())))`.
+func (c *FollowClient) Use(hooks ...Hook) {
+	c.hooks.Follow = append(c.hooks.Follow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `follow.Intercept(f(g(h())))`.
+func (c *FollowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Follow = append(c.inters.Follow, interceptors...)
+}
+
+// Create returns a builder for creating a Follow entity.
+func (c *FollowClient) Create() *FollowCreate {
+	mutation := newFollowMutation(c.config, OpCreate)
+	return &FollowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Follow entities.
+func (c *FollowClient) CreateBulk(builders ...*FollowCreate) *FollowCreateBulk {
+	return &FollowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FollowClient) MapCreateBulk(slice any, setFunc func(*FollowCreate, int)) *FollowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FollowCreateBulk{err: fmt.Errorf("calling to FollowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FollowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FollowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Follow.
+func (c *FollowClient) Update() *FollowUpdate {
+	mutation := newFollowMutation(c.config, OpUpdate)
+	return &FollowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FollowClient) UpdateOne(_m *Follow) *FollowUpdateOne {
+	mutation := newFollowMutation(c.config, OpUpdateOne, withFollow(_m))
+	return &FollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FollowClient) UpdateOneID(id int) *FollowUpdateOne {
+	mutation := newFollowMutation(c.config, OpUpdateOne, withFollowID(id))
+	return &FollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Follow.
+func (c *FollowClient) Delete() *FollowDelete {
+	mutation := newFollowMutation(c.config, OpDelete)
+	return &FollowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FollowClient) DeleteOne(_m *Follow) *FollowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FollowClient) DeleteOneID(id int) *FollowDeleteOne {
+	builder := c.Delete().Where(follow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FollowDeleteOne{builder}
+}
+
+// Query returns a query builder for Follow.
+func (c *FollowClient) Query() *FollowQuery {
+	return &FollowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFollow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Follow entity by its id.
+func (c *FollowClient) Get(ctx context.Context, id int) (*Follow, error) {
+	return c.Query().Where(follow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FollowClient) GetX(ctx context.Context, id int) *Follow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryFollower queries the follower edge of a Follow.
+func (c *FollowClient) QueryFollower(_m *Follow) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(follow.Table, follow.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, follow.FollowerTable, follow.FollowerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFollowee queries the followee edge of a Follow.
+func (c *FollowClient) QueryFollowee(_m *Follow) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(follow.Table, follow.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, follow.FolloweeTable, follow.FolloweeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FollowClient) Hooks() []Hook {
+	return c.hooks.Follow
+}
+
+// Interceptors returns the client interceptors.
+func (c *FollowClient) Interceptors() []Interceptor {
+	return c.inters.Follow
+}
+
+func (c *FollowClient) mutate(ctx context.Context, m *FollowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FollowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FollowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FollowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FollowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Follow mutation op: %q", m.Op())
 	}
 }
 
@@ -2466,6 +2955,336 @@ func (c *PolicyVersionClient) mutate(ctx context.Context, m *PolicyVersionMutati
 	}
 }
 
+// PostClient is a client for the Post schema.
+type PostClient struct {
+	config
+}
+
+// NewPostClient returns a client for the Post from the given config.
+func NewPostClient(c config) *PostClient {
+	return &PostClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `post.Hooks(f(g(h())))`.
+func (c *PostClient) Use(hooks ...Hook) {
+	c.hooks.Post = append(c.hooks.Post, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `post.Intercept(f(g(h())))`.
+func (c *PostClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Post = append(c.inters.Post, interceptors...)
+}
+
+// Create returns a builder for creating a Post entity.
+func (c *PostClient) Create() *PostCreate {
+	mutation := newPostMutation(c.config, OpCreate)
+	return &PostCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Post entities.
+func (c *PostClient) CreateBulk(builders ...*PostCreate) *PostCreateBulk {
+	return &PostCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PostClient) MapCreateBulk(slice any, setFunc func(*PostCreate, int)) *PostCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PostCreateBulk{err: fmt.Errorf("calling to PostClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PostCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PostCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Post.
+func (c *PostClient) Update() *PostUpdate {
+	mutation := newPostMutation(c.config, OpUpdate)
+	return &PostUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PostClient) UpdateOne(_m *Post) *PostUpdateOne {
+	mutation := newPostMutation(c.config, OpUpdateOne, withPost(_m))
+	return &PostUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PostClient) UpdateOneID(id int) *PostUpdateOne {
+	mutation := newPostMutation(c.config, OpUpdateOne, withPostID(id))
+	return &PostUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Post.
+func (c *PostClient) Delete() *PostDelete {
+	mutation := newPostMutation(c.config, OpDelete)
+	return &PostDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PostClient) DeleteOne(_m *Post) *PostDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PostClient) DeleteOneID(id int) *PostDeleteOne {
+	builder := c.Delete().Where(post.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PostDeleteOne{builder}
+}
+
+// Query returns a query builder for Post.
+func (c *PostClient) Query() *PostQuery {
+	return &PostQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePost},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Post entity by its id.
+func (c *PostClient) Get(ctx context.Context, id int) (*Post, error) {
+	return c.Query().Where(post.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PostClient) GetX(ctx context.Context, id int) *Post {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAuthor queries the author edge of a Post.
+func (c *PostClient) QueryAuthor(_m *Post) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, post.AuthorTable, post.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryImages queries the images edge of a Post.
+func (c *PostClient) QueryImages(_m *Post) *PostImageQuery {
+	query := (&PostImageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, id),
+			sqlgraph.To(postimage.Table, postimage.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, post.ImagesTable, post.ImagesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryWows queries the wows edge of a Post.
+func (c *PostClient) QueryWows(_m *Post) *WowQuery {
+	query := (&WowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(post.Table, post.FieldID, id),
+			sqlgraph.To(wow.Table, wow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, post.WowsTable, post.WowsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PostClient) Hooks() []Hook {
+	return c.hooks.Post
+}
+
+// Interceptors returns the client interceptors.
+func (c *PostClient) Interceptors() []Interceptor {
+	return c.inters.Post
+}
+
+func (c *PostClient) mutate(ctx context.Context, m *PostMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PostCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PostUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PostUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PostDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Post mutation op: %q", m.Op())
+	}
+}
+
+// PostImageClient is a client for the PostImage schema.
+type PostImageClient struct {
+	config
+}
+
+// NewPostImageClient returns a client for the PostImage from the given config.
+func NewPostImageClient(c config) *PostImageClient {
+	return &PostImageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `postimage.Hooks(f(g(h())))`.
+func (c *PostImageClient) Use(hooks ...Hook) {
+	c.hooks.PostImage = append(c.hooks.PostImage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `postimage.Intercept(f(g(h())))`.
+func (c *PostImageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PostImage = append(c.inters.PostImage, interceptors...)
+}
+
+// Create returns a builder for creating a PostImage entity.
+func (c *PostImageClient) Create() *PostImageCreate {
+	mutation := newPostImageMutation(c.config, OpCreate)
+	return &PostImageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PostImage entities.
+func (c *PostImageClient) CreateBulk(builders ...*PostImageCreate) *PostImageCreateBulk {
+	return &PostImageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PostImageClient) MapCreateBulk(slice any, setFunc func(*PostImageCreate, int)) *PostImageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PostImageCreateBulk{err: fmt.Errorf("calling to PostImageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PostImageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PostImageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PostImage.
+func (c *PostImageClient) Update() *PostImageUpdate {
+	mutation := newPostImageMutation(c.config, OpUpdate)
+	return &PostImageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PostImageClient) UpdateOne(_m *PostImage) *PostImageUpdateOne {
+	mutation := newPostImageMutation(c.config, OpUpdateOne, withPostImage(_m))
+	return &PostImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PostImageClient) UpdateOneID(id int) *PostImageUpdateOne {
+	mutation := newPostImageMutation(c.config, OpUpdateOne, withPostImageID(id))
+	return &PostImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PostImage.
+func (c *PostImageClient) Delete() *PostImageDelete {
+	mutation := newPostImageMutation(c.config, OpDelete)
+	return &PostImageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PostImageClient) DeleteOne(_m *PostImage) *PostImageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PostImageClient) DeleteOneID(id int) *PostImageDeleteOne {
+	builder := c.Delete().Where(postimage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PostImageDeleteOne{builder}
+}
+
+// Query returns a query builder for PostImage.
+func (c *PostImageClient) Query() *PostImageQuery {
+	return &PostImageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePostImage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PostImage entity by its id.
+func (c *PostImageClient) Get(ctx context.Context, id int) (*PostImage, error) {
+	return c.Query().Where(postimage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PostImageClient) GetX(ctx context.Context, id int) *PostImage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPost queries the post edge of a PostImage.
+func (c *PostImageClient) QueryPost(_m *PostImage) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(postimage.Table, postimage.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, postimage.PostTable, postimage.PostColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PostImageClient) Hooks() []Hook {
+	return c.hooks.PostImage
+}
+
+// Interceptors returns the client interceptors.
+func (c *PostImageClient) Interceptors() []Interceptor {
+	return c.inters.PostImage
+}
+
+func (c *PostImageClient) mutate(ctx context.Context, m *PostImageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PostImageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PostImageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PostImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PostImageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PostImage mutation op: %q", m.Op())
+	}
+}
+
 // ProductClient is a client for the Product schema.
 type ProductClient struct {
 	config
@@ -3360,6 +4179,139 @@ func (c *SharingRecordClient) mutate(ctx context.Context, m *SharingRecordMutati
 	}
 }
 
+// StarCardClient is a client for the StarCard schema.
+type StarCardClient struct {
+	config
+}
+
+// NewStarCardClient returns a client for the StarCard from the given config.
+func NewStarCardClient(c config) *StarCardClient {
+	return &StarCardClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `starcard.Hooks(f(g(h())))`.
+func (c *StarCardClient) Use(hooks ...Hook) {
+	c.hooks.StarCard = append(c.hooks.StarCard, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `starcard.Intercept(f(g(h())))`.
+func (c *StarCardClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StarCard = append(c.inters.StarCard, interceptors...)
+}
+
+// Create returns a builder for creating a StarCard entity.
+func (c *StarCardClient) Create() *StarCardCreate {
+	mutation := newStarCardMutation(c.config, OpCreate)
+	return &StarCardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StarCard entities.
+func (c *StarCardClient) CreateBulk(builders ...*StarCardCreate) *StarCardCreateBulk {
+	return &StarCardCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StarCardClient) MapCreateBulk(slice any, setFunc func(*StarCardCreate, int)) *StarCardCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StarCardCreateBulk{err: fmt.Errorf("calling to StarCardClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StarCardCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StarCardCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StarCard.
+func (c *StarCardClient) Update() *StarCardUpdate {
+	mutation := newStarCardMutation(c.config, OpUpdate)
+	return &StarCardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StarCardClient) UpdateOne(_m *StarCard) *StarCardUpdateOne {
+	mutation := newStarCardMutation(c.config, OpUpdateOne, withStarCard(_m))
+	return &StarCardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StarCardClient) UpdateOneID(id int) *StarCardUpdateOne {
+	mutation := newStarCardMutation(c.config, OpUpdateOne, withStarCardID(id))
+	return &StarCardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StarCard.
+func (c *StarCardClient) Delete() *StarCardDelete {
+	mutation := newStarCardMutation(c.config, OpDelete)
+	return &StarCardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StarCardClient) DeleteOne(_m *StarCard) *StarCardDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StarCardClient) DeleteOneID(id int) *StarCardDeleteOne {
+	builder := c.Delete().Where(starcard.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StarCardDeleteOne{builder}
+}
+
+// Query returns a query builder for StarCard.
+func (c *StarCardClient) Query() *StarCardQuery {
+	return &StarCardQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStarCard},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StarCard entity by its id.
+func (c *StarCardClient) Get(ctx context.Context, id int) (*StarCard, error) {
+	return c.Query().Where(starcard.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StarCardClient) GetX(ctx context.Context, id int) *StarCard {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StarCardClient) Hooks() []Hook {
+	return c.hooks.StarCard
+}
+
+// Interceptors returns the client interceptors.
+func (c *StarCardClient) Interceptors() []Interceptor {
+	return c.inters.StarCard
+}
+
+func (c *StarCardClient) mutate(ctx context.Context, m *StarCardMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StarCardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StarCardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StarCardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StarCardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StarCard mutation op: %q", m.Op())
+	}
+}
+
 // StudentVerificationClient is a client for the StudentVerification schema.
 type StudentVerificationClient struct {
 	config
@@ -3681,6 +4633,54 @@ func (c *UserClient) QueryPolicyAcceptances(_m *User) *PolicyAcceptanceQuery {
 	return query
 }
 
+// QueryPosts queries the posts edge of a User.
+func (c *UserClient) QueryPosts(_m *User) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PostsTable, user.PostsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFollowing queries the following edge of a User.
+func (c *UserClient) QueryFollowing(_m *User) *FollowQuery {
+	query := (&FollowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(follow.Table, follow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.FollowingTable, user.FollowingColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFollowers queries the followers edge of a User.
+func (c *UserClient) QueryFollowers(_m *User) *FollowQuery {
+	query := (&FollowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(follow.Table, follow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.FollowersTable, user.FollowersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -3706,19 +4706,170 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WowClient is a client for the Wow schema.
+type WowClient struct {
+	config
+}
+
+// NewWowClient returns a client for the Wow from the given config.
+func NewWowClient(c config) *WowClient {
+	return &WowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `wow.Hooks(f(g(h())))`.
+func (c *WowClient) Use(hooks ...Hook) {
+	c.hooks.Wow = append(c.hooks.Wow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `wow.Intercept(f(g(h())))`.
+func (c *WowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Wow = append(c.inters.Wow, interceptors...)
+}
+
+// Create returns a builder for creating a Wow entity.
+func (c *WowClient) Create() *WowCreate {
+	mutation := newWowMutation(c.config, OpCreate)
+	return &WowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Wow entities.
+func (c *WowClient) CreateBulk(builders ...*WowCreate) *WowCreateBulk {
+	return &WowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WowClient) MapCreateBulk(slice any, setFunc func(*WowCreate, int)) *WowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WowCreateBulk{err: fmt.Errorf("calling to WowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Wow.
+func (c *WowClient) Update() *WowUpdate {
+	mutation := newWowMutation(c.config, OpUpdate)
+	return &WowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WowClient) UpdateOne(_m *Wow) *WowUpdateOne {
+	mutation := newWowMutation(c.config, OpUpdateOne, withWow(_m))
+	return &WowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WowClient) UpdateOneID(id int) *WowUpdateOne {
+	mutation := newWowMutation(c.config, OpUpdateOne, withWowID(id))
+	return &WowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Wow.
+func (c *WowClient) Delete() *WowDelete {
+	mutation := newWowMutation(c.config, OpDelete)
+	return &WowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WowClient) DeleteOne(_m *Wow) *WowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WowClient) DeleteOneID(id int) *WowDeleteOne {
+	builder := c.Delete().Where(wow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WowDeleteOne{builder}
+}
+
+// Query returns a query builder for Wow.
+func (c *WowClient) Query() *WowQuery {
+	return &WowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Wow entity by its id.
+func (c *WowClient) Get(ctx context.Context, id int) (*Wow, error) {
+	return c.Query().Where(wow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WowClient) GetX(ctx context.Context, id int) *Wow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPost queries the post edge of a Wow.
+func (c *WowClient) QueryPost(_m *Wow) *PostQuery {
+	query := (&PostClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(wow.Table, wow.FieldID, id),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, wow.PostTable, wow.PostColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WowClient) Hooks() []Hook {
+	return c.hooks.Wow
+}
+
+// Interceptors returns the client interceptors.
+func (c *WowClient) Interceptors() []Interceptor {
+	return c.inters.Wow
+}
+
+func (c *WowClient) mutate(ctx context.Context, m *WowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Wow mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Address, CartItem, Consent, ConsentEvent, DevicePermission, Favorite, Feedback,
-		LoginCode, Merchant, Order, OrderEvent, OrderItem, PaymentCallback,
-		PolicyAcceptance, PolicyVersion, Product, RateCounter, Review, SensitiveAccess,
-		Session, SharingRecord, StudentVerification, User []ent.Hook
+		Address, BankAccount, CartItem, Consent, ConsentEvent, DevicePermission, Errand,
+		Favorite, Feedback, Follow, LoginCode, Merchant, Order, OrderEvent, OrderItem,
+		PaymentCallback, PolicyAcceptance, PolicyVersion, Post, PostImage, Product,
+		RateCounter, Review, SensitiveAccess, Session, SharingRecord, StarCard,
+		StudentVerification, User, Wow []ent.Hook
 	}
 	inters struct {
-		Address, CartItem, Consent, ConsentEvent, DevicePermission, Favorite, Feedback,
-		LoginCode, Merchant, Order, OrderEvent, OrderItem, PaymentCallback,
-		PolicyAcceptance, PolicyVersion, Product, RateCounter, Review, SensitiveAccess,
-		Session, SharingRecord, StudentVerification, User []ent.Interceptor
+		Address, BankAccount, CartItem, Consent, ConsentEvent, DevicePermission, Errand,
+		Favorite, Feedback, Follow, LoginCode, Merchant, Order, OrderEvent, OrderItem,
+		PaymentCallback, PolicyAcceptance, PolicyVersion, Post, PostImage, Product,
+		RateCounter, Review, SensitiveAccess, Session, SharingRecord, StarCard,
+		StudentVerification, User, Wow []ent.Interceptor
 	}
 )
 

@@ -13,12 +13,15 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tongxue/tongxue/ent/address"
+	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
 	"github.com/tongxue/tongxue/ent/feedback"
+	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
@@ -27,14 +30,18 @@ import (
 	"github.com/tongxue/tongxue/ent/paymentcallback"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/policyversion"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/ent/starcard"
 	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/ent/user"
+	"github.com/tongxue/tongxue/ent/wow"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -96,12 +103,15 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			address.Table:             address.ValidColumn,
+			bankaccount.Table:         bankaccount.ValidColumn,
 			cartitem.Table:            cartitem.ValidColumn,
 			consent.Table:             consent.ValidColumn,
 			consentevent.Table:        consentevent.ValidColumn,
 			devicepermission.Table:    devicepermission.ValidColumn,
+			errand.Table:              errand.ValidColumn,
 			favorite.Table:            favorite.ValidColumn,
 			feedback.Table:            feedback.ValidColumn,
+			follow.Table:              follow.ValidColumn,
 			logincode.Table:           logincode.ValidColumn,
 			merchant.Table:            merchant.ValidColumn,
 			order.Table:               order.ValidColumn,
@@ -110,14 +120,18 @@ func checkColumn(t, c string) error {
 			paymentcallback.Table:     paymentcallback.ValidColumn,
 			policyacceptance.Table:    policyacceptance.ValidColumn,
 			policyversion.Table:       policyversion.ValidColumn,
+			post.Table:                post.ValidColumn,
+			postimage.Table:           postimage.ValidColumn,
 			product.Table:             product.ValidColumn,
 			ratecounter.Table:         ratecounter.ValidColumn,
 			review.Table:              review.ValidColumn,
 			sensitiveaccess.Table:     sensitiveaccess.ValidColumn,
 			session.Table:             session.ValidColumn,
 			sharingrecord.Table:       sharingrecord.ValidColumn,
+			starcard.Table:            starcard.ValidColumn,
 			studentverification.Table: studentverification.ValidColumn,
 			user.Table:                user.ValidColumn,
+			wow.Table:                 wow.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

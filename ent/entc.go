@@ -34,6 +34,7 @@ func main() {
 			gen.FeatureNamedEdges, // nested connections with arguments
 			gen.FeatureExecQuery,  // raw statements inside ent transactions
 			gen.FeatureModifier,   // joins in one statement (session + user)
+			gen.FeatureIntercept,  // who may see a post, for every query path
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

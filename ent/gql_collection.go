@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/user"
@@ -236,6 +238,224 @@ func newMerchantPaginateArgs(rv map[string]any) *merchantPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MerchantWhereInput); ok {
 		args.opts = append(args.opts, WithMerchantFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PostQuery) CollectFields(ctx context.Context, satisfies ...string) (*PostQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PostQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(post.Columns))
+		selectedFields = []string{post.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[post.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, post.FieldAuthorID)
+				fieldSeen[post.FieldAuthorID] = struct{}{}
+			}
+
+		case "images":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PostImageClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, postimageImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedImages(alias, func(wq *PostImageQuery) {
+				*wq = *query
+			})
+		case "text":
+			if _, ok := fieldSeen[post.FieldText]; !ok {
+				selectedFields = append(selectedFields, post.FieldText)
+				fieldSeen[post.FieldText] = struct{}{}
+			}
+		case "visibility":
+			if _, ok := fieldSeen[post.FieldVisibility]; !ok {
+				selectedFields = append(selectedFields, post.FieldVisibility)
+				fieldSeen[post.FieldVisibility] = struct{}{}
+			}
+		case "wowCount":
+			if _, ok := fieldSeen[post.FieldWowCount]; !ok {
+				selectedFields = append(selectedFields, post.FieldWowCount)
+				fieldSeen[post.FieldWowCount] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[post.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, post.FieldCreatedAt)
+				fieldSeen[post.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type postPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PostPaginateOption
+}
+
+func newPostPaginateArgs(rv map[string]any) *postPaginateArgs {
+	args := &postPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PostOrder{Field: &PostOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPostOrder(order))
+			}
+		case *PostOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPostOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PostImageQuery) CollectFields(ctx context.Context, satisfies ...string) (*PostImageQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PostImageQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(postimage.Columns))
+		selectedFields = []string{postimage.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "post":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PostClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, postImplementors)...); err != nil {
+				return err
+			}
+			_q.withPost = query
+			if _, ok := fieldSeen[postimage.FieldPostID]; !ok {
+				selectedFields = append(selectedFields, postimage.FieldPostID)
+				fieldSeen[postimage.FieldPostID] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[postimage.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, postimage.FieldPosition)
+				fieldSeen[postimage.FieldPosition] = struct{}{}
+			}
+		case "width":
+			if _, ok := fieldSeen[postimage.FieldWidth]; !ok {
+				selectedFields = append(selectedFields, postimage.FieldWidth)
+				fieldSeen[postimage.FieldWidth] = struct{}{}
+			}
+		case "height":
+			if _, ok := fieldSeen[postimage.FieldHeight]; !ok {
+				selectedFields = append(selectedFields, postimage.FieldHeight)
+				fieldSeen[postimage.FieldHeight] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type postimagePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PostImagePaginateOption
+}
+
+func newPostImagePaginateArgs(rv map[string]any) *postimagePaginateArgs {
+	args := &postimagePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }
@@ -650,6 +870,95 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "posts":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PostClient{config: _q.config}).Query()
+			)
+			args := newPostPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newPostPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*User) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"author_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(user.PostsColumn), ids...))
+						})
+						if err := query.GroupBy(user.PostsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*User) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Posts)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, postImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(user.PostsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedPosts(alias, func(wq *PostQuery) {
+				*wq = *query
+			})
 		case "nickname":
 			if _, ok := fieldSeen[user.FieldNickname]; !ok {
 				selectedFields = append(selectedFields, user.FieldNickname)
@@ -659,6 +968,16 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[user.FieldAvatarURL]; !ok {
 				selectedFields = append(selectedFields, user.FieldAvatarURL)
 				fieldSeen[user.FieldAvatarURL] = struct{}{}
+			}
+		case "school":
+			if _, ok := fieldSeen[user.FieldSchool]; !ok {
+				selectedFields = append(selectedFields, user.FieldSchool)
+				fieldSeen[user.FieldSchool] = struct{}{}
+			}
+		case "wowCount":
+			if _, ok := fieldSeen[user.FieldWowCount]; !ok {
+				selectedFields = append(selectedFields, user.FieldWowCount)
+				fieldSeen[user.FieldWowCount] = struct{}{}
 			}
 		case "id":
 		case "__typename":

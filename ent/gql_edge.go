@@ -29,6 +29,34 @@ func (_m *Merchant) Products(
 	return _m.QueryProducts().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Post) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Post) Images(ctx context.Context) (result []*PostImage, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedImages(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ImagesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryImages().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *PostImage) Post(ctx context.Context) (*Post, error) {
+	result, err := _m.Edges.PostOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPost().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Product) Merchant(ctx context.Context) (*Merchant, error) {
 	result, err := _m.Edges.MerchantOrErr()
 	if IsNotLoaded(err) {
@@ -72,4 +100,24 @@ func (_m *Review) Author(ctx context.Context) (*User, error) {
 		result, err = _m.QueryAuthor().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *User) Posts(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PostOrder,
+) (*PostConnection, error) {
+	opts := []PostPaginateOption{
+		WithPostOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedPosts(alias); err == nil || hasTotalCount {
+		pager, err := newPostPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &PostConnection{Edges: []*PostEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryPosts().Paginate(ctx, after, first, before, last, opts...)
 }

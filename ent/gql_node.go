@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/go-multierror"
 	"github.com/tongxue/tongxue/ent/internal"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/user"
@@ -26,6 +28,16 @@ var merchantImplementors = []string{"Merchant", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Merchant) IsNode() {}
+
+var postImplementors = []string{"Post", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Post) IsNode() {}
+
+var postimageImplementors = []string{"PostImage", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PostImage) IsNode() {}
 
 var productImplementors = []string{"Product", "Node"}
 
@@ -124,6 +136,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(merchant.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, merchantImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case post.Table:
+		query := c.Post.Query().
+			Where(post.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, postImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case postimage.Table:
+		query := c.PostImage.Query().
+			Where(postimage.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, postimageImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -232,6 +262,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Merchant.Query().
 			Where(merchant.IDIn(ids...))
 		query, err := query.CollectFields(ctx, merchantImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case post.Table:
+		query := c.Post.Query().
+			Where(post.IDIn(ids...))
+		query, err := query.CollectFields(ctx, postImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case postimage.Table:
+		query := c.PostImage.Query().
+			Where(postimage.IDIn(ids...))
+		query, err := query.CollectFields(ctx, postimageImplementors...)
 		if err != nil {
 			return nil, err
 		}

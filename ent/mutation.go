@@ -12,12 +12,15 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/tongxue/tongxue/ent/address"
+	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
 	"github.com/tongxue/tongxue/ent/feedback"
+	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
@@ -26,6 +29,8 @@ import (
 	"github.com/tongxue/tongxue/ent/paymentcallback"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/policyversion"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
@@ -33,8 +38,10 @@ import (
 	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/ent/starcard"
 	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/ent/user"
+	"github.com/tongxue/tongxue/ent/wow"
 	"github.com/tongxue/tongxue/internal/pii"
 )
 
@@ -48,12 +55,15 @@ const (
 
 	// Node types.
 	TypeAddress             = "Address"
+	TypeBankAccount         = "BankAccount"
 	TypeCartItem            = "CartItem"
 	TypeConsent             = "Consent"
 	TypeConsentEvent        = "ConsentEvent"
 	TypeDevicePermission    = "DevicePermission"
+	TypeErrand              = "Errand"
 	TypeFavorite            = "Favorite"
 	TypeFeedback            = "Feedback"
+	TypeFollow              = "Follow"
 	TypeLoginCode           = "LoginCode"
 	TypeMerchant            = "Merchant"
 	TypeOrder               = "Order"
@@ -62,14 +72,18 @@ const (
 	TypePaymentCallback     = "PaymentCallback"
 	TypePolicyAcceptance    = "PolicyAcceptance"
 	TypePolicyVersion       = "PolicyVersion"
+	TypePost                = "Post"
+	TypePostImage           = "PostImage"
 	TypeProduct             = "Product"
 	TypeRateCounter         = "RateCounter"
 	TypeReview              = "Review"
 	TypeSensitiveAccess     = "SensitiveAccess"
 	TypeSession             = "Session"
 	TypeSharingRecord       = "SharingRecord"
+	TypeStarCard            = "StarCard"
 	TypeStudentVerification = "StudentVerification"
 	TypeUser                = "User"
+	TypeWow                 = "Wow"
 )
 
 // AddressMutation represents an operation that mutates the Address nodes in the graph.
@@ -756,6 +770,1130 @@ func (m *AddressMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AddressMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Address edge %s", name)
+}
+
+// BankAccountMutation represents an operation that mutates the BankAccount nodes in the graph.
+type BankAccountMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *int
+	user_id               *int
+	adduser_id            *int
+	application_id        *string
+	name_cipher           *[]byte
+	id_number_cipher      *[]byte
+	id_photo_cipher       *[]byte
+	face_cipher           *[]byte
+	bound_card_cipher     *[]byte
+	account_number_cipher *[]byte
+	bank                  *string
+	bank_ref              *string
+	status                *bankaccount.Status
+	reason                *string
+	created_at            *time.Time
+	updated_at            *time.Time
+	clearedFields         map[string]struct{}
+	done                  bool
+	oldValue              func(context.Context) (*BankAccount, error)
+	predicates            []predicate.BankAccount
+}
+
+var _ ent.Mutation = (*BankAccountMutation)(nil)
+
+// bankaccountOption allows management of the mutation configuration using functional options.
+type bankaccountOption func(*BankAccountMutation)
+
+// newBankAccountMutation creates new mutation for the BankAccount entity.
+func newBankAccountMutation(c config, op Op, opts ...bankaccountOption) *BankAccountMutation {
+	m := &BankAccountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBankAccount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBankAccountID sets the ID field of the mutation.
+func withBankAccountID(id int) bankaccountOption {
+	return func(m *BankAccountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BankAccount
+		)
+		m.oldValue = func(ctx context.Context) (*BankAccount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BankAccount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBankAccount sets the old BankAccount of the mutation.
+func withBankAccount(node *BankAccount) bankaccountOption {
+	return func(m *BankAccountMutation) {
+		m.oldValue = func(context.Context) (*BankAccount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BankAccountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BankAccountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BankAccountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BankAccountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BankAccount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *BankAccountMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *BankAccountMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *BankAccountMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *BankAccountMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *BankAccountMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *BankAccountMutation) SetApplicationID(s string) {
+	m.application_id = &s
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *BankAccountMutation) ApplicationID() (r string, exists bool) {
+	v := m.application_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldApplicationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *BankAccountMutation) ResetApplicationID() {
+	m.application_id = nil
+}
+
+// SetNameCipher sets the "name_cipher" field.
+func (m *BankAccountMutation) SetNameCipher(b []byte) {
+	m.name_cipher = &b
+}
+
+// NameCipher returns the value of the "name_cipher" field in the mutation.
+func (m *BankAccountMutation) NameCipher() (r []byte, exists bool) {
+	v := m.name_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameCipher returns the old "name_cipher" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldNameCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameCipher: %w", err)
+	}
+	return oldValue.NameCipher, nil
+}
+
+// ResetNameCipher resets all changes to the "name_cipher" field.
+func (m *BankAccountMutation) ResetNameCipher() {
+	m.name_cipher = nil
+}
+
+// SetIDNumberCipher sets the "id_number_cipher" field.
+func (m *BankAccountMutation) SetIDNumberCipher(b []byte) {
+	m.id_number_cipher = &b
+}
+
+// IDNumberCipher returns the value of the "id_number_cipher" field in the mutation.
+func (m *BankAccountMutation) IDNumberCipher() (r []byte, exists bool) {
+	v := m.id_number_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIDNumberCipher returns the old "id_number_cipher" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldIDNumberCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIDNumberCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIDNumberCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIDNumberCipher: %w", err)
+	}
+	return oldValue.IDNumberCipher, nil
+}
+
+// ResetIDNumberCipher resets all changes to the "id_number_cipher" field.
+func (m *BankAccountMutation) ResetIDNumberCipher() {
+	m.id_number_cipher = nil
+}
+
+// SetIDPhotoCipher sets the "id_photo_cipher" field.
+func (m *BankAccountMutation) SetIDPhotoCipher(b []byte) {
+	m.id_photo_cipher = &b
+}
+
+// IDPhotoCipher returns the value of the "id_photo_cipher" field in the mutation.
+func (m *BankAccountMutation) IDPhotoCipher() (r []byte, exists bool) {
+	v := m.id_photo_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIDPhotoCipher returns the old "id_photo_cipher" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldIDPhotoCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIDPhotoCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIDPhotoCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIDPhotoCipher: %w", err)
+	}
+	return oldValue.IDPhotoCipher, nil
+}
+
+// ResetIDPhotoCipher resets all changes to the "id_photo_cipher" field.
+func (m *BankAccountMutation) ResetIDPhotoCipher() {
+	m.id_photo_cipher = nil
+}
+
+// SetFaceCipher sets the "face_cipher" field.
+func (m *BankAccountMutation) SetFaceCipher(b []byte) {
+	m.face_cipher = &b
+}
+
+// FaceCipher returns the value of the "face_cipher" field in the mutation.
+func (m *BankAccountMutation) FaceCipher() (r []byte, exists bool) {
+	v := m.face_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFaceCipher returns the old "face_cipher" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldFaceCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFaceCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFaceCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFaceCipher: %w", err)
+	}
+	return oldValue.FaceCipher, nil
+}
+
+// ResetFaceCipher resets all changes to the "face_cipher" field.
+func (m *BankAccountMutation) ResetFaceCipher() {
+	m.face_cipher = nil
+}
+
+// SetBoundCardCipher sets the "bound_card_cipher" field.
+func (m *BankAccountMutation) SetBoundCardCipher(b []byte) {
+	m.bound_card_cipher = &b
+}
+
+// BoundCardCipher returns the value of the "bound_card_cipher" field in the mutation.
+func (m *BankAccountMutation) BoundCardCipher() (r []byte, exists bool) {
+	v := m.bound_card_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBoundCardCipher returns the old "bound_card_cipher" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldBoundCardCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBoundCardCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBoundCardCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBoundCardCipher: %w", err)
+	}
+	return oldValue.BoundCardCipher, nil
+}
+
+// ResetBoundCardCipher resets all changes to the "bound_card_cipher" field.
+func (m *BankAccountMutation) ResetBoundCardCipher() {
+	m.bound_card_cipher = nil
+}
+
+// SetAccountNumberCipher sets the "account_number_cipher" field.
+func (m *BankAccountMutation) SetAccountNumberCipher(b []byte) {
+	m.account_number_cipher = &b
+}
+
+// AccountNumberCipher returns the value of the "account_number_cipher" field in the mutation.
+func (m *BankAccountMutation) AccountNumberCipher() (r []byte, exists bool) {
+	v := m.account_number_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountNumberCipher returns the old "account_number_cipher" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldAccountNumberCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountNumberCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountNumberCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountNumberCipher: %w", err)
+	}
+	return oldValue.AccountNumberCipher, nil
+}
+
+// ClearAccountNumberCipher clears the value of the "account_number_cipher" field.
+func (m *BankAccountMutation) ClearAccountNumberCipher() {
+	m.account_number_cipher = nil
+	m.clearedFields[bankaccount.FieldAccountNumberCipher] = struct{}{}
+}
+
+// AccountNumberCipherCleared returns if the "account_number_cipher" field was cleared in this mutation.
+func (m *BankAccountMutation) AccountNumberCipherCleared() bool {
+	_, ok := m.clearedFields[bankaccount.FieldAccountNumberCipher]
+	return ok
+}
+
+// ResetAccountNumberCipher resets all changes to the "account_number_cipher" field.
+func (m *BankAccountMutation) ResetAccountNumberCipher() {
+	m.account_number_cipher = nil
+	delete(m.clearedFields, bankaccount.FieldAccountNumberCipher)
+}
+
+// SetBank sets the "bank" field.
+func (m *BankAccountMutation) SetBank(s string) {
+	m.bank = &s
+}
+
+// Bank returns the value of the "bank" field in the mutation.
+func (m *BankAccountMutation) Bank() (r string, exists bool) {
+	v := m.bank
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBank returns the old "bank" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldBank(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBank is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBank requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBank: %w", err)
+	}
+	return oldValue.Bank, nil
+}
+
+// ResetBank resets all changes to the "bank" field.
+func (m *BankAccountMutation) ResetBank() {
+	m.bank = nil
+}
+
+// SetBankRef sets the "bank_ref" field.
+func (m *BankAccountMutation) SetBankRef(s string) {
+	m.bank_ref = &s
+}
+
+// BankRef returns the value of the "bank_ref" field in the mutation.
+func (m *BankAccountMutation) BankRef() (r string, exists bool) {
+	v := m.bank_ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBankRef returns the old "bank_ref" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldBankRef(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBankRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBankRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBankRef: %w", err)
+	}
+	return oldValue.BankRef, nil
+}
+
+// ClearBankRef clears the value of the "bank_ref" field.
+func (m *BankAccountMutation) ClearBankRef() {
+	m.bank_ref = nil
+	m.clearedFields[bankaccount.FieldBankRef] = struct{}{}
+}
+
+// BankRefCleared returns if the "bank_ref" field was cleared in this mutation.
+func (m *BankAccountMutation) BankRefCleared() bool {
+	_, ok := m.clearedFields[bankaccount.FieldBankRef]
+	return ok
+}
+
+// ResetBankRef resets all changes to the "bank_ref" field.
+func (m *BankAccountMutation) ResetBankRef() {
+	m.bank_ref = nil
+	delete(m.clearedFields, bankaccount.FieldBankRef)
+}
+
+// SetStatus sets the "status" field.
+func (m *BankAccountMutation) SetStatus(b bankaccount.Status) {
+	m.status = &b
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *BankAccountMutation) Status() (r bankaccount.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldStatus(ctx context.Context) (v bankaccount.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *BankAccountMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *BankAccountMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *BankAccountMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *BankAccountMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[bankaccount.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *BankAccountMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[bankaccount.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *BankAccountMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, bankaccount.FieldReason)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BankAccountMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BankAccountMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BankAccountMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BankAccountMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BankAccountMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BankAccountMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the BankAccountMutation builder.
+func (m *BankAccountMutation) Where(ps ...predicate.BankAccount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BankAccountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BankAccountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BankAccount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BankAccountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BankAccountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BankAccount).
+func (m *BankAccountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BankAccountMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.user_id != nil {
+		fields = append(fields, bankaccount.FieldUserID)
+	}
+	if m.application_id != nil {
+		fields = append(fields, bankaccount.FieldApplicationID)
+	}
+	if m.name_cipher != nil {
+		fields = append(fields, bankaccount.FieldNameCipher)
+	}
+	if m.id_number_cipher != nil {
+		fields = append(fields, bankaccount.FieldIDNumberCipher)
+	}
+	if m.id_photo_cipher != nil {
+		fields = append(fields, bankaccount.FieldIDPhotoCipher)
+	}
+	if m.face_cipher != nil {
+		fields = append(fields, bankaccount.FieldFaceCipher)
+	}
+	if m.bound_card_cipher != nil {
+		fields = append(fields, bankaccount.FieldBoundCardCipher)
+	}
+	if m.account_number_cipher != nil {
+		fields = append(fields, bankaccount.FieldAccountNumberCipher)
+	}
+	if m.bank != nil {
+		fields = append(fields, bankaccount.FieldBank)
+	}
+	if m.bank_ref != nil {
+		fields = append(fields, bankaccount.FieldBankRef)
+	}
+	if m.status != nil {
+		fields = append(fields, bankaccount.FieldStatus)
+	}
+	if m.reason != nil {
+		fields = append(fields, bankaccount.FieldReason)
+	}
+	if m.created_at != nil {
+		fields = append(fields, bankaccount.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, bankaccount.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BankAccountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case bankaccount.FieldUserID:
+		return m.UserID()
+	case bankaccount.FieldApplicationID:
+		return m.ApplicationID()
+	case bankaccount.FieldNameCipher:
+		return m.NameCipher()
+	case bankaccount.FieldIDNumberCipher:
+		return m.IDNumberCipher()
+	case bankaccount.FieldIDPhotoCipher:
+		return m.IDPhotoCipher()
+	case bankaccount.FieldFaceCipher:
+		return m.FaceCipher()
+	case bankaccount.FieldBoundCardCipher:
+		return m.BoundCardCipher()
+	case bankaccount.FieldAccountNumberCipher:
+		return m.AccountNumberCipher()
+	case bankaccount.FieldBank:
+		return m.Bank()
+	case bankaccount.FieldBankRef:
+		return m.BankRef()
+	case bankaccount.FieldStatus:
+		return m.Status()
+	case bankaccount.FieldReason:
+		return m.Reason()
+	case bankaccount.FieldCreatedAt:
+		return m.CreatedAt()
+	case bankaccount.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BankAccountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case bankaccount.FieldUserID:
+		return m.OldUserID(ctx)
+	case bankaccount.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case bankaccount.FieldNameCipher:
+		return m.OldNameCipher(ctx)
+	case bankaccount.FieldIDNumberCipher:
+		return m.OldIDNumberCipher(ctx)
+	case bankaccount.FieldIDPhotoCipher:
+		return m.OldIDPhotoCipher(ctx)
+	case bankaccount.FieldFaceCipher:
+		return m.OldFaceCipher(ctx)
+	case bankaccount.FieldBoundCardCipher:
+		return m.OldBoundCardCipher(ctx)
+	case bankaccount.FieldAccountNumberCipher:
+		return m.OldAccountNumberCipher(ctx)
+	case bankaccount.FieldBank:
+		return m.OldBank(ctx)
+	case bankaccount.FieldBankRef:
+		return m.OldBankRef(ctx)
+	case bankaccount.FieldStatus:
+		return m.OldStatus(ctx)
+	case bankaccount.FieldReason:
+		return m.OldReason(ctx)
+	case bankaccount.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case bankaccount.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BankAccount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BankAccountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case bankaccount.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case bankaccount.FieldApplicationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case bankaccount.FieldNameCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameCipher(v)
+		return nil
+	case bankaccount.FieldIDNumberCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIDNumberCipher(v)
+		return nil
+	case bankaccount.FieldIDPhotoCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIDPhotoCipher(v)
+		return nil
+	case bankaccount.FieldFaceCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFaceCipher(v)
+		return nil
+	case bankaccount.FieldBoundCardCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBoundCardCipher(v)
+		return nil
+	case bankaccount.FieldAccountNumberCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountNumberCipher(v)
+		return nil
+	case bankaccount.FieldBank:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBank(v)
+		return nil
+	case bankaccount.FieldBankRef:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBankRef(v)
+		return nil
+	case bankaccount.FieldStatus:
+		v, ok := value.(bankaccount.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case bankaccount.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case bankaccount.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case bankaccount.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BankAccount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BankAccountMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, bankaccount.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BankAccountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case bankaccount.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BankAccountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case bankaccount.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BankAccount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BankAccountMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(bankaccount.FieldAccountNumberCipher) {
+		fields = append(fields, bankaccount.FieldAccountNumberCipher)
+	}
+	if m.FieldCleared(bankaccount.FieldBankRef) {
+		fields = append(fields, bankaccount.FieldBankRef)
+	}
+	if m.FieldCleared(bankaccount.FieldReason) {
+		fields = append(fields, bankaccount.FieldReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BankAccountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BankAccountMutation) ClearField(name string) error {
+	switch name {
+	case bankaccount.FieldAccountNumberCipher:
+		m.ClearAccountNumberCipher()
+		return nil
+	case bankaccount.FieldBankRef:
+		m.ClearBankRef()
+		return nil
+	case bankaccount.FieldReason:
+		m.ClearReason()
+		return nil
+	}
+	return fmt.Errorf("unknown BankAccount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BankAccountMutation) ResetField(name string) error {
+	switch name {
+	case bankaccount.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case bankaccount.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case bankaccount.FieldNameCipher:
+		m.ResetNameCipher()
+		return nil
+	case bankaccount.FieldIDNumberCipher:
+		m.ResetIDNumberCipher()
+		return nil
+	case bankaccount.FieldIDPhotoCipher:
+		m.ResetIDPhotoCipher()
+		return nil
+	case bankaccount.FieldFaceCipher:
+		m.ResetFaceCipher()
+		return nil
+	case bankaccount.FieldBoundCardCipher:
+		m.ResetBoundCardCipher()
+		return nil
+	case bankaccount.FieldAccountNumberCipher:
+		m.ResetAccountNumberCipher()
+		return nil
+	case bankaccount.FieldBank:
+		m.ResetBank()
+		return nil
+	case bankaccount.FieldBankRef:
+		m.ResetBankRef()
+		return nil
+	case bankaccount.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case bankaccount.FieldReason:
+		m.ResetReason()
+		return nil
+	case bankaccount.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case bankaccount.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BankAccount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BankAccountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BankAccountMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BankAccountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BankAccountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BankAccountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BankAccountMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BankAccountMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown BankAccount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BankAccountMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown BankAccount edge %s", name)
 }
 
 // CartItemMutation represents an operation that mutates the CartItem nodes in the graph.
@@ -3361,6 +4499,1284 @@ func (m *DevicePermissionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown DevicePermission edge %s", name)
 }
 
+// ErrandMutation represents an operation that mutates the Errand nodes in the graph.
+type ErrandMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *int
+	requester_id           *int
+	addrequester_id        *int
+	runner_id              *int
+	addrunner_id           *int
+	status                 *errand.Status
+	area                   *string
+	pickup_place           *string
+	parcel_type            *errand.ParcelType
+	weight_grams           *int
+	addweight_grams        *int
+	reward_fen             *int64
+	addreward_fen          *int64
+	credential_cipher      *[]byte
+	photo_key              *string
+	created_at             *time.Time
+	updated_at             *time.Time
+	recipient_name_cipher  *[]byte
+	recipient_phone_cipher *[]byte
+	address_cipher         *[]byte
+	clearedFields          map[string]struct{}
+	done                   bool
+	oldValue               func(context.Context) (*Errand, error)
+	predicates             []predicate.Errand
+}
+
+var _ ent.Mutation = (*ErrandMutation)(nil)
+
+// errandOption allows management of the mutation configuration using functional options.
+type errandOption func(*ErrandMutation)
+
+// newErrandMutation creates new mutation for the Errand entity.
+func newErrandMutation(c config, op Op, opts ...errandOption) *ErrandMutation {
+	m := &ErrandMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeErrand,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withErrandID sets the ID field of the mutation.
+func withErrandID(id int) errandOption {
+	return func(m *ErrandMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Errand
+		)
+		m.oldValue = func(ctx context.Context) (*Errand, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Errand.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withErrand sets the old Errand of the mutation.
+func withErrand(node *Errand) errandOption {
+	return func(m *ErrandMutation) {
+		m.oldValue = func(context.Context) (*Errand, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ErrandMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ErrandMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ErrandMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ErrandMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Errand.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetRequesterID sets the "requester_id" field.
+func (m *ErrandMutation) SetRequesterID(i int) {
+	m.requester_id = &i
+	m.addrequester_id = nil
+}
+
+// RequesterID returns the value of the "requester_id" field in the mutation.
+func (m *ErrandMutation) RequesterID() (r int, exists bool) {
+	v := m.requester_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequesterID returns the old "requester_id" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldRequesterID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequesterID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequesterID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequesterID: %w", err)
+	}
+	return oldValue.RequesterID, nil
+}
+
+// AddRequesterID adds i to the "requester_id" field.
+func (m *ErrandMutation) AddRequesterID(i int) {
+	if m.addrequester_id != nil {
+		*m.addrequester_id += i
+	} else {
+		m.addrequester_id = &i
+	}
+}
+
+// AddedRequesterID returns the value that was added to the "requester_id" field in this mutation.
+func (m *ErrandMutation) AddedRequesterID() (r int, exists bool) {
+	v := m.addrequester_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRequesterID resets all changes to the "requester_id" field.
+func (m *ErrandMutation) ResetRequesterID() {
+	m.requester_id = nil
+	m.addrequester_id = nil
+}
+
+// SetRunnerID sets the "runner_id" field.
+func (m *ErrandMutation) SetRunnerID(i int) {
+	m.runner_id = &i
+	m.addrunner_id = nil
+}
+
+// RunnerID returns the value of the "runner_id" field in the mutation.
+func (m *ErrandMutation) RunnerID() (r int, exists bool) {
+	v := m.runner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunnerID returns the old "runner_id" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldRunnerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunnerID: %w", err)
+	}
+	return oldValue.RunnerID, nil
+}
+
+// AddRunnerID adds i to the "runner_id" field.
+func (m *ErrandMutation) AddRunnerID(i int) {
+	if m.addrunner_id != nil {
+		*m.addrunner_id += i
+	} else {
+		m.addrunner_id = &i
+	}
+}
+
+// AddedRunnerID returns the value that was added to the "runner_id" field in this mutation.
+func (m *ErrandMutation) AddedRunnerID() (r int, exists bool) {
+	v := m.addrunner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRunnerID clears the value of the "runner_id" field.
+func (m *ErrandMutation) ClearRunnerID() {
+	m.runner_id = nil
+	m.addrunner_id = nil
+	m.clearedFields[errand.FieldRunnerID] = struct{}{}
+}
+
+// RunnerIDCleared returns if the "runner_id" field was cleared in this mutation.
+func (m *ErrandMutation) RunnerIDCleared() bool {
+	_, ok := m.clearedFields[errand.FieldRunnerID]
+	return ok
+}
+
+// ResetRunnerID resets all changes to the "runner_id" field.
+func (m *ErrandMutation) ResetRunnerID() {
+	m.runner_id = nil
+	m.addrunner_id = nil
+	delete(m.clearedFields, errand.FieldRunnerID)
+}
+
+// SetStatus sets the "status" field.
+func (m *ErrandMutation) SetStatus(e errand.Status) {
+	m.status = &e
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ErrandMutation) Status() (r errand.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldStatus(ctx context.Context) (v errand.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ErrandMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetArea sets the "area" field.
+func (m *ErrandMutation) SetArea(s string) {
+	m.area = &s
+}
+
+// Area returns the value of the "area" field in the mutation.
+func (m *ErrandMutation) Area() (r string, exists bool) {
+	v := m.area
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArea returns the old "area" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldArea(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArea is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArea requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArea: %w", err)
+	}
+	return oldValue.Area, nil
+}
+
+// ResetArea resets all changes to the "area" field.
+func (m *ErrandMutation) ResetArea() {
+	m.area = nil
+}
+
+// SetPickupPlace sets the "pickup_place" field.
+func (m *ErrandMutation) SetPickupPlace(s string) {
+	m.pickup_place = &s
+}
+
+// PickupPlace returns the value of the "pickup_place" field in the mutation.
+func (m *ErrandMutation) PickupPlace() (r string, exists bool) {
+	v := m.pickup_place
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPickupPlace returns the old "pickup_place" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldPickupPlace(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPickupPlace is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPickupPlace requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPickupPlace: %w", err)
+	}
+	return oldValue.PickupPlace, nil
+}
+
+// ResetPickupPlace resets all changes to the "pickup_place" field.
+func (m *ErrandMutation) ResetPickupPlace() {
+	m.pickup_place = nil
+}
+
+// SetParcelType sets the "parcel_type" field.
+func (m *ErrandMutation) SetParcelType(et errand.ParcelType) {
+	m.parcel_type = &et
+}
+
+// ParcelType returns the value of the "parcel_type" field in the mutation.
+func (m *ErrandMutation) ParcelType() (r errand.ParcelType, exists bool) {
+	v := m.parcel_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParcelType returns the old "parcel_type" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldParcelType(ctx context.Context) (v errand.ParcelType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParcelType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParcelType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParcelType: %w", err)
+	}
+	return oldValue.ParcelType, nil
+}
+
+// ResetParcelType resets all changes to the "parcel_type" field.
+func (m *ErrandMutation) ResetParcelType() {
+	m.parcel_type = nil
+}
+
+// SetWeightGrams sets the "weight_grams" field.
+func (m *ErrandMutation) SetWeightGrams(i int) {
+	m.weight_grams = &i
+	m.addweight_grams = nil
+}
+
+// WeightGrams returns the value of the "weight_grams" field in the mutation.
+func (m *ErrandMutation) WeightGrams() (r int, exists bool) {
+	v := m.weight_grams
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWeightGrams returns the old "weight_grams" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldWeightGrams(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWeightGrams is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWeightGrams requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWeightGrams: %w", err)
+	}
+	return oldValue.WeightGrams, nil
+}
+
+// AddWeightGrams adds i to the "weight_grams" field.
+func (m *ErrandMutation) AddWeightGrams(i int) {
+	if m.addweight_grams != nil {
+		*m.addweight_grams += i
+	} else {
+		m.addweight_grams = &i
+	}
+}
+
+// AddedWeightGrams returns the value that was added to the "weight_grams" field in this mutation.
+func (m *ErrandMutation) AddedWeightGrams() (r int, exists bool) {
+	v := m.addweight_grams
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWeightGrams resets all changes to the "weight_grams" field.
+func (m *ErrandMutation) ResetWeightGrams() {
+	m.weight_grams = nil
+	m.addweight_grams = nil
+}
+
+// SetRewardFen sets the "reward_fen" field.
+func (m *ErrandMutation) SetRewardFen(i int64) {
+	m.reward_fen = &i
+	m.addreward_fen = nil
+}
+
+// RewardFen returns the value of the "reward_fen" field in the mutation.
+func (m *ErrandMutation) RewardFen() (r int64, exists bool) {
+	v := m.reward_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRewardFen returns the old "reward_fen" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldRewardFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRewardFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRewardFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRewardFen: %w", err)
+	}
+	return oldValue.RewardFen, nil
+}
+
+// AddRewardFen adds i to the "reward_fen" field.
+func (m *ErrandMutation) AddRewardFen(i int64) {
+	if m.addreward_fen != nil {
+		*m.addreward_fen += i
+	} else {
+		m.addreward_fen = &i
+	}
+}
+
+// AddedRewardFen returns the value that was added to the "reward_fen" field in this mutation.
+func (m *ErrandMutation) AddedRewardFen() (r int64, exists bool) {
+	v := m.addreward_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRewardFen resets all changes to the "reward_fen" field.
+func (m *ErrandMutation) ResetRewardFen() {
+	m.reward_fen = nil
+	m.addreward_fen = nil
+}
+
+// SetCredentialCipher sets the "credential_cipher" field.
+func (m *ErrandMutation) SetCredentialCipher(b []byte) {
+	m.credential_cipher = &b
+}
+
+// CredentialCipher returns the value of the "credential_cipher" field in the mutation.
+func (m *ErrandMutation) CredentialCipher() (r []byte, exists bool) {
+	v := m.credential_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCredentialCipher returns the old "credential_cipher" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldCredentialCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCredentialCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCredentialCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCredentialCipher: %w", err)
+	}
+	return oldValue.CredentialCipher, nil
+}
+
+// ClearCredentialCipher clears the value of the "credential_cipher" field.
+func (m *ErrandMutation) ClearCredentialCipher() {
+	m.credential_cipher = nil
+	m.clearedFields[errand.FieldCredentialCipher] = struct{}{}
+}
+
+// CredentialCipherCleared returns if the "credential_cipher" field was cleared in this mutation.
+func (m *ErrandMutation) CredentialCipherCleared() bool {
+	_, ok := m.clearedFields[errand.FieldCredentialCipher]
+	return ok
+}
+
+// ResetCredentialCipher resets all changes to the "credential_cipher" field.
+func (m *ErrandMutation) ResetCredentialCipher() {
+	m.credential_cipher = nil
+	delete(m.clearedFields, errand.FieldCredentialCipher)
+}
+
+// SetPhotoKey sets the "photo_key" field.
+func (m *ErrandMutation) SetPhotoKey(s string) {
+	m.photo_key = &s
+}
+
+// PhotoKey returns the value of the "photo_key" field in the mutation.
+func (m *ErrandMutation) PhotoKey() (r string, exists bool) {
+	v := m.photo_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhotoKey returns the old "photo_key" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldPhotoKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhotoKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhotoKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhotoKey: %w", err)
+	}
+	return oldValue.PhotoKey, nil
+}
+
+// ClearPhotoKey clears the value of the "photo_key" field.
+func (m *ErrandMutation) ClearPhotoKey() {
+	m.photo_key = nil
+	m.clearedFields[errand.FieldPhotoKey] = struct{}{}
+}
+
+// PhotoKeyCleared returns if the "photo_key" field was cleared in this mutation.
+func (m *ErrandMutation) PhotoKeyCleared() bool {
+	_, ok := m.clearedFields[errand.FieldPhotoKey]
+	return ok
+}
+
+// ResetPhotoKey resets all changes to the "photo_key" field.
+func (m *ErrandMutation) ResetPhotoKey() {
+	m.photo_key = nil
+	delete(m.clearedFields, errand.FieldPhotoKey)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ErrandMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ErrandMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ErrandMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ErrandMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ErrandMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ErrandMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetRecipientNameCipher sets the "recipient_name_cipher" field.
+func (m *ErrandMutation) SetRecipientNameCipher(b []byte) {
+	m.recipient_name_cipher = &b
+}
+
+// RecipientNameCipher returns the value of the "recipient_name_cipher" field in the mutation.
+func (m *ErrandMutation) RecipientNameCipher() (r []byte, exists bool) {
+	v := m.recipient_name_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipientNameCipher returns the old "recipient_name_cipher" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldRecipientNameCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipientNameCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipientNameCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipientNameCipher: %w", err)
+	}
+	return oldValue.RecipientNameCipher, nil
+}
+
+// ResetRecipientNameCipher resets all changes to the "recipient_name_cipher" field.
+func (m *ErrandMutation) ResetRecipientNameCipher() {
+	m.recipient_name_cipher = nil
+}
+
+// SetRecipientPhoneCipher sets the "recipient_phone_cipher" field.
+func (m *ErrandMutation) SetRecipientPhoneCipher(b []byte) {
+	m.recipient_phone_cipher = &b
+}
+
+// RecipientPhoneCipher returns the value of the "recipient_phone_cipher" field in the mutation.
+func (m *ErrandMutation) RecipientPhoneCipher() (r []byte, exists bool) {
+	v := m.recipient_phone_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipientPhoneCipher returns the old "recipient_phone_cipher" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldRecipientPhoneCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipientPhoneCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipientPhoneCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipientPhoneCipher: %w", err)
+	}
+	return oldValue.RecipientPhoneCipher, nil
+}
+
+// ResetRecipientPhoneCipher resets all changes to the "recipient_phone_cipher" field.
+func (m *ErrandMutation) ResetRecipientPhoneCipher() {
+	m.recipient_phone_cipher = nil
+}
+
+// SetAddressCipher sets the "address_cipher" field.
+func (m *ErrandMutation) SetAddressCipher(b []byte) {
+	m.address_cipher = &b
+}
+
+// AddressCipher returns the value of the "address_cipher" field in the mutation.
+func (m *ErrandMutation) AddressCipher() (r []byte, exists bool) {
+	v := m.address_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddressCipher returns the old "address_cipher" field's value of the Errand entity.
+// If the Errand object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ErrandMutation) OldAddressCipher(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddressCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddressCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddressCipher: %w", err)
+	}
+	return oldValue.AddressCipher, nil
+}
+
+// ResetAddressCipher resets all changes to the "address_cipher" field.
+func (m *ErrandMutation) ResetAddressCipher() {
+	m.address_cipher = nil
+}
+
+// Where appends a list predicates to the ErrandMutation builder.
+func (m *ErrandMutation) Where(ps ...predicate.Errand) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ErrandMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ErrandMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Errand, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ErrandMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ErrandMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Errand).
+func (m *ErrandMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ErrandMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.requester_id != nil {
+		fields = append(fields, errand.FieldRequesterID)
+	}
+	if m.runner_id != nil {
+		fields = append(fields, errand.FieldRunnerID)
+	}
+	if m.status != nil {
+		fields = append(fields, errand.FieldStatus)
+	}
+	if m.area != nil {
+		fields = append(fields, errand.FieldArea)
+	}
+	if m.pickup_place != nil {
+		fields = append(fields, errand.FieldPickupPlace)
+	}
+	if m.parcel_type != nil {
+		fields = append(fields, errand.FieldParcelType)
+	}
+	if m.weight_grams != nil {
+		fields = append(fields, errand.FieldWeightGrams)
+	}
+	if m.reward_fen != nil {
+		fields = append(fields, errand.FieldRewardFen)
+	}
+	if m.credential_cipher != nil {
+		fields = append(fields, errand.FieldCredentialCipher)
+	}
+	if m.photo_key != nil {
+		fields = append(fields, errand.FieldPhotoKey)
+	}
+	if m.created_at != nil {
+		fields = append(fields, errand.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, errand.FieldUpdatedAt)
+	}
+	if m.recipient_name_cipher != nil {
+		fields = append(fields, errand.FieldRecipientNameCipher)
+	}
+	if m.recipient_phone_cipher != nil {
+		fields = append(fields, errand.FieldRecipientPhoneCipher)
+	}
+	if m.address_cipher != nil {
+		fields = append(fields, errand.FieldAddressCipher)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ErrandMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case errand.FieldRequesterID:
+		return m.RequesterID()
+	case errand.FieldRunnerID:
+		return m.RunnerID()
+	case errand.FieldStatus:
+		return m.Status()
+	case errand.FieldArea:
+		return m.Area()
+	case errand.FieldPickupPlace:
+		return m.PickupPlace()
+	case errand.FieldParcelType:
+		return m.ParcelType()
+	case errand.FieldWeightGrams:
+		return m.WeightGrams()
+	case errand.FieldRewardFen:
+		return m.RewardFen()
+	case errand.FieldCredentialCipher:
+		return m.CredentialCipher()
+	case errand.FieldPhotoKey:
+		return m.PhotoKey()
+	case errand.FieldCreatedAt:
+		return m.CreatedAt()
+	case errand.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case errand.FieldRecipientNameCipher:
+		return m.RecipientNameCipher()
+	case errand.FieldRecipientPhoneCipher:
+		return m.RecipientPhoneCipher()
+	case errand.FieldAddressCipher:
+		return m.AddressCipher()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ErrandMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case errand.FieldRequesterID:
+		return m.OldRequesterID(ctx)
+	case errand.FieldRunnerID:
+		return m.OldRunnerID(ctx)
+	case errand.FieldStatus:
+		return m.OldStatus(ctx)
+	case errand.FieldArea:
+		return m.OldArea(ctx)
+	case errand.FieldPickupPlace:
+		return m.OldPickupPlace(ctx)
+	case errand.FieldParcelType:
+		return m.OldParcelType(ctx)
+	case errand.FieldWeightGrams:
+		return m.OldWeightGrams(ctx)
+	case errand.FieldRewardFen:
+		return m.OldRewardFen(ctx)
+	case errand.FieldCredentialCipher:
+		return m.OldCredentialCipher(ctx)
+	case errand.FieldPhotoKey:
+		return m.OldPhotoKey(ctx)
+	case errand.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case errand.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case errand.FieldRecipientNameCipher:
+		return m.OldRecipientNameCipher(ctx)
+	case errand.FieldRecipientPhoneCipher:
+		return m.OldRecipientPhoneCipher(ctx)
+	case errand.FieldAddressCipher:
+		return m.OldAddressCipher(ctx)
+	}
+	return nil, fmt.Errorf("unknown Errand field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ErrandMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case errand.FieldRequesterID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequesterID(v)
+		return nil
+	case errand.FieldRunnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunnerID(v)
+		return nil
+	case errand.FieldStatus:
+		v, ok := value.(errand.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case errand.FieldArea:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArea(v)
+		return nil
+	case errand.FieldPickupPlace:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPickupPlace(v)
+		return nil
+	case errand.FieldParcelType:
+		v, ok := value.(errand.ParcelType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParcelType(v)
+		return nil
+	case errand.FieldWeightGrams:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWeightGrams(v)
+		return nil
+	case errand.FieldRewardFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRewardFen(v)
+		return nil
+	case errand.FieldCredentialCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCredentialCipher(v)
+		return nil
+	case errand.FieldPhotoKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhotoKey(v)
+		return nil
+	case errand.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case errand.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case errand.FieldRecipientNameCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipientNameCipher(v)
+		return nil
+	case errand.FieldRecipientPhoneCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipientPhoneCipher(v)
+		return nil
+	case errand.FieldAddressCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddressCipher(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Errand field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ErrandMutation) AddedFields() []string {
+	var fields []string
+	if m.addrequester_id != nil {
+		fields = append(fields, errand.FieldRequesterID)
+	}
+	if m.addrunner_id != nil {
+		fields = append(fields, errand.FieldRunnerID)
+	}
+	if m.addweight_grams != nil {
+		fields = append(fields, errand.FieldWeightGrams)
+	}
+	if m.addreward_fen != nil {
+		fields = append(fields, errand.FieldRewardFen)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ErrandMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case errand.FieldRequesterID:
+		return m.AddedRequesterID()
+	case errand.FieldRunnerID:
+		return m.AddedRunnerID()
+	case errand.FieldWeightGrams:
+		return m.AddedWeightGrams()
+	case errand.FieldRewardFen:
+		return m.AddedRewardFen()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ErrandMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case errand.FieldRequesterID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequesterID(v)
+		return nil
+	case errand.FieldRunnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRunnerID(v)
+		return nil
+	case errand.FieldWeightGrams:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWeightGrams(v)
+		return nil
+	case errand.FieldRewardFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRewardFen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Errand numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ErrandMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(errand.FieldRunnerID) {
+		fields = append(fields, errand.FieldRunnerID)
+	}
+	if m.FieldCleared(errand.FieldCredentialCipher) {
+		fields = append(fields, errand.FieldCredentialCipher)
+	}
+	if m.FieldCleared(errand.FieldPhotoKey) {
+		fields = append(fields, errand.FieldPhotoKey)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ErrandMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ErrandMutation) ClearField(name string) error {
+	switch name {
+	case errand.FieldRunnerID:
+		m.ClearRunnerID()
+		return nil
+	case errand.FieldCredentialCipher:
+		m.ClearCredentialCipher()
+		return nil
+	case errand.FieldPhotoKey:
+		m.ClearPhotoKey()
+		return nil
+	}
+	return fmt.Errorf("unknown Errand nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ErrandMutation) ResetField(name string) error {
+	switch name {
+	case errand.FieldRequesterID:
+		m.ResetRequesterID()
+		return nil
+	case errand.FieldRunnerID:
+		m.ResetRunnerID()
+		return nil
+	case errand.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case errand.FieldArea:
+		m.ResetArea()
+		return nil
+	case errand.FieldPickupPlace:
+		m.ResetPickupPlace()
+		return nil
+	case errand.FieldParcelType:
+		m.ResetParcelType()
+		return nil
+	case errand.FieldWeightGrams:
+		m.ResetWeightGrams()
+		return nil
+	case errand.FieldRewardFen:
+		m.ResetRewardFen()
+		return nil
+	case errand.FieldCredentialCipher:
+		m.ResetCredentialCipher()
+		return nil
+	case errand.FieldPhotoKey:
+		m.ResetPhotoKey()
+		return nil
+	case errand.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case errand.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case errand.FieldRecipientNameCipher:
+		m.ResetRecipientNameCipher()
+		return nil
+	case errand.FieldRecipientPhoneCipher:
+		m.ResetRecipientPhoneCipher()
+		return nil
+	case errand.FieldAddressCipher:
+		m.ResetAddressCipher()
+		return nil
+	}
+	return fmt.Errorf("unknown Errand field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ErrandMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ErrandMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ErrandMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ErrandMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ErrandMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ErrandMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ErrandMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Errand unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ErrandMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Errand edge %s", name)
+}
+
 // FavoriteMutation represents an operation that mutates the Favorite nodes in the graph.
 type FavoriteMutation struct {
 	config
@@ -4481,6 +6897,543 @@ func (m *FeedbackMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *FeedbackMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Feedback edge %s", name)
+}
+
+// FollowMutation represents an operation that mutates the Follow nodes in the graph.
+type FollowMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	follower        *int
+	clearedfollower bool
+	followee        *int
+	clearedfollowee bool
+	done            bool
+	oldValue        func(context.Context) (*Follow, error)
+	predicates      []predicate.Follow
+}
+
+var _ ent.Mutation = (*FollowMutation)(nil)
+
+// followOption allows management of the mutation configuration using functional options.
+type followOption func(*FollowMutation)
+
+// newFollowMutation creates new mutation for the Follow entity.
+func newFollowMutation(c config, op Op, opts ...followOption) *FollowMutation {
+	m := &FollowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFollow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFollowID sets the ID field of the mutation.
+func withFollowID(id int) followOption {
+	return func(m *FollowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Follow
+		)
+		m.oldValue = func(ctx context.Context) (*Follow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Follow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFollow sets the old Follow of the mutation.
+func withFollow(node *Follow) followOption {
+	return func(m *FollowMutation) {
+		m.oldValue = func(context.Context) (*Follow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FollowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FollowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FollowMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FollowMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Follow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFollowerID sets the "follower_id" field.
+func (m *FollowMutation) SetFollowerID(i int) {
+	m.follower = &i
+}
+
+// FollowerID returns the value of the "follower_id" field in the mutation.
+func (m *FollowMutation) FollowerID() (r int, exists bool) {
+	v := m.follower
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowerID returns the old "follower_id" field's value of the Follow entity.
+// If the Follow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowMutation) OldFollowerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowerID: %w", err)
+	}
+	return oldValue.FollowerID, nil
+}
+
+// ResetFollowerID resets all changes to the "follower_id" field.
+func (m *FollowMutation) ResetFollowerID() {
+	m.follower = nil
+}
+
+// SetFolloweeID sets the "followee_id" field.
+func (m *FollowMutation) SetFolloweeID(i int) {
+	m.followee = &i
+}
+
+// FolloweeID returns the value of the "followee_id" field in the mutation.
+func (m *FollowMutation) FolloweeID() (r int, exists bool) {
+	v := m.followee
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFolloweeID returns the old "followee_id" field's value of the Follow entity.
+// If the Follow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowMutation) OldFolloweeID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFolloweeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFolloweeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFolloweeID: %w", err)
+	}
+	return oldValue.FolloweeID, nil
+}
+
+// ResetFolloweeID resets all changes to the "followee_id" field.
+func (m *FollowMutation) ResetFolloweeID() {
+	m.followee = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FollowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FollowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Follow entity.
+// If the Follow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FollowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearFollower clears the "follower" edge to the User entity.
+func (m *FollowMutation) ClearFollower() {
+	m.clearedfollower = true
+	m.clearedFields[follow.FieldFollowerID] = struct{}{}
+}
+
+// FollowerCleared reports if the "follower" edge to the User entity was cleared.
+func (m *FollowMutation) FollowerCleared() bool {
+	return m.clearedfollower
+}
+
+// FollowerIDs returns the "follower" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FollowerID instead. It exists only for internal usage by the builders.
+func (m *FollowMutation) FollowerIDs() (ids []int) {
+	if id := m.follower; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFollower resets all changes to the "follower" edge.
+func (m *FollowMutation) ResetFollower() {
+	m.follower = nil
+	m.clearedfollower = false
+}
+
+// ClearFollowee clears the "followee" edge to the User entity.
+func (m *FollowMutation) ClearFollowee() {
+	m.clearedfollowee = true
+	m.clearedFields[follow.FieldFolloweeID] = struct{}{}
+}
+
+// FolloweeCleared reports if the "followee" edge to the User entity was cleared.
+func (m *FollowMutation) FolloweeCleared() bool {
+	return m.clearedfollowee
+}
+
+// FolloweeIDs returns the "followee" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FolloweeID instead. It exists only for internal usage by the builders.
+func (m *FollowMutation) FolloweeIDs() (ids []int) {
+	if id := m.followee; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFollowee resets all changes to the "followee" edge.
+func (m *FollowMutation) ResetFollowee() {
+	m.followee = nil
+	m.clearedfollowee = false
+}
+
+// Where appends a list predicates to the FollowMutation builder.
+func (m *FollowMutation) Where(ps ...predicate.Follow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FollowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FollowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Follow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FollowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FollowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Follow).
+func (m *FollowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FollowMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.follower != nil {
+		fields = append(fields, follow.FieldFollowerID)
+	}
+	if m.followee != nil {
+		fields = append(fields, follow.FieldFolloweeID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, follow.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FollowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case follow.FieldFollowerID:
+		return m.FollowerID()
+	case follow.FieldFolloweeID:
+		return m.FolloweeID()
+	case follow.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FollowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case follow.FieldFollowerID:
+		return m.OldFollowerID(ctx)
+	case follow.FieldFolloweeID:
+		return m.OldFolloweeID(ctx)
+	case follow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Follow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FollowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case follow.FieldFollowerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowerID(v)
+		return nil
+	case follow.FieldFolloweeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFolloweeID(v)
+		return nil
+	case follow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Follow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FollowMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FollowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FollowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Follow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FollowMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FollowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FollowMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Follow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FollowMutation) ResetField(name string) error {
+	switch name {
+	case follow.FieldFollowerID:
+		m.ResetFollowerID()
+		return nil
+	case follow.FieldFolloweeID:
+		m.ResetFolloweeID()
+		return nil
+	case follow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Follow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FollowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.follower != nil {
+		edges = append(edges, follow.EdgeFollower)
+	}
+	if m.followee != nil {
+		edges = append(edges, follow.EdgeFollowee)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FollowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case follow.EdgeFollower:
+		if id := m.follower; id != nil {
+			return []ent.Value{*id}
+		}
+	case follow.EdgeFollowee:
+		if id := m.followee; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FollowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FollowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FollowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedfollower {
+		edges = append(edges, follow.EdgeFollower)
+	}
+	if m.clearedfollowee {
+		edges = append(edges, follow.EdgeFollowee)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FollowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case follow.EdgeFollower:
+		return m.clearedfollower
+	case follow.EdgeFollowee:
+		return m.clearedfollowee
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FollowMutation) ClearEdge(name string) error {
+	switch name {
+	case follow.EdgeFollower:
+		m.ClearFollower()
+		return nil
+	case follow.EdgeFollowee:
+		m.ClearFollowee()
+		return nil
+	}
+	return fmt.Errorf("unknown Follow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FollowMutation) ResetEdge(name string) error {
+	switch name {
+	case follow.EdgeFollower:
+		m.ResetFollower()
+		return nil
+	case follow.EdgeFollowee:
+		m.ResetFollowee()
+		return nil
+	}
+	return fmt.Errorf("unknown Follow edge %s", name)
 }
 
 // LoginCodeMutation represents an operation that mutates the LoginCode nodes in the graph.
@@ -11335,6 +14288,1580 @@ func (m *PolicyVersionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PolicyVersion edge %s", name)
 }
 
+// PostMutation represents an operation that mutates the Post nodes in the graph.
+type PostMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	text          *string
+	visibility    *post.Visibility
+	location      *string
+	wow_count     *int
+	addwow_count  *int
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	author        *int
+	clearedauthor bool
+	images        map[int]struct{}
+	removedimages map[int]struct{}
+	clearedimages bool
+	wows          map[int]struct{}
+	removedwows   map[int]struct{}
+	clearedwows   bool
+	done          bool
+	oldValue      func(context.Context) (*Post, error)
+	predicates    []predicate.Post
+}
+
+var _ ent.Mutation = (*PostMutation)(nil)
+
+// postOption allows management of the mutation configuration using functional options.
+type postOption func(*PostMutation)
+
+// newPostMutation creates new mutation for the Post entity.
+func newPostMutation(c config, op Op, opts ...postOption) *PostMutation {
+	m := &PostMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePost,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPostID sets the ID field of the mutation.
+func withPostID(id int) postOption {
+	return func(m *PostMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Post
+		)
+		m.oldValue = func(ctx context.Context) (*Post, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Post.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPost sets the old Post of the mutation.
+func withPost(node *Post) postOption {
+	return func(m *PostMutation) {
+		m.oldValue = func(context.Context) (*Post, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PostMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PostMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PostMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PostMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Post.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *PostMutation) SetAuthorID(i int) {
+	m.author = &i
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *PostMutation) AuthorID() (r int, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldAuthorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *PostMutation) ResetAuthorID() {
+	m.author = nil
+}
+
+// SetText sets the "text" field.
+func (m *PostMutation) SetText(s string) {
+	m.text = &s
+}
+
+// Text returns the value of the "text" field in the mutation.
+func (m *PostMutation) Text() (r string, exists bool) {
+	v := m.text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldText returns the old "text" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldText(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldText: %w", err)
+	}
+	return oldValue.Text, nil
+}
+
+// ResetText resets all changes to the "text" field.
+func (m *PostMutation) ResetText() {
+	m.text = nil
+}
+
+// SetVisibility sets the "visibility" field.
+func (m *PostMutation) SetVisibility(po post.Visibility) {
+	m.visibility = &po
+}
+
+// Visibility returns the value of the "visibility" field in the mutation.
+func (m *PostMutation) Visibility() (r post.Visibility, exists bool) {
+	v := m.visibility
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVisibility returns the old "visibility" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldVisibility(ctx context.Context) (v post.Visibility, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVisibility is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVisibility requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVisibility: %w", err)
+	}
+	return oldValue.Visibility, nil
+}
+
+// ResetVisibility resets all changes to the "visibility" field.
+func (m *PostMutation) ResetVisibility() {
+	m.visibility = nil
+}
+
+// SetLocation sets the "location" field.
+func (m *PostMutation) SetLocation(s string) {
+	m.location = &s
+}
+
+// Location returns the value of the "location" field in the mutation.
+func (m *PostMutation) Location() (r string, exists bool) {
+	v := m.location
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLocation returns the old "location" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldLocation(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLocation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLocation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLocation: %w", err)
+	}
+	return oldValue.Location, nil
+}
+
+// ClearLocation clears the value of the "location" field.
+func (m *PostMutation) ClearLocation() {
+	m.location = nil
+	m.clearedFields[post.FieldLocation] = struct{}{}
+}
+
+// LocationCleared returns if the "location" field was cleared in this mutation.
+func (m *PostMutation) LocationCleared() bool {
+	_, ok := m.clearedFields[post.FieldLocation]
+	return ok
+}
+
+// ResetLocation resets all changes to the "location" field.
+func (m *PostMutation) ResetLocation() {
+	m.location = nil
+	delete(m.clearedFields, post.FieldLocation)
+}
+
+// SetWowCount sets the "wow_count" field.
+func (m *PostMutation) SetWowCount(i int) {
+	m.wow_count = &i
+	m.addwow_count = nil
+}
+
+// WowCount returns the value of the "wow_count" field in the mutation.
+func (m *PostMutation) WowCount() (r int, exists bool) {
+	v := m.wow_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWowCount returns the old "wow_count" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldWowCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWowCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWowCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWowCount: %w", err)
+	}
+	return oldValue.WowCount, nil
+}
+
+// AddWowCount adds i to the "wow_count" field.
+func (m *PostMutation) AddWowCount(i int) {
+	if m.addwow_count != nil {
+		*m.addwow_count += i
+	} else {
+		m.addwow_count = &i
+	}
+}
+
+// AddedWowCount returns the value that was added to the "wow_count" field in this mutation.
+func (m *PostMutation) AddedWowCount() (r int, exists bool) {
+	v := m.addwow_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWowCount resets all changes to the "wow_count" field.
+func (m *PostMutation) ResetWowCount() {
+	m.wow_count = nil
+	m.addwow_count = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PostMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PostMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Post entity.
+// If the Post object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PostMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *PostMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[post.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *PostMutation) AuthorCleared() bool {
+	return m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *PostMutation) AuthorIDs() (ids []int) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *PostMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// AddImageIDs adds the "images" edge to the PostImage entity by ids.
+func (m *PostMutation) AddImageIDs(ids ...int) {
+	if m.images == nil {
+		m.images = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.images[ids[i]] = struct{}{}
+	}
+}
+
+// ClearImages clears the "images" edge to the PostImage entity.
+func (m *PostMutation) ClearImages() {
+	m.clearedimages = true
+}
+
+// ImagesCleared reports if the "images" edge to the PostImage entity was cleared.
+func (m *PostMutation) ImagesCleared() bool {
+	return m.clearedimages
+}
+
+// RemoveImageIDs removes the "images" edge to the PostImage entity by IDs.
+func (m *PostMutation) RemoveImageIDs(ids ...int) {
+	if m.removedimages == nil {
+		m.removedimages = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.images, ids[i])
+		m.removedimages[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedImages returns the removed IDs of the "images" edge to the PostImage entity.
+func (m *PostMutation) RemovedImagesIDs() (ids []int) {
+	for id := range m.removedimages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ImagesIDs returns the "images" edge IDs in the mutation.
+func (m *PostMutation) ImagesIDs() (ids []int) {
+	for id := range m.images {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetImages resets all changes to the "images" edge.
+func (m *PostMutation) ResetImages() {
+	m.images = nil
+	m.clearedimages = false
+	m.removedimages = nil
+}
+
+// AddWowIDs adds the "wows" edge to the Wow entity by ids.
+func (m *PostMutation) AddWowIDs(ids ...int) {
+	if m.wows == nil {
+		m.wows = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.wows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearWows clears the "wows" edge to the Wow entity.
+func (m *PostMutation) ClearWows() {
+	m.clearedwows = true
+}
+
+// WowsCleared reports if the "wows" edge to the Wow entity was cleared.
+func (m *PostMutation) WowsCleared() bool {
+	return m.clearedwows
+}
+
+// RemoveWowIDs removes the "wows" edge to the Wow entity by IDs.
+func (m *PostMutation) RemoveWowIDs(ids ...int) {
+	if m.removedwows == nil {
+		m.removedwows = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.wows, ids[i])
+		m.removedwows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedWows returns the removed IDs of the "wows" edge to the Wow entity.
+func (m *PostMutation) RemovedWowsIDs() (ids []int) {
+	for id := range m.removedwows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// WowsIDs returns the "wows" edge IDs in the mutation.
+func (m *PostMutation) WowsIDs() (ids []int) {
+	for id := range m.wows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetWows resets all changes to the "wows" edge.
+func (m *PostMutation) ResetWows() {
+	m.wows = nil
+	m.clearedwows = false
+	m.removedwows = nil
+}
+
+// Where appends a list predicates to the PostMutation builder.
+func (m *PostMutation) Where(ps ...predicate.Post) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PostMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PostMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Post, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PostMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PostMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Post).
+func (m *PostMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PostMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.author != nil {
+		fields = append(fields, post.FieldAuthorID)
+	}
+	if m.text != nil {
+		fields = append(fields, post.FieldText)
+	}
+	if m.visibility != nil {
+		fields = append(fields, post.FieldVisibility)
+	}
+	if m.location != nil {
+		fields = append(fields, post.FieldLocation)
+	}
+	if m.wow_count != nil {
+		fields = append(fields, post.FieldWowCount)
+	}
+	if m.created_at != nil {
+		fields = append(fields, post.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PostMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case post.FieldAuthorID:
+		return m.AuthorID()
+	case post.FieldText:
+		return m.Text()
+	case post.FieldVisibility:
+		return m.Visibility()
+	case post.FieldLocation:
+		return m.Location()
+	case post.FieldWowCount:
+		return m.WowCount()
+	case post.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case post.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	case post.FieldText:
+		return m.OldText(ctx)
+	case post.FieldVisibility:
+		return m.OldVisibility(ctx)
+	case post.FieldLocation:
+		return m.OldLocation(ctx)
+	case post.FieldWowCount:
+		return m.OldWowCount(ctx)
+	case post.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Post field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PostMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case post.FieldAuthorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	case post.FieldText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetText(v)
+		return nil
+	case post.FieldVisibility:
+		v, ok := value.(post.Visibility)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVisibility(v)
+		return nil
+	case post.FieldLocation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLocation(v)
+		return nil
+	case post.FieldWowCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWowCount(v)
+		return nil
+	case post.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Post field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PostMutation) AddedFields() []string {
+	var fields []string
+	if m.addwow_count != nil {
+		fields = append(fields, post.FieldWowCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PostMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case post.FieldWowCount:
+		return m.AddedWowCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PostMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case post.FieldWowCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWowCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Post numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PostMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(post.FieldLocation) {
+		fields = append(fields, post.FieldLocation)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PostMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PostMutation) ClearField(name string) error {
+	switch name {
+	case post.FieldLocation:
+		m.ClearLocation()
+		return nil
+	}
+	return fmt.Errorf("unknown Post nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PostMutation) ResetField(name string) error {
+	switch name {
+	case post.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	case post.FieldText:
+		m.ResetText()
+		return nil
+	case post.FieldVisibility:
+		m.ResetVisibility()
+		return nil
+	case post.FieldLocation:
+		m.ResetLocation()
+		return nil
+	case post.FieldWowCount:
+		m.ResetWowCount()
+		return nil
+	case post.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Post field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PostMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.author != nil {
+		edges = append(edges, post.EdgeAuthor)
+	}
+	if m.images != nil {
+		edges = append(edges, post.EdgeImages)
+	}
+	if m.wows != nil {
+		edges = append(edges, post.EdgeWows)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PostMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case post.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	case post.EdgeImages:
+		ids := make([]ent.Value, 0, len(m.images))
+		for id := range m.images {
+			ids = append(ids, id)
+		}
+		return ids
+	case post.EdgeWows:
+		ids := make([]ent.Value, 0, len(m.wows))
+		for id := range m.wows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PostMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedimages != nil {
+		edges = append(edges, post.EdgeImages)
+	}
+	if m.removedwows != nil {
+		edges = append(edges, post.EdgeWows)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PostMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case post.EdgeImages:
+		ids := make([]ent.Value, 0, len(m.removedimages))
+		for id := range m.removedimages {
+			ids = append(ids, id)
+		}
+		return ids
+	case post.EdgeWows:
+		ids := make([]ent.Value, 0, len(m.removedwows))
+		for id := range m.removedwows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PostMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedauthor {
+		edges = append(edges, post.EdgeAuthor)
+	}
+	if m.clearedimages {
+		edges = append(edges, post.EdgeImages)
+	}
+	if m.clearedwows {
+		edges = append(edges, post.EdgeWows)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PostMutation) EdgeCleared(name string) bool {
+	switch name {
+	case post.EdgeAuthor:
+		return m.clearedauthor
+	case post.EdgeImages:
+		return m.clearedimages
+	case post.EdgeWows:
+		return m.clearedwows
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PostMutation) ClearEdge(name string) error {
+	switch name {
+	case post.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown Post unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PostMutation) ResetEdge(name string) error {
+	switch name {
+	case post.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	case post.EdgeImages:
+		m.ResetImages()
+		return nil
+	case post.EdgeWows:
+		m.ResetWows()
+		return nil
+	}
+	return fmt.Errorf("unknown Post edge %s", name)
+}
+
+// PostImageMutation represents an operation that mutates the PostImage nodes in the graph.
+type PostImageMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	media_key     *string
+	position      *int
+	addposition   *int
+	width         *int
+	addwidth      *int
+	height        *int
+	addheight     *int
+	clearedFields map[string]struct{}
+	post          *int
+	clearedpost   bool
+	done          bool
+	oldValue      func(context.Context) (*PostImage, error)
+	predicates    []predicate.PostImage
+}
+
+var _ ent.Mutation = (*PostImageMutation)(nil)
+
+// postimageOption allows management of the mutation configuration using functional options.
+type postimageOption func(*PostImageMutation)
+
+// newPostImageMutation creates new mutation for the PostImage entity.
+func newPostImageMutation(c config, op Op, opts ...postimageOption) *PostImageMutation {
+	m := &PostImageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePostImage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPostImageID sets the ID field of the mutation.
+func withPostImageID(id int) postimageOption {
+	return func(m *PostImageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PostImage
+		)
+		m.oldValue = func(ctx context.Context) (*PostImage, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PostImage.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPostImage sets the old PostImage of the mutation.
+func withPostImage(node *PostImage) postimageOption {
+	return func(m *PostImageMutation) {
+		m.oldValue = func(context.Context) (*PostImage, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PostImageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PostImageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PostImageMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PostImageMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PostImage.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPostID sets the "post_id" field.
+func (m *PostImageMutation) SetPostID(i int) {
+	m.post = &i
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *PostImageMutation) PostID() (r int, exists bool) {
+	v := m.post
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the PostImage entity.
+// If the PostImage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostImageMutation) OldPostID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *PostImageMutation) ResetPostID() {
+	m.post = nil
+}
+
+// SetMediaKey sets the "media_key" field.
+func (m *PostImageMutation) SetMediaKey(s string) {
+	m.media_key = &s
+}
+
+// MediaKey returns the value of the "media_key" field in the mutation.
+func (m *PostImageMutation) MediaKey() (r string, exists bool) {
+	v := m.media_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMediaKey returns the old "media_key" field's value of the PostImage entity.
+// If the PostImage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostImageMutation) OldMediaKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMediaKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMediaKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMediaKey: %w", err)
+	}
+	return oldValue.MediaKey, nil
+}
+
+// ResetMediaKey resets all changes to the "media_key" field.
+func (m *PostImageMutation) ResetMediaKey() {
+	m.media_key = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *PostImageMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *PostImageMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the PostImage entity.
+// If the PostImage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostImageMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *PostImageMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *PostImageMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *PostImageMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetWidth sets the "width" field.
+func (m *PostImageMutation) SetWidth(i int) {
+	m.width = &i
+	m.addwidth = nil
+}
+
+// Width returns the value of the "width" field in the mutation.
+func (m *PostImageMutation) Width() (r int, exists bool) {
+	v := m.width
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWidth returns the old "width" field's value of the PostImage entity.
+// If the PostImage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostImageMutation) OldWidth(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWidth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWidth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWidth: %w", err)
+	}
+	return oldValue.Width, nil
+}
+
+// AddWidth adds i to the "width" field.
+func (m *PostImageMutation) AddWidth(i int) {
+	if m.addwidth != nil {
+		*m.addwidth += i
+	} else {
+		m.addwidth = &i
+	}
+}
+
+// AddedWidth returns the value that was added to the "width" field in this mutation.
+func (m *PostImageMutation) AddedWidth() (r int, exists bool) {
+	v := m.addwidth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWidth resets all changes to the "width" field.
+func (m *PostImageMutation) ResetWidth() {
+	m.width = nil
+	m.addwidth = nil
+}
+
+// SetHeight sets the "height" field.
+func (m *PostImageMutation) SetHeight(i int) {
+	m.height = &i
+	m.addheight = nil
+}
+
+// Height returns the value of the "height" field in the mutation.
+func (m *PostImageMutation) Height() (r int, exists bool) {
+	v := m.height
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeight returns the old "height" field's value of the PostImage entity.
+// If the PostImage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PostImageMutation) OldHeight(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeight is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeight requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeight: %w", err)
+	}
+	return oldValue.Height, nil
+}
+
+// AddHeight adds i to the "height" field.
+func (m *PostImageMutation) AddHeight(i int) {
+	if m.addheight != nil {
+		*m.addheight += i
+	} else {
+		m.addheight = &i
+	}
+}
+
+// AddedHeight returns the value that was added to the "height" field in this mutation.
+func (m *PostImageMutation) AddedHeight() (r int, exists bool) {
+	v := m.addheight
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetHeight resets all changes to the "height" field.
+func (m *PostImageMutation) ResetHeight() {
+	m.height = nil
+	m.addheight = nil
+}
+
+// ClearPost clears the "post" edge to the Post entity.
+func (m *PostImageMutation) ClearPost() {
+	m.clearedpost = true
+	m.clearedFields[postimage.FieldPostID] = struct{}{}
+}
+
+// PostCleared reports if the "post" edge to the Post entity was cleared.
+func (m *PostImageMutation) PostCleared() bool {
+	return m.clearedpost
+}
+
+// PostIDs returns the "post" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PostID instead. It exists only for internal usage by the builders.
+func (m *PostImageMutation) PostIDs() (ids []int) {
+	if id := m.post; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPost resets all changes to the "post" edge.
+func (m *PostImageMutation) ResetPost() {
+	m.post = nil
+	m.clearedpost = false
+}
+
+// Where appends a list predicates to the PostImageMutation builder.
+func (m *PostImageMutation) Where(ps ...predicate.PostImage) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PostImageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PostImageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PostImage, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PostImageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PostImageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PostImage).
+func (m *PostImageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PostImageMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.post != nil {
+		fields = append(fields, postimage.FieldPostID)
+	}
+	if m.media_key != nil {
+		fields = append(fields, postimage.FieldMediaKey)
+	}
+	if m.position != nil {
+		fields = append(fields, postimage.FieldPosition)
+	}
+	if m.width != nil {
+		fields = append(fields, postimage.FieldWidth)
+	}
+	if m.height != nil {
+		fields = append(fields, postimage.FieldHeight)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PostImageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case postimage.FieldPostID:
+		return m.PostID()
+	case postimage.FieldMediaKey:
+		return m.MediaKey()
+	case postimage.FieldPosition:
+		return m.Position()
+	case postimage.FieldWidth:
+		return m.Width()
+	case postimage.FieldHeight:
+		return m.Height()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PostImageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case postimage.FieldPostID:
+		return m.OldPostID(ctx)
+	case postimage.FieldMediaKey:
+		return m.OldMediaKey(ctx)
+	case postimage.FieldPosition:
+		return m.OldPosition(ctx)
+	case postimage.FieldWidth:
+		return m.OldWidth(ctx)
+	case postimage.FieldHeight:
+		return m.OldHeight(ctx)
+	}
+	return nil, fmt.Errorf("unknown PostImage field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PostImageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case postimage.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	case postimage.FieldMediaKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMediaKey(v)
+		return nil
+	case postimage.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case postimage.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWidth(v)
+		return nil
+	case postimage.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeight(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PostImage field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PostImageMutation) AddedFields() []string {
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, postimage.FieldPosition)
+	}
+	if m.addwidth != nil {
+		fields = append(fields, postimage.FieldWidth)
+	}
+	if m.addheight != nil {
+		fields = append(fields, postimage.FieldHeight)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PostImageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case postimage.FieldPosition:
+		return m.AddedPosition()
+	case postimage.FieldWidth:
+		return m.AddedWidth()
+	case postimage.FieldHeight:
+		return m.AddedHeight()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PostImageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case postimage.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	case postimage.FieldWidth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWidth(v)
+		return nil
+	case postimage.FieldHeight:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHeight(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PostImage numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PostImageMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PostImageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PostImageMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PostImage nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PostImageMutation) ResetField(name string) error {
+	switch name {
+	case postimage.FieldPostID:
+		m.ResetPostID()
+		return nil
+	case postimage.FieldMediaKey:
+		m.ResetMediaKey()
+		return nil
+	case postimage.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case postimage.FieldWidth:
+		m.ResetWidth()
+		return nil
+	case postimage.FieldHeight:
+		m.ResetHeight()
+		return nil
+	}
+	return fmt.Errorf("unknown PostImage field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PostImageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.post != nil {
+		edges = append(edges, postimage.EdgePost)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PostImageMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case postimage.EdgePost:
+		if id := m.post; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PostImageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PostImageMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PostImageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedpost {
+		edges = append(edges, postimage.EdgePost)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PostImageMutation) EdgeCleared(name string) bool {
+	switch name {
+	case postimage.EdgePost:
+		return m.clearedpost
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PostImageMutation) ClearEdge(name string) error {
+	switch name {
+	case postimage.EdgePost:
+		m.ClearPost()
+		return nil
+	}
+	return fmt.Errorf("unknown PostImage unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PostImageMutation) ResetEdge(name string) error {
+	switch name {
+	case postimage.EdgePost:
+		m.ResetPost()
+		return nil
+	}
+	return fmt.Errorf("unknown PostImage edge %s", name)
+}
+
 // ProductMutation represents an operation that mutates the Product nodes in the graph.
 type ProductMutation struct {
 	config
@@ -16108,6 +20635,942 @@ func (m *SharingRecordMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown SharingRecord edge %s", name)
 }
 
+// StarCardMutation represents an operation that mutates the StarCard nodes in the graph.
+type StarCardMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	user_id            *int
+	adduser_id         *int
+	number             *string
+	kind               *starcard.Kind
+	gender             *starcard.Gender
+	school             *string
+	schooling_years    *int
+	addschooling_years *int
+	enrolment_year     *int
+	addenrolment_year  *int
+	status             *starcard.Status
+	issued_at          *time.Time
+	revoked_at         *time.Time
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*StarCard, error)
+	predicates         []predicate.StarCard
+}
+
+var _ ent.Mutation = (*StarCardMutation)(nil)
+
+// starcardOption allows management of the mutation configuration using functional options.
+type starcardOption func(*StarCardMutation)
+
+// newStarCardMutation creates new mutation for the StarCard entity.
+func newStarCardMutation(c config, op Op, opts ...starcardOption) *StarCardMutation {
+	m := &StarCardMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStarCard,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStarCardID sets the ID field of the mutation.
+func withStarCardID(id int) starcardOption {
+	return func(m *StarCardMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StarCard
+		)
+		m.oldValue = func(ctx context.Context) (*StarCard, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StarCard.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStarCard sets the old StarCard of the mutation.
+func withStarCard(node *StarCard) starcardOption {
+	return func(m *StarCardMutation) {
+		m.oldValue = func(context.Context) (*StarCard, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StarCardMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StarCardMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StarCardMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StarCardMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StarCard.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *StarCardMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *StarCardMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *StarCardMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *StarCardMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *StarCardMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetNumber sets the "number" field.
+func (m *StarCardMutation) SetNumber(s string) {
+	m.number = &s
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *StarCardMutation) Number() (r string, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *StarCardMutation) ResetNumber() {
+	m.number = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *StarCardMutation) SetKind(s starcard.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *StarCardMutation) Kind() (r starcard.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldKind(ctx context.Context) (v starcard.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *StarCardMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetGender sets the "gender" field.
+func (m *StarCardMutation) SetGender(s starcard.Gender) {
+	m.gender = &s
+}
+
+// Gender returns the value of the "gender" field in the mutation.
+func (m *StarCardMutation) Gender() (r starcard.Gender, exists bool) {
+	v := m.gender
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGender returns the old "gender" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldGender(ctx context.Context) (v starcard.Gender, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGender is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGender requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGender: %w", err)
+	}
+	return oldValue.Gender, nil
+}
+
+// ResetGender resets all changes to the "gender" field.
+func (m *StarCardMutation) ResetGender() {
+	m.gender = nil
+}
+
+// SetSchool sets the "school" field.
+func (m *StarCardMutation) SetSchool(s string) {
+	m.school = &s
+}
+
+// School returns the value of the "school" field in the mutation.
+func (m *StarCardMutation) School() (r string, exists bool) {
+	v := m.school
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSchool returns the old "school" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldSchool(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSchool is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSchool requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSchool: %w", err)
+	}
+	return oldValue.School, nil
+}
+
+// ResetSchool resets all changes to the "school" field.
+func (m *StarCardMutation) ResetSchool() {
+	m.school = nil
+}
+
+// SetSchoolingYears sets the "schooling_years" field.
+func (m *StarCardMutation) SetSchoolingYears(i int) {
+	m.schooling_years = &i
+	m.addschooling_years = nil
+}
+
+// SchoolingYears returns the value of the "schooling_years" field in the mutation.
+func (m *StarCardMutation) SchoolingYears() (r int, exists bool) {
+	v := m.schooling_years
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSchoolingYears returns the old "schooling_years" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldSchoolingYears(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSchoolingYears is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSchoolingYears requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSchoolingYears: %w", err)
+	}
+	return oldValue.SchoolingYears, nil
+}
+
+// AddSchoolingYears adds i to the "schooling_years" field.
+func (m *StarCardMutation) AddSchoolingYears(i int) {
+	if m.addschooling_years != nil {
+		*m.addschooling_years += i
+	} else {
+		m.addschooling_years = &i
+	}
+}
+
+// AddedSchoolingYears returns the value that was added to the "schooling_years" field in this mutation.
+func (m *StarCardMutation) AddedSchoolingYears() (r int, exists bool) {
+	v := m.addschooling_years
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSchoolingYears resets all changes to the "schooling_years" field.
+func (m *StarCardMutation) ResetSchoolingYears() {
+	m.schooling_years = nil
+	m.addschooling_years = nil
+}
+
+// SetEnrolmentYear sets the "enrolment_year" field.
+func (m *StarCardMutation) SetEnrolmentYear(i int) {
+	m.enrolment_year = &i
+	m.addenrolment_year = nil
+}
+
+// EnrolmentYear returns the value of the "enrolment_year" field in the mutation.
+func (m *StarCardMutation) EnrolmentYear() (r int, exists bool) {
+	v := m.enrolment_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnrolmentYear returns the old "enrolment_year" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldEnrolmentYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnrolmentYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnrolmentYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnrolmentYear: %w", err)
+	}
+	return oldValue.EnrolmentYear, nil
+}
+
+// AddEnrolmentYear adds i to the "enrolment_year" field.
+func (m *StarCardMutation) AddEnrolmentYear(i int) {
+	if m.addenrolment_year != nil {
+		*m.addenrolment_year += i
+	} else {
+		m.addenrolment_year = &i
+	}
+}
+
+// AddedEnrolmentYear returns the value that was added to the "enrolment_year" field in this mutation.
+func (m *StarCardMutation) AddedEnrolmentYear() (r int, exists bool) {
+	v := m.addenrolment_year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnrolmentYear resets all changes to the "enrolment_year" field.
+func (m *StarCardMutation) ResetEnrolmentYear() {
+	m.enrolment_year = nil
+	m.addenrolment_year = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *StarCardMutation) SetStatus(s starcard.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *StarCardMutation) Status() (r starcard.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldStatus(ctx context.Context) (v starcard.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *StarCardMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetIssuedAt sets the "issued_at" field.
+func (m *StarCardMutation) SetIssuedAt(t time.Time) {
+	m.issued_at = &t
+}
+
+// IssuedAt returns the value of the "issued_at" field in the mutation.
+func (m *StarCardMutation) IssuedAt() (r time.Time, exists bool) {
+	v := m.issued_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIssuedAt returns the old "issued_at" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldIssuedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIssuedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIssuedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIssuedAt: %w", err)
+	}
+	return oldValue.IssuedAt, nil
+}
+
+// ResetIssuedAt resets all changes to the "issued_at" field.
+func (m *StarCardMutation) ResetIssuedAt() {
+	m.issued_at = nil
+}
+
+// SetRevokedAt sets the "revoked_at" field.
+func (m *StarCardMutation) SetRevokedAt(t time.Time) {
+	m.revoked_at = &t
+}
+
+// RevokedAt returns the value of the "revoked_at" field in the mutation.
+func (m *StarCardMutation) RevokedAt() (r time.Time, exists bool) {
+	v := m.revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedAt returns the old "revoked_at" field's value of the StarCard entity.
+// If the StarCard object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StarCardMutation) OldRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedAt: %w", err)
+	}
+	return oldValue.RevokedAt, nil
+}
+
+// ClearRevokedAt clears the value of the "revoked_at" field.
+func (m *StarCardMutation) ClearRevokedAt() {
+	m.revoked_at = nil
+	m.clearedFields[starcard.FieldRevokedAt] = struct{}{}
+}
+
+// RevokedAtCleared returns if the "revoked_at" field was cleared in this mutation.
+func (m *StarCardMutation) RevokedAtCleared() bool {
+	_, ok := m.clearedFields[starcard.FieldRevokedAt]
+	return ok
+}
+
+// ResetRevokedAt resets all changes to the "revoked_at" field.
+func (m *StarCardMutation) ResetRevokedAt() {
+	m.revoked_at = nil
+	delete(m.clearedFields, starcard.FieldRevokedAt)
+}
+
+// Where appends a list predicates to the StarCardMutation builder.
+func (m *StarCardMutation) Where(ps ...predicate.StarCard) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StarCardMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StarCardMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StarCard, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StarCardMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StarCardMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StarCard).
+func (m *StarCardMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StarCardMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.user_id != nil {
+		fields = append(fields, starcard.FieldUserID)
+	}
+	if m.number != nil {
+		fields = append(fields, starcard.FieldNumber)
+	}
+	if m.kind != nil {
+		fields = append(fields, starcard.FieldKind)
+	}
+	if m.gender != nil {
+		fields = append(fields, starcard.FieldGender)
+	}
+	if m.school != nil {
+		fields = append(fields, starcard.FieldSchool)
+	}
+	if m.schooling_years != nil {
+		fields = append(fields, starcard.FieldSchoolingYears)
+	}
+	if m.enrolment_year != nil {
+		fields = append(fields, starcard.FieldEnrolmentYear)
+	}
+	if m.status != nil {
+		fields = append(fields, starcard.FieldStatus)
+	}
+	if m.issued_at != nil {
+		fields = append(fields, starcard.FieldIssuedAt)
+	}
+	if m.revoked_at != nil {
+		fields = append(fields, starcard.FieldRevokedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StarCardMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case starcard.FieldUserID:
+		return m.UserID()
+	case starcard.FieldNumber:
+		return m.Number()
+	case starcard.FieldKind:
+		return m.Kind()
+	case starcard.FieldGender:
+		return m.Gender()
+	case starcard.FieldSchool:
+		return m.School()
+	case starcard.FieldSchoolingYears:
+		return m.SchoolingYears()
+	case starcard.FieldEnrolmentYear:
+		return m.EnrolmentYear()
+	case starcard.FieldStatus:
+		return m.Status()
+	case starcard.FieldIssuedAt:
+		return m.IssuedAt()
+	case starcard.FieldRevokedAt:
+		return m.RevokedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StarCardMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case starcard.FieldUserID:
+		return m.OldUserID(ctx)
+	case starcard.FieldNumber:
+		return m.OldNumber(ctx)
+	case starcard.FieldKind:
+		return m.OldKind(ctx)
+	case starcard.FieldGender:
+		return m.OldGender(ctx)
+	case starcard.FieldSchool:
+		return m.OldSchool(ctx)
+	case starcard.FieldSchoolingYears:
+		return m.OldSchoolingYears(ctx)
+	case starcard.FieldEnrolmentYear:
+		return m.OldEnrolmentYear(ctx)
+	case starcard.FieldStatus:
+		return m.OldStatus(ctx)
+	case starcard.FieldIssuedAt:
+		return m.OldIssuedAt(ctx)
+	case starcard.FieldRevokedAt:
+		return m.OldRevokedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StarCard field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StarCardMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case starcard.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case starcard.FieldNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case starcard.FieldKind:
+		v, ok := value.(starcard.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case starcard.FieldGender:
+		v, ok := value.(starcard.Gender)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGender(v)
+		return nil
+	case starcard.FieldSchool:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSchool(v)
+		return nil
+	case starcard.FieldSchoolingYears:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSchoolingYears(v)
+		return nil
+	case starcard.FieldEnrolmentYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnrolmentYear(v)
+		return nil
+	case starcard.FieldStatus:
+		v, ok := value.(starcard.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case starcard.FieldIssuedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIssuedAt(v)
+		return nil
+	case starcard.FieldRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StarCard field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StarCardMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, starcard.FieldUserID)
+	}
+	if m.addschooling_years != nil {
+		fields = append(fields, starcard.FieldSchoolingYears)
+	}
+	if m.addenrolment_year != nil {
+		fields = append(fields, starcard.FieldEnrolmentYear)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StarCardMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case starcard.FieldUserID:
+		return m.AddedUserID()
+	case starcard.FieldSchoolingYears:
+		return m.AddedSchoolingYears()
+	case starcard.FieldEnrolmentYear:
+		return m.AddedEnrolmentYear()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StarCardMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case starcard.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case starcard.FieldSchoolingYears:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSchoolingYears(v)
+		return nil
+	case starcard.FieldEnrolmentYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnrolmentYear(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StarCard numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StarCardMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(starcard.FieldRevokedAt) {
+		fields = append(fields, starcard.FieldRevokedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StarCardMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StarCardMutation) ClearField(name string) error {
+	switch name {
+	case starcard.FieldRevokedAt:
+		m.ClearRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StarCard nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StarCardMutation) ResetField(name string) error {
+	switch name {
+	case starcard.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case starcard.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case starcard.FieldKind:
+		m.ResetKind()
+		return nil
+	case starcard.FieldGender:
+		m.ResetGender()
+		return nil
+	case starcard.FieldSchool:
+		m.ResetSchool()
+		return nil
+	case starcard.FieldSchoolingYears:
+		m.ResetSchoolingYears()
+		return nil
+	case starcard.FieldEnrolmentYear:
+		m.ResetEnrolmentYear()
+		return nil
+	case starcard.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case starcard.FieldIssuedAt:
+		m.ResetIssuedAt()
+		return nil
+	case starcard.FieldRevokedAt:
+		m.ResetRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StarCard field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StarCardMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StarCardMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StarCardMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StarCardMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StarCardMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StarCardMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StarCardMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown StarCard unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StarCardMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown StarCard edge %s", name)
+}
+
 // StudentVerificationMutation represents an operation that mutates the StudentVerification nodes in the graph.
 type StudentVerificationMutation struct {
 	config
@@ -17210,6 +22673,9 @@ type UserMutation struct {
 	nickname                  *string
 	avatar_url                *string
 	birth_date                *time.Time
+	school                    *string
+	wow_count                 *int
+	addwow_count              *int
 	role                      *user.Role
 	consented                 *[]string
 	appendconsented           []string
@@ -17231,6 +22697,15 @@ type UserMutation struct {
 	policy_acceptances        map[int]struct{}
 	removedpolicy_acceptances map[int]struct{}
 	clearedpolicy_acceptances bool
+	posts                     map[int]struct{}
+	removedposts              map[int]struct{}
+	clearedposts              bool
+	following                 map[int]struct{}
+	removedfollowing          map[int]struct{}
+	clearedfollowing          bool
+	followers                 map[int]struct{}
+	removedfollowers          map[int]struct{}
+	clearedfollowers          bool
 	done                      bool
 	oldValue                  func(context.Context) (*User, error)
 	predicates                []predicate.User
@@ -17597,6 +23072,111 @@ func (m *UserMutation) OldBirthDate(ctx context.Context) (v time.Time, err error
 // ResetBirthDate resets all changes to the "birth_date" field.
 func (m *UserMutation) ResetBirthDate() {
 	m.birth_date = nil
+}
+
+// SetSchool sets the "school" field.
+func (m *UserMutation) SetSchool(s string) {
+	m.school = &s
+}
+
+// School returns the value of the "school" field in the mutation.
+func (m *UserMutation) School() (r string, exists bool) {
+	v := m.school
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSchool returns the old "school" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldSchool(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSchool is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSchool requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSchool: %w", err)
+	}
+	return oldValue.School, nil
+}
+
+// ClearSchool clears the value of the "school" field.
+func (m *UserMutation) ClearSchool() {
+	m.school = nil
+	m.clearedFields[user.FieldSchool] = struct{}{}
+}
+
+// SchoolCleared returns if the "school" field was cleared in this mutation.
+func (m *UserMutation) SchoolCleared() bool {
+	_, ok := m.clearedFields[user.FieldSchool]
+	return ok
+}
+
+// ResetSchool resets all changes to the "school" field.
+func (m *UserMutation) ResetSchool() {
+	m.school = nil
+	delete(m.clearedFields, user.FieldSchool)
+}
+
+// SetWowCount sets the "wow_count" field.
+func (m *UserMutation) SetWowCount(i int) {
+	m.wow_count = &i
+	m.addwow_count = nil
+}
+
+// WowCount returns the value of the "wow_count" field in the mutation.
+func (m *UserMutation) WowCount() (r int, exists bool) {
+	v := m.wow_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWowCount returns the old "wow_count" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldWowCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWowCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWowCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWowCount: %w", err)
+	}
+	return oldValue.WowCount, nil
+}
+
+// AddWowCount adds i to the "wow_count" field.
+func (m *UserMutation) AddWowCount(i int) {
+	if m.addwow_count != nil {
+		*m.addwow_count += i
+	} else {
+		m.addwow_count = &i
+	}
+}
+
+// AddedWowCount returns the value that was added to the "wow_count" field in this mutation.
+func (m *UserMutation) AddedWowCount() (r int, exists bool) {
+	v := m.addwow_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWowCount resets all changes to the "wow_count" field.
+func (m *UserMutation) ResetWowCount() {
+	m.wow_count = nil
+	m.addwow_count = nil
 }
 
 // SetRole sets the "role" field.
@@ -18012,6 +23592,168 @@ func (m *UserMutation) ResetPolicyAcceptances() {
 	m.removedpolicy_acceptances = nil
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by ids.
+func (m *UserMutation) AddPostIDs(ids ...int) {
+	if m.posts == nil {
+		m.posts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.posts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPosts clears the "posts" edge to the Post entity.
+func (m *UserMutation) ClearPosts() {
+	m.clearedposts = true
+}
+
+// PostsCleared reports if the "posts" edge to the Post entity was cleared.
+func (m *UserMutation) PostsCleared() bool {
+	return m.clearedposts
+}
+
+// RemovePostIDs removes the "posts" edge to the Post entity by IDs.
+func (m *UserMutation) RemovePostIDs(ids ...int) {
+	if m.removedposts == nil {
+		m.removedposts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.posts, ids[i])
+		m.removedposts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPosts returns the removed IDs of the "posts" edge to the Post entity.
+func (m *UserMutation) RemovedPostsIDs() (ids []int) {
+	for id := range m.removedposts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PostsIDs returns the "posts" edge IDs in the mutation.
+func (m *UserMutation) PostsIDs() (ids []int) {
+	for id := range m.posts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPosts resets all changes to the "posts" edge.
+func (m *UserMutation) ResetPosts() {
+	m.posts = nil
+	m.clearedposts = false
+	m.removedposts = nil
+}
+
+// AddFollowingIDs adds the "following" edge to the Follow entity by ids.
+func (m *UserMutation) AddFollowingIDs(ids ...int) {
+	if m.following == nil {
+		m.following = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.following[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollowing clears the "following" edge to the Follow entity.
+func (m *UserMutation) ClearFollowing() {
+	m.clearedfollowing = true
+}
+
+// FollowingCleared reports if the "following" edge to the Follow entity was cleared.
+func (m *UserMutation) FollowingCleared() bool {
+	return m.clearedfollowing
+}
+
+// RemoveFollowingIDs removes the "following" edge to the Follow entity by IDs.
+func (m *UserMutation) RemoveFollowingIDs(ids ...int) {
+	if m.removedfollowing == nil {
+		m.removedfollowing = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.following, ids[i])
+		m.removedfollowing[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollowing returns the removed IDs of the "following" edge to the Follow entity.
+func (m *UserMutation) RemovedFollowingIDs() (ids []int) {
+	for id := range m.removedfollowing {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowingIDs returns the "following" edge IDs in the mutation.
+func (m *UserMutation) FollowingIDs() (ids []int) {
+	for id := range m.following {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollowing resets all changes to the "following" edge.
+func (m *UserMutation) ResetFollowing() {
+	m.following = nil
+	m.clearedfollowing = false
+	m.removedfollowing = nil
+}
+
+// AddFollowerIDs adds the "followers" edge to the Follow entity by ids.
+func (m *UserMutation) AddFollowerIDs(ids ...int) {
+	if m.followers == nil {
+		m.followers = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.followers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollowers clears the "followers" edge to the Follow entity.
+func (m *UserMutation) ClearFollowers() {
+	m.clearedfollowers = true
+}
+
+// FollowersCleared reports if the "followers" edge to the Follow entity was cleared.
+func (m *UserMutation) FollowersCleared() bool {
+	return m.clearedfollowers
+}
+
+// RemoveFollowerIDs removes the "followers" edge to the Follow entity by IDs.
+func (m *UserMutation) RemoveFollowerIDs(ids ...int) {
+	if m.removedfollowers == nil {
+		m.removedfollowers = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.followers, ids[i])
+		m.removedfollowers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollowers returns the removed IDs of the "followers" edge to the Follow entity.
+func (m *UserMutation) RemovedFollowersIDs() (ids []int) {
+	for id := range m.removedfollowers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowersIDs returns the "followers" edge IDs in the mutation.
+func (m *UserMutation) FollowersIDs() (ids []int) {
+	for id := range m.followers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollowers resets all changes to the "followers" edge.
+func (m *UserMutation) ResetFollowers() {
+	m.followers = nil
+	m.clearedfollowers = false
+	m.removedfollowers = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -18046,7 +23788,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -18067,6 +23809,12 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.birth_date != nil {
 		fields = append(fields, user.FieldBirthDate)
+	}
+	if m.school != nil {
+		fields = append(fields, user.FieldSchool)
+	}
+	if m.wow_count != nil {
+		fields = append(fields, user.FieldWowCount)
 	}
 	if m.role != nil {
 		fields = append(fields, user.FieldRole)
@@ -18099,6 +23847,10 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.AvatarURL()
 	case user.FieldBirthDate:
 		return m.BirthDate()
+	case user.FieldSchool:
+		return m.School()
+	case user.FieldWowCount:
+		return m.WowCount()
 	case user.FieldRole:
 		return m.Role()
 	case user.FieldConsented:
@@ -18128,6 +23880,10 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldAvatarURL(ctx)
 	case user.FieldBirthDate:
 		return m.OldBirthDate(ctx)
+	case user.FieldSchool:
+		return m.OldSchool(ctx)
+	case user.FieldWowCount:
+		return m.OldWowCount(ctx)
 	case user.FieldRole:
 		return m.OldRole(ctx)
 	case user.FieldConsented:
@@ -18192,6 +23948,20 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetBirthDate(v)
 		return nil
+	case user.FieldSchool:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSchool(v)
+		return nil
+	case user.FieldWowCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWowCount(v)
+		return nil
 	case user.FieldRole:
 		v, ok := value.(user.Role)
 		if !ok {
@@ -18221,6 +23991,9 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *UserMutation) AddedFields() []string {
 	var fields []string
+	if m.addwow_count != nil {
+		fields = append(fields, user.FieldWowCount)
+	}
 	if m.addaccepted_policy_seq != nil {
 		fields = append(fields, user.FieldAcceptedPolicySeq)
 	}
@@ -18232,6 +24005,8 @@ func (m *UserMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case user.FieldWowCount:
+		return m.AddedWowCount()
 	case user.FieldAcceptedPolicySeq:
 		return m.AddedAcceptedPolicySeq()
 	}
@@ -18243,6 +24018,13 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *UserMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case user.FieldWowCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWowCount(v)
+		return nil
 	case user.FieldAcceptedPolicySeq:
 		v, ok := value.(int)
 		if !ok {
@@ -18261,6 +24043,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldAvatarURL) {
 		fields = append(fields, user.FieldAvatarURL)
 	}
+	if m.FieldCleared(user.FieldSchool) {
+		fields = append(fields, user.FieldSchool)
+	}
 	return fields
 }
 
@@ -18277,6 +24062,9 @@ func (m *UserMutation) ClearField(name string) error {
 	switch name {
 	case user.FieldAvatarURL:
 		m.ClearAvatarURL()
+		return nil
+	case user.FieldSchool:
+		m.ClearSchool()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -18307,6 +24095,12 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldBirthDate:
 		m.ResetBirthDate()
 		return nil
+	case user.FieldSchool:
+		m.ResetSchool()
+		return nil
+	case user.FieldWowCount:
+		m.ResetWowCount()
+		return nil
 	case user.FieldRole:
 		m.ResetRole()
 		return nil
@@ -18322,7 +24116,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -18337,6 +24131,15 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.policy_acceptances != nil {
 		edges = append(edges, user.EdgePolicyAcceptances)
+	}
+	if m.posts != nil {
+		edges = append(edges, user.EdgePosts)
+	}
+	if m.following != nil {
+		edges = append(edges, user.EdgeFollowing)
+	}
+	if m.followers != nil {
+		edges = append(edges, user.EdgeFollowers)
 	}
 	return edges
 }
@@ -18375,13 +24178,31 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgePosts:
+		ids := make([]ent.Value, 0, len(m.posts))
+		for id := range m.posts {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeFollowing:
+		ids := make([]ent.Value, 0, len(m.following))
+		for id := range m.following {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeFollowers:
+		ids := make([]ent.Value, 0, len(m.followers))
+		for id := range m.followers {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -18396,6 +24217,15 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedpolicy_acceptances != nil {
 		edges = append(edges, user.EdgePolicyAcceptances)
+	}
+	if m.removedposts != nil {
+		edges = append(edges, user.EdgePosts)
+	}
+	if m.removedfollowing != nil {
+		edges = append(edges, user.EdgeFollowing)
+	}
+	if m.removedfollowers != nil {
+		edges = append(edges, user.EdgeFollowers)
 	}
 	return edges
 }
@@ -18434,13 +24264,31 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgePosts:
+		ids := make([]ent.Value, 0, len(m.removedposts))
+		for id := range m.removedposts {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeFollowing:
+		ids := make([]ent.Value, 0, len(m.removedfollowing))
+		for id := range m.removedfollowing {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeFollowers:
+		ids := make([]ent.Value, 0, len(m.removedfollowers))
+		for id := range m.removedfollowers {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -18455,6 +24303,15 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedpolicy_acceptances {
 		edges = append(edges, user.EdgePolicyAcceptances)
+	}
+	if m.clearedposts {
+		edges = append(edges, user.EdgePosts)
+	}
+	if m.clearedfollowing {
+		edges = append(edges, user.EdgeFollowing)
+	}
+	if m.clearedfollowers {
+		edges = append(edges, user.EdgeFollowers)
 	}
 	return edges
 }
@@ -18473,6 +24330,12 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedconsent_events
 	case user.EdgePolicyAcceptances:
 		return m.clearedpolicy_acceptances
+	case user.EdgePosts:
+		return m.clearedposts
+	case user.EdgeFollowing:
+		return m.clearedfollowing
+	case user.EdgeFollowers:
+		return m.clearedfollowers
 	}
 	return false
 }
@@ -18504,6 +24367,539 @@ func (m *UserMutation) ResetEdge(name string) error {
 	case user.EdgePolicyAcceptances:
 		m.ResetPolicyAcceptances()
 		return nil
+	case user.EdgePosts:
+		m.ResetPosts()
+		return nil
+	case user.EdgeFollowing:
+		m.ResetFollowing()
+		return nil
+	case user.EdgeFollowers:
+		m.ResetFollowers()
+		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// WowMutation represents an operation that mutates the Wow nodes in the graph.
+type WowMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	user_id       *int
+	adduser_id    *int
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	post          *int
+	clearedpost   bool
+	done          bool
+	oldValue      func(context.Context) (*Wow, error)
+	predicates    []predicate.Wow
+}
+
+var _ ent.Mutation = (*WowMutation)(nil)
+
+// wowOption allows management of the mutation configuration using functional options.
+type wowOption func(*WowMutation)
+
+// newWowMutation creates new mutation for the Wow entity.
+func newWowMutation(c config, op Op, opts ...wowOption) *WowMutation {
+	m := &WowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWowID sets the ID field of the mutation.
+func withWowID(id int) wowOption {
+	return func(m *WowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Wow
+		)
+		m.oldValue = func(ctx context.Context) (*Wow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Wow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWow sets the old Wow of the mutation.
+func withWow(node *Wow) wowOption {
+	return func(m *WowMutation) {
+		m.oldValue = func(context.Context) (*Wow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WowMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WowMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Wow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPostID sets the "post_id" field.
+func (m *WowMutation) SetPostID(i int) {
+	m.post = &i
+}
+
+// PostID returns the value of the "post_id" field in the mutation.
+func (m *WowMutation) PostID() (r int, exists bool) {
+	v := m.post
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPostID returns the old "post_id" field's value of the Wow entity.
+// If the Wow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WowMutation) OldPostID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPostID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPostID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPostID: %w", err)
+	}
+	return oldValue.PostID, nil
+}
+
+// ResetPostID resets all changes to the "post_id" field.
+func (m *WowMutation) ResetPostID() {
+	m.post = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *WowMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *WowMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Wow entity.
+// If the Wow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WowMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *WowMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *WowMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *WowMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WowMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WowMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Wow entity.
+// If the Wow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WowMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WowMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearPost clears the "post" edge to the Post entity.
+func (m *WowMutation) ClearPost() {
+	m.clearedpost = true
+	m.clearedFields[wow.FieldPostID] = struct{}{}
+}
+
+// PostCleared reports if the "post" edge to the Post entity was cleared.
+func (m *WowMutation) PostCleared() bool {
+	return m.clearedpost
+}
+
+// PostIDs returns the "post" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PostID instead. It exists only for internal usage by the builders.
+func (m *WowMutation) PostIDs() (ids []int) {
+	if id := m.post; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPost resets all changes to the "post" edge.
+func (m *WowMutation) ResetPost() {
+	m.post = nil
+	m.clearedpost = false
+}
+
+// Where appends a list predicates to the WowMutation builder.
+func (m *WowMutation) Where(ps ...predicate.Wow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Wow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Wow).
+func (m *WowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WowMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.post != nil {
+		fields = append(fields, wow.FieldPostID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, wow.FieldUserID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, wow.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case wow.FieldPostID:
+		return m.PostID()
+	case wow.FieldUserID:
+		return m.UserID()
+	case wow.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case wow.FieldPostID:
+		return m.OldPostID(ctx)
+	case wow.FieldUserID:
+		return m.OldUserID(ctx)
+	case wow.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Wow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case wow.FieldPostID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPostID(v)
+		return nil
+	case wow.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case wow.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Wow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WowMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, wow.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case wow.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case wow.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Wow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WowMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WowMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Wow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WowMutation) ResetField(name string) error {
+	switch name {
+	case wow.FieldPostID:
+		m.ResetPostID()
+		return nil
+	case wow.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case wow.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Wow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.post != nil {
+		edges = append(edges, wow.EdgePost)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case wow.EdgePost:
+		if id := m.post; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedpost {
+		edges = append(edges, wow.EdgePost)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case wow.EdgePost:
+		return m.clearedpost
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WowMutation) ClearEdge(name string) error {
+	switch name {
+	case wow.EdgePost:
+		m.ClearPost()
+		return nil
+	}
+	return fmt.Errorf("unknown Wow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WowMutation) ResetEdge(name string) error {
+	switch name {
+	case wow.EdgePost:
+		m.ResetPost()
+		return nil
+	}
+	return fmt.Errorf("unknown Wow edge %s", name)
 }

@@ -6,12 +6,15 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/ent/address"
+	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
 	"github.com/tongxue/tongxue/ent/feedback"
+	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
@@ -20,6 +23,7 @@ import (
 	"github.com/tongxue/tongxue/ent/paymentcallback"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/policyversion"
+	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
@@ -27,8 +31,10 @@ import (
 	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/ent/starcard"
 	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/ent/user"
+	"github.com/tongxue/tongxue/ent/wow"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -51,6 +57,18 @@ func init() {
 	addressDescCreatedAt := addressFields[3].Descriptor()
 	// address.DefaultCreatedAt holds the default value on creation for the created_at field.
 	address.DefaultCreatedAt = addressDescCreatedAt.Default.(func() time.Time)
+	bankaccountFields := schema.BankAccount{}.Fields()
+	_ = bankaccountFields
+	// bankaccountDescCreatedAt is the schema descriptor for created_at field.
+	bankaccountDescCreatedAt := bankaccountFields[12].Descriptor()
+	// bankaccount.DefaultCreatedAt holds the default value on creation for the created_at field.
+	bankaccount.DefaultCreatedAt = bankaccountDescCreatedAt.Default.(func() time.Time)
+	// bankaccountDescUpdatedAt is the schema descriptor for updated_at field.
+	bankaccountDescUpdatedAt := bankaccountFields[13].Descriptor()
+	// bankaccount.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	bankaccount.DefaultUpdatedAt = bankaccountDescUpdatedAt.Default.(func() time.Time)
+	// bankaccount.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	bankaccount.UpdateDefaultUpdatedAt = bankaccountDescUpdatedAt.UpdateDefault.(func() time.Time)
 	cartitemFields := schema.CartItem{}.Fields()
 	_ = cartitemFields
 	// cartitemDescQuantity is the schema descriptor for quantity field.
@@ -103,6 +121,34 @@ func init() {
 	devicepermission.DefaultUpdatedAt = devicepermissionDescUpdatedAt.Default.(func() time.Time)
 	// devicepermission.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	devicepermission.UpdateDefaultUpdatedAt = devicepermissionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	errandFields := schema.Errand{}.Fields()
+	_ = errandFields
+	// errandDescArea is the schema descriptor for area field.
+	errandDescArea := errandFields[3].Descriptor()
+	// errand.AreaValidator is a validator for the "area" field. It is called by the builders before save.
+	errand.AreaValidator = errandDescArea.Validators[0].(func(string) error)
+	// errandDescPickupPlace is the schema descriptor for pickup_place field.
+	errandDescPickupPlace := errandFields[4].Descriptor()
+	// errand.PickupPlaceValidator is a validator for the "pickup_place" field. It is called by the builders before save.
+	errand.PickupPlaceValidator = errandDescPickupPlace.Validators[0].(func(string) error)
+	// errandDescWeightGrams is the schema descriptor for weight_grams field.
+	errandDescWeightGrams := errandFields[6].Descriptor()
+	// errand.WeightGramsValidator is a validator for the "weight_grams" field. It is called by the builders before save.
+	errand.WeightGramsValidator = errandDescWeightGrams.Validators[0].(func(int) error)
+	// errandDescRewardFen is the schema descriptor for reward_fen field.
+	errandDescRewardFen := errandFields[7].Descriptor()
+	// errand.RewardFenValidator is a validator for the "reward_fen" field. It is called by the builders before save.
+	errand.RewardFenValidator = errandDescRewardFen.Validators[0].(func(int64) error)
+	// errandDescCreatedAt is the schema descriptor for created_at field.
+	errandDescCreatedAt := errandFields[10].Descriptor()
+	// errand.DefaultCreatedAt holds the default value on creation for the created_at field.
+	errand.DefaultCreatedAt = errandDescCreatedAt.Default.(func() time.Time)
+	// errandDescUpdatedAt is the schema descriptor for updated_at field.
+	errandDescUpdatedAt := errandFields[11].Descriptor()
+	// errand.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	errand.DefaultUpdatedAt = errandDescUpdatedAt.Default.(func() time.Time)
+	// errand.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	errand.UpdateDefaultUpdatedAt = errandDescUpdatedAt.UpdateDefault.(func() time.Time)
 	favoriteFields := schema.Favorite{}.Fields()
 	_ = favoriteFields
 	// favoriteDescCreatedAt is the schema descriptor for created_at field.
@@ -133,6 +179,12 @@ func init() {
 	feedbackDescCreatedAt := feedbackFields[4].Descriptor()
 	// feedback.DefaultCreatedAt holds the default value on creation for the created_at field.
 	feedback.DefaultCreatedAt = feedbackDescCreatedAt.Default.(func() time.Time)
+	followFields := schema.Follow{}.Fields()
+	_ = followFields
+	// followDescCreatedAt is the schema descriptor for created_at field.
+	followDescCreatedAt := followFields[2].Descriptor()
+	// follow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	follow.DefaultCreatedAt = followDescCreatedAt.Default.(func() time.Time)
 	logincodeMixin := schema.LoginCode{}.Mixin()
 	logincodeMixinFields0 := logincodeMixin[0].Fields()
 	_ = logincodeMixinFields0
@@ -319,6 +371,26 @@ func init() {
 	policyversionDescCreatedAt := policyversionFields[7].Descriptor()
 	// policyversion.DefaultCreatedAt holds the default value on creation for the created_at field.
 	policyversion.DefaultCreatedAt = policyversionDescCreatedAt.Default.(func() time.Time)
+	postFields := schema.Post{}.Fields()
+	_ = postFields
+	// postDescText is the schema descriptor for text field.
+	postDescText := postFields[1].Descriptor()
+	// post.TextValidator is a validator for the "text" field. It is called by the builders before save.
+	post.TextValidator = postDescText.Validators[0].(func(string) error)
+	// postDescLocation is the schema descriptor for location field.
+	postDescLocation := postFields[3].Descriptor()
+	// post.LocationValidator is a validator for the "location" field. It is called by the builders before save.
+	post.LocationValidator = postDescLocation.Validators[0].(func(string) error)
+	// postDescWowCount is the schema descriptor for wow_count field.
+	postDescWowCount := postFields[4].Descriptor()
+	// post.DefaultWowCount holds the default value on creation for the wow_count field.
+	post.DefaultWowCount = postDescWowCount.Default.(int)
+	// post.WowCountValidator is a validator for the "wow_count" field. It is called by the builders before save.
+	post.WowCountValidator = postDescWowCount.Validators[0].(func(int) error)
+	// postDescCreatedAt is the schema descriptor for created_at field.
+	postDescCreatedAt := postFields[5].Descriptor()
+	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
+	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
 	productMixin := schema.Product{}.Mixin()
 	productMixinFields0 := productMixin[0].Fields()
 	_ = productMixinFields0
@@ -470,6 +542,24 @@ func init() {
 	sharingrecordDescCreatedAt := sharingrecordFields[7].Descriptor()
 	// sharingrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
 	sharingrecord.DefaultCreatedAt = sharingrecordDescCreatedAt.Default.(func() time.Time)
+	starcardFields := schema.StarCard{}.Fields()
+	_ = starcardFields
+	// starcardDescSchool is the schema descriptor for school field.
+	starcardDescSchool := starcardFields[4].Descriptor()
+	// starcard.SchoolValidator is a validator for the "school" field. It is called by the builders before save.
+	starcard.SchoolValidator = starcardDescSchool.Validators[0].(func(string) error)
+	// starcardDescSchoolingYears is the schema descriptor for schooling_years field.
+	starcardDescSchoolingYears := starcardFields[5].Descriptor()
+	// starcard.SchoolingYearsValidator is a validator for the "schooling_years" field. It is called by the builders before save.
+	starcard.SchoolingYearsValidator = starcardDescSchoolingYears.Validators[0].(func(int) error)
+	// starcardDescEnrolmentYear is the schema descriptor for enrolment_year field.
+	starcardDescEnrolmentYear := starcardFields[6].Descriptor()
+	// starcard.EnrolmentYearValidator is a validator for the "enrolment_year" field. It is called by the builders before save.
+	starcard.EnrolmentYearValidator = starcardDescEnrolmentYear.Validators[0].(func(int) error)
+	// starcardDescIssuedAt is the schema descriptor for issued_at field.
+	starcardDescIssuedAt := starcardFields[8].Descriptor()
+	// starcard.DefaultIssuedAt holds the default value on creation for the issued_at field.
+	starcard.DefaultIssuedAt = starcardDescIssuedAt.Default.(func() time.Time)
 	studentverificationFields := schema.StudentVerification{}.Fields()
 	_ = studentverificationFields
 	// studentverificationDescSchool is the schema descriptor for school field.
@@ -512,14 +602,30 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescSchool is the schema descriptor for school field.
+	userDescSchool := userFields[7].Descriptor()
+	// user.SchoolValidator is a validator for the "school" field. It is called by the builders before save.
+	user.SchoolValidator = userDescSchool.Validators[0].(func(string) error)
+	// userDescWowCount is the schema descriptor for wow_count field.
+	userDescWowCount := userFields[8].Descriptor()
+	// user.DefaultWowCount holds the default value on creation for the wow_count field.
+	user.DefaultWowCount = userDescWowCount.Default.(int)
+	// user.WowCountValidator is a validator for the "wow_count" field. It is called by the builders before save.
+	user.WowCountValidator = userDescWowCount.Validators[0].(func(int) error)
 	// userDescConsented is the schema descriptor for consented field.
-	userDescConsented := userFields[8].Descriptor()
+	userDescConsented := userFields[10].Descriptor()
 	// user.DefaultConsented holds the default value on creation for the consented field.
 	user.DefaultConsented = userDescConsented.Default.([]string)
 	// userDescAcceptedPolicySeq is the schema descriptor for accepted_policy_seq field.
-	userDescAcceptedPolicySeq := userFields[9].Descriptor()
+	userDescAcceptedPolicySeq := userFields[11].Descriptor()
 	// user.DefaultAcceptedPolicySeq holds the default value on creation for the accepted_policy_seq field.
 	user.DefaultAcceptedPolicySeq = userDescAcceptedPolicySeq.Default.(int)
 	// user.AcceptedPolicySeqValidator is a validator for the "accepted_policy_seq" field. It is called by the builders before save.
 	user.AcceptedPolicySeqValidator = userDescAcceptedPolicySeq.Validators[0].(func(int) error)
+	wowFields := schema.Wow{}.Fields()
+	_ = wowFields
+	// wowDescCreatedAt is the schema descriptor for created_at field.
+	wowDescCreatedAt := wowFields[2].Descriptor()
+	// wow.DefaultCreatedAt holds the default value on creation for the created_at field.
+	wow.DefaultCreatedAt = wowDescCreatedAt.Default.(func() time.Time)
 }

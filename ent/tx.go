@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Address is the client for interacting with the Address builders.
 	Address *AddressClient
+	// BankAccount is the client for interacting with the BankAccount builders.
+	BankAccount *BankAccountClient
 	// CartItem is the client for interacting with the CartItem builders.
 	CartItem *CartItemClient
 	// Consent is the client for interacting with the Consent builders.
@@ -24,10 +26,14 @@ type Tx struct {
 	ConsentEvent *ConsentEventClient
 	// DevicePermission is the client for interacting with the DevicePermission builders.
 	DevicePermission *DevicePermissionClient
+	// Errand is the client for interacting with the Errand builders.
+	Errand *ErrandClient
 	// Favorite is the client for interacting with the Favorite builders.
 	Favorite *FavoriteClient
 	// Feedback is the client for interacting with the Feedback builders.
 	Feedback *FeedbackClient
+	// Follow is the client for interacting with the Follow builders.
+	Follow *FollowClient
 	// LoginCode is the client for interacting with the LoginCode builders.
 	LoginCode *LoginCodeClient
 	// Merchant is the client for interacting with the Merchant builders.
@@ -44,6 +50,10 @@ type Tx struct {
 	PolicyAcceptance *PolicyAcceptanceClient
 	// PolicyVersion is the client for interacting with the PolicyVersion builders.
 	PolicyVersion *PolicyVersionClient
+	// Post is the client for interacting with the Post builders.
+	Post *PostClient
+	// PostImage is the client for interacting with the PostImage builders.
+	PostImage *PostImageClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// RateCounter is the client for interacting with the RateCounter builders.
@@ -56,10 +66,14 @@ type Tx struct {
 	Session *SessionClient
 	// SharingRecord is the client for interacting with the SharingRecord builders.
 	SharingRecord *SharingRecordClient
+	// StarCard is the client for interacting with the StarCard builders.
+	StarCard *StarCardClient
 	// StudentVerification is the client for interacting with the StudentVerification builders.
 	StudentVerification *StudentVerificationClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Wow is the client for interacting with the Wow builders.
+	Wow *WowClient
 
 	// lazily loaded.
 	client     *Client
@@ -192,12 +206,15 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Address = NewAddressClient(tx.config)
+	tx.BankAccount = NewBankAccountClient(tx.config)
 	tx.CartItem = NewCartItemClient(tx.config)
 	tx.Consent = NewConsentClient(tx.config)
 	tx.ConsentEvent = NewConsentEventClient(tx.config)
 	tx.DevicePermission = NewDevicePermissionClient(tx.config)
+	tx.Errand = NewErrandClient(tx.config)
 	tx.Favorite = NewFavoriteClient(tx.config)
 	tx.Feedback = NewFeedbackClient(tx.config)
+	tx.Follow = NewFollowClient(tx.config)
 	tx.LoginCode = NewLoginCodeClient(tx.config)
 	tx.Merchant = NewMerchantClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
@@ -206,14 +223,18 @@ func (tx *Tx) init() {
 	tx.PaymentCallback = NewPaymentCallbackClient(tx.config)
 	tx.PolicyAcceptance = NewPolicyAcceptanceClient(tx.config)
 	tx.PolicyVersion = NewPolicyVersionClient(tx.config)
+	tx.Post = NewPostClient(tx.config)
+	tx.PostImage = NewPostImageClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.RateCounter = NewRateCounterClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
 	tx.SensitiveAccess = NewSensitiveAccessClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.SharingRecord = NewSharingRecordClient(tx.config)
+	tx.StarCard = NewStarCardClient(tx.config)
 	tx.StudentVerification = NewStudentVerificationClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.Wow = NewWowClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -32,6 +32,10 @@ type User struct {
 	AvatarURL string `json:"avatar_url,omitempty"`
 	// BirthDate holds the value of the "birth_date" field.
 	BirthDate time.Time `json:"birth_date,omitempty"`
+	// School holds the value of the "school" field.
+	School string `json:"school,omitempty"`
+	// WowCount holds the value of the "wow_count" field.
+	WowCount int `json:"wow_count,omitempty"`
 	// Role holds the value of the "role" field.
 	Role user.Role `json:"role,omitempty"`
 	// Consented holds the value of the "consented" field.
@@ -56,15 +60,26 @@ type UserEdges struct {
 	ConsentEvents []*ConsentEvent `json:"consent_events,omitempty"`
 	// PolicyAcceptances holds the value of the policy_acceptances edge.
 	PolicyAcceptances []*PolicyAcceptance `json:"policy_acceptances,omitempty"`
+	// Posts holds the value of the posts edge.
+	Posts []*Post `json:"posts,omitempty"`
+	// Following holds the value of the following edge.
+	Following []*Follow `json:"following,omitempty"`
+	// Followers holds the value of the followers edge.
+	Followers []*Follow `json:"followers,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [8]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 
 	namedSessions          map[string][]*Session
 	namedReviews           map[string][]*Review
 	namedConsents          map[string][]*Consent
 	namedConsentEvents     map[string][]*ConsentEvent
 	namedPolicyAcceptances map[string][]*PolicyAcceptance
+	namedPosts             map[string][]*Post
+	namedFollowing         map[string][]*Follow
+	namedFollowers         map[string][]*Follow
 }
 
 // SessionsOrErr returns the Sessions value or an error if the edge
@@ -112,6 +127,33 @@ func (e UserEdges) PolicyAcceptancesOrErr() ([]*PolicyAcceptance, error) {
 	return nil, &NotLoadedError{edge: "policy_acceptances"}
 }
 
+// PostsOrErr returns the Posts value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) PostsOrErr() ([]*Post, error) {
+	if e.loadedTypes[5] {
+		return e.Posts, nil
+	}
+	return nil, &NotLoadedError{edge: "posts"}
+}
+
+// FollowingOrErr returns the Following value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) FollowingOrErr() ([]*Follow, error) {
+	if e.loadedTypes[6] {
+		return e.Following, nil
+	}
+	return nil, &NotLoadedError{edge: "following"}
+}
+
+// FollowersOrErr returns the Followers value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) FollowersOrErr() ([]*Follow, error) {
+	if e.loadedTypes[7] {
+		return e.Followers, nil
+	}
+	return nil, &NotLoadedError{edge: "followers"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -119,9 +161,9 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldPhoneHash, user.FieldPhoneCipher, user.FieldConsented:
 			values[i] = new([]byte)
-		case user.FieldID, user.FieldAcceptedPolicySeq:
+		case user.FieldID, user.FieldWowCount, user.FieldAcceptedPolicySeq:
 			values[i] = new(sql.NullInt64)
-		case user.FieldNickname, user.FieldAvatarURL, user.FieldRole:
+		case user.FieldNickname, user.FieldAvatarURL, user.FieldSchool, user.FieldRole:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldBirthDate:
 			values[i] = new(sql.NullTime)
@@ -188,6 +230,18 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.BirthDate = value.Time
 			}
+		case user.FieldSchool:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field school", values[i])
+			} else if value.Valid {
+				_m.School = value.String
+			}
+		case user.FieldWowCount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field wow_count", values[i])
+			} else if value.Valid {
+				_m.WowCount = int(value.Int64)
+			}
 		case user.FieldRole:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field role", values[i])
@@ -246,6 +300,21 @@ func (_m *User) QueryPolicyAcceptances() *PolicyAcceptanceQuery {
 	return NewUserClient(_m.config).QueryPolicyAcceptances(_m)
 }
 
+// QueryPosts queries the "posts" edge of the User entity.
+func (_m *User) QueryPosts() *PostQuery {
+	return NewUserClient(_m.config).QueryPosts(_m)
+}
+
+// QueryFollowing queries the "following" edge of the User entity.
+func (_m *User) QueryFollowing() *FollowQuery {
+	return NewUserClient(_m.config).QueryFollowing(_m)
+}
+
+// QueryFollowers queries the "followers" edge of the User entity.
+func (_m *User) QueryFollowers() *FollowQuery {
+	return NewUserClient(_m.config).QueryFollowers(_m)
+}
+
 // Update returns a builder for updating this User.
 // Note that you need to call User.Unwrap() before calling this method if this User
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -287,6 +356,12 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("birth_date=")
 	builder.WriteString(_m.BirthDate.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("school=")
+	builder.WriteString(_m.School)
+	builder.WriteString(", ")
+	builder.WriteString("wow_count=")
+	builder.WriteString(fmt.Sprintf("%v", _m.WowCount))
 	builder.WriteString(", ")
 	builder.WriteString("role=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Role))
@@ -417,6 +492,78 @@ func (_m *User) appendNamedPolicyAcceptances(name string, edges ...*PolicyAccept
 		_m.Edges.namedPolicyAcceptances[name] = []*PolicyAcceptance{}
 	} else {
 		_m.Edges.namedPolicyAcceptances[name] = append(_m.Edges.namedPolicyAcceptances[name], edges...)
+	}
+}
+
+// NamedPosts returns the Posts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedPosts(name string) ([]*Post, error) {
+	if _m.Edges.namedPosts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPosts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedPosts(name string, edges ...*Post) {
+	if _m.Edges.namedPosts == nil {
+		_m.Edges.namedPosts = make(map[string][]*Post)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPosts[name] = []*Post{}
+	} else {
+		_m.Edges.namedPosts[name] = append(_m.Edges.namedPosts[name], edges...)
+	}
+}
+
+// NamedFollowing returns the Following named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedFollowing(name string) ([]*Follow, error) {
+	if _m.Edges.namedFollowing == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollowing[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedFollowing(name string, edges ...*Follow) {
+	if _m.Edges.namedFollowing == nil {
+		_m.Edges.namedFollowing = make(map[string][]*Follow)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollowing[name] = []*Follow{}
+	} else {
+		_m.Edges.namedFollowing[name] = append(_m.Edges.namedFollowing[name], edges...)
+	}
+}
+
+// NamedFollowers returns the Followers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedFollowers(name string) ([]*Follow, error) {
+	if _m.Edges.namedFollowers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollowers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedFollowers(name string, edges ...*Follow) {
+	if _m.Edges.namedFollowers == nil {
+		_m.Edges.namedFollowers = make(map[string][]*Follow)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollowers[name] = []*Follow{}
+	} else {
+		_m.Edges.namedFollowers[name] = append(_m.Edges.namedFollowers[name], edges...)
 	}
 }
 

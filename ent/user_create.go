@@ -13,7 +13,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
+	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
@@ -90,6 +92,34 @@ func (_c *UserCreate) SetNillableAvatarURL(v *string) *UserCreate {
 // SetBirthDate sets the "birth_date" field.
 func (_c *UserCreate) SetBirthDate(v time.Time) *UserCreate {
 	_c.mutation.SetBirthDate(v)
+	return _c
+}
+
+// SetSchool sets the "school" field.
+func (_c *UserCreate) SetSchool(v string) *UserCreate {
+	_c.mutation.SetSchool(v)
+	return _c
+}
+
+// SetNillableSchool sets the "school" field if the given value is not nil.
+func (_c *UserCreate) SetNillableSchool(v *string) *UserCreate {
+	if v != nil {
+		_c.SetSchool(*v)
+	}
+	return _c
+}
+
+// SetWowCount sets the "wow_count" field.
+func (_c *UserCreate) SetWowCount(v int) *UserCreate {
+	_c.mutation.SetWowCount(v)
+	return _c
+}
+
+// SetNillableWowCount sets the "wow_count" field if the given value is not nil.
+func (_c *UserCreate) SetNillableWowCount(v *int) *UserCreate {
+	if v != nil {
+		_c.SetWowCount(*v)
+	}
 	return _c
 }
 
@@ -202,6 +232,51 @@ func (_c *UserCreate) AddPolicyAcceptances(v ...*PolicyAcceptance) *UserCreate {
 	return _c.AddPolicyAcceptanceIDs(ids...)
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by IDs.
+func (_c *UserCreate) AddPostIDs(ids ...int) *UserCreate {
+	_c.mutation.AddPostIDs(ids...)
+	return _c
+}
+
+// AddPosts adds the "posts" edges to the Post entity.
+func (_c *UserCreate) AddPosts(v ...*Post) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPostIDs(ids...)
+}
+
+// AddFollowingIDs adds the "following" edge to the Follow entity by IDs.
+func (_c *UserCreate) AddFollowingIDs(ids ...int) *UserCreate {
+	_c.mutation.AddFollowingIDs(ids...)
+	return _c
+}
+
+// AddFollowing adds the "following" edges to the Follow entity.
+func (_c *UserCreate) AddFollowing(v ...*Follow) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFollowingIDs(ids...)
+}
+
+// AddFollowerIDs adds the "followers" edge to the Follow entity by IDs.
+func (_c *UserCreate) AddFollowerIDs(ids ...int) *UserCreate {
+	_c.mutation.AddFollowerIDs(ids...)
+	return _c
+}
+
+// AddFollowers adds the "followers" edges to the Follow entity.
+func (_c *UserCreate) AddFollowers(v ...*Follow) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFollowerIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_c *UserCreate) Mutation() *UserMutation {
 	return _c.mutation
@@ -245,6 +320,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.WowCount(); !ok {
+		v := user.DefaultWowCount
+		_c.mutation.SetWowCount(v)
+	}
 	if _, ok := _c.mutation.Role(); !ok {
 		v := user.DefaultRole
 		_c.mutation.SetRole(v)
@@ -283,6 +362,19 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.BirthDate(); !ok {
 		return &ValidationError{Name: "birth_date", err: errors.New(`ent: missing required field "User.birth_date"`)}
+	}
+	if v, ok := _c.mutation.School(); ok {
+		if err := user.SchoolValidator(v); err != nil {
+			return &ValidationError{Name: "school", err: fmt.Errorf(`ent: validator failed for field "User.school": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.WowCount(); !ok {
+		return &ValidationError{Name: "wow_count", err: errors.New(`ent: missing required field "User.wow_count"`)}
+	}
+	if v, ok := _c.mutation.WowCount(); ok {
+		if err := user.WowCountValidator(v); err != nil {
+			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "User.wow_count": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.Role(); !ok {
 		return &ValidationError{Name: "role", err: errors.New(`ent: missing required field "User.role"`)}
@@ -357,6 +449,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BirthDate(); ok {
 		_spec.SetField(user.FieldBirthDate, field.TypeTime, value)
 		_node.BirthDate = value
+	}
+	if value, ok := _c.mutation.School(); ok {
+		_spec.SetField(user.FieldSchool, field.TypeString, value)
+		_node.School = value
+	}
+	if value, ok := _c.mutation.WowCount(); ok {
+		_spec.SetField(user.FieldWowCount, field.TypeInt, value)
+		_node.WowCount = value
 	}
 	if value, ok := _c.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
@@ -443,6 +543,54 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PostsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PostsTable,
+			Columns: []string{user.PostsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FollowingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowingTable,
+			Columns: []string{user.FollowingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FollowersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowersTable,
+			Columns: []string{user.FollowersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -577,6 +725,42 @@ func (u *UserUpsert) SetBirthDate(v time.Time) *UserUpsert {
 // UpdateBirthDate sets the "birth_date" field to the value that was provided on create.
 func (u *UserUpsert) UpdateBirthDate() *UserUpsert {
 	u.SetExcluded(user.FieldBirthDate)
+	return u
+}
+
+// SetSchool sets the "school" field.
+func (u *UserUpsert) SetSchool(v string) *UserUpsert {
+	u.Set(user.FieldSchool, v)
+	return u
+}
+
+// UpdateSchool sets the "school" field to the value that was provided on create.
+func (u *UserUpsert) UpdateSchool() *UserUpsert {
+	u.SetExcluded(user.FieldSchool)
+	return u
+}
+
+// ClearSchool clears the value of the "school" field.
+func (u *UserUpsert) ClearSchool() *UserUpsert {
+	u.SetNull(user.FieldSchool)
+	return u
+}
+
+// SetWowCount sets the "wow_count" field.
+func (u *UserUpsert) SetWowCount(v int) *UserUpsert {
+	u.Set(user.FieldWowCount, v)
+	return u
+}
+
+// UpdateWowCount sets the "wow_count" field to the value that was provided on create.
+func (u *UserUpsert) UpdateWowCount() *UserUpsert {
+	u.SetExcluded(user.FieldWowCount)
+	return u
+}
+
+// AddWowCount adds v to the "wow_count" field.
+func (u *UserUpsert) AddWowCount(v int) *UserUpsert {
+	u.Add(user.FieldWowCount, v)
 	return u
 }
 
@@ -755,6 +939,48 @@ func (u *UserUpsertOne) SetBirthDate(v time.Time) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateBirthDate() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateBirthDate()
+	})
+}
+
+// SetSchool sets the "school" field.
+func (u *UserUpsertOne) SetSchool(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSchool(v)
+	})
+}
+
+// UpdateSchool sets the "school" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateSchool() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSchool()
+	})
+}
+
+// ClearSchool clears the value of the "school" field.
+func (u *UserUpsertOne) ClearSchool() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearSchool()
+	})
+}
+
+// SetWowCount sets the "wow_count" field.
+func (u *UserUpsertOne) SetWowCount(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetWowCount(v)
+	})
+}
+
+// AddWowCount adds v to the "wow_count" field.
+func (u *UserUpsertOne) AddWowCount(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddWowCount(v)
+	})
+}
+
+// UpdateWowCount sets the "wow_count" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateWowCount() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateWowCount()
 	})
 }
 
@@ -1106,6 +1332,48 @@ func (u *UserUpsertBulk) SetBirthDate(v time.Time) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateBirthDate() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateBirthDate()
+	})
+}
+
+// SetSchool sets the "school" field.
+func (u *UserUpsertBulk) SetSchool(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSchool(v)
+	})
+}
+
+// UpdateSchool sets the "school" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateSchool() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSchool()
+	})
+}
+
+// ClearSchool clears the value of the "school" field.
+func (u *UserUpsertBulk) ClearSchool() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearSchool()
+	})
+}
+
+// SetWowCount sets the "wow_count" field.
+func (u *UserUpsertBulk) SetWowCount(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetWowCount(v)
+	})
+}
+
+// AddWowCount adds v to the "wow_count" field.
+func (u *UserUpsertBulk) AddWowCount(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddWowCount(v)
+	})
+}
+
+// UpdateWowCount sets the "wow_count" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateWowCount() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateWowCount()
 	})
 }
 

@@ -15,7 +15,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
+	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
@@ -34,6 +36,9 @@ type UserQuery struct {
 	withConsents               *ConsentQuery
 	withConsentEvents          *ConsentEventQuery
 	withPolicyAcceptances      *PolicyAcceptanceQuery
+	withPosts                  *PostQuery
+	withFollowing              *FollowQuery
+	withFollowers              *FollowQuery
 	loadTotal                  []func(context.Context, []*User) error
 	modifiers                  []func(*sql.Selector)
 	withNamedSessions          map[string]*SessionQuery
@@ -41,6 +46,9 @@ type UserQuery struct {
 	withNamedConsents          map[string]*ConsentQuery
 	withNamedConsentEvents     map[string]*ConsentEventQuery
 	withNamedPolicyAcceptances map[string]*PolicyAcceptanceQuery
+	withNamedPosts             map[string]*PostQuery
+	withNamedFollowing         map[string]*FollowQuery
+	withNamedFollowers         map[string]*FollowQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -180,6 +188,72 @@ func (_q *UserQuery) QueryPolicyAcceptances() *PolicyAcceptanceQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(policyacceptance.Table, policyacceptance.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.PolicyAcceptancesTable, user.PolicyAcceptancesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPosts chains the current query on the "posts" edge.
+func (_q *UserQuery) QueryPosts() *PostQuery {
+	query := (&PostClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(post.Table, post.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PostsTable, user.PostsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollowing chains the current query on the "following" edge.
+func (_q *UserQuery) QueryFollowing() *FollowQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(follow.Table, follow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.FollowingTable, user.FollowingColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollowers chains the current query on the "followers" edge.
+func (_q *UserQuery) QueryFollowers() *FollowQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(follow.Table, follow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.FollowersTable, user.FollowersColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -384,6 +458,9 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withConsents:          _q.withConsents.Clone(),
 		withConsentEvents:     _q.withConsentEvents.Clone(),
 		withPolicyAcceptances: _q.withPolicyAcceptances.Clone(),
+		withPosts:             _q.withPosts.Clone(),
+		withFollowing:         _q.withFollowing.Clone(),
+		withFollowers:         _q.withFollowers.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -443,6 +520,39 @@ func (_q *UserQuery) WithPolicyAcceptances(opts ...func(*PolicyAcceptanceQuery))
 		opt(query)
 	}
 	_q.withPolicyAcceptances = query
+	return _q
+}
+
+// WithPosts tells the query-builder to eager-load the nodes that are connected to
+// the "posts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithPosts(opts ...func(*PostQuery)) *UserQuery {
+	query := (&PostClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPosts = query
+	return _q
+}
+
+// WithFollowing tells the query-builder to eager-load the nodes that are connected to
+// the "following" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithFollowing(opts ...func(*FollowQuery)) *UserQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollowing = query
+	return _q
+}
+
+// WithFollowers tells the query-builder to eager-load the nodes that are connected to
+// the "followers" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithFollowers(opts ...func(*FollowQuery)) *UserQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollowers = query
 	return _q
 }
 
@@ -524,12 +634,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [8]bool{
 			_q.withSessions != nil,
 			_q.withReviews != nil,
 			_q.withConsents != nil,
 			_q.withConsentEvents != nil,
 			_q.withPolicyAcceptances != nil,
+			_q.withPosts != nil,
+			_q.withFollowing != nil,
+			_q.withFollowers != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -588,6 +701,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withPosts; query != nil {
+		if err := _q.loadPosts(ctx, query, nodes,
+			func(n *User) { n.Edges.Posts = []*Post{} },
+			func(n *User, e *Post) { n.Edges.Posts = append(n.Edges.Posts, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFollowing; query != nil {
+		if err := _q.loadFollowing(ctx, query, nodes,
+			func(n *User) { n.Edges.Following = []*Follow{} },
+			func(n *User, e *Follow) { n.Edges.Following = append(n.Edges.Following, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFollowers; query != nil {
+		if err := _q.loadFollowers(ctx, query, nodes,
+			func(n *User) { n.Edges.Followers = []*Follow{} },
+			func(n *User, e *Follow) { n.Edges.Followers = append(n.Edges.Followers, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSessions {
 		if err := _q.loadSessions(ctx, query, nodes,
 			func(n *User) { n.appendNamedSessions(name) },
@@ -620,6 +754,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadPolicyAcceptances(ctx, query, nodes,
 			func(n *User) { n.appendNamedPolicyAcceptances(name) },
 			func(n *User, e *PolicyAcceptance) { n.appendNamedPolicyAcceptances(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPosts {
+		if err := _q.loadPosts(ctx, query, nodes,
+			func(n *User) { n.appendNamedPosts(name) },
+			func(n *User, e *Post) { n.appendNamedPosts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollowing {
+		if err := _q.loadFollowing(ctx, query, nodes,
+			func(n *User) { n.appendNamedFollowing(name) },
+			func(n *User, e *Follow) { n.appendNamedFollowing(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollowers {
+		if err := _q.loadFollowers(ctx, query, nodes,
+			func(n *User) { n.appendNamedFollowers(name) },
+			func(n *User, e *Follow) { n.appendNamedFollowers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -776,6 +931,96 @@ func (_q *UserQuery) loadPolicyAcceptances(ctx context.Context, query *PolicyAcc
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadPosts(ctx context.Context, query *PostQuery, nodes []*User, init func(*User), assign func(*User, *Post)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(post.FieldAuthorID)
+	}
+	query.Where(predicate.Post(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.PostsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AuthorID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "author_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadFollowing(ctx context.Context, query *FollowQuery, nodes []*User, init func(*User), assign func(*User, *Follow)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(follow.FieldFollowerID)
+	}
+	query.Where(predicate.Follow(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.FollowingColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FollowerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "follower_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadFollowers(ctx context.Context, query *FollowQuery, nodes []*User, init func(*User), assign func(*User, *Follow)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(follow.FieldFolloweeID)
+	}
+	query.Where(predicate.Follow(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.FollowersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FolloweeID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "followee_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -968,6 +1213,48 @@ func (_q *UserQuery) WithNamedPolicyAcceptances(name string, opts ...func(*Polic
 		_q.withNamedPolicyAcceptances = make(map[string]*PolicyAcceptanceQuery)
 	}
 	_q.withNamedPolicyAcceptances[name] = query
+	return _q
+}
+
+// WithNamedPosts tells the query-builder to eager-load the nodes that are connected to the "posts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedPosts(name string, opts ...func(*PostQuery)) *UserQuery {
+	query := (&PostClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPosts == nil {
+		_q.withNamedPosts = make(map[string]*PostQuery)
+	}
+	_q.withNamedPosts[name] = query
+	return _q
+}
+
+// WithNamedFollowing tells the query-builder to eager-load the nodes that are connected to the "following"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedFollowing(name string, opts ...func(*FollowQuery)) *UserQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollowing == nil {
+		_q.withNamedFollowing = make(map[string]*FollowQuery)
+	}
+	_q.withNamedFollowing[name] = query
+	return _q
+}
+
+// WithNamedFollowers tells the query-builder to eager-load the nodes that are connected to the "followers"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedFollowers(name string, opts ...func(*FollowQuery)) *UserQuery {
+	query := (&FollowClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollowers == nil {
+		_q.withNamedFollowers = make(map[string]*FollowQuery)
+	}
+	_q.withNamedFollowers[name] = query
 	return _q
 }
 

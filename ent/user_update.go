@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
+	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
@@ -98,6 +100,47 @@ func (_u *UserUpdate) SetNillableBirthDate(v *time.Time) *UserUpdate {
 	if v != nil {
 		_u.SetBirthDate(*v)
 	}
+	return _u
+}
+
+// SetSchool sets the "school" field.
+func (_u *UserUpdate) SetSchool(v string) *UserUpdate {
+	_u.mutation.SetSchool(v)
+	return _u
+}
+
+// SetNillableSchool sets the "school" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableSchool(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetSchool(*v)
+	}
+	return _u
+}
+
+// ClearSchool clears the value of the "school" field.
+func (_u *UserUpdate) ClearSchool() *UserUpdate {
+	_u.mutation.ClearSchool()
+	return _u
+}
+
+// SetWowCount sets the "wow_count" field.
+func (_u *UserUpdate) SetWowCount(v int) *UserUpdate {
+	_u.mutation.ResetWowCount()
+	_u.mutation.SetWowCount(v)
+	return _u
+}
+
+// SetNillableWowCount sets the "wow_count" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableWowCount(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetWowCount(*v)
+	}
+	return _u
+}
+
+// AddWowCount adds value to the "wow_count" field.
+func (_u *UserUpdate) AddWowCount(v int) *UserUpdate {
+	_u.mutation.AddWowCount(v)
 	return _u
 }
 
@@ -223,6 +266,51 @@ func (_u *UserUpdate) AddPolicyAcceptances(v ...*PolicyAcceptance) *UserUpdate {
 	return _u.AddPolicyAcceptanceIDs(ids...)
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by IDs.
+func (_u *UserUpdate) AddPostIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddPostIDs(ids...)
+	return _u
+}
+
+// AddPosts adds the "posts" edges to the Post entity.
+func (_u *UserUpdate) AddPosts(v ...*Post) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPostIDs(ids...)
+}
+
+// AddFollowingIDs adds the "following" edge to the Follow entity by IDs.
+func (_u *UserUpdate) AddFollowingIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddFollowingIDs(ids...)
+	return _u
+}
+
+// AddFollowing adds the "following" edges to the Follow entity.
+func (_u *UserUpdate) AddFollowing(v ...*Follow) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowingIDs(ids...)
+}
+
+// AddFollowerIDs adds the "followers" edge to the Follow entity by IDs.
+func (_u *UserUpdate) AddFollowerIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddFollowerIDs(ids...)
+	return _u
+}
+
+// AddFollowers adds the "followers" edges to the Follow entity.
+func (_u *UserUpdate) AddFollowers(v ...*Follow) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowerIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -333,6 +421,69 @@ func (_u *UserUpdate) RemovePolicyAcceptances(v ...*PolicyAcceptance) *UserUpdat
 	return _u.RemovePolicyAcceptanceIDs(ids...)
 }
 
+// ClearPosts clears all "posts" edges to the Post entity.
+func (_u *UserUpdate) ClearPosts() *UserUpdate {
+	_u.mutation.ClearPosts()
+	return _u
+}
+
+// RemovePostIDs removes the "posts" edge to Post entities by IDs.
+func (_u *UserUpdate) RemovePostIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemovePostIDs(ids...)
+	return _u
+}
+
+// RemovePosts removes "posts" edges to Post entities.
+func (_u *UserUpdate) RemovePosts(v ...*Post) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePostIDs(ids...)
+}
+
+// ClearFollowing clears all "following" edges to the Follow entity.
+func (_u *UserUpdate) ClearFollowing() *UserUpdate {
+	_u.mutation.ClearFollowing()
+	return _u
+}
+
+// RemoveFollowingIDs removes the "following" edge to Follow entities by IDs.
+func (_u *UserUpdate) RemoveFollowingIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveFollowingIDs(ids...)
+	return _u
+}
+
+// RemoveFollowing removes "following" edges to Follow entities.
+func (_u *UserUpdate) RemoveFollowing(v ...*Follow) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowingIDs(ids...)
+}
+
+// ClearFollowers clears all "followers" edges to the Follow entity.
+func (_u *UserUpdate) ClearFollowers() *UserUpdate {
+	_u.mutation.ClearFollowers()
+	return _u
+}
+
+// RemoveFollowerIDs removes the "followers" edge to Follow entities by IDs.
+func (_u *UserUpdate) RemoveFollowerIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveFollowerIDs(ids...)
+	return _u
+}
+
+// RemoveFollowers removes "followers" edges to Follow entities.
+func (_u *UserUpdate) RemoveFollowers(v ...*Follow) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowerIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *UserUpdate) Save(ctx context.Context) (int, error) {
 	_u.defaults()
@@ -374,6 +525,16 @@ func (_u *UserUpdate) check() error {
 	if v, ok := _u.mutation.Nickname(); ok {
 		if err := user.NicknameValidator(v); err != nil {
 			return &ValidationError{Name: "nickname", err: fmt.Errorf(`ent: validator failed for field "User.nickname": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.School(); ok {
+		if err := user.SchoolValidator(v); err != nil {
+			return &ValidationError{Name: "school", err: fmt.Errorf(`ent: validator failed for field "User.school": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.WowCount(); ok {
+		if err := user.WowCountValidator(v); err != nil {
+			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "User.wow_count": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Role(); ok {
@@ -427,6 +588,18 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.BirthDate(); ok {
 		_spec.SetField(user.FieldBirthDate, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.School(); ok {
+		_spec.SetField(user.FieldSchool, field.TypeString, value)
+	}
+	if _u.mutation.SchoolCleared() {
+		_spec.ClearField(user.FieldSchool, field.TypeString)
+	}
+	if value, ok := _u.mutation.WowCount(); ok {
+		_spec.SetField(user.FieldWowCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedWowCount(); ok {
+		_spec.AddField(user.FieldWowCount, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
@@ -670,6 +843,141 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PostsTable,
+			Columns: []string{user.PostsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPostsIDs(); len(nodes) > 0 && !_u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PostsTable,
+			Columns: []string{user.PostsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PostsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PostsTable,
+			Columns: []string{user.PostsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowingTable,
+			Columns: []string{user.FollowingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowingIDs(); len(nodes) > 0 && !_u.mutation.FollowingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowingTable,
+			Columns: []string{user.FollowingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowingTable,
+			Columns: []string{user.FollowingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowersTable,
+			Columns: []string{user.FollowersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowersIDs(); len(nodes) > 0 && !_u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowersTable,
+			Columns: []string{user.FollowersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowersTable,
+			Columns: []string{user.FollowersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -755,6 +1063,47 @@ func (_u *UserUpdateOne) SetNillableBirthDate(v *time.Time) *UserUpdateOne {
 	if v != nil {
 		_u.SetBirthDate(*v)
 	}
+	return _u
+}
+
+// SetSchool sets the "school" field.
+func (_u *UserUpdateOne) SetSchool(v string) *UserUpdateOne {
+	_u.mutation.SetSchool(v)
+	return _u
+}
+
+// SetNillableSchool sets the "school" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableSchool(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetSchool(*v)
+	}
+	return _u
+}
+
+// ClearSchool clears the value of the "school" field.
+func (_u *UserUpdateOne) ClearSchool() *UserUpdateOne {
+	_u.mutation.ClearSchool()
+	return _u
+}
+
+// SetWowCount sets the "wow_count" field.
+func (_u *UserUpdateOne) SetWowCount(v int) *UserUpdateOne {
+	_u.mutation.ResetWowCount()
+	_u.mutation.SetWowCount(v)
+	return _u
+}
+
+// SetNillableWowCount sets the "wow_count" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableWowCount(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetWowCount(*v)
+	}
+	return _u
+}
+
+// AddWowCount adds value to the "wow_count" field.
+func (_u *UserUpdateOne) AddWowCount(v int) *UserUpdateOne {
+	_u.mutation.AddWowCount(v)
 	return _u
 }
 
@@ -880,6 +1229,51 @@ func (_u *UserUpdateOne) AddPolicyAcceptances(v ...*PolicyAcceptance) *UserUpdat
 	return _u.AddPolicyAcceptanceIDs(ids...)
 }
 
+// AddPostIDs adds the "posts" edge to the Post entity by IDs.
+func (_u *UserUpdateOne) AddPostIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddPostIDs(ids...)
+	return _u
+}
+
+// AddPosts adds the "posts" edges to the Post entity.
+func (_u *UserUpdateOne) AddPosts(v ...*Post) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPostIDs(ids...)
+}
+
+// AddFollowingIDs adds the "following" edge to the Follow entity by IDs.
+func (_u *UserUpdateOne) AddFollowingIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddFollowingIDs(ids...)
+	return _u
+}
+
+// AddFollowing adds the "following" edges to the Follow entity.
+func (_u *UserUpdateOne) AddFollowing(v ...*Follow) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowingIDs(ids...)
+}
+
+// AddFollowerIDs adds the "followers" edge to the Follow entity by IDs.
+func (_u *UserUpdateOne) AddFollowerIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddFollowerIDs(ids...)
+	return _u
+}
+
+// AddFollowers adds the "followers" edges to the Follow entity.
+func (_u *UserUpdateOne) AddFollowers(v ...*Follow) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowerIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -990,6 +1384,69 @@ func (_u *UserUpdateOne) RemovePolicyAcceptances(v ...*PolicyAcceptance) *UserUp
 	return _u.RemovePolicyAcceptanceIDs(ids...)
 }
 
+// ClearPosts clears all "posts" edges to the Post entity.
+func (_u *UserUpdateOne) ClearPosts() *UserUpdateOne {
+	_u.mutation.ClearPosts()
+	return _u
+}
+
+// RemovePostIDs removes the "posts" edge to Post entities by IDs.
+func (_u *UserUpdateOne) RemovePostIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemovePostIDs(ids...)
+	return _u
+}
+
+// RemovePosts removes "posts" edges to Post entities.
+func (_u *UserUpdateOne) RemovePosts(v ...*Post) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePostIDs(ids...)
+}
+
+// ClearFollowing clears all "following" edges to the Follow entity.
+func (_u *UserUpdateOne) ClearFollowing() *UserUpdateOne {
+	_u.mutation.ClearFollowing()
+	return _u
+}
+
+// RemoveFollowingIDs removes the "following" edge to Follow entities by IDs.
+func (_u *UserUpdateOne) RemoveFollowingIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveFollowingIDs(ids...)
+	return _u
+}
+
+// RemoveFollowing removes "following" edges to Follow entities.
+func (_u *UserUpdateOne) RemoveFollowing(v ...*Follow) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowingIDs(ids...)
+}
+
+// ClearFollowers clears all "followers" edges to the Follow entity.
+func (_u *UserUpdateOne) ClearFollowers() *UserUpdateOne {
+	_u.mutation.ClearFollowers()
+	return _u
+}
+
+// RemoveFollowerIDs removes the "followers" edge to Follow entities by IDs.
+func (_u *UserUpdateOne) RemoveFollowerIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveFollowerIDs(ids...)
+	return _u
+}
+
+// RemoveFollowers removes "followers" edges to Follow entities.
+func (_u *UserUpdateOne) RemoveFollowers(v ...*Follow) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowerIDs(ids...)
+}
+
 // Where appends a list predicates to the UserUpdate builder.
 func (_u *UserUpdateOne) Where(ps ...predicate.User) *UserUpdateOne {
 	_u.mutation.Where(ps...)
@@ -1044,6 +1501,16 @@ func (_u *UserUpdateOne) check() error {
 	if v, ok := _u.mutation.Nickname(); ok {
 		if err := user.NicknameValidator(v); err != nil {
 			return &ValidationError{Name: "nickname", err: fmt.Errorf(`ent: validator failed for field "User.nickname": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.School(); ok {
+		if err := user.SchoolValidator(v); err != nil {
+			return &ValidationError{Name: "school", err: fmt.Errorf(`ent: validator failed for field "User.school": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.WowCount(); ok {
+		if err := user.WowCountValidator(v); err != nil {
+			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "User.wow_count": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Role(); ok {
@@ -1114,6 +1581,18 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.BirthDate(); ok {
 		_spec.SetField(user.FieldBirthDate, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.School(); ok {
+		_spec.SetField(user.FieldSchool, field.TypeString, value)
+	}
+	if _u.mutation.SchoolCleared() {
+		_spec.ClearField(user.FieldSchool, field.TypeString)
+	}
+	if value, ok := _u.mutation.WowCount(); ok {
+		_spec.SetField(user.FieldWowCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedWowCount(); ok {
+		_spec.AddField(user.FieldWowCount, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
@@ -1350,6 +1829,141 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(policyacceptance.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PostsTable,
+			Columns: []string{user.PostsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPostsIDs(); len(nodes) > 0 && !_u.mutation.PostsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PostsTable,
+			Columns: []string{user.PostsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PostsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PostsTable,
+			Columns: []string{user.PostsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(post.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowingTable,
+			Columns: []string{user.FollowingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowingIDs(); len(nodes) > 0 && !_u.mutation.FollowingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowingTable,
+			Columns: []string{user.FollowingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowingTable,
+			Columns: []string{user.FollowingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowersTable,
+			Columns: []string{user.FollowersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowersIDs(); len(nodes) > 0 && !_u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowersTable,
+			Columns: []string{user.FollowersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.FollowersTable,
+			Columns: []string{user.FollowersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -32,13 +32,19 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	BankAccount() BankAccountResolver
+	Errand() ErrandResolver
+	ErrandUpdate() ErrandUpdateResolver
 	Mutation() MutationResolver
 	OrderEvent() OrderEventResolver
+	Post() PostResolver
+	PostImage() PostImageResolver
 	PrivacyPolicy() PrivacyPolicyResolver
 	PurposeInfo() PurposeInfoResolver
 	Query() QueryResolver
 	SensitiveDataAccess() SensitiveDataAccessResolver
 	Subscription() SubscriptionResolver
+	WowEvent() WowEventResolver
 }
 
 type DirectiveRoot struct {
@@ -75,6 +81,36 @@ type ComplexityRoot struct {
 		ExpiresAt  func(childComplexity int) int
 		Registered func(childComplexity int) int
 		Token      func(childComplexity int) int
+	}
+
+	BankAccount struct {
+		AccountNumber func(childComplexity int) int
+		Balance       func(childComplexity int) int
+		BoundCard     func(childComplexity int) int
+		HolderName    func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Transactions  func(childComplexity int, first *int, after *string) int
+		Warnings      func(childComplexity int) int
+	}
+
+	BankBalance struct {
+		AsOf         func(childComplexity int) int
+		AvailableFen func(childComplexity int) int
+		LedgerFen    func(childComplexity int) int
+	}
+
+	BankTransaction struct {
+		AmountFen   func(childComplexity int) int
+		At          func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+	}
+
+	BankTransactionPage struct {
+		Items func(childComplexity int) int
+		Next  func(childComplexity int) int
 	}
 
 	Cart struct {
@@ -117,6 +153,42 @@ type ComplexityRoot struct {
 		Platform  func(childComplexity int) int
 		Storage   func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	Errand struct {
+		Area        func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Credential  func(childComplexity int) int
+		Delivery    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		ParcelType  func(childComplexity int) int
+		PhotoURL    func(childComplexity int) int
+		PickupPlace func(childComplexity int) int
+		RewardFen   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		WeightGrams func(childComplexity int) int
+	}
+
+	ErrandDelivery struct {
+		Address       func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		RecipientName func(childComplexity int) int
+	}
+
+	ErrandOffer struct {
+		Area        func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		ParcelType  func(childComplexity int) int
+		RewardFen   func(childComplexity int) int
+		WeightGrams func(childComplexity int) int
+	}
+
+	ErrandUpdate struct {
+		At       func(childComplexity int) int
+		ErrandID func(childComplexity int) int
+		Status   func(childComplexity int) int
 	}
 
 	Feedback struct {
@@ -165,28 +237,44 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptPrivacyPolicy       func(childComplexity int, version string, channel *consentevent.Channel) int
+		ApplyBankAccount          func(childComplexity int, input model.BankAccountInput) int
+		ApplyStarCard             func(childComplexity int, input model.StarCardInput) int
 		ApproveRefund             func(childComplexity int, id int) int
+		CancelErrand              func(childComplexity int, id int) int
 		CancelOrder               func(childComplexity int, id int) int
+		CompleteErrand            func(childComplexity int, id int) int
 		ConfirmReceipt            func(childComplexity int, id int) int
 		CreateAddress             func(childComplexity int, input model.AddressInput) int
+		CreatePost                func(childComplexity int, input model.CreatePostInput) int
 		DeleteAddress             func(childComplexity int, id int) int
+		DeletePost                func(childComplexity int, id int) int
+		DeliverErrand             func(childComplexity int, id int) int
+		Follow                    func(childComplexity int, userID int) int
 		GrantConsent              func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
 		Login                     func(childComplexity int, input model.LoginInput) int
 		Logout                    func(childComplexity int) int
 		MarkDelivered             func(childComplexity int, id int) int
 		PayOrder                  func(childComplexity int, id int) int
+		PickUpErrand              func(childComplexity int, id int) int
 		PlaceOrder                func(childComplexity int, input model.PlaceOrderInput) int
+		PostErrand                func(childComplexity int, input model.ErrandInput) int
 		PublishPrivacyPolicy      func(childComplexity int, input model.PublishPolicyInput) int
 		ReportDevicePermissions   func(childComplexity int, input model.DevicePermissionsInput) int
 		RequestLoginCode          func(childComplexity int, phone string) int
 		RequestRefund             func(childComplexity int, id int) int
 		RequestRevealCode         func(childComplexity int) int
+		RevokeStarCard            func(childComplexity int, id int) int
 		SandboxPay                func(childComplexity int, id int, succeed *bool) int
+		SendWow                   func(childComplexity int, postID int) int
 		SetCartQuantity           func(childComplexity int, productID int, quantity int) int
 		SetFavorite               func(childComplexity int, productID int, favorite bool) int
 		ShipOrder                 func(childComplexity int, id int, courierID *int) int
+		StarCardQR                func(childComplexity int, id int) int
 		SubmitFeedback            func(childComplexity int, input model.FeedbackInput) int
 		SubmitStudentVerification func(childComplexity int, input model.StudentVerificationInput) int
+		TakeErrand                func(childComplexity int, id int) int
+		Unfollow                  func(childComplexity int, userID int) int
+		UpdateProfile             func(childComplexity int, input model.ProfileInput) int
 		VerifyReveal              func(childComplexity int, code string) int
 		WithdrawConsent           func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
 	}
@@ -233,6 +321,38 @@ type ComplexityRoot struct {
 		PayURL      func(childComplexity int) int
 		Provider    func(childComplexity int) int
 		ProviderRef func(childComplexity int) int
+	}
+
+	Post struct {
+		Author         func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Images         func(childComplexity int) int
+		Location       func(childComplexity int) int
+		Text           func(childComplexity int) int
+		ViewerHasWowed func(childComplexity int) int
+		Visibility     func(childComplexity int) int
+		WowCount       func(childComplexity int) int
+	}
+
+	PostConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PostEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PostImage struct {
+		Height   func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Position func(childComplexity int) int
+		Post     func(childComplexity int) int
+		URL      func(childComplexity int) int
+		Width    func(childComplexity int) int
 	}
 
 	PrivacyPolicy struct {
@@ -287,27 +407,36 @@ type ComplexityRoot struct {
 	Query struct {
 		ConsentPurposes       func(childComplexity int) int
 		CourierOrders         func(childComplexity int, limit *int) int
+		Errand                func(childComplexity int, id int) int
 		Me                    func(childComplexity int) int
 		MerchantOrders        func(childComplexity int, status *order.Status, limit *int) int
 		Merchants             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) int
 		MyAddresses           func(childComplexity int) int
+		MyBankAccount         func(childComplexity int) int
 		MyCart                func(childComplexity int) int
 		MyConsentHistory      func(childComplexity int, limit *int) int
 		MyConsents            func(childComplexity int) int
 		MyDevicePermissions   func(childComplexity int) int
+		MyErrands             func(childComplexity int, asRunner *bool, limit *int) int
 		MyFavorites           func(childComplexity int, limit *int) int
 		MyFeedback            func(childComplexity int, limit *int) int
+		MyFriends             func(childComplexity int) int
 		MyOrders              func(childComplexity int, status *order.Status, limit *int) int
 		MySensitiveDataAccess func(childComplexity int, limit *int) int
 		MySharingRecords      func(childComplexity int, limit *int) int
+		MyStarCards           func(childComplexity int) int
 		MyStudentVerification func(childComplexity int) int
 		NearbyMerchants       func(childComplexity int, latitude float64, longitude float64, radiusMeters *int, limit *int) int
 		Node                  func(childComplexity int, id int) int
 		Nodes                 func(childComplexity int, ids []int) int
+		OpenErrands           func(childComplexity int, area *string, limit *int) int
 		Order                 func(childComplexity int, id int) int
 		PrivacyPolicy         func(childComplexity int) int
 		Products              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) int
+		SearchWows            func(childComplexity int, text string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		StaffAccount          func(childComplexity int, id int) int
+		VerifyStarCard        func(childComplexity int, payload string) int
+		WowFeed               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 	}
 
 	RevealGrant struct {
@@ -353,6 +482,32 @@ type ComplexityRoot struct {
 		Reference        func(childComplexity int) int
 	}
 
+	StarCard struct {
+		EnrolmentYear  func(childComplexity int) int
+		Gender         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IssuedAt       func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Number         func(childComplexity int) int
+		School         func(childComplexity int) int
+		SchoolingYears func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	StarCardCheck struct {
+		GradYear func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Number   func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		School   func(childComplexity int) int
+		Valid    func(childComplexity int) int
+	}
+
+	StarCardQR struct {
+		ExpiresAt func(childComplexity int) int
+		Payload   func(childComplexity int) int
+	}
+
 	StudentVerification struct {
 		EnrolledUntil func(childComplexity int) int
 		IDNumber      func(childComplexity int) int
@@ -364,15 +519,28 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		ErrandUpdated        func(childComplexity int) int
 		MerchantOrderUpdates func(childComplexity int, after *int) int
 		MyOrderUpdates       func(childComplexity int, after *int) int
 		OrderStatusChanged   func(childComplexity int, orderID int, after *int) int
+		WowReceived          func(childComplexity int, after *int) int
 	}
 
 	User struct {
 		AvatarURL func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Nickname  func(childComplexity int) int
+		Posts     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PostOrder) int
+		School    func(childComplexity int) int
+		WowCount  func(childComplexity int) int
+	}
+
+	WowEvent struct {
+		At     func(childComplexity int) int
+		Count  func(childComplexity int) int
+		ID     func(childComplexity int) int
+		Post   func(childComplexity int) int
+		Sender func(childComplexity int) int
 	}
 }
 
@@ -494,6 +662,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.Token(childComplexity), true
+
+	case "BankAccount.accountNumber":
+		if e.ComplexityRoot.BankAccount.AccountNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankAccount.AccountNumber(childComplexity), true
+	case "BankAccount.balance":
+		if e.ComplexityRoot.BankAccount.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankAccount.Balance(childComplexity), true
+	case "BankAccount.boundCard":
+		if e.ComplexityRoot.BankAccount.BoundCard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankAccount.BoundCard(childComplexity), true
+	case "BankAccount.holderName":
+		if e.ComplexityRoot.BankAccount.HolderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankAccount.HolderName(childComplexity), true
+	case "BankAccount.reason":
+		if e.ComplexityRoot.BankAccount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankAccount.Reason(childComplexity), true
+	case "BankAccount.status":
+		if e.ComplexityRoot.BankAccount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankAccount.Status(childComplexity), true
+	case "BankAccount.transactions":
+		if e.ComplexityRoot.BankAccount.Transactions == nil {
+			break
+		}
+
+		args, err := ec.field_BankAccount_transactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.BankAccount.Transactions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "BankAccount.warnings":
+		if e.ComplexityRoot.BankAccount.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankAccount.Warnings(childComplexity), true
+
+	case "BankBalance.asOf":
+		if e.ComplexityRoot.BankBalance.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankBalance.AsOf(childComplexity), true
+	case "BankBalance.availableFen":
+		if e.ComplexityRoot.BankBalance.AvailableFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankBalance.AvailableFen(childComplexity), true
+	case "BankBalance.ledgerFen":
+		if e.ComplexityRoot.BankBalance.LedgerFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankBalance.LedgerFen(childComplexity), true
+
+	case "BankTransaction.amountFen":
+		if e.ComplexityRoot.BankTransaction.AmountFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.AmountFen(childComplexity), true
+	case "BankTransaction.at":
+		if e.ComplexityRoot.BankTransaction.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.At(childComplexity), true
+	case "BankTransaction.description":
+		if e.ComplexityRoot.BankTransaction.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Description(childComplexity), true
+	case "BankTransaction.id":
+		if e.ComplexityRoot.BankTransaction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.ID(childComplexity), true
+	case "BankTransaction.kind":
+		if e.ComplexityRoot.BankTransaction.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Kind(childComplexity), true
+
+	case "BankTransactionPage.items":
+		if e.ComplexityRoot.BankTransactionPage.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransactionPage.Items(childComplexity), true
+	case "BankTransactionPage.next":
+		if e.ComplexityRoot.BankTransactionPage.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransactionPage.Next(childComplexity), true
 
 	case "Cart.lines":
 		if e.ComplexityRoot.Cart.Lines == nil {
@@ -644,6 +929,154 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DevicePermissions.UpdatedAt(childComplexity), true
+
+	case "Errand.area":
+		if e.ComplexityRoot.Errand.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.Area(childComplexity), true
+	case "Errand.createdAt":
+		if e.ComplexityRoot.Errand.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.CreatedAt(childComplexity), true
+	case "Errand.credential":
+		if e.ComplexityRoot.Errand.Credential == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.Credential(childComplexity), true
+	case "Errand.delivery":
+		if e.ComplexityRoot.Errand.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.Delivery(childComplexity), true
+	case "Errand.id":
+		if e.ComplexityRoot.Errand.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.ID(childComplexity), true
+	case "Errand.parcelType":
+		if e.ComplexityRoot.Errand.ParcelType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.ParcelType(childComplexity), true
+	case "Errand.photoURL":
+		if e.ComplexityRoot.Errand.PhotoURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.PhotoURL(childComplexity), true
+	case "Errand.pickupPlace":
+		if e.ComplexityRoot.Errand.PickupPlace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.PickupPlace(childComplexity), true
+	case "Errand.rewardFen":
+		if e.ComplexityRoot.Errand.RewardFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.RewardFen(childComplexity), true
+	case "Errand.status":
+		if e.ComplexityRoot.Errand.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.Status(childComplexity), true
+	case "Errand.updatedAt":
+		if e.ComplexityRoot.Errand.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.UpdatedAt(childComplexity), true
+	case "Errand.weightGrams":
+		if e.ComplexityRoot.Errand.WeightGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Errand.WeightGrams(childComplexity), true
+
+	case "ErrandDelivery.address":
+		if e.ComplexityRoot.ErrandDelivery.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandDelivery.Address(childComplexity), true
+	case "ErrandDelivery.phone":
+		if e.ComplexityRoot.ErrandDelivery.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandDelivery.Phone(childComplexity), true
+	case "ErrandDelivery.recipientName":
+		if e.ComplexityRoot.ErrandDelivery.RecipientName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandDelivery.RecipientName(childComplexity), true
+
+	case "ErrandOffer.area":
+		if e.ComplexityRoot.ErrandOffer.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandOffer.Area(childComplexity), true
+	case "ErrandOffer.createdAt":
+		if e.ComplexityRoot.ErrandOffer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandOffer.CreatedAt(childComplexity), true
+	case "ErrandOffer.id":
+		if e.ComplexityRoot.ErrandOffer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandOffer.ID(childComplexity), true
+	case "ErrandOffer.parcelType":
+		if e.ComplexityRoot.ErrandOffer.ParcelType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandOffer.ParcelType(childComplexity), true
+	case "ErrandOffer.rewardFen":
+		if e.ComplexityRoot.ErrandOffer.RewardFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandOffer.RewardFen(childComplexity), true
+	case "ErrandOffer.weightGrams":
+		if e.ComplexityRoot.ErrandOffer.WeightGrams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandOffer.WeightGrams(childComplexity), true
+
+	case "ErrandUpdate.at":
+		if e.ComplexityRoot.ErrandUpdate.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandUpdate.At(childComplexity), true
+	case "ErrandUpdate.errandID":
+		if e.ComplexityRoot.ErrandUpdate.ErrandID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandUpdate.ErrandID(childComplexity), true
+	case "ErrandUpdate.status":
+		if e.ComplexityRoot.ErrandUpdate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErrandUpdate.Status(childComplexity), true
 
 	case "Feedback.contactEmail":
 		if e.ComplexityRoot.Feedback.ContactEmail == nil {
@@ -823,6 +1256,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptPrivacyPolicy(childComplexity, args["version"].(string), args["channel"].(*consentevent.Channel)), true
+	case "Mutation.applyBankAccount":
+		if e.ComplexityRoot.Mutation.ApplyBankAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyBankAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyBankAccount(childComplexity, args["input"].(model.BankAccountInput)), true
+	case "Mutation.applyStarCard":
+		if e.ComplexityRoot.Mutation.ApplyStarCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyStarCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyStarCard(childComplexity, args["input"].(model.StarCardInput)), true
 	case "Mutation.approveRefund":
 		if e.ComplexityRoot.Mutation.ApproveRefund == nil {
 			break
@@ -834,6 +1289,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveRefund(childComplexity, args["id"].(int)), true
+	case "Mutation.cancelErrand":
+		if e.ComplexityRoot.Mutation.CancelErrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelErrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelErrand(childComplexity, args["id"].(int)), true
 	case "Mutation.cancelOrder":
 		if e.ComplexityRoot.Mutation.CancelOrder == nil {
 			break
@@ -845,6 +1311,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["id"].(int)), true
+	case "Mutation.completeErrand":
+		if e.ComplexityRoot.Mutation.CompleteErrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeErrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteErrand(childComplexity, args["id"].(int)), true
 	case "Mutation.confirmReceipt":
 		if e.ComplexityRoot.Mutation.ConfirmReceipt == nil {
 			break
@@ -867,6 +1344,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAddress(childComplexity, args["input"].(model.AddressInput)), true
+	case "Mutation.createPost":
+		if e.ComplexityRoot.Mutation.CreatePost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePost(childComplexity, args["input"].(model.CreatePostInput)), true
 	case "Mutation.deleteAddress":
 		if e.ComplexityRoot.Mutation.DeleteAddress == nil {
 			break
@@ -878,6 +1366,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAddress(childComplexity, args["id"].(int)), true
+	case "Mutation.deletePost":
+		if e.ComplexityRoot.Mutation.DeletePost == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePost_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePost(childComplexity, args["id"].(int)), true
+	case "Mutation.deliverErrand":
+		if e.ComplexityRoot.Mutation.DeliverErrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deliverErrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeliverErrand(childComplexity, args["id"].(int)), true
+	case "Mutation.follow":
+		if e.ComplexityRoot.Mutation.Follow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_follow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Follow(childComplexity, args["userId"].(int)), true
 	case "Mutation.grantConsent":
 		if e.ComplexityRoot.Mutation.GrantConsent == nil {
 			break
@@ -928,6 +1449,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PayOrder(childComplexity, args["id"].(int)), true
+	case "Mutation.pickUpErrand":
+		if e.ComplexityRoot.Mutation.PickUpErrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pickUpErrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PickUpErrand(childComplexity, args["id"].(int)), true
 	case "Mutation.placeOrder":
 		if e.ComplexityRoot.Mutation.PlaceOrder == nil {
 			break
@@ -939,6 +1471,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PlaceOrder(childComplexity, args["input"].(model.PlaceOrderInput)), true
+	case "Mutation.postErrand":
+		if e.ComplexityRoot.Mutation.PostErrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_postErrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PostErrand(childComplexity, args["input"].(model.ErrandInput)), true
 	case "Mutation.publishPrivacyPolicy":
 		if e.ComplexityRoot.Mutation.PublishPrivacyPolicy == nil {
 			break
@@ -989,6 +1532,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestRevealCode(childComplexity), true
+	case "Mutation.revokeStarCard":
+		if e.ComplexityRoot.Mutation.RevokeStarCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeStarCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeStarCard(childComplexity, args["id"].(int)), true
 	case "Mutation.sandboxPay":
 		if e.ComplexityRoot.Mutation.SandboxPay == nil {
 			break
@@ -1000,6 +1554,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SandboxPay(childComplexity, args["id"].(int), args["succeed"].(*bool)), true
+	case "Mutation.sendWow":
+		if e.ComplexityRoot.Mutation.SendWow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendWow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendWow(childComplexity, args["postId"].(int)), true
 	case "Mutation.setCartQuantity":
 		if e.ComplexityRoot.Mutation.SetCartQuantity == nil {
 			break
@@ -1033,6 +1598,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ShipOrder(childComplexity, args["id"].(int), args["courierId"].(*int)), true
+	case "Mutation.starCardQR":
+		if e.ComplexityRoot.Mutation.StarCardQR == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_starCardQR_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StarCardQR(childComplexity, args["id"].(int)), true
 	case "Mutation.submitFeedback":
 		if e.ComplexityRoot.Mutation.SubmitFeedback == nil {
 			break
@@ -1055,6 +1631,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitStudentVerification(childComplexity, args["input"].(model.StudentVerificationInput)), true
+	case "Mutation.takeErrand":
+		if e.ComplexityRoot.Mutation.TakeErrand == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_takeErrand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TakeErrand(childComplexity, args["id"].(int)), true
+	case "Mutation.unfollow":
+		if e.ComplexityRoot.Mutation.Unfollow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unfollow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Unfollow(childComplexity, args["userId"].(int)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.ProfileInput)), true
 	case "Mutation.verifyReveal":
 		if e.ComplexityRoot.Mutation.VerifyReveal == nil {
 			break
@@ -1256,6 +1865,130 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentIntent.ProviderRef(childComplexity), true
+
+	case "Post.author":
+		if e.ComplexityRoot.Post.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Author(childComplexity), true
+	case "Post.createdAt":
+		if e.ComplexityRoot.Post.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.CreatedAt(childComplexity), true
+	case "Post.id":
+		if e.ComplexityRoot.Post.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.ID(childComplexity), true
+	case "Post.images":
+		if e.ComplexityRoot.Post.Images == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Images(childComplexity), true
+	case "Post.location":
+		if e.ComplexityRoot.Post.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Location(childComplexity), true
+	case "Post.text":
+		if e.ComplexityRoot.Post.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Text(childComplexity), true
+	case "Post.viewerHasWowed":
+		if e.ComplexityRoot.Post.ViewerHasWowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.ViewerHasWowed(childComplexity), true
+	case "Post.visibility":
+		if e.ComplexityRoot.Post.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.Visibility(childComplexity), true
+	case "Post.wowCount":
+		if e.ComplexityRoot.Post.WowCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Post.WowCount(childComplexity), true
+
+	case "PostConnection.edges":
+		if e.ComplexityRoot.PostConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostConnection.Edges(childComplexity), true
+	case "PostConnection.pageInfo":
+		if e.ComplexityRoot.PostConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostConnection.PageInfo(childComplexity), true
+	case "PostConnection.totalCount":
+		if e.ComplexityRoot.PostConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostConnection.TotalCount(childComplexity), true
+
+	case "PostEdge.cursor":
+		if e.ComplexityRoot.PostEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostEdge.Cursor(childComplexity), true
+	case "PostEdge.node":
+		if e.ComplexityRoot.PostEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostEdge.Node(childComplexity), true
+
+	case "PostImage.height":
+		if e.ComplexityRoot.PostImage.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostImage.Height(childComplexity), true
+	case "PostImage.id":
+		if e.ComplexityRoot.PostImage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostImage.ID(childComplexity), true
+	case "PostImage.position":
+		if e.ComplexityRoot.PostImage.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostImage.Position(childComplexity), true
+	case "PostImage.post":
+		if e.ComplexityRoot.PostImage.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostImage.Post(childComplexity), true
+	case "PostImage.url":
+		if e.ComplexityRoot.PostImage.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostImage.URL(childComplexity), true
+	case "PostImage.width":
+		if e.ComplexityRoot.PostImage.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PostImage.Width(childComplexity), true
 
 	case "PrivacyPolicy.accepted":
 		if e.ComplexityRoot.PrivacyPolicy.Accepted == nil {
@@ -1488,6 +2221,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CourierOrders(childComplexity, args["limit"].(*int)), true
+	case "Query.errand":
+		if e.ComplexityRoot.Query.Errand == nil {
+			break
+		}
+
+		args, err := ec.field_Query_errand_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Errand(childComplexity, args["id"].(int)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1523,6 +2267,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyAddresses(childComplexity), true
+	case "Query.myBankAccount":
+		if e.ComplexityRoot.Query.MyBankAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyBankAccount(childComplexity), true
 	case "Query.myCart":
 		if e.ComplexityRoot.Query.MyCart == nil {
 			break
@@ -1552,6 +2302,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyDevicePermissions(childComplexity), true
+	case "Query.myErrands":
+		if e.ComplexityRoot.Query.MyErrands == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myErrands_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyErrands(childComplexity, args["asRunner"].(*bool), args["limit"].(*int)), true
 	case "Query.myFavorites":
 		if e.ComplexityRoot.Query.MyFavorites == nil {
 			break
@@ -1574,6 +2335,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyFeedback(childComplexity, args["limit"].(*int)), true
+	case "Query.myFriends":
+		if e.ComplexityRoot.Query.MyFriends == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyFriends(childComplexity), true
 	case "Query.myOrders":
 		if e.ComplexityRoot.Query.MyOrders == nil {
 			break
@@ -1607,6 +2374,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MySharingRecords(childComplexity, args["limit"].(*int)), true
+	case "Query.myStarCards":
+		if e.ComplexityRoot.Query.MyStarCards == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyStarCards(childComplexity), true
 	case "Query.myStudentVerification":
 		if e.ComplexityRoot.Query.MyStudentVerification == nil {
 			break
@@ -1646,6 +2419,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.openErrands":
+		if e.ComplexityRoot.Query.OpenErrands == nil {
+			break
+		}
+
+		args, err := ec.field_Query_openErrands_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OpenErrands(childComplexity, args["area"].(*string), args["limit"].(*int)), true
 	case "Query.order":
 		if e.ComplexityRoot.Query.Order == nil {
 			break
@@ -1674,6 +2458,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ProductOrder), args["where"].(*ent.ProductWhereInput), args["search"].(*string)), true
+	case "Query.searchWows":
+		if e.ComplexityRoot.Query.SearchWows == nil {
+			break
+		}
+
+		args, err := ec.field_Query_searchWows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SearchWows(childComplexity, args["text"].(string), args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Query.staffAccount":
 		if e.ComplexityRoot.Query.StaffAccount == nil {
 			break
@@ -1685,6 +2480,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StaffAccount(childComplexity, args["id"].(int)), true
+	case "Query.verifyStarCard":
+		if e.ComplexityRoot.Query.VerifyStarCard == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyStarCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyStarCard(childComplexity, args["payload"].(string)), true
+	case "Query.wowFeed":
+		if e.ComplexityRoot.Query.WowFeed == nil {
+			break
+		}
+
+		args, err := ec.field_Query_wowFeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WowFeed(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 
 	case "RevealGrant.expiresAt":
 		if e.ComplexityRoot.RevealGrant.ExpiresAt == nil {
@@ -1842,6 +2659,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SharingRecord.Reference(childComplexity), true
 
+	case "StarCard.enrolmentYear":
+		if e.ComplexityRoot.StarCard.EnrolmentYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.EnrolmentYear(childComplexity), true
+	case "StarCard.gender":
+		if e.ComplexityRoot.StarCard.Gender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.Gender(childComplexity), true
+	case "StarCard.id":
+		if e.ComplexityRoot.StarCard.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.ID(childComplexity), true
+	case "StarCard.issuedAt":
+		if e.ComplexityRoot.StarCard.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.IssuedAt(childComplexity), true
+	case "StarCard.kind":
+		if e.ComplexityRoot.StarCard.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.Kind(childComplexity), true
+	case "StarCard.number":
+		if e.ComplexityRoot.StarCard.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.Number(childComplexity), true
+	case "StarCard.school":
+		if e.ComplexityRoot.StarCard.School == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.School(childComplexity), true
+	case "StarCard.schoolingYears":
+		if e.ComplexityRoot.StarCard.SchoolingYears == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.SchoolingYears(childComplexity), true
+	case "StarCard.status":
+		if e.ComplexityRoot.StarCard.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCard.Status(childComplexity), true
+
+	case "StarCardCheck.gradYear":
+		if e.ComplexityRoot.StarCardCheck.GradYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardCheck.GradYear(childComplexity), true
+	case "StarCardCheck.kind":
+		if e.ComplexityRoot.StarCardCheck.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardCheck.Kind(childComplexity), true
+	case "StarCardCheck.number":
+		if e.ComplexityRoot.StarCardCheck.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardCheck.Number(childComplexity), true
+	case "StarCardCheck.reason":
+		if e.ComplexityRoot.StarCardCheck.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardCheck.Reason(childComplexity), true
+	case "StarCardCheck.school":
+		if e.ComplexityRoot.StarCardCheck.School == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardCheck.School(childComplexity), true
+	case "StarCardCheck.valid":
+		if e.ComplexityRoot.StarCardCheck.Valid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardCheck.Valid(childComplexity), true
+
+	case "StarCardQR.expiresAt":
+		if e.ComplexityRoot.StarCardQR.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardQR.ExpiresAt(childComplexity), true
+	case "StarCardQR.payload":
+		if e.ComplexityRoot.StarCardQR.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StarCardQR.Payload(childComplexity), true
+
 	case "StudentVerification.enrolledUntil":
 		if e.ComplexityRoot.StudentVerification.EnrolledUntil == nil {
 			break
@@ -1885,6 +2807,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StudentVerification.VerifiedAt(childComplexity), true
 
+	case "Subscription.errandUpdated":
+		if e.ComplexityRoot.Subscription.ErrandUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ErrandUpdated(childComplexity), true
 	case "Subscription.merchantOrderUpdates":
 		if e.ComplexityRoot.Subscription.MerchantOrderUpdates == nil {
 			break
@@ -1918,6 +2846,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.OrderStatusChanged(childComplexity, args["orderId"].(int), args["after"].(*int)), true
+	case "Subscription.wowReceived":
+		if e.ComplexityRoot.Subscription.WowReceived == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_wowReceived_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.WowReceived(childComplexity, args["after"].(*int)), true
 
 	case "User.avatarURL":
 		if e.ComplexityRoot.User.AvatarURL == nil {
@@ -1937,6 +2876,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Nickname(childComplexity), true
+	case "User.posts":
+		if e.ComplexityRoot.User.Posts == nil {
+			break
+		}
+
+		args, err := ec.field_User_posts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Posts(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PostOrder)), true
+	case "User.school":
+		if e.ComplexityRoot.User.School == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.School(childComplexity), true
+	case "User.wowCount":
+		if e.ComplexityRoot.User.WowCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.WowCount(childComplexity), true
+
+	case "WowEvent.at":
+		if e.ComplexityRoot.WowEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WowEvent.At(childComplexity), true
+	case "WowEvent.wowCount":
+		if e.ComplexityRoot.WowEvent.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WowEvent.Count(childComplexity), true
+	case "WowEvent.id":
+		if e.ComplexityRoot.WowEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WowEvent.ID(childComplexity), true
+	case "WowEvent.post":
+		if e.ComplexityRoot.WowEvent.Post == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WowEvent.Post(childComplexity), true
+	case "WowEvent.sender":
+		if e.ComplexityRoot.WowEvent.Sender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WowEvent.Sender(childComplexity), true
 
 	}
 	return 0, false
@@ -1948,18 +2941,24 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
+			graphql.NewInputUnmarshaler("BankAccountInput", ec.unmarshalInputBankAccountInput),
+			graphql.NewInputUnmarshaler("CreatePostInput", ec.unmarshalInputCreatePostInput),
 			graphql.NewInputUnmarshaler("DevicePermissionsInput", ec.unmarshalInputDevicePermissionsInput),
+			graphql.NewInputUnmarshaler("ErrandInput", ec.unmarshalInputErrandInput),
 			graphql.NewInputUnmarshaler("FeedbackInput", ec.unmarshalInputFeedbackInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MerchantOrder", ec.unmarshalInputMerchantOrder),
 			graphql.NewInputUnmarshaler("MerchantWhereInput", ec.unmarshalInputMerchantWhereInput),
 			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
 			graphql.NewInputUnmarshaler("PlaceOrderInput", ec.unmarshalInputPlaceOrderInput),
+			graphql.NewInputUnmarshaler("PostOrder", ec.unmarshalInputPostOrder),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
+			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
 			graphql.NewInputUnmarshaler("PublishPolicyInput", ec.unmarshalInputPublishPolicyInput),
 			graphql.NewInputUnmarshaler("ReviewOrder", ec.unmarshalInputReviewOrder),
 			graphql.NewInputUnmarshaler("ReviewWhereInput", ec.unmarshalInputReviewWhereInput),
+			graphql.NewInputUnmarshaler("StarCardInput", ec.unmarshalInputStarCardInput),
 			graphql.NewInputUnmarshaler("StudentVerificationInput", ec.unmarshalInputStudentVerificationInput),
 		)
 	}
@@ -2117,6 +3116,268 @@ extend type Mutation {
   login(input: LoginInput!): AuthPayload!
   "Revokes the current session."
   logout: Boolean! @policyExempt @auth
+}
+`, BuiltIn: false},
+	{Name: "../schema/campus.graphql", Input: `# Errands (E1, E2), star cards (C1, C2) and wow (W1-W3).
+
+enum ParcelType {
+  DOCUMENT
+  SMALL
+  MEDIUM
+  LARGE
+  FRESH
+}
+
+enum ErrandStatus {
+  OPEN
+  TAKEN
+  PICKED_UP
+  DELIVERED
+  COMPLETED
+  CANCELLED
+}
+
+"An open errand as runners see it: only what choosing one needs."
+type ErrandOffer {
+  id: ID!
+  area: String!
+  parcelType: ParcelType!
+  weightGrams: Int!
+  rewardFen: Int!
+  createdAt: Time!
+}
+
+"An errand, for its requester and its runner."
+type Errand {
+  id: ID!
+  status: ErrandStatus!
+  area: String!
+  pickupPlace: String!
+  parcelType: ParcelType!
+  weightGrams: Int!
+  rewardFen: Int!
+  "The pick-up code or QR payload: @reveal it (requester and runner only). Erased when the errand ends."
+  credential: String @mask(kind: SECRET)
+  "The parcel photo (requester and runner only); erased when the errand ends."
+  photoURL: String
+  delivery: ErrandDelivery!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type ErrandDelivery {
+  recipientName: String @mask(kind: NAME)
+  phone: String @mask(kind: PHONE)
+  "The runner may @reveal it: delivery needs it."
+  address: String @mask(kind: ADDRESS)
+}
+
+input ErrandInput {
+  area: String!
+  pickupPlace: String!
+  credential: String!
+  parcelType: ParcelType!
+  weightGrams: Int!
+  rewardFen: Int!
+  recipientName: String!
+  phone: String!
+  address: String!
+  photo: Upload
+}
+
+type ErrandUpdate {
+  errandID: ID!
+  status: ErrandStatus!
+  at: Time!
+}
+
+enum StarCardKind {
+  STAR_CARD
+  PLANET_RESIDENT
+}
+
+enum Gender {
+  FEMALE
+  MALE
+  UNDISCLOSED
+}
+
+enum StarCardStatus {
+  ACTIVE
+  REVOKED
+}
+
+type StarCard {
+  id: ID!
+  number: String!
+  kind: StarCardKind!
+  gender: Gender!
+  school: String!
+  schoolingYears: Int!
+  enrolmentYear: Int!
+  status: StarCardStatus!
+  issuedAt: Time!
+}
+
+input StarCardInput {
+  kind: StarCardKind!
+  gender: Gender!
+  school: String!
+  schoolingYears: Int!
+  enrolmentYear: Int!
+}
+
+"A signed QR payload a merchant scans; it expires after a few minutes."
+type StarCardQR {
+  payload: String!
+  expiresAt: Time!
+}
+
+"What a merchant learns from a scanned card: only what a perk needs."
+type StarCardCheck {
+  valid: Boolean!
+  "Why not: MALFORMED, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, GRADUATED, REVOKED, UNKNOWN_KEY."
+  reason: String
+  number: String
+  kind: StarCardKind
+  school: String
+  gradYear: Int
+}
+
+enum BankAccountStatus {
+  OPEN
+  PENDING
+  REJECTED
+  FROZEN
+  CLOSED
+}
+
+type BankAccount {
+  holderName: String @mask(kind: NAME) @consent(purpose: SENSITIVE_IDENTITY)
+  accountNumber: String @mask(kind: BANK_CARD) @consent(purpose: SENSITIVE_FINANCIAL)
+  boundCard: String @mask(kind: BANK_CARD) @consent(purpose: SENSITIVE_FINANCIAL)
+  status: BankAccountStatus!
+  reason: String
+  "BOUND_CARD_CHECKSUM when the bound card fails the Luhn check (checked by the bank, not refused here)."
+  warnings: [String!]!
+  "Null unless the account is open."
+  balance: BankBalance
+  "Transactions made through the platform, newest first."
+  transactions(first: Int = 20, after: String): BankTransactionPage!
+}
+
+type BankBalance {
+  availableFen: Int!
+  ledgerFen: Int!
+  asOf: Time!
+}
+
+type BankTransaction {
+  id: String!
+  amountFen: Int!
+  kind: String!
+  description: String!
+  at: Time!
+}
+
+type BankTransactionPage {
+  items: [BankTransaction!]!
+  "Pass as after for the next page; null after the last."
+  next: String
+}
+
+input BankAccountInput {
+  name: String!
+  idNumber: String!
+  "The ID card, portrait side and national emblem side (JPEG or PNG)."
+  idPhotoFront: Upload!
+  idPhotoBack: Upload!
+  "What the app's face verification produced."
+  faceData: Upload!
+  "A debit card of yours that funds the account."
+  boundCard: String!
+}
+
+extend type Post {
+  "The place the author attached: shown only while the author consents to LOCATION."
+  location: String @consent(purpose: LOCATION, of: OWNER)
+  viewerHasWowed: Boolean!
+}
+
+extend type PostImage {
+  url: String!
+}
+
+input CreatePostInput {
+  text: String!
+  visibility: PostVisibility = PUBLIC
+  "A place name; needs the LOCATION consent and the location permission."
+  location: String
+  "Up to 9 JPEG or PNG pictures; all metadata (EXIF, GPS) is removed."
+  images: [Upload!]
+}
+
+"A wow on one of my posts."
+type WowEvent {
+  id: ID!
+  post: Post!
+  "The sender's public profile."
+  sender: User!
+  wowCount: Int!
+  at: Time!
+}
+
+input ProfileInput {
+  nickname: String
+  avatarURL: String
+  school: String
+}
+
+extend type Query {
+  "Open errands, oldest first (runners)."
+  openErrands(area: String, limit: Int = 20): [ErrandOffer!]! @auth(roles: [RUNNER])
+  errand(id: ID!): Errand @auth
+  myErrands(asRunner: Boolean = false, limit: Int = 20): [Errand!]! @auth
+  myStarCards: [StarCard!]! @auth
+  "Merchants check a scanned star card."
+  verifyStarCard(payload: String!): StarCardCheck! @auth(roles: [MERCHANT])
+  myBankAccount: BankAccount @auth
+  "My posts and those of the people I follow that I may see, newest first."
+  wowFeed(after: Cursor, first: Int, before: Cursor, last: Int): PostConnection! @auth
+  searchWows(text: String!, after: Cursor, first: Int, before: Cursor, last: Int): PostConnection!
+  "People I follow who follow me back."
+  myFriends: [User!]! @auth
+}
+
+extend type Mutation {
+  "Posts a pick-up errand; the runner who takes it receives what delivery needs."
+  postErrand(input: ErrandInput!): Errand! @consent(purpose: SHARE_COURIER) @auth
+  takeErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  pickUpErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  deliverErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  completeErrand(id: ID!): Errand! @auth
+  cancelErrand(id: ID!): Errand! @auth
+  applyStarCard(input: StarCardInput!): StarCard! @auth
+  starCardQR(id: ID!): StarCardQR! @auth
+  revokeStarCard(id: ID!): StarCard! @auth
+  "Opens the star card's Class II account at the partner bank (C2)."
+  applyBankAccount(input: BankAccountInput!): BankAccount!
+    @consent(purpose: SENSITIVE_FINANCIAL) @consent(purpose: SENSITIVE_BIOMETRIC)
+    @consent(purpose: SENSITIVE_IDENTITY) @consent(purpose: SHARE_PARTNER_BANK) @auth
+  createPost(input: CreatePostInput!): Post! @auth
+  deletePost(id: ID!): Boolean! @auth
+  "Gives a wow; a second one from the same user changes nothing."
+  sendWow(postId: ID!): Post! @auth
+  follow(userId: ID!): Boolean! @auth
+  unfollow(userId: ID!): Boolean! @auth
+  updateProfile(input: ProfileInput!): Account! @auth
+}
+
+extend type Subscription {
+  "Status changes of my errands."
+  errandUpdated: ErrandUpdate! @auth
+  "Each wow on my posts, live; resubscribe with after: <last id seen> to get the ones missed."
+  wowReceived(after: ID): WowEvent! @auth
 }
 `, BuiltIn: false},
 	{Name: "../schema/catalog.graphql", Input: `# Catalogue (S1): merchants, products and public reviews.
@@ -2364,6 +3625,79 @@ type PageInfo {
   When paginating forwards, the cursor to continue.
   """
   endCursor: Cursor
+}
+type Post implements Node {
+  id: ID!
+  text: String!
+  visibility: PostVisibility!
+  wowCount: Int!
+  createdAt: Time!
+  author: User!
+  images: [PostImage!]
+}
+"""
+A connection to a list of items.
+"""
+type PostConnection {
+  """
+  A list of edges.
+  """
+  edges: [PostEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type PostEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Post
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+type PostImage implements Node {
+  id: ID!
+  position: Int!
+  width: Int!
+  height: Int!
+  post: Post!
+}
+"""
+Ordering options for Post connections
+"""
+input PostOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Posts.
+  """
+  field: PostOrderField!
+}
+"""
+Properties by which Post connections can be ordered.
+"""
+enum PostOrderField {
+  CREATED_AT
+}
+"""
+PostVisibility is enum for the field visibility
+"""
+enum PostVisibility @goModel(model: "github.com/tongxue/tongxue/ent/post.Visibility") {
+  PUBLIC
+  FRIENDS
+  ONLY_ME
 }
 type Product implements Node {
   id: ID!
@@ -2790,6 +4124,34 @@ type User implements Node {
   id: ID!
   nickname: String!
   avatarURL: String
+  school: String
+  wowCount: Int!
+  posts(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Posts returned from the connection.
+    """
+    orderBy: PostOrder
+  ): PostConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/feedback.graphql", Input: `# Feedback (X3): a message to the platform with a phone or email to answer on.
@@ -2874,6 +4236,8 @@ enum MaskKind {
   NAME
   ADDRESS
   EMAIL
+  "A secret such as a pick-up code: hidden whole."
+  SECRET
 }
 
 "The closed list of processing purposes (privacy policy §1)."
@@ -3350,6 +4714,66 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_BankAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "holderName":
+		return ec.fieldContext_BankAccount_holderName(ctx, field)
+	case "accountNumber":
+		return ec.fieldContext_BankAccount_accountNumber(ctx, field)
+	case "boundCard":
+		return ec.fieldContext_BankAccount_boundCard(ctx, field)
+	case "status":
+		return ec.fieldContext_BankAccount_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_BankAccount_reason(ctx, field)
+	case "warnings":
+		return ec.fieldContext_BankAccount_warnings(ctx, field)
+	case "balance":
+		return ec.fieldContext_BankAccount_balance(ctx, field)
+	case "transactions":
+		return ec.fieldContext_BankAccount_transactions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_BankBalance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "availableFen":
+		return ec.fieldContext_BankBalance_availableFen(ctx, field)
+	case "ledgerFen":
+		return ec.fieldContext_BankBalance_ledgerFen(ctx, field)
+	case "asOf":
+		return ec.fieldContext_BankBalance_asOf(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankBalance", field.Name)
+}
+
+func (ec *executionContext) childFields_BankTransaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BankTransaction_id(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_BankTransaction_amountFen(ctx, field)
+	case "kind":
+		return ec.fieldContext_BankTransaction_kind(ctx, field)
+	case "description":
+		return ec.fieldContext_BankTransaction_description(ctx, field)
+	case "at":
+		return ec.fieldContext_BankTransaction_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankTransaction", field.Name)
+}
+
+func (ec *executionContext) childFields_BankTransactionPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_BankTransactionPage_items(ctx, field)
+	case "next":
+		return ec.fieldContext_BankTransactionPage_next(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankTransactionPage", field.Name)
+}
+
 func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "lines":
@@ -3432,6 +4856,78 @@ func (ec *executionContext) childFields_DevicePermissions(ctx context.Context, f
 		return ec.fieldContext_DevicePermissions_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DevicePermissions", field.Name)
+}
+
+func (ec *executionContext) childFields_Errand(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Errand_id(ctx, field)
+	case "status":
+		return ec.fieldContext_Errand_status(ctx, field)
+	case "area":
+		return ec.fieldContext_Errand_area(ctx, field)
+	case "pickupPlace":
+		return ec.fieldContext_Errand_pickupPlace(ctx, field)
+	case "parcelType":
+		return ec.fieldContext_Errand_parcelType(ctx, field)
+	case "weightGrams":
+		return ec.fieldContext_Errand_weightGrams(ctx, field)
+	case "rewardFen":
+		return ec.fieldContext_Errand_rewardFen(ctx, field)
+	case "credential":
+		return ec.fieldContext_Errand_credential(ctx, field)
+	case "photoURL":
+		return ec.fieldContext_Errand_photoURL(ctx, field)
+	case "delivery":
+		return ec.fieldContext_Errand_delivery(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Errand_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Errand_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Errand", field.Name)
+}
+
+func (ec *executionContext) childFields_ErrandDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recipientName":
+		return ec.fieldContext_ErrandDelivery_recipientName(ctx, field)
+	case "phone":
+		return ec.fieldContext_ErrandDelivery_phone(ctx, field)
+	case "address":
+		return ec.fieldContext_ErrandDelivery_address(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErrandDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_ErrandOffer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ErrandOffer_id(ctx, field)
+	case "area":
+		return ec.fieldContext_ErrandOffer_area(ctx, field)
+	case "parcelType":
+		return ec.fieldContext_ErrandOffer_parcelType(ctx, field)
+	case "weightGrams":
+		return ec.fieldContext_ErrandOffer_weightGrams(ctx, field)
+	case "rewardFen":
+		return ec.fieldContext_ErrandOffer_rewardFen(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ErrandOffer_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErrandOffer", field.Name)
+}
+
+func (ec *executionContext) childFields_ErrandUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "errandID":
+		return ec.fieldContext_ErrandUpdate_errandID(ctx, field)
+	case "status":
+		return ec.fieldContext_ErrandUpdate_status(ctx, field)
+	case "at":
+		return ec.fieldContext_ErrandUpdate_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErrandUpdate", field.Name)
 }
 
 func (ec *executionContext) childFields_Feedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3608,6 +5104,70 @@ func (ec *executionContext) childFields_PaymentIntent(ctx context.Context, field
 		return ec.fieldContext_PaymentIntent_payURL(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PaymentIntent", field.Name)
+}
+
+func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Post_id(ctx, field)
+	case "text":
+		return ec.fieldContext_Post_text(ctx, field)
+	case "visibility":
+		return ec.fieldContext_Post_visibility(ctx, field)
+	case "wowCount":
+		return ec.fieldContext_Post_wowCount(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Post_createdAt(ctx, field)
+	case "author":
+		return ec.fieldContext_Post_author(ctx, field)
+	case "images":
+		return ec.fieldContext_Post_images(ctx, field)
+	case "location":
+		return ec.fieldContext_Post_location(ctx, field)
+	case "viewerHasWowed":
+		return ec.fieldContext_Post_viewerHasWowed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Post", field.Name)
+}
+
+func (ec *executionContext) childFields_PostConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PostConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PostConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PostConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PostEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PostEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PostEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PostImage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PostImage_id(ctx, field)
+	case "position":
+		return ec.fieldContext_PostImage_position(ctx, field)
+	case "width":
+		return ec.fieldContext_PostImage_width(ctx, field)
+	case "height":
+		return ec.fieldContext_PostImage_height(ctx, field)
+	case "post":
+		return ec.fieldContext_PostImage_post(ctx, field)
+	case "url":
+		return ec.fieldContext_PostImage_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PostImage", field.Name)
 }
 
 func (ec *executionContext) childFields_PrivacyPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3794,6 +5354,58 @@ func (ec *executionContext) childFields_SharingRecord(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SharingRecord", field.Name)
 }
 
+func (ec *executionContext) childFields_StarCard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StarCard_id(ctx, field)
+	case "number":
+		return ec.fieldContext_StarCard_number(ctx, field)
+	case "kind":
+		return ec.fieldContext_StarCard_kind(ctx, field)
+	case "gender":
+		return ec.fieldContext_StarCard_gender(ctx, field)
+	case "school":
+		return ec.fieldContext_StarCard_school(ctx, field)
+	case "schoolingYears":
+		return ec.fieldContext_StarCard_schoolingYears(ctx, field)
+	case "enrolmentYear":
+		return ec.fieldContext_StarCard_enrolmentYear(ctx, field)
+	case "status":
+		return ec.fieldContext_StarCard_status(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_StarCard_issuedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StarCard", field.Name)
+}
+
+func (ec *executionContext) childFields_StarCardCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "valid":
+		return ec.fieldContext_StarCardCheck_valid(ctx, field)
+	case "reason":
+		return ec.fieldContext_StarCardCheck_reason(ctx, field)
+	case "number":
+		return ec.fieldContext_StarCardCheck_number(ctx, field)
+	case "kind":
+		return ec.fieldContext_StarCardCheck_kind(ctx, field)
+	case "school":
+		return ec.fieldContext_StarCardCheck_school(ctx, field)
+	case "gradYear":
+		return ec.fieldContext_StarCardCheck_gradYear(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StarCardCheck", field.Name)
+}
+
+func (ec *executionContext) childFields_StarCardQR(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payload":
+		return ec.fieldContext_StarCardQR_payload(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_StarCardQR_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StarCardQR", field.Name)
+}
+
 func (ec *executionContext) childFields_StudentVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3822,8 +5434,30 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_nickname(ctx, field)
 	case "avatarURL":
 		return ec.fieldContext_User_avatarURL(ctx, field)
+	case "school":
+		return ec.fieldContext_User_school(ctx, field)
+	case "wowCount":
+		return ec.fieldContext_User_wowCount(ctx, field)
+	case "posts":
+		return ec.fieldContext_User_posts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_WowEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WowEvent_id(ctx, field)
+	case "post":
+		return ec.fieldContext_WowEvent_post(ctx, field)
+	case "sender":
+		return ec.fieldContext_WowEvent_sender(ctx, field)
+	case "wowCount":
+		return ec.fieldContext_WowEvent_wowCount(ctx, field)
+	case "at":
+		return ec.fieldContext_WowEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WowEvent", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -29,6 +29,14 @@ func (r *queryResolver) Merchants(ctx context.Context, after *entgql.Cursor[int]
 		Paginate(ctx, after, first, before, last, ent.WithMerchantOrder(orderBy), ent.WithMerchantFilter(where.Filter))
 }
 
+func (r *Resolver) Post() graph.PostResolver { return &postResolver{r} }
+
+func (r *Resolver) PostImage() graph.PostImageResolver { return &postImageResolver{r} }
+
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	postResolver      struct{ *Resolver }
+	postImageResolver struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
+)

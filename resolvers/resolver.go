@@ -12,11 +12,14 @@ import (
 	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/cart"
+	"github.com/tongxue/tongxue/internal/errands"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/starcard"
 	"github.com/tongxue/tongxue/internal/student"
+	"github.com/tongxue/tongxue/internal/wow"
 )
 
 // Resolver is the root resolver and its dependencies.
@@ -29,6 +32,10 @@ type Resolver struct {
 	Addresses *address.Service
 	Orders    *orders.Service
 	Students  *student.Service
+	Wows      *wow.Service
+	Errands   *errands.Service
+	Cards     *starcard.Cards
+	Accounts  *starcard.Accounts
 	Bus       pubsub.Bus
 	Now       func() time.Time
 }

@@ -21,6 +21,18 @@ func (f AddressFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AddressMutation", m)
 }
 
+// The BankAccountFunc type is an adapter to allow the use of ordinary
+// function as BankAccount mutator.
+type BankAccountFunc func(context.Context, *ent.BankAccountMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BankAccountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BankAccountMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BankAccountMutation", m)
+}
+
 // The CartItemFunc type is an adapter to allow the use of ordinary
 // function as CartItem mutator.
 type CartItemFunc func(context.Context, *ent.CartItemMutation) (ent.Value, error)
@@ -69,6 +81,18 @@ func (f DevicePermissionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DevicePermissionMutation", m)
 }
 
+// The ErrandFunc type is an adapter to allow the use of ordinary
+// function as Errand mutator.
+type ErrandFunc func(context.Context, *ent.ErrandMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ErrandFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ErrandMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ErrandMutation", m)
+}
+
 // The FavoriteFunc type is an adapter to allow the use of ordinary
 // function as Favorite mutator.
 type FavoriteFunc func(context.Context, *ent.FavoriteMutation) (ent.Value, error)
@@ -91,6 +115,18 @@ func (f FeedbackFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FeedbackMutation", m)
+}
+
+// The FollowFunc type is an adapter to allow the use of ordinary
+// function as Follow mutator.
+type FollowFunc func(context.Context, *ent.FollowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FollowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FollowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FollowMutation", m)
 }
 
 // The LoginCodeFunc type is an adapter to allow the use of ordinary
@@ -189,6 +225,30 @@ func (f PolicyVersionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyVersionMutation", m)
 }
 
+// The PostFunc type is an adapter to allow the use of ordinary
+// function as Post mutator.
+type PostFunc func(context.Context, *ent.PostMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PostFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PostMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PostMutation", m)
+}
+
+// The PostImageFunc type is an adapter to allow the use of ordinary
+// function as PostImage mutator.
+type PostImageFunc func(context.Context, *ent.PostImageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PostImageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PostImageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PostImageMutation", m)
+}
+
 // The ProductFunc type is an adapter to allow the use of ordinary
 // function as Product mutator.
 type ProductFunc func(context.Context, *ent.ProductMutation) (ent.Value, error)
@@ -261,6 +321,18 @@ func (f SharingRecordFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SharingRecordMutation", m)
 }
 
+// The StarCardFunc type is an adapter to allow the use of ordinary
+// function as StarCard mutator.
+type StarCardFunc func(context.Context, *ent.StarCardMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StarCardFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StarCardMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StarCardMutation", m)
+}
+
 // The StudentVerificationFunc type is an adapter to allow the use of ordinary
 // function as StudentVerification mutator.
 type StudentVerificationFunc func(context.Context, *ent.StudentVerificationMutation) (ent.Value, error)
@@ -283,6 +355,18 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
+}
+
+// The WowFunc type is an adapter to allow the use of ordinary
+// function as Wow mutator.
+type WowFunc func(context.Context, *ent.WowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WowMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -33,6 +33,30 @@ var (
 			},
 		},
 	}
+	// BankAccountsColumns holds the columns for the "bank_accounts" table.
+	BankAccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt, Unique: true},
+		{Name: "application_id", Type: field.TypeString, Unique: true},
+		{Name: "name_cipher", Type: field.TypeBytes},
+		{Name: "id_number_cipher", Type: field.TypeBytes},
+		{Name: "id_photo_cipher", Type: field.TypeBytes},
+		{Name: "face_cipher", Type: field.TypeBytes},
+		{Name: "bound_card_cipher", Type: field.TypeBytes},
+		{Name: "account_number_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "bank", Type: field.TypeString},
+		{Name: "bank_ref", Type: field.TypeString, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "PENDING", "REJECTED", "FROZEN", "CLOSED"}},
+		{Name: "reason", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// BankAccountsTable holds the schema information for the "bank_accounts" table.
+	BankAccountsTable = &schema.Table{
+		Name:       "bank_accounts",
+		Columns:    BankAccountsColumns,
+		PrimaryKey: []*schema.Column{BankAccountsColumns[0]},
+	}
 	// CartItemsColumns holds the columns for the "cart_items" table.
 	CartItemsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -141,6 +165,48 @@ var (
 			},
 		},
 	}
+	// ErrandsColumns holds the columns for the "errands" table.
+	ErrandsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "requester_id", Type: field.TypeInt},
+		{Name: "runner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "TAKEN", "PICKED_UP", "DELIVERED", "COMPLETED", "CANCELLED"}, Default: "OPEN"},
+		{Name: "area", Type: field.TypeString, Size: 64},
+		{Name: "pickup_place", Type: field.TypeString, Size: 128},
+		{Name: "parcel_type", Type: field.TypeEnum, Enums: []string{"DOCUMENT", "SMALL", "MEDIUM", "LARGE", "FRESH"}},
+		{Name: "weight_grams", Type: field.TypeInt},
+		{Name: "reward_fen", Type: field.TypeInt64},
+		{Name: "credential_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "photo_key", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "recipient_name_cipher", Type: field.TypeBytes},
+		{Name: "recipient_phone_cipher", Type: field.TypeBytes},
+		{Name: "address_cipher", Type: field.TypeBytes},
+	}
+	// ErrandsTable holds the schema information for the "errands" table.
+	ErrandsTable = &schema.Table{
+		Name:       "errands",
+		Columns:    ErrandsColumns,
+		PrimaryKey: []*schema.Column{ErrandsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "errand_status_area",
+				Unique:  false,
+				Columns: []*schema.Column{ErrandsColumns[3], ErrandsColumns[4]},
+			},
+			{
+				Name:    "errand_requester_id",
+				Unique:  false,
+				Columns: []*schema.Column{ErrandsColumns[1]},
+			},
+			{
+				Name:    "errand_runner_id",
+				Unique:  false,
+				Columns: []*schema.Column{ErrandsColumns[2]},
+			},
+		},
+	}
 	// FavoritesColumns holds the columns for the "favorites" table.
 	FavoritesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -180,6 +246,45 @@ var (
 				Name:    "feedback_user_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{FeedbacksColumns[1], FeedbacksColumns[5]},
+			},
+		},
+	}
+	// FollowsColumns holds the columns for the "follows" table.
+	FollowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "follower_id", Type: field.TypeInt},
+		{Name: "followee_id", Type: field.TypeInt},
+	}
+	// FollowsTable holds the schema information for the "follows" table.
+	FollowsTable = &schema.Table{
+		Name:       "follows",
+		Columns:    FollowsColumns,
+		PrimaryKey: []*schema.Column{FollowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "follows_users_following",
+				Columns:    []*schema.Column{FollowsColumns[2]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "follows_users_followers",
+				Columns:    []*schema.Column{FollowsColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "follow_follower_id_followee_id",
+				Unique:  true,
+				Columns: []*schema.Column{FollowsColumns[2], FollowsColumns[3]},
+			},
+			{
+				Name:    "follow_followee_id",
+				Unique:  false,
+				Columns: []*schema.Column{FollowsColumns[3]},
 			},
 		},
 	}
@@ -422,6 +527,72 @@ var (
 		Columns:    PolicyVersionsColumns,
 		PrimaryKey: []*schema.Column{PolicyVersionsColumns[0]},
 	}
+	// PostsColumns holds the columns for the "posts" table.
+	PostsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "text", Type: field.TypeString, Size: 1000},
+		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "FRIENDS", "ONLY_ME"}, Default: "PUBLIC"},
+		{Name: "location", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "wow_count", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "author_id", Type: field.TypeInt},
+	}
+	// PostsTable holds the schema information for the "posts" table.
+	PostsTable = &schema.Table{
+		Name:       "posts",
+		Columns:    PostsColumns,
+		PrimaryKey: []*schema.Column{PostsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "posts_users_posts",
+				Columns:    []*schema.Column{PostsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "post_author_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[6], PostsColumns[5]},
+			},
+			{
+				Name:    "post_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PostsColumns[5]},
+			},
+		},
+	}
+	// PostImagesColumns holds the columns for the "post_images" table.
+	PostImagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "media_key", Type: field.TypeString},
+		{Name: "position", Type: field.TypeInt},
+		{Name: "width", Type: field.TypeInt},
+		{Name: "height", Type: field.TypeInt},
+		{Name: "post_id", Type: field.TypeInt},
+	}
+	// PostImagesTable holds the schema information for the "post_images" table.
+	PostImagesTable = &schema.Table{
+		Name:       "post_images",
+		Columns:    PostImagesColumns,
+		PrimaryKey: []*schema.Column{PostImagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "post_images_posts_images",
+				Columns:    []*schema.Column{PostImagesColumns[5]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "postimage_post_id_position",
+				Unique:  false,
+				Columns: []*schema.Column{PostImagesColumns[5], PostImagesColumns[2]},
+			},
+		},
+	}
 	// ProductsColumns holds the columns for the "products" table.
 	ProductsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -628,6 +799,33 @@ var (
 			},
 		},
 	}
+	// StarCardsColumns holds the columns for the "star_cards" table.
+	StarCardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "number", Type: field.TypeString, Unique: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"STAR_CARD", "PLANET_RESIDENT"}},
+		{Name: "gender", Type: field.TypeEnum, Enums: []string{"FEMALE", "MALE", "UNDISCLOSED"}},
+		{Name: "school", Type: field.TypeString, Size: 64},
+		{Name: "schooling_years", Type: field.TypeInt},
+		{Name: "enrolment_year", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "REVOKED"}, Default: "ACTIVE"},
+		{Name: "issued_at", Type: field.TypeTime},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+	}
+	// StarCardsTable holds the schema information for the "star_cards" table.
+	StarCardsTable = &schema.Table{
+		Name:       "star_cards",
+		Columns:    StarCardsColumns,
+		PrimaryKey: []*schema.Column{StarCardsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "starcard_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{StarCardsColumns[1]},
+			},
+		},
+	}
 	// StudentVerificationsColumns holds the columns for the "student_verifications" table.
 	StudentVerificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -661,6 +859,8 @@ var (
 		{Name: "nickname", Type: field.TypeString, Size: 32},
 		{Name: "avatar_url", Type: field.TypeString, Nullable: true},
 		{Name: "birth_date", Type: field.TypeTime},
+		{Name: "school", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "wow_count", Type: field.TypeInt, Default: 0},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"STUDENT", "MERCHANT", "RUNNER", "STAFF"}, Default: "STUDENT"},
 		{Name: "consented", Type: field.TypeJSON},
 		{Name: "accepted_policy_seq", Type: field.TypeInt, Default: 0},
@@ -671,15 +871,51 @@ var (
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
 	}
+	// WowsColumns holds the columns for the "wows" table.
+	WowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "post_id", Type: field.TypeInt},
+	}
+	// WowsTable holds the schema information for the "wows" table.
+	WowsTable = &schema.Table{
+		Name:       "wows",
+		Columns:    WowsColumns,
+		PrimaryKey: []*schema.Column{WowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "wows_posts_wows",
+				Columns:    []*schema.Column{WowsColumns[3]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "wow_post_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{WowsColumns[3], WowsColumns[1]},
+			},
+			{
+				Name:    "wow_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{WowsColumns[1]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AddressesTable,
+		BankAccountsTable,
 		CartItemsTable,
 		ConsentsTable,
 		ConsentEventsTable,
 		DevicePermissionsTable,
+		ErrandsTable,
 		FavoritesTable,
 		FeedbacksTable,
+		FollowsTable,
 		LoginCodesTable,
 		MerchantsTable,
 		OrdersTable,
@@ -688,20 +924,27 @@ var (
 		PaymentCallbacksTable,
 		PolicyAcceptancesTable,
 		PolicyVersionsTable,
+		PostsTable,
+		PostImagesTable,
 		ProductsTable,
 		RateCountersTable,
 		ReviewsTable,
 		SensitiveAccessesTable,
 		SessionsTable,
 		SharingRecordsTable,
+		StarCardsTable,
 		StudentVerificationsTable,
 		UsersTable,
+		WowsTable,
 	}
 )
 
 func init() {
 	AddressesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	BankAccountsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(98784247808),
 	}
 	CartItemsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
@@ -718,11 +961,19 @@ func init() {
 	DevicePermissionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
 	}
+	ErrandsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(103079215104),
+	}
 	FavoritesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	FeedbacksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	FollowsTable.ForeignKeys[0].RefTable = UsersTable
+	FollowsTable.ForeignKeys[1].RefTable = UsersTable
+	FollowsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(107374182400),
 	}
 	LoginCodesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
@@ -749,6 +1000,14 @@ func init() {
 	PolicyVersionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
+	PostsTable.ForeignKeys[0].RefTable = UsersTable
+	PostsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(111669149696),
+	}
+	PostImagesTable.ForeignKeys[0].RefTable = PostsTable
+	PostImagesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(115964116992),
+	}
 	ProductsTable.ForeignKeys[0].RefTable = MerchantsTable
 	ProductsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
@@ -771,10 +1030,17 @@ func init() {
 	SharingRecordsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(90194313216),
 	}
+	StarCardsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(120259084288),
+	}
 	StudentVerificationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
+	}
+	WowsTable.ForeignKeys[0].RefTable = PostsTable
+	WowsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(124554051584),
 	}
 }

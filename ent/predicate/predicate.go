@@ -9,6 +9,9 @@ import (
 // Address is the predicate function for address builders.
 type Address func(*sql.Selector)
 
+// BankAccount is the predicate function for bankaccount builders.
+type BankAccount func(*sql.Selector)
+
 // CartItem is the predicate function for cartitem builders.
 type CartItem func(*sql.Selector)
 
@@ -21,11 +24,17 @@ type ConsentEvent func(*sql.Selector)
 // DevicePermission is the predicate function for devicepermission builders.
 type DevicePermission func(*sql.Selector)
 
+// Errand is the predicate function for errand builders.
+type Errand func(*sql.Selector)
+
 // Favorite is the predicate function for favorite builders.
 type Favorite func(*sql.Selector)
 
 // Feedback is the predicate function for feedback builders.
 type Feedback func(*sql.Selector)
+
+// Follow is the predicate function for follow builders.
+type Follow func(*sql.Selector)
 
 // LoginCode is the predicate function for logincode builders.
 type LoginCode func(*sql.Selector)
@@ -51,6 +60,12 @@ type PolicyAcceptance func(*sql.Selector)
 // PolicyVersion is the predicate function for policyversion builders.
 type PolicyVersion func(*sql.Selector)
 
+// Post is the predicate function for post builders.
+type Post func(*sql.Selector)
+
+// PostImage is the predicate function for postimage builders.
+type PostImage func(*sql.Selector)
+
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)
 
@@ -69,8 +84,14 @@ type Session func(*sql.Selector)
 // SharingRecord is the predicate function for sharingrecord builders.
 type SharingRecord func(*sql.Selector)
 
+// StarCard is the predicate function for starcard builders.
+type StarCard func(*sql.Selector)
+
 // StudentVerification is the predicate function for studentverification builders.
 type StudentVerification func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// Wow is the predicate function for wow builders.
+type Wow func(*sql.Selector)

@@ -11,4 +11,5 @@ var All = []ent.Interface{
 	Feedback{},
 	Favorite{}, CartItem{}, Address{}, Order{}, OrderItem{}, OrderEvent{}, PaymentCallback{},
 	SharingRecord{}, StudentVerification{},
+	Post{}, PostImage{}, Wow{}, Follow{}, Errand{}, StarCard{}, BankAccount{},
 }

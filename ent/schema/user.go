@@ -53,6 +53,14 @@ func (User) Fields() []ent.Field {
 				Category: "出生日期", Purpose: pii.Account, Exposes: []string{"Account.birthDate"},
 				Retention: "until the account is cancelled (age check, §8)",
 			}),
+		// Public profile (W2): the school, and the wows the user's posts got.
+		field.String("school").Optional().MaxLen(64).
+			Annotations(entgql.Skip(entgql.SkipWhereInput), pii.Field{
+				Category: "所在学校", Purpose: pii.Wow, Exposes: []string{"User.school"},
+				Retention: "until the account is cancelled (public profile)",
+			}),
+		field.Int("wow_count").Default(0).NonNegative().
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Enum("role").Values("STUDENT", "MERCHANT", "RUNNER", "STAFF").Default("STUDENT").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		// Purposes the user consented to, kept in step with the consents table
@@ -72,6 +80,9 @@ func (User) Edges() []ent.Edge {
 		edge.To("consents", Consent.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("consent_events", ConsentEvent.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("policy_acceptances", PolicyAcceptance.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("posts", Post.Type).Annotations(entgql.RelayConnection()),
+		edge.To("following", Follow.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("followers", Follow.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -31,6 +31,10 @@ const (
 	FieldAvatarURL = "avatar_url"
 	// FieldBirthDate holds the string denoting the birth_date field in the database.
 	FieldBirthDate = "birth_date"
+	// FieldSchool holds the string denoting the school field in the database.
+	FieldSchool = "school"
+	// FieldWowCount holds the string denoting the wow_count field in the database.
+	FieldWowCount = "wow_count"
 	// FieldRole holds the string denoting the role field in the database.
 	FieldRole = "role"
 	// FieldConsented holds the string denoting the consented field in the database.
@@ -47,6 +51,12 @@ const (
 	EdgeConsentEvents = "consent_events"
 	// EdgePolicyAcceptances holds the string denoting the policy_acceptances edge name in mutations.
 	EdgePolicyAcceptances = "policy_acceptances"
+	// EdgePosts holds the string denoting the posts edge name in mutations.
+	EdgePosts = "posts"
+	// EdgeFollowing holds the string denoting the following edge name in mutations.
+	EdgeFollowing = "following"
+	// EdgeFollowers holds the string denoting the followers edge name in mutations.
+	EdgeFollowers = "followers"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// SessionsTable is the table that holds the sessions relation/edge.
@@ -84,6 +94,27 @@ const (
 	PolicyAcceptancesInverseTable = "policy_acceptances"
 	// PolicyAcceptancesColumn is the table column denoting the policy_acceptances relation/edge.
 	PolicyAcceptancesColumn = "user_id"
+	// PostsTable is the table that holds the posts relation/edge.
+	PostsTable = "posts"
+	// PostsInverseTable is the table name for the Post entity.
+	// It exists in this package in order to avoid circular dependency with the "post" package.
+	PostsInverseTable = "posts"
+	// PostsColumn is the table column denoting the posts relation/edge.
+	PostsColumn = "author_id"
+	// FollowingTable is the table that holds the following relation/edge.
+	FollowingTable = "follows"
+	// FollowingInverseTable is the table name for the Follow entity.
+	// It exists in this package in order to avoid circular dependency with the "follow" package.
+	FollowingInverseTable = "follows"
+	// FollowingColumn is the table column denoting the following relation/edge.
+	FollowingColumn = "follower_id"
+	// FollowersTable is the table that holds the followers relation/edge.
+	FollowersTable = "follows"
+	// FollowersInverseTable is the table name for the Follow entity.
+	// It exists in this package in order to avoid circular dependency with the "follow" package.
+	FollowersInverseTable = "follows"
+	// FollowersColumn is the table column denoting the followers relation/edge.
+	FollowersColumn = "followee_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -96,6 +127,8 @@ var Columns = []string{
 	FieldNickname,
 	FieldAvatarURL,
 	FieldBirthDate,
+	FieldSchool,
+	FieldWowCount,
 	FieldRole,
 	FieldConsented,
 	FieldAcceptedPolicySeq,
@@ -120,6 +153,12 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// NicknameValidator is a validator for the "nickname" field. It is called by the builders before save.
 	NicknameValidator func(string) error
+	// SchoolValidator is a validator for the "school" field. It is called by the builders before save.
+	SchoolValidator func(string) error
+	// DefaultWowCount holds the default value on creation for the "wow_count" field.
+	DefaultWowCount int
+	// WowCountValidator is a validator for the "wow_count" field. It is called by the builders before save.
+	WowCountValidator func(int) error
 	// DefaultConsented holds the default value on creation for the "consented" field.
 	DefaultConsented []string
 	// DefaultAcceptedPolicySeq holds the default value on creation for the "accepted_policy_seq" field.
@@ -187,6 +226,16 @@ func ByAvatarURL(opts ...sql.OrderTermOption) OrderOption {
 // ByBirthDate orders the results by the birth_date field.
 func ByBirthDate(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBirthDate, opts...).ToFunc()
+}
+
+// BySchool orders the results by the school field.
+func BySchool(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSchool, opts...).ToFunc()
+}
+
+// ByWowCount orders the results by the wow_count field.
+func ByWowCount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWowCount, opts...).ToFunc()
 }
 
 // ByRole orders the results by the role field.
@@ -268,6 +317,48 @@ func ByPolicyAcceptances(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption
 		sqlgraph.OrderByNeighborTerms(s, newPolicyAcceptancesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPostsCount orders the results by posts count.
+func ByPostsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPostsStep(), opts...)
+	}
+}
+
+// ByPosts orders the results by posts terms.
+func ByPosts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPostsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFollowingCount orders the results by following count.
+func ByFollowingCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowingStep(), opts...)
+	}
+}
+
+// ByFollowing orders the results by following terms.
+func ByFollowing(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowingStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFollowersCount orders the results by followers count.
+func ByFollowersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowersStep(), opts...)
+	}
+}
+
+// ByFollowers orders the results by followers terms.
+func ByFollowers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSessionsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -301,6 +392,27 @@ func newPolicyAcceptancesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PolicyAcceptancesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PolicyAcceptancesTable, PolicyAcceptancesColumn),
+	)
+}
+func newPostsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PostsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PostsTable, PostsColumn),
+	)
+}
+func newFollowingStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FollowingInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FollowingTable, FollowingColumn),
+	)
+}
+func newFollowersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FollowersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FollowersTable, FollowersColumn),
 	)
 }
 

@@ -90,6 +90,16 @@ func BirthDate(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldBirthDate, v))
 }
 
+// School applies equality check predicate on the "school" field. It's identical to SchoolEQ.
+func School(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldSchool, v))
+}
+
+// WowCount applies equality check predicate on the "wow_count" field. It's identical to WowCountEQ.
+func WowCount(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldWowCount, v))
+}
+
 // AcceptedPolicySeq applies equality check predicate on the "accepted_policy_seq" field. It's identical to AcceptedPolicySeqEQ.
 func AcceptedPolicySeq(v int) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldAcceptedPolicySeq, v))
@@ -435,6 +445,121 @@ func BirthDateLTE(v time.Time) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldBirthDate, v))
 }
 
+// SchoolEQ applies the EQ predicate on the "school" field.
+func SchoolEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldSchool, v))
+}
+
+// SchoolNEQ applies the NEQ predicate on the "school" field.
+func SchoolNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldSchool, v))
+}
+
+// SchoolIn applies the In predicate on the "school" field.
+func SchoolIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldSchool, vs...))
+}
+
+// SchoolNotIn applies the NotIn predicate on the "school" field.
+func SchoolNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldSchool, vs...))
+}
+
+// SchoolGT applies the GT predicate on the "school" field.
+func SchoolGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldSchool, v))
+}
+
+// SchoolGTE applies the GTE predicate on the "school" field.
+func SchoolGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldSchool, v))
+}
+
+// SchoolLT applies the LT predicate on the "school" field.
+func SchoolLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldSchool, v))
+}
+
+// SchoolLTE applies the LTE predicate on the "school" field.
+func SchoolLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldSchool, v))
+}
+
+// SchoolContains applies the Contains predicate on the "school" field.
+func SchoolContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldSchool, v))
+}
+
+// SchoolHasPrefix applies the HasPrefix predicate on the "school" field.
+func SchoolHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldSchool, v))
+}
+
+// SchoolHasSuffix applies the HasSuffix predicate on the "school" field.
+func SchoolHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldSchool, v))
+}
+
+// SchoolIsNil applies the IsNil predicate on the "school" field.
+func SchoolIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldSchool))
+}
+
+// SchoolNotNil applies the NotNil predicate on the "school" field.
+func SchoolNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldSchool))
+}
+
+// SchoolEqualFold applies the EqualFold predicate on the "school" field.
+func SchoolEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldSchool, v))
+}
+
+// SchoolContainsFold applies the ContainsFold predicate on the "school" field.
+func SchoolContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldSchool, v))
+}
+
+// WowCountEQ applies the EQ predicate on the "wow_count" field.
+func WowCountEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldWowCount, v))
+}
+
+// WowCountNEQ applies the NEQ predicate on the "wow_count" field.
+func WowCountNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldWowCount, v))
+}
+
+// WowCountIn applies the In predicate on the "wow_count" field.
+func WowCountIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldWowCount, vs...))
+}
+
+// WowCountNotIn applies the NotIn predicate on the "wow_count" field.
+func WowCountNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldWowCount, vs...))
+}
+
+// WowCountGT applies the GT predicate on the "wow_count" field.
+func WowCountGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldWowCount, v))
+}
+
+// WowCountGTE applies the GTE predicate on the "wow_count" field.
+func WowCountGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldWowCount, v))
+}
+
+// WowCountLT applies the LT predicate on the "wow_count" field.
+func WowCountLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldWowCount, v))
+}
+
+// WowCountLTE applies the LTE predicate on the "wow_count" field.
+func WowCountLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldWowCount, v))
+}
+
 // RoleEQ applies the EQ predicate on the "role" field.
 func RoleEQ(v Role) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldRole, v))
@@ -602,6 +727,75 @@ func HasPolicyAcceptances() predicate.User {
 func HasPolicyAcceptancesWith(preds ...predicate.PolicyAcceptance) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newPolicyAcceptancesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPosts applies the HasEdge predicate on the "posts" edge.
+func HasPosts() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PostsTable, PostsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPostsWith applies the HasEdge predicate on the "posts" edge with a given conditions (other predicates).
+func HasPostsWith(preds ...predicate.Post) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newPostsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFollowing applies the HasEdge predicate on the "following" edge.
+func HasFollowing() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FollowingTable, FollowingColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFollowingWith applies the HasEdge predicate on the "following" edge with a given conditions (other predicates).
+func HasFollowingWith(preds ...predicate.Follow) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newFollowingStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFollowers applies the HasEdge predicate on the "followers" edge.
+func HasFollowers() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FollowersTable, FollowersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFollowersWith applies the HasEdge predicate on the "followers" edge with a given conditions (other predicates).
+func HasFollowersWith(preds ...predicate.Follow) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newFollowersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -8,6 +8,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/devicepermission"
+	"github.com/tongxue/tongxue/ent/errand"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/starcard"
+	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/cart"
 )
 
@@ -28,9 +32,36 @@ type AuthPayload struct {
 	Registered bool `json:"registered"`
 }
 
+type BankAccountInput struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"idNumber"`
+	// The ID card, portrait side and national emblem side (JPEG or PNG).
+	IDPhotoFront graphql.Upload `json:"idPhotoFront"`
+	IDPhotoBack  graphql.Upload `json:"idPhotoBack"`
+	// What the app's face verification produced.
+	FaceData graphql.Upload `json:"faceData"`
+	// A debit card of yours that funds the account.
+	BoundCard string `json:"boundCard"`
+}
+
+type BankTransactionPage struct {
+	Items []*bank.Transaction `json:"items"`
+	// Pass as after for the next page; null after the last.
+	Next *string `json:"next,omitempty"`
+}
+
 type Cart struct {
 	Lines    []*cart.Line `json:"lines"`
 	TotalFen int          `json:"totalFen"`
+}
+
+type CreatePostInput struct {
+	Text       string           `json:"text"`
+	Visibility *post.Visibility `json:"visibility,omitempty"`
+	// A place name; needs the LOCATION consent and the location permission.
+	Location *string `json:"location,omitempty"`
+	// Up to 9 JPEG or PNG pictures; all metadata (EXIF, GPS) is removed.
+	Images []*graphql.Upload `json:"images,omitempty"`
 }
 
 type DevicePermissionsInput struct {
@@ -40,6 +71,19 @@ type DevicePermissionsInput struct {
 	Album    bool                      `json:"album"`
 	Location bool                      `json:"location"`
 	Storage  bool                      `json:"storage"`
+}
+
+type ErrandInput struct {
+	Area          string            `json:"area"`
+	PickupPlace   string            `json:"pickupPlace"`
+	Credential    string            `json:"credential"`
+	ParcelType    errand.ParcelType `json:"parcelType"`
+	WeightGrams   int               `json:"weightGrams"`
+	RewardFen     int               `json:"rewardFen"`
+	RecipientName string            `json:"recipientName"`
+	Phone         string            `json:"phone"`
+	Address       string            `json:"address"`
+	Photo         *graphql.Upload   `json:"photo,omitempty"`
 }
 
 type FeedbackInput struct {
@@ -82,6 +126,12 @@ type PlaceOrderInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+type ProfileInput struct {
+	Nickname  *string `json:"nickname,omitempty"`
+	AvatarURL *string `json:"avatarURL,omitempty"`
+	School    *string `json:"school,omitempty"`
+}
+
 type PublishPolicyInput struct {
 	Version     string    `json:"version"`
 	EffectiveAt time.Time `json:"effectiveAt"`
@@ -92,6 +142,20 @@ type PublishPolicyInput struct {
 
 type RevealGrant struct {
 	// Masked fields of mine may be revealed until then.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type StarCardInput struct {
+	Kind           starcard.Kind   `json:"kind"`
+	Gender         starcard.Gender `json:"gender"`
+	School         string          `json:"school"`
+	SchoolingYears int             `json:"schoolingYears"`
+	EnrolmentYear  int             `json:"enrolmentYear"`
+}
+
+// A signed QR payload a merchant scans; it expires after a few minutes.
+type StarCardQR struct {
+	Payload   string    `json:"payload"`
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 

@@ -19,13 +19,17 @@ import (
 	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/cart"
+	"github.com/tongxue/tongxue/internal/errands"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/starcard"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/student"
+	"github.com/tongxue/tongxue/internal/wow"
 	"github.com/tongxue/tongxue/internal/wsgorilla"
 	"github.com/tongxue/tongxue/resolvers"
 )
@@ -40,6 +44,11 @@ type Deps struct {
 	Addresses      *address.Service
 	Orders         *orders.Service
 	Students       *student.Service
+	Wows           *wow.Service
+	Errands        *errands.Service
+	Cards          *starcard.Cards
+	Accounts       *starcard.Accounts
+	Media          media.Store
 	Bus            pubsub.Bus
 	Codec          *gid.Codec
 	Log            *slog.Logger
@@ -52,7 +61,7 @@ type Deps struct {
 const (
 	maxComplexity    = 2000
 	maxBodyBytes     = 1 << 20
-	maxUploadBytes   = 6 << 20 // multipart requests: a 5 MB photo and its form
+	maxUploadBytes   = 24 << 20 // multipart requests: pictures (each at most 5 MB) and their form
 	wsPayloadLimit   = 64 << 10
 	requestTimeout   = 15 * time.Second
 	wsPingInterval   = 20 * time.Second
@@ -64,7 +73,8 @@ const (
 // Resolver is the root resolver for d.
 func (d Deps) Resolver() *resolvers.Resolver {
 	return &resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback,
-		Carts: d.Carts, Addresses: d.Addresses, Orders: d.Orders, Students: d.Students, Bus: d.Bus, Now: time.Now}
+		Carts: d.Carts, Addresses: d.Addresses, Orders: d.Orders, Students: d.Students, Bus: d.Bus, Now: time.Now,
+		Wows: d.Wows, Errands: d.Errands, Cards: d.Cards, Accounts: d.Accounts}
 }
 
 // NewGraphQL builds the GraphQL handler.
@@ -92,7 +102,7 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 	})
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(transport.POST{})
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUploadBytes, MaxMemory: maxUploadBytes})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUploadBytes, MaxMemory: 8 << 20})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	if d.Production {
@@ -111,6 +121,7 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 		// long for that and reads them afresh.
 		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation != ast.Subscription {
 			ctx = privacy.WithRequestCache(ctx)
+			ctx = d.Wows.WithLoaders(ctx)
 		}
 		return next(ctx)
 	})

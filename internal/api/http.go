@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,9 +16,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/reqinfo"
+	"github.com/tongxue/tongxue/resolvers"
 )
 
 var errInvalidSession = errors.New("the session token is invalid, expired or revoked")
@@ -28,6 +31,19 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlEndpoint(d, NewGraphQL(d)))
 	mux.Handle("POST "+orders.CallbackPath+"{provider}", paymentCallback(d))
+	mux.Handle("GET "+resolvers.MediaPath, http.StripPrefix(resolvers.MediaPath, media.Serve(d.Media)))
+	mux.HandleFunc("GET /star-cards/keys", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, d.Cards.PublicKeys())
+	})
+	mux.HandleFunc("GET /star-cards/revoked", func(w http.ResponseWriter, r *http.Request) {
+		numbers, err := d.Cards.Revoked(r.Context())
+		if err != nil {
+			d.Log.ErrorContext(r.Context(), "revoked cards", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "INTERNAL", "try again shortly")
+			return
+		}
+		writeJSON(w, map[string]any{"revoked": numbers})
+	})
 	if !d.Production {
 		mux.Handle("GET /{$}", playground.Handler("tongxue", "/graphql"))
 	}
@@ -220,4 +236,9 @@ func paymentCallback(d Deps) http.Handler {
 		}
 		_, _ = w.Write([]byte(`{"code":"SUCCESS"}`))
 	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }

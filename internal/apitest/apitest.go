@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +20,10 @@ import (
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/logging"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
@@ -43,6 +46,7 @@ type Env struct {
 	Logs            *SyncBuffer // everything the server logged, JSON lines
 	Deps            api.Deps
 	Payment         *payment.Sandbox
+	Bank            *bank.Sandbox
 	Server          *httptest.Server
 	URL             string // the /graphql endpoint
 }
@@ -79,8 +83,14 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	}
 	e.Payment = payment.NewSandbox("sandbox", keys.Index.Secret("sandbox-payment"), "http://sandbox.invalid/pay")
 	e.Server = httptest.NewUnstartedServer(nil)
+	e.Bank = bank.NewSandbox()
+	images, err := media.NewDirStore(filepath.Join(t.TempDir(), "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Deps, err = app.Build(t.Context(), app.Parts{
 		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: e.Payment, Verifier: studentverify.NewSandbox(),
+		Bank: e.Bank, Media: images,
 		Bus: bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
 		PaymentWindow: opt.PaymentWindow,
 	})

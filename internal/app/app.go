@@ -11,18 +11,23 @@ import (
 	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/cart"
+	"github.com/tongxue/tongxue/internal/errands"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/sms"
+	"github.com/tongxue/tongxue/internal/starcard"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/student"
 	"github.com/tongxue/tongxue/internal/studentverify"
 	"github.com/tongxue/tongxue/internal/vault"
+	"github.com/tongxue/tongxue/internal/wow"
 )
 
 // Parts are what varies between deployments and tests.
@@ -33,6 +38,8 @@ type Parts struct {
 	SMS      sms.Sender
 	Payment  payment.Provider
 	Verifier studentverify.Provider
+	Bank     bank.Bank
+	Media    media.Store
 	Bus      pubsub.Bus
 	Now      func() time.Time
 
@@ -58,9 +65,14 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 		return api.Deps{}, err
 	}
 	students := student.New(p.DB.Client, p.Keys, p.Verifier, p.Now, p.Log)
+	authSvc := auth.New(p.DB.Client, p.Keys, p.SMS, priv, p.Now, p.Log)
+	cards, err := starcard.NewCards(p.DB.Client, p.Keys.Index.Secret("credential-signing/k1"), students, p.Now, p.Log)
+	if err != nil {
+		return api.Deps{}, err
+	}
 	return api.Deps{
 		DB:        p.DB,
-		Auth:      auth.New(p.DB.Client, p.Keys, p.SMS, priv, p.Now, p.Log),
+		Auth:      authSvc,
 		Privacy:   priv,
 		Feedback:  feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
 		Carts:     cart.New(p.DB.Client, p.Now),
@@ -68,6 +80,11 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 		Orders: orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students,
 			orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log),
 		Students:       students,
+		Wows:           wow.New(p.DB.Client, p.Media, p.Bus, priv, p.Now, p.Log),
+		Errands:        errands.New(p.DB.Client, p.Keys.Ring, p.Media, p.Bus, p.Now, p.Log),
+		Cards:          cards,
+		Accounts:       starcard.NewAccounts(p.DB.Client, p.Keys.Ring, authSvc, p.Bank, p.Now, p.Log),
+		Media:          p.Media,
 		Bus:            p.Bus,
 		Codec:          codec,
 		Log:            p.Log,

@@ -319,3 +319,35 @@ func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
+
+// Profile is a change of the public profile (R1).
+type Profile struct {
+	Nickname, AvatarURL, School *string
+}
+
+// UpdateProfile changes the viewer's public profile.
+func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, p Profile) (*ent.User, error) {
+	upd := s.client.User.UpdateOneID(v.UserID)
+	if p.Nickname != nil {
+		n, err := ValidateNickname(*p.Nickname)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetNickname(n)
+	}
+	if p.AvatarURL != nil {
+		u := strings.TrimSpace(*p.AvatarURL)
+		if u != "" && (len(u) > 512 || !strings.HasPrefix(u, "https://")) {
+			return nil, apperr.BadField("avatarURL", "an avatar is an https URL of at most 512 characters")
+		}
+		upd.SetAvatarURL(u)
+	}
+	if p.School != nil {
+		sc := strings.TrimSpace(*p.School)
+		if utf8.RuneCountInString(sc) > 64 {
+			return nil, apperr.BadField("school", "a school name has at most 64 characters")
+		}
+		upd.SetSchool(sc)
+	}
+	return upd.Save(ctx)
+}

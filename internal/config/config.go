@@ -42,6 +42,10 @@ type Config struct {
 	VerifierURL    string // TONGXUE_STUDENT_VERIFY_URL
 	VerifierAppID  string // TONGXUE_STUDENT_VERIFY_APP_ID
 	VerifierSecret string // TONGXUE_STUDENT_VERIFY_SECRET
+	Bank           string // TONGXUE_BANK
+	BankURL        string // TONGXUE_BANK_URL
+	BankAppID      string // TONGXUE_BANK_APP_ID
+	BankSecret     string // TONGXUE_BANK_SECRET
 
 	MaxOpenConns    int           // TONGXUE_DB_MAX_OPEN, default 20
 	ShutdownTimeout time.Duration // TONGXUE_SHUTDOWN_TIMEOUT, default 15s
@@ -75,6 +79,10 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		VerifierURL:    get("TONGXUE_STUDENT_VERIFY_URL", ""),
 		VerifierAppID:  get("TONGXUE_STUDENT_VERIFY_APP_ID", ""),
 		VerifierSecret: get("TONGXUE_STUDENT_VERIFY_SECRET", ""),
+		Bank:           get("TONGXUE_BANK", ""),
+		BankURL:        get("TONGXUE_BANK_URL", ""),
+		BankAppID:      get("TONGXUE_BANK_APP_ID", ""),
+		BankSecret:     get("TONGXUE_BANK_SECRET", ""),
 	}
 	var err error
 	if c.Port, err = atoi(get("PORT", "8080"), "PORT"); err != nil {
@@ -115,6 +123,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	for _, p := range []struct{ name, val, url, id, secret string }{
 		{"TONGXUE_PAYMENT", c.Payment, c.PaymentURL, c.PaymentMchID, c.PaymentSecret},
 		{"TONGXUE_STUDENT_VERIFY", c.Verifier, c.VerifierURL, c.VerifierAppID, c.VerifierSecret},
+		{"TONGXUE_BANK", c.Bank, c.BankURL, c.BankAppID, c.BankSecret},
 	} {
 		switch {
 		case (p.val == "" || p.val == "sandbox") && c.IsProduction():
@@ -133,6 +142,9 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Verifier == "" {
 		c.Verifier = "sandbox"
+	}
+	if c.Bank == "" {
+		c.Bank = "sandbox"
 	}
 	if c.MaxOpenConns < 1 {
 		return c, fmt.Errorf("TONGXUE_DB_MAX_OPEN must be at least 1")

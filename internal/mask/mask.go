@@ -20,12 +20,14 @@ const (
 	KindName     Kind = "NAME"
 	KindAddress  Kind = "ADDRESS"
 	KindEmail    Kind = "EMAIL"
+	// KindSecret hides a secret whole (a pick-up code).
+	KindSecret Kind = "SECRET"
 )
 
+var kinds = []Kind{KindPhone, KindIDNumber, KindBankCard, KindName, KindAddress, KindEmail, KindSecret}
+
 // Kinds lists every kind.
-func Kinds() []Kind {
-	return []Kind{KindPhone, KindIDNumber, KindBankCard, KindName, KindAddress, KindEmail}
-}
+func Kinds() []Kind { return append([]Kind(nil), kinds...) }
 
 // Apply masks s by kind; an unknown kind hides everything.
 func Apply(k Kind, s string) string {
@@ -143,7 +145,7 @@ func (k Kind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(s
 // UnmarshalGQL accepts the known kinds.
 func (k *Kind) UnmarshalGQL(v any) error {
 	s, _ := v.(string)
-	for _, known := range Kinds() {
+	for _, known := range kinds {
 		if Kind(s) == known {
 			*k = known
 			return nil

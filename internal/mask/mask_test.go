@@ -29,6 +29,7 @@ func TestMask(t *testing.T) {
 		{KindAddress, "某地某路123号", "某地****"},
 		{KindEmail, "alice@example.com", "a***@example.com"},
 		{KindEmail, "not-an-email", "***"},
+		{KindSecret, "6-2-3021", "****"},
 		{Kind("OTHER"), "secret", "****"},
 	}
 	for _, c := range cases {

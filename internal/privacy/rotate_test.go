@@ -11,6 +11,8 @@ import (
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/errands"
+	"github.com/tongxue/tongxue/internal/starcard"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/idcard"
@@ -53,6 +55,18 @@ func TestKeyRotation(t *testing.T) {
 		if _, err := e.Deps.Students.Submit(t.Context(), v, studentverify.Request{Name: "赵六",
 			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), School: "浙江大学",
 			CHSICode: "TESTOK654321", CardPhoto: []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1}}); err != nil {
+			t.Fatal(err)
+		}
+
+		if _, err := e.Deps.Errands.Post(t.Context(), v, errands.Input{Area: "东区", PickupPlace: "菜鸟驿站", Credential: "6-2-3021",
+			ParcelType: "SMALL", WeightGrams: 500, RewardFen: 300,
+			Delivery: address.Input{RecipientName: "赵六", Phone: phones[2], Address: "浙江省杭州市西湖区余杭塘路 866 号"}}); err != nil {
+			t.Fatal(err)
+		}
+		jpeg := []byte{0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3}
+		if _, err := e.Deps.Accounts.Apply(t.Context(), v, starcard.ApplyInput{Name: "赵六",
+			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), BoundCard: "6222021234567890128",
+			IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}); err != nil {
 			t.Fatal(err)
 		}
 

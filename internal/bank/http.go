@@ -1,0 +1,603 @@
+package bank
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Paths of the protocol, relative to HTTPConfig.BaseURL.
+const (
+	PathAccounts = "/v2/class2-accounts"
+	// Balance is PathAccounts + "/{bank_ref}/balance", transactions
+	// PathAccounts + "/{bank_ref}/transactions?after=…&limit=…".
+)
+
+// Defaults of HTTPConfig.
+const (
+	// DefaultTimeout is per attempt. Opening uploads up to ~16 MB (photos
+	// and face data, base64) and the bank checks identity and face before
+	// answering, so it is longer than other clients'.
+	DefaultTimeout = 20 * time.Second
+	DefaultBackoff = 200 * time.Millisecond
+	MaxBackoff     = 5 * time.Second
+)
+
+// maxResponseBytes bounds what is read of an answer (a page of
+// MaxPageSize transactions fits many times over).
+const maxResponseBytes = 256 << 10
+
+// maxCursorBytes bounds a cursor, ours and the bank's.
+const maxCursorBytes = 512
+
+// HTTPConfig configures the client of the bank's open API.
+type HTTPConfig struct {
+	// BaseURL of the API, e.g. "https://openapi.bank.example.com". It must
+	// be https; plain http is accepted only for loopback hosts (local
+	// fakes). A path prefix is kept ("https://host/api" + "/v2/…").
+	BaseURL string
+	AppID   string // the platform's app id at the bank, sent as X-Bank-App-Id
+	Secret  string // HMAC-SHA256 key of requests and responses
+	// Name identifies the bank in records, e.g. "partner-bank"; required,
+	// since an account record must say which bank holds the account.
+	Name string
+	// Timeout bounds each attempt, response body included; default
+	// DefaultTimeout.
+	Timeout time.Duration
+	// Retries is how many more attempts follow a network error, a timeout
+	// or a 5xx answer; 0 means one attempt only. 3xx and 4xx answers and
+	// untrustworthy or malformed ones are never retried. Every attempt of
+	// an Open carries the same Idempotency-Key (the ApplicationID) and the
+	// same body, so the bank applies it once.
+	Retries int
+	// Backoff is the wait before the first retry, doubled for each next one
+	// up to MaxBackoff, with up to half of it taken off at random; default
+	// DefaultBackoff.
+	Backoff time.Duration
+	// Client sends the requests; nil means a client of its own. Redirects
+	// are never followed, whatever the client's policy: the body holds
+	// personal data meant for the bank only.
+	Client *http.Client
+	// Now is the clock of X-Bank-Timestamp, of the response timestamp check
+	// and of ID-number checks; nil means time.Now.
+	Now func() time.Time
+}
+
+// HTTP is the client of the bank's open API. JSON over HTTPS; every
+// request carries X-Bank-App-Id, X-Bank-Timestamp (unix seconds),
+// X-Bank-Nonce and X-Bank-Signature (see RequestSignature), and every
+// answer must carry X-Bank-Timestamp, X-Bank-Nonce and X-Bank-Signature
+// (see ResponseSignature), which are verified before the body is read.
+//
+//	POST {BaseURL}/v2/class2-accounts, Idempotency-Key: <application_id>
+//	  {"application_id","name","id_number","phone","id_photo_front","id_photo_back","face_data","bound_card"}
+//	  (bytes in standard base64)
+//	  → 200 {"bank_ref","account_number","status","reason"}
+//	GET {BaseURL}/v2/class2-accounts/{bank_ref}/balance
+//	  → 200 {"available_fen","ledger_fen","as_of" (RFC 3339)}
+//	GET {BaseURL}/v2/class2-accounts/{bank_ref}/transactions?after=<cursor>&limit=<n>
+//	  → 200 {"transactions":[{"id","amount_fen","kind","description","at"}],"next"}
+//	errors: 3xx/4xx/5xx {"error":{"code","message"}}
+type HTTP struct {
+	name    string
+	base    string
+	appID   string
+	secret  []byte
+	timeout time.Duration
+	retries int
+	backoff time.Duration
+	client  *http.Client
+	now     func() time.Time
+}
+
+// NewHTTP checks cfg and returns a client. Its errors never show the secret.
+func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, errors.New("bank: BaseURL must be an absolute https URL")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return nil, errors.New("bank: BaseURL must have no user information, query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		// Signatures authenticate but do not hide: ID photos need TLS.
+		if !loopback(u.Hostname()) {
+			return nil, errors.New("bank: BaseURL must be https (http only for loopback hosts)")
+		}
+	default:
+		return nil, errors.New("bank: BaseURL must be an absolute https URL")
+	}
+	switch {
+	case cfg.AppID == "" || strings.IndexFunc(cfg.AppID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+		return nil, errors.New("bank: AppID must be non-empty printable ASCII without spaces")
+	case cfg.Secret == "":
+		return nil, errors.New("bank: Secret is empty")
+	case strings.TrimSpace(cfg.Name) == "" || strings.IndexFunc(cfg.Name, unicode.IsControl) >= 0:
+		return nil, errors.New("bank: Name must name the bank")
+	case cfg.Timeout < 0 || cfg.Retries < 0 || cfg.Backoff < 0:
+		return nil, errors.New("bank: Timeout, Retries and Backoff must not be negative")
+	}
+	c := &HTTP{
+		name:    cfg.Name,
+		base:    strings.TrimRight(u.String(), "/"),
+		appID:   cfg.AppID,
+		secret:  []byte(cfg.Secret),
+		timeout: orDefault(cfg.Timeout, DefaultTimeout),
+		retries: cfg.Retries,
+		backoff: orDefault(cfg.Backoff, DefaultBackoff),
+		now:     cfg.Now,
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if cfg.Client != nil {
+		cl := *cfg.Client
+		c.client = &cl
+	} else {
+		c.client = &http.Client{}
+	}
+	c.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c, nil
+}
+
+// orDefault returns v, or def when v is the zero value.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Name is HTTPConfig.Name.
+func (c *HTTP) Name() string { return c.name }
+
+// wireOpen is the body of an application: exactly these fields.
+type wireOpen struct {
+	ApplicationID string `json:"application_id"`
+	Name          string `json:"name"`
+	IDNumber      string `json:"id_number"`
+	Phone         string `json:"phone"`
+	IDPhotoFront  []byte `json:"id_photo_front"` // standard base64
+	IDPhotoBack   []byte `json:"id_photo_back"`
+	FaceData      []byte `json:"face_data"`
+	BoundCard     string `json:"bound_card"`
+}
+
+type wireAccount struct {
+	BankRef       string `json:"bank_ref"`
+	AccountNumber string `json:"account_number"`
+	Status        string `json:"status"`
+	Reason        string `json:"reason"`
+}
+
+type wireBalance struct {
+	AvailableFen *int64  `json:"available_fen"`
+	LedgerFen    *int64  `json:"ledger_fen"`
+	AsOf         *string `json:"as_of"`
+}
+
+type wireTransactions struct {
+	// Raw, to tell a missing list (malformed) from null (empty, as many
+	// JSON encoders write an empty list).
+	Transactions json.RawMessage `json:"transactions"`
+	Next         string          `json:"next"`
+}
+
+type wireTransaction struct {
+	ID          string `json:"id"`
+	AmountFen   *int64 `json:"amount_fen"`
+	Kind        string `json:"kind"`
+	Description string `json:"description"`
+	At          string `json:"at"`
+}
+
+type wireError struct {
+	Error *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Open normalises and checks a (an *InputError, or ErrInvalidArgument for
+// a malformed ApplicationID, is returned without any call), then posts it,
+// retrying as HTTPConfig says with the ApplicationID as Idempotency-Key.
+// A rejection is an Account with StatusRejected, not an error.
+func (c *HTTP) Open(ctx context.Context, a Application) (*Account, error) {
+	const op = "open account"
+	if err := ctx.Err(); err != nil {
+		return nil, c.fail(op, err)
+	}
+	if err := checkApplicationID(a.ApplicationID); err != nil {
+		return nil, c.fail(op, err)
+	}
+	a = Normalize(a)
+	if err := CheckApplication(a, c.now()); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(wireOpen{
+		ApplicationID: a.ApplicationID, Name: a.Name, IDNumber: a.IDNumber, Phone: a.Phone,
+		IDPhotoFront: a.IDPhotoFront, IDPhotoBack: a.IDPhotoBack, FaceData: a.FaceData, BoundCard: a.BoundCard,
+	})
+	if err != nil {
+		return nil, c.fail(op, errors.New("the application cannot be encoded"))
+	}
+	data, err := c.do(ctx, op, http.MethodPost, PathAccounts, body, a.ApplicationID, personal(a))
+	if err != nil {
+		return nil, err
+	}
+	acct, err := decodeAccount(data)
+	if err != nil {
+		return nil, c.fail(op, err)
+	}
+	return acct, nil
+}
+
+// Balance reads the balance of the account bankRef.
+func (c *HTTP) Balance(ctx context.Context, bankRef string) (*Balance, error) {
+	const op = "read balance"
+	if err := ctx.Err(); err != nil {
+		return nil, c.fail(op, err)
+	}
+	if err := checkRef(bankRef); err != nil {
+		return nil, c.fail(op, err)
+	}
+	data, err := c.do(ctx, op, http.MethodGet, PathAccounts+"/"+url.PathEscape(bankRef)+"/balance", nil, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	b, err := decodeBalance(data)
+	if err != nil {
+		return nil, c.fail(op, err)
+	}
+	return b, nil
+}
+
+// Transactions reads one page of the account's transactions; see Bank.
+func (c *HTTP) Transactions(ctx context.Context, bankRef string, after string, limit int) ([]Transaction, string, error) {
+	const op = "list transactions"
+	if err := ctx.Err(); err != nil {
+		return nil, "", c.fail(op, err)
+	}
+	if err := checkRef(bankRef); err != nil {
+		return nil, "", c.fail(op, err)
+	}
+	if !validCursor(after) {
+		return nil, "", c.fail(op, fmt.Errorf("%w: malformed cursor", ErrInvalidArgument))
+	}
+	limit = pageSize(limit)
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if after != "" {
+		q.Set("after", after)
+	}
+	target := PathAccounts + "/" + url.PathEscape(bankRef) + "/transactions?" + q.Encode()
+	data, err := c.do(ctx, op, http.MethodGet, target, nil, "", nil)
+	if err != nil {
+		return nil, "", err
+	}
+	txs, next, err := decodeTransactions(data, limit)
+	if err != nil {
+		return nil, "", c.fail(op, err)
+	}
+	return txs, next, nil
+}
+
+// fail prefixes err with the bank and the operation.
+func (c *HTTP) fail(op string, err error) error {
+	return fmt.Errorf("bank %s: %s: %w", c.name, op, err)
+}
+
+// do sends a request, retrying as configured, and returns the body of a
+// verified 200 answer. idemKey, when set, is the Idempotency-Key of every
+// attempt; values are what to scrub from the bank's error messages.
+func (c *HTTP) do(ctx context.Context, op, method, target string, body []byte, idemKey string, values []string) ([]byte, error) {
+	var last error
+	for i := range c.retries + 1 {
+		if i > 0 {
+			if err := sleep(ctx, c.wait(i)); err != nil {
+				return nil, c.fail(op, fmt.Errorf("%w after %d attempts (last: %w)", err, i, last))
+			}
+		}
+		data, retry, err := c.attempt(ctx, method, target, body, idemKey, values)
+		if err == nil {
+			return data, nil
+		}
+		if !retry {
+			return nil, c.fail(op, err)
+		}
+		if ctx.Err() != nil {
+			// The caller's deadline or cancellation, not the attempt's.
+			return nil, c.fail(op, fmt.Errorf("%w (attempt %d: %w)", ctx.Err(), i+1, err))
+		}
+		last = err
+	}
+	return nil, c.fail(op, fmt.Errorf("%w (%d attempts): %w", ErrUnavailable, c.retries+1, last))
+}
+
+// wait is the pause before retry i (1-based).
+func (c *HTTP) wait(i int) time.Duration {
+	d := c.backoff
+	for ; i > 1 && d < MaxBackoff; i-- {
+		d *= 2
+	}
+	d = min(d, MaxBackoff)
+	return d - rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// attempt makes one call under its own timeout; retry reports whether a
+// failure may be retried.
+func (c *HTTP) attempt(ctx context.Context, method, target string, body []byte, idemKey string, values []string) (data []byte, retry bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+target, rd)
+	if err != nil {
+		return nil, false, errors.New("the request cannot be built")
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "tongxue-bank/1")
+	if idemKey != "" {
+		req.Header.Set(HeaderIdempotencyKey, idemKey)
+	}
+	signRequest(req, c.appID, c.secret, body, c.now())
+
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, true, withoutURL(err)
+	}
+	defer resp.Body.Close()
+	data, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, true, fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, withoutURL(err))
+	}
+	tooLong := len(data) > maxResponseBytes
+	if resp.StatusCode == http.StatusOK {
+		if tooLong {
+			return nil, false, fmt.Errorf("%w: the answer is longer than %d bytes", ErrBadResponse, maxResponseBytes)
+		}
+		if err := verifyResponse(c.secret, resp.StatusCode, resp.Header, data, c.now()); err != nil {
+			return nil, false, err
+		}
+		return data, false, nil
+	}
+	e := &BankError{HTTPStatus: resp.StatusCode}
+	// An unsigned error answer may be a gateway's (a 502 page, say): its
+	// status counts, its body is not trusted. A signed one must verify.
+	if signed(resp.Header) && !tooLong {
+		if err := verifyResponse(c.secret, resp.StatusCode, resp.Header, data, c.now()); err != nil {
+			return nil, false, err
+		}
+		var w wireError
+		if json.Unmarshal(data, &w) == nil && w.Error != nil {
+			if codePattern.MatchString(w.Error.Code) && scrub(w.Error.Code, values) == w.Error.Code {
+				e.Code = w.Error.Code
+			}
+			e.Message = scrub(w.Error.Message, values)
+		}
+	}
+	return nil, e.Retryable(), e
+}
+
+// withoutURL drops the URL from a *url.Error: it holds the bank ref and the
+// cursor, which are the bank's ids of a person's account. The cause (a
+// deadline, a refused connection) is kept.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// personal lists a's values that must never appear in an error.
+func personal(a Application) []string {
+	v := []string{a.Name, a.IDNumber, strings.TrimSuffix(a.IDNumber, "X"), a.Phone, a.BoundCard}
+	// Parts of the name too: a message may quote the given name alone.
+	r := []rune(a.Name)
+	for n := len(r) - 1; n >= 2; n-- {
+		for i := 0; i+n <= len(r); i++ {
+			v = append(v, string(r[i:i+n]))
+		}
+	}
+	return v
+}
+
+// decodeAccount reads the answer to an application. Its errors say what is
+// wrong, never what the answer held.
+func decodeAccount(data []byte) (*Account, error) {
+	var w wireAccount
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, bad("not a JSON object of the expected shape")
+	}
+	if !statuses[w.Status] {
+		// An unknown status cannot be shown as opened or not.
+		return nil, bad(`"status" is not a known account status`)
+	}
+	a := &Account{BankRef: w.BankRef, Status: w.Status}
+	if w.BankRef != "" || w.Status != StatusRejected {
+		if !validRef(w.BankRef) {
+			return nil, bad(`"bank_ref" is missing or malformed`)
+		}
+	}
+	switch w.Status {
+	case StatusOpen, StatusFrozen, StatusClosed:
+		if !validAccountNumber(w.AccountNumber) {
+			return nil, bad(`"account_number" is missing or not 12-32 digits`)
+		}
+		a.AccountNumber = w.AccountNumber
+	case StatusPending:
+		if w.AccountNumber != "" && !validAccountNumber(w.AccountNumber) {
+			return nil, bad(`"account_number" is not 12-32 digits`)
+		}
+		a.AccountNumber = w.AccountNumber
+	}
+	if w.Status != StatusOpen {
+		switch {
+		case validCode(w.Reason):
+			a.Reason = w.Reason
+		case w.Status == StatusRejected:
+			a.Reason = ReasonUnknown
+		}
+	}
+	return a, nil
+}
+
+func validAccountNumber(s string) bool { return len(s) >= 12 && len(s) <= 32 && allDigits(s) }
+
+func decodeBalance(data []byte) (*Balance, error) {
+	var w wireBalance
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, bad("not a JSON object of the expected shape")
+	}
+	if w.AvailableFen == nil || w.LedgerFen == nil || w.AsOf == nil {
+		return nil, bad(`"available_fen", "ledger_fen" or "as_of" is missing`)
+	}
+	at, err := time.Parse(time.RFC3339, *w.AsOf)
+	if err != nil {
+		return nil, bad(`"as_of" is not an RFC 3339 time`)
+	}
+	return &Balance{AvailableFen: *w.AvailableFen, LedgerFen: *w.LedgerFen, AsOf: at}, nil
+}
+
+func decodeTransactions(data []byte, limit int) ([]Transaction, string, error) {
+	var w wireTransactions
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, "", bad("not a JSON object of the expected shape")
+	}
+	if w.Transactions == nil {
+		return nil, "", bad(`"transactions" is missing`)
+	}
+	var list []wireTransaction
+	if err := json.Unmarshal(w.Transactions, &list); err != nil {
+		return nil, "", bad(`"transactions" is not a list of transactions`)
+	}
+	if len(list) > limit {
+		return nil, "", bad("more transactions than the limit")
+	}
+	if !validCursor(w.Next) {
+		return nil, "", bad(`"next" is not a usable cursor`)
+	}
+	txs := make([]Transaction, 0, len(list))
+	for _, t := range list {
+		if t.ID == "" || len(t.ID) > 128 || strings.IndexFunc(t.ID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			return nil, "", bad(`a transaction's "id" is missing or not printable ASCII`)
+		}
+		if t.AmountFen == nil || *t.AmountFen == 0 {
+			return nil, "", bad(`a transaction's "amount_fen" is missing or zero`)
+		}
+		if !validCode(t.Kind) {
+			return nil, "", bad(`a transaction's "kind" is not an upper-case code`)
+		}
+		if s, known := kindSign[t.Kind]; known && s*(*t.AmountFen) < 0 {
+			return nil, "", bad(`a transaction's "amount_fen" has the wrong sign for its kind`)
+		}
+		at, err := time.Parse(time.RFC3339, t.At)
+		if err != nil {
+			return nil, "", bad(`a transaction's "at" is not an RFC 3339 time`)
+		}
+		txs = append(txs, Transaction{ID: t.ID, AmountFen: *t.AmountFen, Kind: t.Kind, Description: cleanText(t.Description, maxDescriptionRunes), At: at})
+	}
+	return txs, w.Next, nil
+}
+
+const maxDescriptionRunes = 200
+
+func bad(what string) error { return fmt.Errorf("%w: %s", ErrBadResponse, what) }
+
+// validCursor reports "" or up to maxCursorBytes of printable ASCII
+// without spaces.
+func validCursor(s string) bool {
+	return len(s) <= maxCursorBytes && strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) < 0
+}
+
+// cleanText makes s valid UTF-8 without control characters, at most max
+// runes.
+func cleanText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return ' '
+		}
+		return c
+	}, s)
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max]) + "…"
+	}
+	return strings.TrimSpace(s)
+}
+
+var (
+	codePattern = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
+	// Runs of 6 digits or more, possibly grouped by single spaces or dashes
+	// ("6222 0212 3456", "138-1234-5678"): ID, phone, card and account
+	// numbers or parts of them, birth dates.
+	digitRuns = regexp.MustCompile(`[0-9](?:[ \-]?[0-9]){5,}[Xx]?`)
+	// Long unbroken runs of base64 or hex: encoded photos, face data, tokens.
+	encodedRuns = regexp.MustCompile(`[A-Za-z0-9+/=_\-]{32,}`)
+)
+
+const maxMessageRunes = 200
+
+// scrub removes control characters, every value in values (in any letter
+// case), long runs of digits and of base64 from s, and shortens it.
+func scrub(s string, values []string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) {
+			return ' '
+		}
+		return c
+	}, s)
+	for _, v := range values {
+		if utf8.RuneCountInString(v) < 2 {
+			continue
+		}
+		s = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(v)).ReplaceAllString(s, "***")
+	}
+	s = encodedRuns.ReplaceAllString(s, "***")
+	s = digitRuns.ReplaceAllString(s, "***")
+	if utf8.RuneCountInString(s) > maxMessageRunes {
+		s = string([]rune(s)[:maxMessageRunes]) + "…"
+	}
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,90 @@
+package wow
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"entgo.io/contrib/entgql"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/follow"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/user"
+	entwow "github.com/tongxue/tongxue/ent/wow"
+	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/loader"
+)
+
+// Page is a Relay page request.
+type Page struct {
+	After, Before *entgql.Cursor[int]
+	First, Last   *int
+}
+
+var newestFirst = ent.WithPostOrder(&ent.PostOrder{Direction: entgql.OrderDirectionDesc, Field: ent.PostOrderFieldCreatedAt})
+
+// Feed is the viewer's own posts and those of the people they follow that
+// they may see, newest first. Field collection loads authors, pictures and
+// counts with the page.
+func (s *Service) Feed(ctx context.Context, v *auth.Viewer, p Page) (*ent.PostConnection, error) {
+	q := s.client.Post.Query().Where(post.Or(
+		post.AuthorID(v.UserID),
+		post.HasAuthorWith(user.HasFollowersWith(follow.FollowerID(v.UserID))),
+	))
+	return q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
+}
+
+// Search finds posts the viewer may see whose text has every word.
+func (s *Service) Search(ctx context.Context, text string, p Page) (*ent.PostConnection, error) {
+	if n := utf8.RuneCountInString(text); n > 64 {
+		return nil, apperr.BadField("text", "a search has at most 64 characters")
+	}
+	q := s.client.Post.Query()
+	for _, w := range strings.Fields(text) {
+		q = q.Where(post.TextContainsFold(w))
+	}
+	return q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
+}
+
+// Friends lists the users the viewer and who follow each other.
+func (s *Service) Friends(ctx context.Context, v *auth.Viewer) ([]*ent.User, error) {
+	return s.client.User.Query().Where(
+		user.HasFollowersWith(follow.FollowerID(v.UserID)),
+		user.HasFollowingWith(follow.FolloweeID(v.UserID)),
+	).Order(ent.Asc(user.FieldNickname)).Limit(500).All(ctx)
+}
+
+type loaderKey struct{}
+
+// WithLoaders gives a request the batch loader behind HasWowed, so a page
+// of posts asks whether the viewer wowed them in one statement.
+func (s *Service) WithLoaders(ctx context.Context) context.Context {
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return ctx
+	}
+	l := loader.New(500*time.Microsecond, func(ctx context.Context, ids []int) (map[int]bool, error) {
+		ws, err := s.client.Wow.Query().Where(entwow.UserID(v.UserID), entwow.PostIDIn(ids...)).All(ctx)
+		out := make(map[int]bool, len(ws))
+		for _, w := range ws {
+			out[w.PostID] = true
+		}
+		return out, err
+	})
+	return context.WithValue(ctx, loaderKey{}, l)
+}
+
+// HasWowed reports whether the viewer wowed the post.
+func (s *Service) HasWowed(ctx context.Context, postID int) (bool, error) {
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return false, nil
+	}
+	if l, ok := ctx.Value(loaderKey{}).(*loader.Loader[int, bool]); ok {
+		return l.Load(ctx, postID)
+	}
+	return s.client.Wow.Query().Where(entwow.UserID(v.UserID), entwow.PostID(postID)).Exist(ctx)
+}

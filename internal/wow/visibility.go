@@ -1,0 +1,59 @@
+// Package wow is the wow service (W1-W3): posts with pictures, visibility
+// chosen by the author, friends, wows and the live wow stream.
+package wow
+
+import (
+	"context"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/follow"
+	"github.com/tongxue/tongxue/ent/intercept"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/user"
+	"github.com/tongxue/tongxue/internal/auth"
+)
+
+// Visible is the one rule of who sees a post: everyone a PUBLIC one, the
+// author's friends (who follow each other) a FRIENDS one, only the author
+// an ONLY_ME one. Anonymous viewers see public posts.
+func Visible(ctx context.Context) predicate.Post {
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return post.VisibilityEQ(post.VisibilityPUBLIC)
+	}
+	friend := post.HasAuthorWith(
+		user.HasFollowersWith(follow.FollowerID(v.UserID)),
+		user.HasFollowingWith(follow.FolloweeID(v.UserID)),
+	)
+	return post.Or(
+		post.VisibilityEQ(post.VisibilityPUBLIC),
+		post.AuthorID(v.UserID),
+		post.And(post.VisibilityEQ(post.VisibilityFRIENDS), friend),
+	)
+}
+
+type systemKey struct{}
+
+// System marks ctx as the server's own work (jobs, counting), which sees
+// every post; requests never carry it.
+func System(ctx context.Context) context.Context { return context.WithValue(ctx, systemKey{}, true) }
+
+func isSystem(ctx context.Context) bool { b, _ := ctx.Value(systemKey{}).(bool); return b }
+
+// Install makes every query for posts and their pictures, on every path
+// (feed, profile, node, search, edges, subscriptions), apply Visible.
+func Install(client *ent.Client) {
+	client.Post.Intercept(intercept.TraversePost(func(ctx context.Context, q *ent.PostQuery) error {
+		if !isSystem(ctx) {
+			q.Where(Visible(ctx))
+		}
+		return nil
+	}))
+	client.PostImage.Intercept(intercept.TraversePostImage(func(ctx context.Context, q *ent.PostImageQuery) error {
+		if !isSystem(ctx) {
+			q.Where(postimageVisible(ctx))
+		}
+		return nil
+	}))
+}

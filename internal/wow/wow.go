@@ -1,0 +1,279 @@
+package wow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/follow"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/postimage"
+	"github.com/tongxue/tongxue/ent/predicate"
+	entwow "github.com/tongxue/tongxue/ent/wow"
+	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/live"
+	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/store"
+)
+
+// Limits of a post.
+const (
+	MaxTextRunes = 1000
+	MaxImages    = 9
+)
+
+// ImageLimits bound each picture.
+var ImageLimits = media.Limits{MaxBytes: 5 << 20, MaxPixels: 40_000_000, MaxSide: 12_000}
+
+// Service is the wow domain.
+type Service struct {
+	client *ent.Client
+	images media.Store
+	bus    pubsub.Bus
+	priv   *privacy.Service
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New returns the service and installs the visibility rule on client.
+func New(client *ent.Client, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
+	Install(client)
+	return &Service{client: client, images: images, bus: bus, priv: priv, now: now, log: log}
+}
+
+func postimageVisible(ctx context.Context) predicate.PostImage {
+	return postimage.HasPostWith(Visible(ctx))
+}
+
+// Input is a new post.
+type Input struct {
+	Text       string
+	Visibility post.Visibility
+	Location   *string  // a place name; needs the LOCATION consent and permission
+	Images     [][]byte // cleaned of all metadata before they are stored
+}
+
+// Create posts a status.
+func (s *Service) Create(ctx context.Context, v *auth.Viewer, in Input) (*ent.Post, error) {
+	text := strings.TrimSpace(in.Text)
+	if n := utf8.RuneCountInString(text); (n == 0 && len(in.Images) == 0) || n > MaxTextRunes {
+		return nil, apperr.BadField("text", "a post has up to %d characters, or pictures", MaxTextRunes)
+	}
+	if len(in.Images) > MaxImages {
+		return nil, apperr.BadField("images", "at most %d pictures", MaxImages)
+	}
+	if in.Location != nil {
+		loc := strings.TrimSpace(*in.Location)
+		if n := utf8.RuneCountInString(loc); n == 0 || n > 64 {
+			return nil, apperr.BadField("location", "a place name has 1 to 64 characters")
+		}
+		// W1: a location only with the location consent and permission.
+		if ok, err := s.priv.Allowed(ctx, v.UserID, pii.Location); err != nil {
+			return nil, err
+		} else if !ok {
+			info, _ := pii.Lookup(pii.Location)
+			return nil, apperr.New(apperr.CodeConsentRequired, "attaching a location needs your consent: %s", info.Title).
+				With("purpose", string(pii.Location))
+		}
+		if err := s.priv.RequirePermission(ctx, v, privacy.PermLocation); err != nil {
+			return nil, err
+		}
+		in.Location = &loc
+	}
+	cleaned := make([]*media.Image, len(in.Images))
+	for i, raw := range in.Images {
+		img, err := media.Clean(raw, ImageLimits)
+		if err != nil {
+			return nil, apperr.BadField("images", "picture %d: %s", i+1, imageProblem(err)).With("index", i)
+		}
+		cleaned[i] = img
+	}
+	keys := make([]string, len(cleaned))
+	for i, img := range cleaned {
+		key, err := s.images.Put(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = key
+	}
+	var p *ent.Post
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		var err error
+		p, err = tx.Post.Create().SetAuthorID(v.UserID).SetText(text).SetVisibility(in.Visibility).
+			SetNillableLocation(in.Location).SetCreatedAt(s.now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		for i, img := range cleaned {
+			if err := tx.PostImage.Create().SetPostID(p.ID).SetMediaKey(keys[i]).SetPosition(i).
+				SetWidth(img.Width).SetHeight(img.Height).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return p, err
+}
+
+func imageProblem(err error) string {
+	switch {
+	case errors.Is(err, media.ErrTooLarge):
+		return "larger than 5 MB"
+	case errors.Is(err, media.ErrUnsupportedType):
+		return "only JPEG and PNG pictures"
+	case errors.Is(err, media.ErrTooManyPixels):
+		return "too many pixels"
+	default:
+		return "not a readable picture"
+	}
+}
+
+// Delete removes one of the viewer's posts (R2) and its wows and pictures.
+func (s *Service) Delete(ctx context.Context, v *auth.Viewer, id int) error {
+	n, err := s.client.Post.Delete().Where(post.ID(id), post.AuthorID(v.UserID)).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apperr.NotFound("post")
+	}
+	return nil
+}
+
+// Event is a wow as the author's stream carries it: ids and a count only.
+type Event struct {
+	ID       int       `json:"id"`
+	PostID   int       `json:"post"`
+	SenderID int       `json:"sender"`
+	Count    int       `json:"count"`
+	At       time.Time `json:"at"`
+}
+
+// Topic of the wows an author receives.
+func Topic(authorID int) string { return "wows:" + strconv.Itoa(authorID) }
+
+// Send gives the viewer's wow to a post they can see: once per user and
+// post (a repeat changes nothing), counted exactly once even in a burst.
+func (s *Service) Send(ctx context.Context, v *auth.Viewer, postID int) (*ent.Post, error) {
+	p, err := s.client.Post.Query().Where(post.ID(postID)).Only(ctx) // Visible applies
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("post")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if done, err := s.client.Wow.Query().Where(entwow.PostID(postID), entwow.UserID(v.UserID)).Exist(ctx); err != nil || done {
+		return p, err
+	}
+	now := s.now()
+	var ev *Event
+	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		w, err := tx.Wow.Create().SetPostID(postID).SetUserID(v.UserID).SetCreatedAt(now).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tx.Post.UpdateOneID(postID).AddWowCount(1).Exec(ctx); err != nil {
+			return err
+		}
+		if err := tx.User.UpdateOneID(p.AuthorID).AddWowCount(1).Exec(ctx); err != nil {
+			return err
+		}
+		count, err := tx.Post.Query().Where(post.ID(postID)).Select(post.FieldWowCount).Int(System(ctx))
+		ev = &Event{ID: w.ID, PostID: postID, SenderID: v.UserID, Count: count, At: now}
+		return err
+	})
+	if ent.IsConstraintError(err) {
+		return s.reload(ctx, postID) // a concurrent repeat of the same wow
+	}
+	if err != nil {
+		return nil, err
+	}
+	if payload, err := json.Marshal(ev); err == nil {
+		if err := s.bus.Publish(context.WithoutCancel(ctx), Topic(p.AuthorID), payload); err != nil {
+			s.log.WarnContext(ctx, "publish wow", "err", err) // stored: the stream replays it
+		}
+	}
+	return s.reload(ctx, postID)
+}
+
+func (s *Service) reload(ctx context.Context, id int) (*ent.Post, error) {
+	return s.client.Post.Get(ctx, id)
+}
+
+// Received streams the wows on the viewer's posts: those after `after`
+// (after < 0: from now on), then live ones.
+func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-chan *Event {
+	mine := entwow.HasPostWith(post.AuthorID(v.UserID))
+	return live.Stream(ctx, live.Source[*Event]{
+		Bus: s.bus, Topic: Topic(v.UserID), Log: s.log,
+		Replay: func(ctx context.Context, after, limit int) ([]*Event, error) {
+			ws, err := s.client.Wow.Query().Where(mine, entwow.IDGT(after)).
+				Order(ent.Asc(entwow.FieldID)).Limit(limit).All(ctx)
+			if err != nil || len(ws) == 0 {
+				return nil, err
+			}
+			// The count a replayed wow reports is the post's count now.
+			ids := make([]int, 0, len(ws))
+			for _, w := range ws {
+				ids = append(ids, w.PostID)
+			}
+			ps, err := s.client.Post.Query().Where(post.IDIn(ids...)).All(ctx)
+			if err != nil {
+				return nil, err
+			}
+			count := map[int]int{}
+			for _, p := range ps {
+				count[p.ID] = p.WowCount
+			}
+			out := make([]*Event, len(ws))
+			for i, w := range ws {
+				out[i] = &Event{ID: w.ID, PostID: w.PostID, SenderID: w.UserID, Count: count[w.PostID], At: w.CreatedAt}
+			}
+			return out, nil
+		},
+		Newest: func(ctx context.Context) (int, error) {
+			w, err := s.client.Wow.Query().Where(mine).Order(ent.Desc(entwow.FieldID)).First(ctx)
+			if ent.IsNotFound(err) {
+				return 0, nil
+			}
+			if err != nil {
+				return 0, err
+			}
+			return w.ID, nil
+		},
+		Decode: func(b []byte) (*Event, error) {
+			var e Event
+			return &e, json.Unmarshal(b, &e)
+		},
+		ID: func(e *Event) int { return e.ID },
+	}, after)
+}
+
+// Follow starts or stops following a user.
+func (s *Service) Follow(ctx context.Context, v *auth.Viewer, userID int, on bool) error {
+	if userID == v.UserID {
+		return apperr.BadField("userId", "you cannot follow yourself")
+	}
+	if !on {
+		_, err := s.client.Follow.Delete().Where(follow.FollowerID(v.UserID), follow.FolloweeID(userID)).Exec(ctx)
+		return err
+	}
+	if ok, err := s.client.User.Get(ctx, userID); err != nil || ok == nil {
+		if ent.IsNotFound(err) {
+			return apperr.NotFound("user")
+		}
+		return err
+	}
+	return s.client.Follow.Create().SetFollowerID(v.UserID).SetFolloweeID(userID).SetCreatedAt(s.now()).
+		OnConflictColumns(follow.FieldFollowerID, follow.FieldFolloweeID).Ignore().Exec(ctx)
+}
