@@ -34,7 +34,24 @@ func (s *Service) Feed(ctx context.Context, v *auth.Viewer, p Page) (*ent.PostCo
 		post.AuthorID(v.UserID),
 		post.HasAuthorWith(user.HasFollowersWith(follow.FollowerID(v.UserID))),
 	))
-	return q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
+	conn, err := q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
+	return s.prime(ctx, conn, err)
+}
+
+// prime answers viewerHasWowed for a whole page in one statement.
+func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error) (*ent.PostConnection, error) {
+	if err != nil {
+		return nil, err
+	}
+	l, ok := ctx.Value(loaderKey{}).(*loader.Loader[int, bool])
+	if !ok || len(conn.Edges) == 0 {
+		return conn, nil
+	}
+	ids := make([]int, len(conn.Edges))
+	for i, e := range conn.Edges {
+		ids[i] = e.Node.ID
+	}
+	return conn, l.Prime(ctx, ids)
 }
 
 // Search finds posts the viewer may see whose text has every word.
@@ -46,7 +63,8 @@ func (s *Service) Search(ctx context.Context, text string, p Page) (*ent.PostCon
 	for _, w := range strings.Fields(text) {
 		q = q.Where(post.TextContainsFold(w))
 	}
-	return q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
+	conn, err := q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
+	return s.prime(ctx, conn, err)
 }
 
 // Friends lists the users the viewer and who follow each other.

@@ -122,7 +122,10 @@ func (s *Service) Create(ctx context.Context, v *auth.Viewer, in Input) (*ent.Po
 		}
 		return nil
 	})
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return s.reload(ctx, p.ID) // bound to the client, not the finished transaction
 }
 
 func imageProblem(err error) string {

@@ -1,0 +1,69 @@
+package wow_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/testdb"
+)
+
+const feedQuery = `query($n: Int!) { wowFeed(first: $n) { edges { node {
+  id text wowCount viewerHasWowed createdAt
+  author { nickname avatarURL school }
+  images { url width height }
+} } } }`
+
+// The wow feed (posts with author, pictures, wow count and whether I wowed)
+// costs the same number of SQL statements for 5 posts as for 20.
+func TestFeedHasNoNPlusOne(t *testing.T) {
+	counter := &testdb.Counter{}
+	testdb.EachWith(t, testdb.Options{WrapDriver: counter.Wrap}, func(t *testing.T, db *store.DB) {
+		p := newPeople(t, db)
+		ctx := t.Context()
+		author := p.e.UserID(t, authorPhone)
+		for i := range 20 {
+			post := db.Client.Post.Create().SetAuthorID(author).SetText(fmt.Sprintf("第 %d 条", i)).SaveX(ctx)
+			for j := range 4 {
+				db.Client.PostImage.Create().SetPostID(post.ID).SetMediaKey(fmt.Sprintf("%064x", i*10+j)).
+					SetPosition(j).SetWidth(100).SetHeight(80).ExecX(ctx)
+			}
+			if i%3 == 0 {
+				p.e.Must(t, p.friend, `mutation($id: ID!) { sendWow(postId: $id) { id } }`, map[string]any{"id": p.e.Codec.EncodeID(post.ID)}, nil)
+			}
+		}
+		counts := map[int]int{}
+		for _, n := range []int{5, 20} {
+			counter.Reset()
+			var out struct {
+				WowFeed struct {
+					Edges []struct {
+						Node struct {
+							ViewerHasWowed bool
+							Author         struct{ Nickname string }
+							Images         []struct{ URL string }
+						}
+					}
+				}
+			}
+			p.e.Must(t, p.friend, feedQuery, map[string]any{"n": n}, &out)
+			counts[n] = counter.Count()
+			wowed := 0
+			for _, ed := range out.WowFeed.Edges {
+				if ed.Node.Author.Nickname == "" || len(ed.Node.Images) != 4 {
+					t.Fatalf("post %+v", ed.Node)
+				}
+				if ed.Node.ViewerHasWowed {
+					wowed++
+				}
+			}
+			if len(out.WowFeed.Edges) != n || wowed == 0 {
+				t.Fatalf("%d posts, %d wowed", len(out.WowFeed.Edges), wowed)
+			}
+		}
+		t.Logf("SQL statements: %d for 5 posts, %d for 20", counts[5], counts[20])
+		if counts[5] != counts[20] {
+			t.Fatalf("statements grow with the page: %d, %d\n%s", counts[5], counts[20], counter.Statements())
+		}
+	})
+}
