@@ -1,0 +1,5 @@
+package starcard_test
+
+import "encoding/base64"
+
+func base64URL(s string) ([]byte, error) { return base64.URLEncoding.DecodeString(s) }
