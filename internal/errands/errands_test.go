@@ -39,7 +39,9 @@ func TestErrandLifecycle(t *testing.T) {
 			t.Fatalf("without the courier consent: %+v", r.Errors)
 		}
 		e.Grant(t, req, "SHARE_COURIER")
-		var made struct{ PostErrand struct{ ID, Status, Credential string } }
+		var made struct {
+			PostErrand struct{ ID, Status, Credential string }
+		}
 		e.Must(t, req, post, nil, &made)
 		id := made.PostErrand.ID
 		if made.PostErrand.Status != "OPEN" || made.PostErrand.Credential != "****" {

@@ -39,7 +39,9 @@ func TestStarCard(t *testing.T) {
 		tok := e.Login(t, student)
 		shop := e.Login(t, merchant)
 		e.SetRole(t, merchant, user.RoleMERCHANT)
-		var card struct{ ApplyStarCard struct{ ID, Number, Status string } }
+		var card struct {
+			ApplyStarCard struct{ ID, Number, Status string }
+		}
 		e.Must(t, tok, apply, nil, &card)
 		c := card.ApplyStarCard
 		if !credential.ValidNumber(c.Number) || c.Status != "ACTIVE" {
@@ -176,7 +178,9 @@ func TestBankAccount(t *testing.T) {
 		if len(rest.MyBankAccount.Transactions.Items) != 2 || rest.MyBankAccount.Transactions.Next != nil {
 			t.Fatalf("second page %+v", rest)
 		}
-		var led struct{ MySharingRecords []struct{ Purpose, DataCategories string } }
+		var led struct {
+			MySharingRecords []struct{ Purpose, DataCategories string }
+		}
 		e.Must(t, tok, `{ mySharingRecords { purpose dataCategories } }`, nil, &led)
 		if len(led.MySharingRecords) != 1 || led.MySharingRecords[0].Purpose != "SHARE_PARTNER_BANK" ||
 			!strings.Contains(led.MySharingRecords[0].DataCategories, "人脸信息") {

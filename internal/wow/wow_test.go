@@ -26,9 +26,9 @@ const (
 )
 
 type people struct {
-	e                            *apitest.Env
-	author, friend, fan, other   string // tokens
-	authorID, friendID, fanID    string // opaque user ids
+	e                          *apitest.Env
+	author, friend, fan, other string // tokens
+	authorID, friendID, fanID  string // opaque user ids
 }
 
 func newPeople(t *testing.T, db *store.DB) *people {
