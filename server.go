@@ -245,7 +245,14 @@ func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vau
 		return p, err
 	}
 	if db.Dialect == dialect.Postgres {
-		p.Bus, err = pubsub.NewPostgres(ctx, cfg.DatabaseURL, db.SQL, pubsub.Options{})
+		notify, err := store.NotifyPool(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return p, err
+		}
+		if p.Bus, err = pubsub.NewPostgres(ctx, cfg.DatabaseURL, notify, pubsub.Options{}); err != nil {
+			notify.Close()
+			return p, err
+		}
 	} else {
 		p.Bus = pubsub.NewLocal(pubsub.Options{})
 	}

@@ -974,11 +974,6 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, user.FieldSchool)
 				fieldSeen[user.FieldSchool] = struct{}{}
 			}
-		case "wowCount":
-			if _, ok := fieldSeen[user.FieldWowCount]; !ok {
-				selectedFields = append(selectedFields, user.FieldWowCount)
-				fieldSeen[user.FieldWowCount] = struct{}{}
-			}
 		case "id":
 		case "__typename":
 		default:

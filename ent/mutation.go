@@ -22674,8 +22674,6 @@ type UserMutation struct {
 	avatar_url                *string
 	birth_date                *time.Time
 	school                    *string
-	wow_count                 *int
-	addwow_count              *int
 	role                      *user.Role
 	consented                 *[]string
 	appendconsented           []string
@@ -23121,62 +23119,6 @@ func (m *UserMutation) SchoolCleared() bool {
 func (m *UserMutation) ResetSchool() {
 	m.school = nil
 	delete(m.clearedFields, user.FieldSchool)
-}
-
-// SetWowCount sets the "wow_count" field.
-func (m *UserMutation) SetWowCount(i int) {
-	m.wow_count = &i
-	m.addwow_count = nil
-}
-
-// WowCount returns the value of the "wow_count" field in the mutation.
-func (m *UserMutation) WowCount() (r int, exists bool) {
-	v := m.wow_count
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldWowCount returns the old "wow_count" field's value of the User entity.
-// If the User object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserMutation) OldWowCount(ctx context.Context) (v int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldWowCount is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldWowCount requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldWowCount: %w", err)
-	}
-	return oldValue.WowCount, nil
-}
-
-// AddWowCount adds i to the "wow_count" field.
-func (m *UserMutation) AddWowCount(i int) {
-	if m.addwow_count != nil {
-		*m.addwow_count += i
-	} else {
-		m.addwow_count = &i
-	}
-}
-
-// AddedWowCount returns the value that was added to the "wow_count" field in this mutation.
-func (m *UserMutation) AddedWowCount() (r int, exists bool) {
-	v := m.addwow_count
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ResetWowCount resets all changes to the "wow_count" field.
-func (m *UserMutation) ResetWowCount() {
-	m.wow_count = nil
-	m.addwow_count = nil
 }
 
 // SetRole sets the "role" field.
@@ -23788,7 +23730,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -23812,9 +23754,6 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.school != nil {
 		fields = append(fields, user.FieldSchool)
-	}
-	if m.wow_count != nil {
-		fields = append(fields, user.FieldWowCount)
 	}
 	if m.role != nil {
 		fields = append(fields, user.FieldRole)
@@ -23849,8 +23788,6 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.BirthDate()
 	case user.FieldSchool:
 		return m.School()
-	case user.FieldWowCount:
-		return m.WowCount()
 	case user.FieldRole:
 		return m.Role()
 	case user.FieldConsented:
@@ -23882,8 +23819,6 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldBirthDate(ctx)
 	case user.FieldSchool:
 		return m.OldSchool(ctx)
-	case user.FieldWowCount:
-		return m.OldWowCount(ctx)
 	case user.FieldRole:
 		return m.OldRole(ctx)
 	case user.FieldConsented:
@@ -23955,13 +23890,6 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSchool(v)
 		return nil
-	case user.FieldWowCount:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetWowCount(v)
-		return nil
 	case user.FieldRole:
 		v, ok := value.(user.Role)
 		if !ok {
@@ -23991,9 +23919,6 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *UserMutation) AddedFields() []string {
 	var fields []string
-	if m.addwow_count != nil {
-		fields = append(fields, user.FieldWowCount)
-	}
 	if m.addaccepted_policy_seq != nil {
 		fields = append(fields, user.FieldAcceptedPolicySeq)
 	}
@@ -24005,8 +23930,6 @@ func (m *UserMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case user.FieldWowCount:
-		return m.AddedWowCount()
 	case user.FieldAcceptedPolicySeq:
 		return m.AddedAcceptedPolicySeq()
 	}
@@ -24018,13 +23941,6 @@ func (m *UserMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *UserMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case user.FieldWowCount:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddWowCount(v)
-		return nil
 	case user.FieldAcceptedPolicySeq:
 		v, ok := value.(int)
 		if !ok {
@@ -24097,9 +24013,6 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldSchool:
 		m.ResetSchool()
-		return nil
-	case user.FieldWowCount:
-		m.ResetWowCount()
 		return nil
 	case user.FieldRole:
 		m.ResetRole()

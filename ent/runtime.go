@@ -606,18 +606,12 @@ func init() {
 	userDescSchool := userFields[7].Descriptor()
 	// user.SchoolValidator is a validator for the "school" field. It is called by the builders before save.
 	user.SchoolValidator = userDescSchool.Validators[0].(func(string) error)
-	// userDescWowCount is the schema descriptor for wow_count field.
-	userDescWowCount := userFields[8].Descriptor()
-	// user.DefaultWowCount holds the default value on creation for the wow_count field.
-	user.DefaultWowCount = userDescWowCount.Default.(int)
-	// user.WowCountValidator is a validator for the "wow_count" field. It is called by the builders before save.
-	user.WowCountValidator = userDescWowCount.Validators[0].(func(int) error)
 	// userDescConsented is the schema descriptor for consented field.
-	userDescConsented := userFields[10].Descriptor()
+	userDescConsented := userFields[9].Descriptor()
 	// user.DefaultConsented holds the default value on creation for the consented field.
 	user.DefaultConsented = userDescConsented.Default.([]string)
 	// userDescAcceptedPolicySeq is the schema descriptor for accepted_policy_seq field.
-	userDescAcceptedPolicySeq := userFields[11].Descriptor()
+	userDescAcceptedPolicySeq := userFields[10].Descriptor()
 	// user.DefaultAcceptedPolicySeq holds the default value on creation for the accepted_policy_seq field.
 	user.DefaultAcceptedPolicySeq = userDescAcceptedPolicySeq.Default.(int)
 	// user.AcceptedPolicySeqValidator is a validator for the "accepted_policy_seq" field. It is called by the builders before save.

@@ -34,8 +34,6 @@ type User struct {
 	BirthDate time.Time `json:"birth_date,omitempty"`
 	// School holds the value of the "school" field.
 	School string `json:"school,omitempty"`
-	// WowCount holds the value of the "wow_count" field.
-	WowCount int `json:"wow_count,omitempty"`
 	// Role holds the value of the "role" field.
 	Role user.Role `json:"role,omitempty"`
 	// Consented holds the value of the "consented" field.
@@ -161,7 +159,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldPhoneHash, user.FieldPhoneCipher, user.FieldConsented:
 			values[i] = new([]byte)
-		case user.FieldID, user.FieldWowCount, user.FieldAcceptedPolicySeq:
+		case user.FieldID, user.FieldAcceptedPolicySeq:
 			values[i] = new(sql.NullInt64)
 		case user.FieldNickname, user.FieldAvatarURL, user.FieldSchool, user.FieldRole:
 			values[i] = new(sql.NullString)
@@ -235,12 +233,6 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field school", values[i])
 			} else if value.Valid {
 				_m.School = value.String
-			}
-		case user.FieldWowCount:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field wow_count", values[i])
-			} else if value.Valid {
-				_m.WowCount = int(value.Int64)
 			}
 		case user.FieldRole:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -359,9 +351,6 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("school=")
 	builder.WriteString(_m.School)
-	builder.WriteString(", ")
-	builder.WriteString("wow_count=")
-	builder.WriteString(fmt.Sprintf("%v", _m.WowCount))
 	builder.WriteString(", ")
 	builder.WriteString("role=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Role))

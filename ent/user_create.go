@@ -109,20 +109,6 @@ func (_c *UserCreate) SetNillableSchool(v *string) *UserCreate {
 	return _c
 }
 
-// SetWowCount sets the "wow_count" field.
-func (_c *UserCreate) SetWowCount(v int) *UserCreate {
-	_c.mutation.SetWowCount(v)
-	return _c
-}
-
-// SetNillableWowCount sets the "wow_count" field if the given value is not nil.
-func (_c *UserCreate) SetNillableWowCount(v *int) *UserCreate {
-	if v != nil {
-		_c.SetWowCount(*v)
-	}
-	return _c
-}
-
 // SetRole sets the "role" field.
 func (_c *UserCreate) SetRole(v user.Role) *UserCreate {
 	_c.mutation.SetRole(v)
@@ -320,10 +306,6 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
-	if _, ok := _c.mutation.WowCount(); !ok {
-		v := user.DefaultWowCount
-		_c.mutation.SetWowCount(v)
-	}
 	if _, ok := _c.mutation.Role(); !ok {
 		v := user.DefaultRole
 		_c.mutation.SetRole(v)
@@ -366,14 +348,6 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.School(); ok {
 		if err := user.SchoolValidator(v); err != nil {
 			return &ValidationError{Name: "school", err: fmt.Errorf(`ent: validator failed for field "User.school": %w`, err)}
-		}
-	}
-	if _, ok := _c.mutation.WowCount(); !ok {
-		return &ValidationError{Name: "wow_count", err: errors.New(`ent: missing required field "User.wow_count"`)}
-	}
-	if v, ok := _c.mutation.WowCount(); ok {
-		if err := user.WowCountValidator(v); err != nil {
-			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "User.wow_count": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Role(); !ok {
@@ -453,10 +427,6 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.School(); ok {
 		_spec.SetField(user.FieldSchool, field.TypeString, value)
 		_node.School = value
-	}
-	if value, ok := _c.mutation.WowCount(); ok {
-		_spec.SetField(user.FieldWowCount, field.TypeInt, value)
-		_node.WowCount = value
 	}
 	if value, ok := _c.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
@@ -746,24 +716,6 @@ func (u *UserUpsert) ClearSchool() *UserUpsert {
 	return u
 }
 
-// SetWowCount sets the "wow_count" field.
-func (u *UserUpsert) SetWowCount(v int) *UserUpsert {
-	u.Set(user.FieldWowCount, v)
-	return u
-}
-
-// UpdateWowCount sets the "wow_count" field to the value that was provided on create.
-func (u *UserUpsert) UpdateWowCount() *UserUpsert {
-	u.SetExcluded(user.FieldWowCount)
-	return u
-}
-
-// AddWowCount adds v to the "wow_count" field.
-func (u *UserUpsert) AddWowCount(v int) *UserUpsert {
-	u.Add(user.FieldWowCount, v)
-	return u
-}
-
 // SetRole sets the "role" field.
 func (u *UserUpsert) SetRole(v user.Role) *UserUpsert {
 	u.Set(user.FieldRole, v)
@@ -960,27 +912,6 @@ func (u *UserUpsertOne) UpdateSchool() *UserUpsertOne {
 func (u *UserUpsertOne) ClearSchool() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearSchool()
-	})
-}
-
-// SetWowCount sets the "wow_count" field.
-func (u *UserUpsertOne) SetWowCount(v int) *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.SetWowCount(v)
-	})
-}
-
-// AddWowCount adds v to the "wow_count" field.
-func (u *UserUpsertOne) AddWowCount(v int) *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.AddWowCount(v)
-	})
-}
-
-// UpdateWowCount sets the "wow_count" field to the value that was provided on create.
-func (u *UserUpsertOne) UpdateWowCount() *UserUpsertOne {
-	return u.Update(func(s *UserUpsert) {
-		s.UpdateWowCount()
 	})
 }
 
@@ -1353,27 +1284,6 @@ func (u *UserUpsertBulk) UpdateSchool() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearSchool() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearSchool()
-	})
-}
-
-// SetWowCount sets the "wow_count" field.
-func (u *UserUpsertBulk) SetWowCount(v int) *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.SetWowCount(v)
-	})
-}
-
-// AddWowCount adds v to the "wow_count" field.
-func (u *UserUpsertBulk) AddWowCount(v int) *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.AddWowCount(v)
-	})
-}
-
-// UpdateWowCount sets the "wow_count" field to the value that was provided on create.
-func (u *UserUpsertBulk) UpdateWowCount() *UserUpsertBulk {
-	return u.Update(func(s *UserUpsert) {
-		s.UpdateWowCount()
 	})
 }
 

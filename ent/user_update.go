@@ -123,27 +123,6 @@ func (_u *UserUpdate) ClearSchool() *UserUpdate {
 	return _u
 }
 
-// SetWowCount sets the "wow_count" field.
-func (_u *UserUpdate) SetWowCount(v int) *UserUpdate {
-	_u.mutation.ResetWowCount()
-	_u.mutation.SetWowCount(v)
-	return _u
-}
-
-// SetNillableWowCount sets the "wow_count" field if the given value is not nil.
-func (_u *UserUpdate) SetNillableWowCount(v *int) *UserUpdate {
-	if v != nil {
-		_u.SetWowCount(*v)
-	}
-	return _u
-}
-
-// AddWowCount adds value to the "wow_count" field.
-func (_u *UserUpdate) AddWowCount(v int) *UserUpdate {
-	_u.mutation.AddWowCount(v)
-	return _u
-}
-
 // SetRole sets the "role" field.
 func (_u *UserUpdate) SetRole(v user.Role) *UserUpdate {
 	_u.mutation.SetRole(v)
@@ -532,11 +511,6 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "school", err: fmt.Errorf(`ent: validator failed for field "User.school": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.WowCount(); ok {
-		if err := user.WowCountValidator(v); err != nil {
-			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "User.wow_count": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Role(); ok {
 		if err := user.RoleValidator(v); err != nil {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
@@ -594,12 +568,6 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.SchoolCleared() {
 		_spec.ClearField(user.FieldSchool, field.TypeString)
-	}
-	if value, ok := _u.mutation.WowCount(); ok {
-		_spec.SetField(user.FieldWowCount, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedWowCount(); ok {
-		_spec.AddField(user.FieldWowCount, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)
@@ -1086,27 +1054,6 @@ func (_u *UserUpdateOne) ClearSchool() *UserUpdateOne {
 	return _u
 }
 
-// SetWowCount sets the "wow_count" field.
-func (_u *UserUpdateOne) SetWowCount(v int) *UserUpdateOne {
-	_u.mutation.ResetWowCount()
-	_u.mutation.SetWowCount(v)
-	return _u
-}
-
-// SetNillableWowCount sets the "wow_count" field if the given value is not nil.
-func (_u *UserUpdateOne) SetNillableWowCount(v *int) *UserUpdateOne {
-	if v != nil {
-		_u.SetWowCount(*v)
-	}
-	return _u
-}
-
-// AddWowCount adds value to the "wow_count" field.
-func (_u *UserUpdateOne) AddWowCount(v int) *UserUpdateOne {
-	_u.mutation.AddWowCount(v)
-	return _u
-}
-
 // SetRole sets the "role" field.
 func (_u *UserUpdateOne) SetRole(v user.Role) *UserUpdateOne {
 	_u.mutation.SetRole(v)
@@ -1508,11 +1455,6 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "school", err: fmt.Errorf(`ent: validator failed for field "User.school": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.WowCount(); ok {
-		if err := user.WowCountValidator(v); err != nil {
-			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "User.wow_count": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Role(); ok {
 		if err := user.RoleValidator(v); err != nil {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
@@ -1587,12 +1529,6 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.SchoolCleared() {
 		_spec.ClearField(user.FieldSchool, field.TypeString)
-	}
-	if value, ok := _u.mutation.WowCount(); ok {
-		_spec.SetField(user.FieldWowCount, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedWowCount(); ok {
-		_spec.AddField(user.FieldWowCount, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Role(); ok {
 		_spec.SetField(user.FieldRole, field.TypeEnum, value)

@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	SensitiveDataAccess() SensitiveDataAccessResolver
 	Subscription() SubscriptionResolver
+	User() UserResolver
 	WowEvent() WowEventResolver
 }
 
@@ -3304,6 +3305,11 @@ extend type Post {
   viewerHasWowed: Boolean!
 }
 
+extend type User {
+  "Wows the user's posts received."
+  wowCount: Int!
+}
+
 extend type PostImage {
   url: String!
 }
@@ -4125,7 +4131,6 @@ type User implements Node {
   nickname: String!
   avatarURL: String
   school: String
-  wowCount: Int!
   posts(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -5436,10 +5441,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_avatarURL(ctx, field)
 	case "school":
 		return ec.fieldContext_User_school(ctx, field)
-	case "wowCount":
-		return ec.fieldContext_User_wowCount(ctx, field)
 	case "posts":
 		return ec.fieldContext_User_posts(ctx, field)
+	case "wowCount":
+		return ec.fieldContext_User_wowCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }

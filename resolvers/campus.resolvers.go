@@ -226,6 +226,10 @@ func (r *subscriptionResolver) WowReceived(ctx context.Context, after *int) (<-c
 	return r.Wows.Received(ctx, v, deref(after, -1)), nil
 }
 
+func (r *userResolver) WowCount(ctx context.Context, obj *ent.User) (int, error) {
+	return r.Wows.WowCount(ctx, obj.ID)
+}
+
 // Post loads the wowed post as the subscriber (its author) sees it.
 func (r *wowEventResolver) Post(ctx context.Context, obj *wow.Event) (*ent.Post, error) {
 	return r.Client.Post.Get(ctx, obj.PostID)
@@ -233,6 +237,9 @@ func (r *wowEventResolver) Post(ctx context.Context, obj *wow.Event) (*ent.Post,
 
 // Sender is the public profile of who sent the wow.
 func (r *wowEventResolver) Sender(ctx context.Context, obj *wow.Event) (*ent.User, error) {
+	if u := obj.Sender(); u != nil {
+		return u, nil
+	}
 	return r.Client.User.Get(ctx, obj.SenderID)
 }
 

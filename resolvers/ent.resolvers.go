@@ -35,8 +35,11 @@ func (r *Resolver) PostImage() graph.PostImageResolver { return &postImageResolv
 
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
+
 type (
 	postResolver      struct{ *Resolver }
 	postImageResolver struct{ *Resolver }
 	queryResolver     struct{ *Resolver }
+	userResolver      struct{ *Resolver }
 )

@@ -860,7 +860,6 @@ var (
 		{Name: "avatar_url", Type: field.TypeString, Nullable: true},
 		{Name: "birth_date", Type: field.TypeTime},
 		{Name: "school", Type: field.TypeString, Nullable: true, Size: 64},
-		{Name: "wow_count", Type: field.TypeInt, Default: 0},
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"STUDENT", "MERCHANT", "RUNNER", "STAFF"}, Default: "STUDENT"},
 		{Name: "consented", Type: field.TypeJSON},
 		{Name: "accepted_policy_seq", Type: field.TypeInt, Default: 0},

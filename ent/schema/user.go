@@ -53,14 +53,12 @@ func (User) Fields() []ent.Field {
 				Category: "出生日期", Purpose: pii.Account, Exposes: []string{"Account.birthDate"},
 				Retention: "until the account is cancelled (age check, §8)",
 			}),
-		// Public profile (W2): the school, and the wows the user's posts got.
+		// Public profile (W2): the school (the wow count is summed from posts).
 		field.String("school").Optional().MaxLen(64).
 			Annotations(entgql.Skip(entgql.SkipWhereInput), pii.Field{
 				Category: "所在学校", Purpose: pii.Wow, Exposes: []string{"User.school"},
 				Retention: "until the account is cancelled (public profile)",
 			}),
-		field.Int("wow_count").Default(0).NonNegative().
-			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Enum("role").Values("STUDENT", "MERCHANT", "RUNNER", "STAFF").Default("STUDENT").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		// Purposes the user consented to, kept in step with the consents table

@@ -33,8 +33,6 @@ const (
 	FieldBirthDate = "birth_date"
 	// FieldSchool holds the string denoting the school field in the database.
 	FieldSchool = "school"
-	// FieldWowCount holds the string denoting the wow_count field in the database.
-	FieldWowCount = "wow_count"
 	// FieldRole holds the string denoting the role field in the database.
 	FieldRole = "role"
 	// FieldConsented holds the string denoting the consented field in the database.
@@ -128,7 +126,6 @@ var Columns = []string{
 	FieldAvatarURL,
 	FieldBirthDate,
 	FieldSchool,
-	FieldWowCount,
 	FieldRole,
 	FieldConsented,
 	FieldAcceptedPolicySeq,
@@ -155,10 +152,6 @@ var (
 	NicknameValidator func(string) error
 	// SchoolValidator is a validator for the "school" field. It is called by the builders before save.
 	SchoolValidator func(string) error
-	// DefaultWowCount holds the default value on creation for the "wow_count" field.
-	DefaultWowCount int
-	// WowCountValidator is a validator for the "wow_count" field. It is called by the builders before save.
-	WowCountValidator func(int) error
 	// DefaultConsented holds the default value on creation for the "consented" field.
 	DefaultConsented []string
 	// DefaultAcceptedPolicySeq holds the default value on creation for the "accepted_policy_seq" field.
@@ -231,11 +224,6 @@ func ByBirthDate(opts ...sql.OrderTermOption) OrderOption {
 // BySchool orders the results by the school field.
 func BySchool(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSchool, opts...).ToFunc()
-}
-
-// ByWowCount orders the results by the wow_count field.
-func ByWowCount(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldWowCount, opts...).ToFunc()
 }
 
 // ByRole orders the results by the role field.

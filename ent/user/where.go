@@ -95,11 +95,6 @@ func School(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldSchool, v))
 }
 
-// WowCount applies equality check predicate on the "wow_count" field. It's identical to WowCountEQ.
-func WowCount(v int) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldWowCount, v))
-}
-
 // AcceptedPolicySeq applies equality check predicate on the "accepted_policy_seq" field. It's identical to AcceptedPolicySeqEQ.
 func AcceptedPolicySeq(v int) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldAcceptedPolicySeq, v))
@@ -518,46 +513,6 @@ func SchoolEqualFold(v string) predicate.User {
 // SchoolContainsFold applies the ContainsFold predicate on the "school" field.
 func SchoolContainsFold(v string) predicate.User {
 	return predicate.User(sql.FieldContainsFold(FieldSchool, v))
-}
-
-// WowCountEQ applies the EQ predicate on the "wow_count" field.
-func WowCountEQ(v int) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldWowCount, v))
-}
-
-// WowCountNEQ applies the NEQ predicate on the "wow_count" field.
-func WowCountNEQ(v int) predicate.User {
-	return predicate.User(sql.FieldNEQ(FieldWowCount, v))
-}
-
-// WowCountIn applies the In predicate on the "wow_count" field.
-func WowCountIn(vs ...int) predicate.User {
-	return predicate.User(sql.FieldIn(FieldWowCount, vs...))
-}
-
-// WowCountNotIn applies the NotIn predicate on the "wow_count" field.
-func WowCountNotIn(vs ...int) predicate.User {
-	return predicate.User(sql.FieldNotIn(FieldWowCount, vs...))
-}
-
-// WowCountGT applies the GT predicate on the "wow_count" field.
-func WowCountGT(v int) predicate.User {
-	return predicate.User(sql.FieldGT(FieldWowCount, v))
-}
-
-// WowCountGTE applies the GTE predicate on the "wow_count" field.
-func WowCountGTE(v int) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldWowCount, v))
-}
-
-// WowCountLT applies the LT predicate on the "wow_count" field.
-func WowCountLT(v int) predicate.User {
-	return predicate.User(sql.FieldLT(FieldWowCount, v))
-}
-
-// WowCountLTE applies the LTE predicate on the "wow_count" field.
-func WowCountLTE(v int) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldWowCount, v))
 }
 
 // RoleEQ applies the EQ predicate on the "role" field.

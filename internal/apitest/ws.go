@@ -12,9 +12,13 @@ import (
 
 // WS is a websocket GraphQL client for tests.
 type WS struct {
-	t    testing.TB
-	Conn *websocket.Conn
+	t        testing.TB
+	Conn     *websocket.Conn
+	autoPong bool
 }
+
+// AutoPong makes Read answer the server's pings itself.
+func (w *WS) AutoPong() *WS { w.autoPong = true; return w }
 
 // Message is one protocol message.
 type Message struct {
@@ -54,7 +58,8 @@ func (w *WS) Send(typ, id string, payload any) {
 }
 
 // Read returns the next message that is not a keep-alive, or the read error
-// (a close frame surfaces as *websocket.CloseError).
+// (a close frame surfaces as *websocket.CloseError). It answers the
+// server's pings as a live client does, or the server would hang up.
 func (w *WS) Read(timeout time.Duration) (Message, error) {
 	for {
 		_ = w.Conn.SetReadDeadline(time.Now().Add(timeout))
@@ -62,7 +67,11 @@ func (w *WS) Read(timeout time.Duration) (Message, error) {
 		if err := w.Conn.ReadJSON(&m); err != nil {
 			return m, err
 		}
-		if m.Type == "ka" {
+		switch {
+		case m.Type == "ka":
+			continue
+		case m.Type == "ping" && w.Conn.Subprotocol() == "graphql-transport-ws" && w.autoPong:
+			_ = w.Conn.WriteJSON(map[string]any{"type": "pong"})
 			continue
 		}
 		return m, nil

@@ -80,7 +80,7 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 		Orders: orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students,
 			orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log),
 		Students:       students,
-		Wows:           wow.New(p.DB.Client, p.Media, p.Bus, priv, p.Now, p.Log),
+		Wows:           wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Now, p.Log),
 		Errands:        errands.New(p.DB.Client, p.Keys.Ring, p.Media, p.Bus, p.Now, p.Log),
 		Cards:          cards,
 		Accounts:       starcard.NewAccounts(p.DB.Client, p.Keys.Ring, authSvc, p.Bank, p.Now, p.Log),

@@ -265,8 +265,8 @@ func (s *Service) Updates(ctx context.Context, v *auth.Viewer) <-chan *Update {
 		Bus: s.bus, Topic: topic(v.UserID), Log: s.log,
 		// Errand updates are not stored as events: the errand itself is the
 		// state; a client that reconnects reads myErrands.
-		Replay: func(context.Context, int, int) ([]*Update, error) { return nil, nil },
-		Newest: func(context.Context) (int, error) { return 0, nil },
+		Replay: func(context.Context, live.Window, int) ([]*Update, error) { return nil, nil },
+		Newest: func(context.Context) (int, time.Time, error) { return 0, time.Time{}, nil },
 		Decode: func(b []byte) (*Update, error) {
 			var u Update
 			n++
@@ -274,5 +274,6 @@ func (s *Service) Updates(ctx context.Context, v *auth.Viewer) <-chan *Update {
 			return &u, json.Unmarshal(b, &u)
 		},
 		ID: func(u *Update) int { return u.seq },
+		At: func(u *Update) time.Time { return u.At },
 	}, 0)
 }

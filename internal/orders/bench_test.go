@@ -40,7 +40,12 @@ func benchShop(b *testing.B, backend string) *shop {
 		if err := db.Migrate(b.Context()); err != nil {
 			b.Fatal(err)
 		}
-		bus, err := pubsub.NewPostgres(b.Context(), url, db.SQL, pubsub.Options{Channel: fmt.Sprintf("bench_%d", time.Now().UnixNano())})
+		notify, err := store.NotifyPool(b.Context(), url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { notify.Close() })
+		bus, err := pubsub.NewPostgres(b.Context(), url, notify, pubsub.Options{Channel: fmt.Sprintf("bench_%d", time.Now().UnixNano())})
 		if err != nil {
 			b.Fatal(err)
 		}

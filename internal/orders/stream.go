@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/orderevent"
@@ -16,8 +17,8 @@ import (
 func (s *Service) Stream(ctx context.Context, bus pubsub.Bus, topic string, which predicate.OrderEvent, after int) <-chan *Event {
 	return live.Stream(ctx, live.Source[*Event]{
 		Bus: bus, Topic: topic, Log: s.log,
-		Replay: func(ctx context.Context, after, limit int) ([]*Event, error) {
-			evs, err := s.client.OrderEvent.Query().Where(which, orderevent.IDGT(after)).
+		Replay: func(ctx context.Context, w live.Window, limit int) ([]*Event, error) {
+			evs, err := s.client.OrderEvent.Query().Where(which, inWindow(w)).
 				Order(ent.Asc(orderevent.FieldID)).Limit(limit).All(ctx)
 			out := make([]*Event, len(evs))
 			for i, e := range evs {
@@ -25,20 +26,30 @@ func (s *Service) Stream(ctx context.Context, bus pubsub.Bus, topic string, whic
 			}
 			return out, err
 		},
-		Newest: func(ctx context.Context) (int, error) {
+		Newest: func(ctx context.Context) (int, time.Time, error) {
 			e, err := s.client.OrderEvent.Query().Where(which).Order(ent.Desc(orderevent.FieldID)).First(ctx)
 			if ent.IsNotFound(err) {
-				return 0, nil
+				return 0, time.Time{}, nil
 			}
 			if err != nil {
-				return 0, err
+				return 0, time.Time{}, err
 			}
-			return e.ID, nil
+			return e.ID, e.CreatedAt, nil
 		},
 		Decode: func(b []byte) (*Event, error) {
 			var e Event
 			return &e, json.Unmarshal(b, &e)
 		},
 		ID: func(e *Event) int { return e.ID },
+		At: func(e *Event) time.Time { return e.At },
 	}, after)
+}
+
+// inWindow selects the events of a replay window (see live.Window).
+func inWindow(w live.Window) predicate.OrderEvent {
+	p := orderevent.IDGT(w.AfterID)
+	if !w.Since.IsZero() {
+		p = orderevent.Or(p, orderevent.CreatedAtGTE(w.Since))
+	}
+	return orderevent.And(orderevent.IDGT(w.PageAfter), p)
 }

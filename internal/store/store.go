@@ -101,7 +101,7 @@ func finish(ctx context.Context, db *sql.DB, name string, opt Options) (*DB, err
 	}
 	var drv dialect.Driver = entsql.OpenDB(name, db)
 	if name == dialect.SQLite {
-		drv = sqliteTimes{drv}
+		drv = newSQLiteDriver(drv)
 	}
 	if opt.WrapDriver != nil {
 		drv = opt.WrapDriver(drv)
@@ -126,3 +126,30 @@ func (d *DB) Ready(ctx context.Context) error {
 
 // Close closes the client and the pool.
 func (d *DB) Close() error { return d.Client.Close() }
+
+// NotifyPool opens a small pool for publishing events (pg_notify) whose
+// commits do not wait for the disk: notifications are not durable anyway
+// (the events are stored), and a synchronous commit per notification would
+// serialise publishers behind disk flushes.
+func NotifyPool(ctx context.Context, url string) (*sql.DB, error) {
+	// lib/pq passes unknown parameters to the server as run-time settings.
+	switch {
+	case !strings.Contains(url, "://"):
+		url += " synchronous_commit=off" // key=value form
+	case strings.Contains(url, "?"):
+		url += "&synchronous_commit=off"
+	default:
+		url += "?synchronous_commit=off"
+	}
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: notify pool: %w", err)
+	}
+	return db, nil
+}

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
+	"github.com/lib/pq"
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/logincode"
 	"github.com/tongxue/tongxue/ent/ratecounter"
@@ -491,6 +492,30 @@ func checkTimesInTxUpdateAndDelete(t *testing.T, db *store.DB) {
 		}
 		if want := sortedNames(ss, func(s stamp) bool { return s.at.After(bound) }); !slices.Equal(names, want) {
 			t.Errorf("left after delete:\n got %v\nwant %v", names, want)
+		}
+	}
+}
+
+// The notify pool's sessions commit without waiting for the disk, whether
+// the database is named by a URL or by key=value settings.
+func TestNotifyPoolCommitsAsynchronously(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	kv, err := pq.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dsn := range []string{url, kv} {
+		db, err := store.NotifyPool(t.Context(), dsn)
+		if err != nil {
+			t.Fatalf("NotifyPool(%q): %v", dsn, err)
+		}
+		var got string
+		if err := db.QueryRowContext(t.Context(), "SHOW synchronous_commit").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if got != "off" {
+			t.Errorf("%q: synchronous_commit = %s, want off", dsn, got)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"sync"
 
@@ -81,4 +83,28 @@ func (t countingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.c.add(q)
 	return t.Tx.Query(ctx, q, args, v)
+}
+
+// ExecContext passes raw statements (SET LOCAL, ...) through, counted.
+func (t countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ex, ok := t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, errors.New("testdb: ExecContext not supported")
+	}
+	t.c.add(q)
+	return ex.ExecContext(ctx, q, args...)
+}
+
+// QueryContext passes raw queries (UPDATE ... RETURNING, ...) through, counted.
+func (t countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	qq, ok := t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, errors.New("testdb: QueryContext not supported")
+	}
+	t.c.add(q)
+	return qq.QueryContext(ctx, q, args...)
 }

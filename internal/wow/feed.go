@@ -80,6 +80,7 @@ type loaderKey struct{}
 // WithLoaders gives a request the batch loader behind HasWowed, so a page
 // of posts asks whether the viewer wowed them in one statement.
 func (s *Service) WithLoaders(ctx context.Context) context.Context {
+	ctx = context.WithValue(ctx, countKey{}, loader.New(500*time.Microsecond, s.wowCounts))
 	v := auth.FromContext(ctx)
 	if v == nil {
 		return ctx
@@ -92,7 +93,8 @@ func (s *Service) WithLoaders(ctx context.Context) context.Context {
 		}
 		return out, err
 	})
-	return context.WithValue(ctx, loaderKey{}, l)
+	ctx = context.WithValue(ctx, loaderKey{}, l)
+	return ctx
 }
 
 // HasWowed reports whether the viewer wowed the post.
@@ -105,4 +107,31 @@ func (s *Service) HasWowed(ctx context.Context, postID int) (bool, error) {
 		return l.Load(ctx, postID)
 	}
 	return s.client.Wow.Query().Where(entwow.UserID(v.UserID), entwow.PostID(postID)).Exist(ctx)
+}
+
+type countKey struct{}
+
+// WowCount is the wows a user's posts received (the public profile).
+func (s *Service) WowCount(ctx context.Context, userID int) (int, error) {
+	if l, ok := ctx.Value(countKey{}).(*loader.Loader[int, int]); ok {
+		return l.Load(ctx, userID)
+	}
+	m, err := s.wowCounts(ctx, []int{userID})
+	return m[userID], err
+}
+
+// wowCounts sums the counts of the users' posts, all of them: the total is
+// public even where a post is not.
+func (s *Service) wowCounts(ctx context.Context, ids []int) (map[int]int, error) {
+	var rows []struct {
+		AuthorID int `json:"author_id"`
+		Sum      int `json:"sum"`
+	}
+	err := s.client.Post.Query().Where(post.AuthorIDIn(ids...)).GroupBy(post.FieldAuthorID).
+		Aggregate(ent.Sum(post.FieldWowCount)).Scan(System(ctx), &rows)
+	out := make(map[int]int, len(rows))
+	for _, r := range rows {
+		out[r.AuthorID] = r.Sum
+	}
+	return out, err
 }

@@ -10,11 +10,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/user"
 	entwow "github.com/tongxue/tongxue/ent/wow"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
@@ -38,17 +42,23 @@ var ImageLimits = media.Limits{MaxBytes: 5 << 20, MaxPixels: 40_000_000, MaxSide
 // Service is the wow domain.
 type Service struct {
 	client *ent.Client
-	images media.Store
-	bus    pubsub.Bus
-	priv   *privacy.Service
-	now    func() time.Time
-	log    *slog.Logger
+	// relaxed commits wows without waiting for the disk (PostgreSQL): a
+	// post's counter row is hot in a burst, and a synchronous commit per
+	// wow would queue every wow behind one disk flush. A crash can lose the
+	// last fraction of a second of wows, never count one twice.
+	relaxed bool
+	dialect string
+	images  media.Store
+	bus     pubsub.Bus
+	priv    *privacy.Service
+	now     func() time.Time
+	log     *slog.Logger
 }
 
 // New returns the service and installs the visibility rule on client.
-func New(client *ent.Client, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
+func New(client *ent.Client, dialectName string, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
 	Install(client)
-	return &Service{client: client, images: images, bus: bus, priv: priv, now: now, log: log}
+	return &Service{client: client, relaxed: dialectName == dialect.Postgres, dialect: dialectName, images: images, bus: bus, priv: priv, now: now, log: log}
 }
 
 func postimageVisible(ctx context.Context) predicate.PostImage {
@@ -160,7 +170,12 @@ type Event struct {
 	SenderID int       `json:"sender"`
 	Count    int       `json:"count"`
 	At       time.Time `json:"at"`
+
+	sender *ent.User // preloaded by Received
 }
+
+// Sender is the sender's user as Received preloaded it (nil if not).
+func (e *Event) Sender() *ent.User { return e.sender }
 
 // Topic of the wows an author receives.
 func Topic(authorID int) string { return "wows:" + strconv.Itoa(authorID) }
@@ -181,19 +196,26 @@ func (s *Service) Send(ctx context.Context, v *auth.Viewer, postID int) (*ent.Po
 	now := s.now()
 	var ev *Event
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		if s.relaxed {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
+				return err
+			}
+		}
+		// The post row is hot in a burst. Locking it first (one UPDATE)
+		// queues the wows of one post one after another: otherwise every
+		// concurrent insert's foreign-key check share-locks the row and
+		// PostgreSQL spends its time growing multixacts. Ids then also
+		// follow commit order.
+		count, err := incrementCount(ctx, tx, s.dialect, postID)
+		if err != nil {
+			return err
+		}
 		w, err := tx.Wow.Create().SetPostID(postID).SetUserID(v.UserID).SetCreatedAt(now).Save(ctx)
 		if err != nil {
 			return err
 		}
-		if err := tx.Post.UpdateOneID(postID).AddWowCount(1).Exec(ctx); err != nil {
-			return err
-		}
-		if err := tx.User.UpdateOneID(p.AuthorID).AddWowCount(1).Exec(ctx); err != nil {
-			return err
-		}
-		count, err := tx.Post.Query().Where(post.ID(postID)).Select(post.FieldWowCount).Int(System(ctx))
 		ev = &Event{ID: w.ID, PostID: postID, SenderID: v.UserID, Count: count, At: now}
-		return err
+		return nil
 	})
 	if ent.IsConstraintError(err) {
 		return s.reload(ctx, postID) // a concurrent repeat of the same wow
@@ -217,10 +239,10 @@ func (s *Service) reload(ctx context.Context, id int) (*ent.Post, error) {
 // (after < 0: from now on), then live ones.
 func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-chan *Event {
 	mine := entwow.HasPostWith(post.AuthorID(v.UserID))
-	return live.Stream(ctx, live.Source[*Event]{
+	return s.withSenders(ctx, live.Stream(ctx, live.Source[*Event]{
 		Bus: s.bus, Topic: Topic(v.UserID), Log: s.log,
-		Replay: func(ctx context.Context, after, limit int) ([]*Event, error) {
-			ws, err := s.client.Wow.Query().Where(mine, entwow.IDGT(after)).
+		Replay: func(ctx context.Context, w live.Window, limit int) ([]*Event, error) {
+			ws, err := s.client.Wow.Query().Where(mine, inWindow(w)).
 				Order(ent.Asc(entwow.FieldID)).Limit(limit).All(ctx)
 			if err != nil || len(ws) == 0 {
 				return nil, err
@@ -244,22 +266,86 @@ func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-cha
 			}
 			return out, nil
 		},
-		Newest: func(ctx context.Context) (int, error) {
+		Newest: func(ctx context.Context) (int, time.Time, error) {
 			w, err := s.client.Wow.Query().Where(mine).Order(ent.Desc(entwow.FieldID)).First(ctx)
 			if ent.IsNotFound(err) {
-				return 0, nil
+				return 0, time.Time{}, nil
 			}
 			if err != nil {
-				return 0, err
+				return 0, time.Time{}, err
 			}
-			return w.ID, nil
+			return w.ID, w.CreatedAt, nil
 		},
 		Decode: func(b []byte) (*Event, error) {
 			var e Event
 			return &e, json.Unmarshal(b, &e)
 		},
 		ID: func(e *Event) int { return e.ID },
-	}, after)
+		At: func(e *Event) time.Time { return e.At },
+	}, after))
+}
+
+// senderBatch bounds the wows whose senders load in one query.
+const senderBatch = 64
+
+// withSenders loads the senders of the wows waiting in `in` in one query,
+// so a burst costs a query per batch rather than one per wow.
+func (s *Service) withSenders(ctx context.Context, in <-chan *Event) <-chan *Event {
+	out := make(chan *Event, 1)
+	go func() {
+		defer close(out)
+		for e := range in {
+			batch := append(make([]*Event, 0, senderBatch), e)
+			for more := true; more && len(batch) < senderBatch; {
+				select {
+				case e, ok := <-in:
+					if more = ok; ok {
+						batch = append(batch, e)
+					}
+				default:
+					more = false
+				}
+			}
+			s.loadSenders(ctx, batch)
+			for _, e := range batch {
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// loadSenders attaches each event's sender; on an error the resolver
+// loads them one by one instead.
+func (s *Service) loadSenders(ctx context.Context, evs []*Event) {
+	ids := make([]int, len(evs))
+	for i, e := range evs {
+		ids[i] = e.SenderID
+	}
+	us, err := s.client.User.Query().Where(user.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return
+	}
+	byID := make(map[int]*ent.User, len(us))
+	for _, u := range us {
+		byID[u.ID] = u
+	}
+	for _, e := range evs {
+		e.sender = byID[e.SenderID]
+	}
+}
+
+// inWindow selects the wows of a replay window (see live.Window).
+func inWindow(w live.Window) predicate.Wow {
+	p := entwow.IDGT(w.AfterID)
+	if !w.Since.IsZero() {
+		p = entwow.Or(p, entwow.CreatedAtGTE(w.Since))
+	}
+	return entwow.And(entwow.IDGT(w.PageAfter), p)
 }
 
 // Follow starts or stops following a user.
@@ -279,4 +365,20 @@ func (s *Service) Follow(ctx context.Context, v *auth.Viewer, userID int, on boo
 	}
 	return s.client.Follow.Create().SetFollowerID(v.UserID).SetFolloweeID(userID).SetCreatedAt(s.now()).
 		OnConflictColumns(follow.FieldFollowerID, follow.FieldFolloweeID).Ignore().Exec(ctx)
+}
+
+// incrementCount adds one to a post's wow count and returns the new count.
+func incrementCount(ctx context.Context, tx *ent.Tx, dialectName string, postID int) (int, error) {
+	q, args := entsql.Dialect(dialectName).Update(post.Table).Add(post.FieldWowCount, 1).
+		Where(entsql.EQ(post.FieldID, postID)).Returning(post.FieldWowCount).Query()
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return 0, errors.New("wow: post vanished")
+	}
+	var n int
+	return n, rows.Scan(&n)
 }

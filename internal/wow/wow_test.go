@@ -170,7 +170,7 @@ func TestWowsAndProfile(t *testing.T) {
 		for _, f := range fields.Type.Fields {
 			names = append(names, f.Name)
 		}
-		if strings.Join(names, ",") != "id,nickname,avatarURL,school,wowCount,posts" {
+		if strings.Join(names, ",") != "id,nickname,avatarURL,school,posts,wowCount" {
 			t.Fatalf("the public profile shows %v", names)
 		}
 	})
