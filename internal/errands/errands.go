@@ -20,6 +20,7 @@ import (
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/live"
 	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
@@ -183,9 +184,7 @@ func (s *Service) Move(ctx context.Context, v *auth.Viewer, id int, to errand.St
 		return nil, apperr.New("INVALID_TRANSITION", "an errand cannot go from %s to %s", e.Status, to)
 	}
 	if end && e.PhotoKey != nil {
-		if err := s.images.Delete(ctx, *e.PhotoKey); err != nil {
-			s.log.WarnContext(ctx, "erase errand photo", "errand_id", id, "err", err)
-		}
+		pictures.Release(ctx, s.client, s.images, s.log, *e.PhotoKey)
 	}
 	if e, err = s.client.Errand.Get(ctx, id); err != nil {
 		return nil, err

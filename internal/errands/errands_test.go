@@ -39,6 +39,15 @@ func TestErrandLifecycle(t *testing.T) {
 			t.Fatalf("without the courier consent: %+v", r.Errors)
 		}
 		e.Grant(t, req, "SHARE_COURIER")
+		for _, bad := range [][2]string{{"weightGrams: 800", "weightGrams: 0"}, {`phone: "13400000001"`, `phone: "123"`},
+			{"rewardFen: 300", "rewardFen: 5"}, {`pickupPlace: "菜鸟驿站东区店"`, `pickupPlace: " "`}} {
+			if r := e.Post(t, req, strings.Replace(post, bad[0], bad[1], 1), nil); r.Code() != "BAD_USER_INPUT" {
+				t.Fatalf("%s: %+v", bad[1], r.Errors)
+			}
+		}
+		if n := db.Client.Errand.Query().CountX(t.Context()); n != 0 {
+			t.Fatalf("%d errands stored from bad input", n)
+		}
 		var made struct {
 			PostErrand struct{ ID, Status, Credential string }
 		}

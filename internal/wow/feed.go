@@ -16,6 +16,7 @@ import (
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/loader"
+	"github.com/tongxue/tongxue/internal/privacy"
 )
 
 // Page is a Relay page request.
@@ -128,7 +129,7 @@ func (s *Service) wowCounts(ctx context.Context, ids []int) (map[int]int, error)
 		Sum      int `json:"sum"`
 	}
 	err := s.client.Post.Query().Where(post.AuthorIDIn(ids...)).GroupBy(post.FieldAuthorID).
-		Aggregate(ent.Sum(post.FieldWowCount)).Scan(System(ctx), &rows)
+		Aggregate(ent.Sum(post.FieldWowCount)).Scan(privacy.System(ctx), &rows)
 	out := make(map[int]int, len(rows))
 	for _, r := range rows {
 		out[r.AuthorID] = r.Sum

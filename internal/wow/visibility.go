@@ -12,6 +12,7 @@ import (
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/privacy"
 )
 
 // Visible is the one rule of who sees a post: everyone a PUBLIC one, the
@@ -33,25 +34,18 @@ func Visible(ctx context.Context) predicate.Post {
 	)
 }
 
-type systemKey struct{}
-
-// System marks ctx as the server's own work (jobs, counting), which sees
-// every post; requests never carry it.
-func System(ctx context.Context) context.Context { return context.WithValue(ctx, systemKey{}, true) }
-
-func isSystem(ctx context.Context) bool { b, _ := ctx.Value(systemKey{}).(bool); return b }
-
 // Install makes every query for posts and their pictures, on every path
-// (feed, profile, node, search, edges, subscriptions), apply Visible.
+// (feed, profile, node, search, edges, subscriptions), apply Visible;
+// only the server's own work (privacy.System) sees every post.
 func Install(client *ent.Client) {
 	client.Post.Intercept(intercept.TraversePost(func(ctx context.Context, q *ent.PostQuery) error {
-		if !isSystem(ctx) {
+		if !privacy.IsSystem(ctx) {
 			q.Where(Visible(ctx))
 		}
 		return nil
 	}))
 	client.PostImage.Intercept(intercept.TraversePostImage(func(ctx context.Context, q *ent.PostImageQuery) error {
-		if !isSystem(ctx) {
+		if !privacy.IsSystem(ctx) {
 			q.Where(postimageVisible(ctx))
 		}
 		return nil

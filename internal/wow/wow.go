@@ -24,6 +24,7 @@ import (
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/live"
 	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
@@ -153,6 +154,11 @@ func imageProblem(err error) string {
 
 // Delete removes one of the viewer's posts (R2) and its wows and pictures.
 func (s *Service) Delete(ctx context.Context, v *auth.Viewer, id int) error {
+	keys, err := s.client.PostImage.Query().Where(postimage.PostID(id)).Select(postimage.FieldMediaKey).Strings(ctx)
+	if err != nil {
+		return err
+	}
+	// Its wows and picture rows go with it (ON DELETE CASCADE).
 	n, err := s.client.Post.Delete().Where(post.ID(id), post.AuthorID(v.UserID)).Exec(ctx)
 	if err != nil {
 		return err
@@ -160,6 +166,7 @@ func (s *Service) Delete(ctx context.Context, v *auth.Viewer, id int) error {
 	if n == 0 {
 		return apperr.NotFound("post")
 	}
+	pictures.Release(ctx, s.client, s.images, s.log, keys...)
 	return nil
 }
 

@@ -1,0 +1,77 @@
+package pictures_test
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/png"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/tongxue/tongxue/ent/errand"
+	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/pictures"
+	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/wow"
+)
+
+// A picture shared by an errand and a post nobody else may see is kept
+// until the last of them lets it go; then it is deleted.
+func TestReleaseKeepsWhatIsStillUsed(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		wow.Install(db.Client) // post visibility applies, as in the server
+		st, err := media.NewDirStore(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		_ = png.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)))
+		img, err := media.Clean(buf.Bytes(), media.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := st.Put(ctx, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := db.Client.User.Create().SetPhoneHash([]byte("h")).SetPhoneCipher([]byte("c")).SetNickname("小红").
+			SetBirthDate(time.Date(2003, 5, 1, 0, 0, 0, 0, time.UTC)).SaveX(ctx)
+		p := db.Client.Post.Create().SetAuthorID(u.ID).SetText("只给自己看").SetVisibility(post.VisibilityONLY_ME).SaveX(ctx)
+		db.Client.PostImage.Create().SetPostID(p.ID).SetMediaKey(key).SetPosition(0).SetWidth(8).SetHeight(8).ExecX(ctx)
+		e := db.Client.Errand.Create().SetRequesterID(u.ID).SetArea("东区").SetPickupPlace("驿站").
+			SetParcelType(errand.ParcelTypeSMALL).SetWeightGrams(500).SetRewardFen(200).SetPhotoKey(key).
+			SetRecipientNameCipher([]byte("n")).SetRecipientPhoneCipher([]byte("p")).SetAddressCipher([]byte("a")).SaveX(ctx)
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+		pictures.Release(ctx, db.Client, st, log, key)
+		exists(t, st, key, true)
+		// Only the post uses it now: one the caller cannot see still counts.
+		db.Client.Errand.UpdateOne(e).ClearPhotoKey().ExecX(ctx)
+		pictures.Release(ctx, db.Client, st, log, key)
+		exists(t, st, key, true)
+		// Only the errand uses it now.
+		db.Client.Errand.UpdateOne(e).SetPhotoKey(key).ExecX(ctx)
+		db.Client.Post.DeleteOne(p).ExecX(privacy.System(ctx))
+		pictures.Release(ctx, db.Client, st, log, key, key)
+		exists(t, st, key, true)
+		// Nothing uses it.
+		db.Client.Errand.UpdateOne(e).ClearPhotoKey().ExecX(ctx)
+		pictures.Release(ctx, db.Client, st, log, key)
+		exists(t, st, key, false)
+		pictures.Release(ctx, db.Client, st, log, key) // already gone: nothing to do
+	})
+}
+
+func exists(t *testing.T, st media.Store, key string, want bool) {
+	t.Helper()
+	_, _, err := st.Get(t.Context(), key)
+	if got := err == nil; got != want || (err != nil && !errors.Is(err, media.ErrNotFound)) {
+		t.Fatalf("stored = %v (%v), want %v", got, err, want)
+	}
+}
