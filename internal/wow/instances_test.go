@@ -1,0 +1,81 @@
+package wow_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/testdb"
+)
+
+// W3 on any instance: the author subscribes on instance A, a friend's wow
+// goes through instance B (one PostgreSQL, LISTEN/NOTIFY between them);
+// nobody else hears of it.
+func TestLiveWowsOnAnyInstance(t *testing.T) {
+	url := testdb.PostgresSchema(t)
+	ctx := t.Context()
+	open := func() (*store.DB, pubsub.Bus) {
+		db, err := store.OpenPostgres(ctx, url, store.Options{MaxOpenConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		bus, err := pubsub.NewPostgres(ctx, url, db.SQL, pubsub.Options{Channel: "wx_" + strings.ReplaceAll(t.Name(), "/", "_")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { bus.Close() })
+		return db, bus
+	}
+	dbA, busA := open()
+	if err := dbA.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dbB, busB := open()
+	a := apitest.New(t, dbA, apitest.Options{Bus: busA})
+	b := apitest.New(t, dbB, apitest.Options{Bus: busB, Keys: &a.Keys})
+	author, friend, other := a.Login(t, authorPhone), a.Login(t, friendPhone), a.Login(t, otherPhone)
+	var made struct{ CreatePost struct{ ID string } }
+	a.Must(t, author, `mutation { createPost(input: {text: "两台服务器", visibility: ONLY_ME}) { id } }`, nil, &made)
+
+	listen := func(tok string) *apitest.WS {
+		ws, _, err := a.DialWS(t, "graphql-transport-ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.Send("connection_init", "", map[string]any{"authToken": tok})
+		ws.Expect("connection_ack")
+		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { wowCount post { id } sender { nickname } } }`})
+		return ws
+	}
+	mine, others := listen(author), listen(other)
+	time.Sleep(100 * time.Millisecond)
+
+	// Only the author sees an ONLY_ME post, so the author wows it.
+	b.Must(t, author, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": made.CreatePost.ID}, nil)
+	m := mine.Expect("next")
+	var ev struct {
+		Data struct {
+			WowReceived struct {
+				WowCount int
+				Post     struct{ ID string }
+			}
+		}
+	}
+	if err := json.Unmarshal(m.Payload, &ev); err != nil || ev.Data.WowReceived.WowCount != 1 || ev.Data.WowReceived.Post.ID != made.CreatePost.ID {
+		t.Fatalf("through B: %s", m.Payload)
+	}
+	if r := b.Post(t, friend, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": made.CreatePost.ID}); r.Code() != "NOT_FOUND" {
+		t.Fatalf("a friend wows an only-me post: %+v", r.Errors)
+	}
+	if m, err := others.Read(300 * time.Millisecond); err == nil {
+		t.Fatalf("another user heard: %s %s", m.Type, m.Payload)
+	}
+	if m, err := mine.Read(300 * time.Millisecond); err == nil {
+		t.Fatalf("a refused wow was pushed: %s %s", m.Type, m.Payload)
+	}
+}
