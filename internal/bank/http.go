@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,6 +16,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tongxue/tongxue/internal/partner"
 )
 
 // Paths of the protocol, relative to HTTPConfig.BaseURL.
@@ -105,25 +106,12 @@ type HTTP struct {
 
 // NewHTTP checks cfg and returns a client. Its errors never show the secret.
 func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, errors.New("bank: BaseURL must be an absolute https URL")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return nil, errors.New("bank: BaseURL must have no user information, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		// Signatures authenticate but do not hide: ID photos need TLS.
-		if !loopback(u.Hostname()) {
-			return nil, errors.New("bank: BaseURL must be https (http only for loopback hosts)")
-		}
-	default:
-		return nil, errors.New("bank: BaseURL must be an absolute https URL")
+	base, err := partner.BaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("bank: %w", err)
 	}
 	switch {
-	case cfg.AppID == "" || strings.IndexFunc(cfg.AppID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0:
+	case !partner.ValidAppID(cfg.AppID):
 		return nil, errors.New("bank: AppID must be non-empty printable ASCII without spaces")
 	case cfg.Secret == "":
 		return nil, errors.New("bank: Secret is empty")
@@ -134,42 +122,19 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	}
 	c := &HTTP{
 		name:    cfg.Name,
-		base:    strings.TrimRight(u.String(), "/"),
+		base:    base,
 		appID:   cfg.AppID,
 		secret:  []byte(cfg.Secret),
-		timeout: orDefault(cfg.Timeout, DefaultTimeout),
+		timeout: partner.OrDefault(cfg.Timeout, DefaultTimeout),
 		retries: cfg.Retries,
-		backoff: orDefault(cfg.Backoff, DefaultBackoff),
+		backoff: partner.OrDefault(cfg.Backoff, DefaultBackoff),
 		now:     cfg.Now,
+		client:  partner.Client(cfg.Client),
 	}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if cfg.Client != nil {
-		cl := *cfg.Client
-		c.client = &cl
-	} else {
-		c.client = &http.Client{}
-	}
-	c.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return c, nil
-}
-
-// orDefault returns v, or def when v is the zero value.
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Name is HTTPConfig.Name.

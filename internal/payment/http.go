@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/tongxue/tongxue/internal/partner"
 )
 
 // HTTPConfig configures an HTTPProvider.
@@ -61,33 +61,26 @@ func NewHTTP(cfg HTTPConfig) (*HTTPProvider, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(cfg.BaseURL)
+	base, err := partner.BaseURL(cfg.BaseURL)
 	switch {
 	case cfg.Name == "":
 		return nil, errors.New("payment: provider name is empty")
 	case cfg.MerchantID == "":
 		return nil, errors.New("payment: merchant id is empty")
-	case err != nil || u.Host == "" || u.User != nil:
-		return nil, errors.New("payment: base URL must be an absolute URL without user info")
-	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
-		// Signatures authenticate but do not hide: order data needs TLS.
-		return nil, errors.New("payment: base URL must be https")
+	case err != nil:
+		return nil, fmt.Errorf("payment: %w", err)
 	case cfg.Timeout < 0 || cfg.Retries < 0 || cfg.Backoff < 0:
 		return nil, errors.New("payment: negative timeout, retries or backoff")
 	}
 	p := &HTTPProvider{
 		name:     cfg.Name,
-		endpoint: strings.TrimRight(cfg.BaseURL, "/") + "/v3/pay/transactions",
+		endpoint: base + "/v3/pay/transactions",
 		mchid:    cfg.MerchantID,
 		signer:   s,
-		client:   cfg.Client,
+		client:   partner.Client(cfg.Client),
 		timeout:  cfg.Timeout,
 		retries:  cfg.Retries,
 		backoff:  cfg.Backoff,
-	}
-	if p.client == nil {
-		// A redirect would send the order to a host the config did not name.
-		p.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if p.timeout == 0 {
 		p.timeout = DefaultTimeout
@@ -96,11 +89,6 @@ func NewHTTP(cfg HTTPConfig) (*HTTPProvider, error) {
 		p.backoff = DefaultBackoff
 	}
 	return p, nil
-}
-
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // Name returns the configured name.

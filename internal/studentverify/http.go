@@ -11,9 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	crand "crypto/rand"
+
+	"github.com/tongxue/tongxue/internal/partner"
 )
 
 // Path is the verification endpoint, relative to HTTPConfig.BaseURL.
@@ -119,23 +119,11 @@ func (e *ServiceError) Error() string {
 
 // NewHTTP checks cfg and returns a client.
 func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, errors.New("studentverify: BaseURL must be an absolute https URL")
+	base, err := partner.BaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("studentverify: %w", err)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return nil, errors.New("studentverify: BaseURL must have no user information, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return nil, errors.New("studentverify: BaseURL must be https (http only for loopback hosts)")
-		}
-	default:
-		return nil, errors.New("studentverify: BaseURL must be an absolute https URL")
-	}
-	if cfg.AppID == "" || strings.IndexFunc(cfg.AppID, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+	if !partner.ValidAppID(cfg.AppID) {
 		return nil, errors.New("studentverify: AppID must be non-empty printable ASCII without spaces")
 	}
 	if cfg.Secret == "" {
@@ -145,43 +133,20 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		return nil, errors.New("studentverify: Timeout, Retries and Backoff must not be negative")
 	}
 	c := &HTTP{
-		name:     orDefault(cfg.Name, DefaultName),
-		endpoint: strings.TrimRight(u.String(), "/") + Path,
+		name:     partner.OrDefault(cfg.Name, DefaultName),
+		endpoint: base + Path,
 		appID:    cfg.AppID,
 		secret:   []byte(cfg.Secret),
-		timeout:  orDefault(cfg.Timeout, DefaultTimeout),
+		timeout:  partner.OrDefault(cfg.Timeout, DefaultTimeout),
 		retries:  cfg.Retries,
-		backoff:  orDefault(cfg.Backoff, DefaultBackoff),
+		backoff:  partner.OrDefault(cfg.Backoff, DefaultBackoff),
 		now:      cfg.Now,
+		client:   partner.Client(cfg.Client),
 	}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	if cfg.Client != nil {
-		cl := *cfg.Client
-		c.client = &cl
-	} else {
-		c.client = &http.Client{}
-	}
-	c.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return c, nil
-}
-
-// orDefault returns v, or def when v is the zero value.
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Name is HTTPConfig.Name.
