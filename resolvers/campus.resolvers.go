@@ -232,15 +232,12 @@ func (r *userResolver) WowCount(ctx context.Context, obj *ent.User) (int, error)
 
 // Post loads the wowed post as the subscriber (its author) sees it.
 func (r *wowEventResolver) Post(ctx context.Context, obj *wow.Event) (*ent.Post, error) {
-	return r.Client.Post.Get(ctx, obj.PostID)
+	return r.Wows.PostOf(ctx, obj)
 }
 
 // Sender is the public profile of who sent the wow.
 func (r *wowEventResolver) Sender(ctx context.Context, obj *wow.Event) (*ent.User, error) {
-	if u := obj.Sender(); u != nil {
-		return u, nil
-	}
-	return r.Client.User.Get(ctx, obj.SenderID)
+	return r.Wows.SenderOf(ctx, obj)
 }
 
 func (r *Resolver) BankAccount() graph.BankAccountResolver { return &bankAccountResolver{r} }

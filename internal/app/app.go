@@ -70,17 +70,21 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 	if err != nil {
 		return api.Deps{}, err
 	}
+	ords := orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students,
+		orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log)
+	ords.StreamFrom(p.DB.Live)
+	wows := wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Now, p.Log)
+	wows.StreamFrom(p.DB.Live)
 	return api.Deps{
-		DB:        p.DB,
-		Auth:      authSvc,
-		Privacy:   priv,
-		Feedback:  feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
-		Carts:     cart.New(p.DB.Client, p.Now),
-		Addresses: address.New(p.DB.Client, p.Keys.Ring, p.Now),
-		Orders: orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students,
-			orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log),
+		DB:             p.DB,
+		Auth:           authSvc,
+		Privacy:        priv,
+		Feedback:       feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
+		Carts:          cart.New(p.DB.Client, p.Now),
+		Addresses:      address.New(p.DB.Client, p.Keys.Ring, p.Now),
+		Orders:         ords,
 		Students:       students,
-		Wows:           wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Now, p.Log),
+		Wows:           wows,
 		Errands:        errands.New(p.DB.Client, p.Keys.Ring, p.Media, p.Bus, p.Now, p.Log),
 		Cards:          cards,
 		Accounts:       starcard.NewAccounts(p.DB.Client, p.Keys.Ring, authSvc, p.Bank, p.Now, p.Log),

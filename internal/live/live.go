@@ -36,11 +36,12 @@ const Slack = 10 * time.Second
 const remembered = 20_000
 
 // Window selects the events to replay: ids above AfterID, and (when Since
-// is set) any event at or after Since; only ids above PageAfter (paging),
-// oldest id first.
+// is set) any event at or after Since; only ids above PageAfter (paging)
+// and at most UpTo (the newest when the replay began: later ones arrive on
+// the bus, so a replay during a burst does not chase it), oldest id first.
 type Window struct {
-	PageAfter, AfterID int
-	Since              time.Time
+	PageAfter, AfterID, UpTo int
+	Since                    time.Time
 }
 
 // Source describes one kind of event stream.
@@ -142,10 +143,23 @@ func window[T any](ctx context.Context, src Source[T], s *state, first bool, aft
 	}
 	id, at, err := src.Newest(ctx)
 	s.last, s.at, s.floor = id, at, id
-	return Window{AfterID: id}, err
+	return Window{AfterID: id, UpTo: id}, err // nothing to replay
 }
 
 func replay[T any](ctx context.Context, src Source[T], w Window, floor int, send func(T) bool) bool {
+	if w.UpTo == 0 {
+		top, _, err := src.Newest(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				src.Log.WarnContext(ctx, "live: replay", "topic", src.Topic, "err", err)
+			}
+			return false
+		}
+		w.UpTo = top
+	}
+	if w.UpTo <= w.AfterID && w.Since.IsZero() {
+		return true // nothing stored since
+	}
 	for {
 		evs, err := src.Replay(ctx, w, ReplayBatch)
 		if err != nil {

@@ -41,7 +41,7 @@ func (s *events) source(bus pubsub.Bus) live.Source[event] {
 			var out []event
 			for _, e := range s.all {
 				in := e.ID > w.AfterID || (!w.Since.IsZero() && !e.At.Before(w.Since))
-				if e.ID > w.PageAfter && in {
+				if e.ID > w.PageAfter && e.ID <= w.UpTo && in {
 					out = append(out, e)
 				}
 			}

@@ -37,6 +37,7 @@ type Config struct {
 // Service is the order domain.
 type Service struct {
 	client   *ent.Client
+	live     *ent.Client // streams' reads (see store.DB.Live)
 	ring     *vault.Keyring
 	bus      Publisher
 	provider payment.Provider
@@ -52,9 +53,13 @@ func New(client *ent.Client, ring *vault.Keyring, bus Publisher, provider paymen
 	if cfg.PaymentWindow == 0 {
 		cfg.PaymentWindow = 15 * time.Minute
 	}
-	return &Service{client: client, ring: ring, bus: bus, provider: provider, students: students,
+	return &Service{client: client, live: client, ring: ring, bus: bus, provider: provider, students: students,
 		cfg: cfg, now: now, log: log}
 }
+
+// StreamFrom makes the streams read from live (store.DB.Live) instead of
+// the request pool.
+func (s *Service) StreamFrom(live *ent.Client) { s.live = live }
 
 // Provider is the payment provider in use.
 func (s *Service) Provider() payment.Provider { return s.provider }

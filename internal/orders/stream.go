@@ -18,7 +18,7 @@ func (s *Service) Stream(ctx context.Context, bus pubsub.Bus, topic string, whic
 	return live.Stream(ctx, live.Source[*Event]{
 		Bus: bus, Topic: topic, Log: s.log,
 		Replay: func(ctx context.Context, w live.Window, limit int) ([]*Event, error) {
-			evs, err := s.client.OrderEvent.Query().Where(which, inWindow(w)).
+			evs, err := s.live.OrderEvent.Query().Where(which, inWindow(w)).
 				Order(ent.Asc(orderevent.FieldID)).Limit(limit).All(ctx)
 			out := make([]*Event, len(evs))
 			for i, e := range evs {
@@ -27,7 +27,7 @@ func (s *Service) Stream(ctx context.Context, bus pubsub.Bus, topic string, whic
 			return out, err
 		},
 		Newest: func(ctx context.Context) (int, time.Time, error) {
-			e, err := s.client.OrderEvent.Query().Where(which).Order(ent.Desc(orderevent.FieldID)).First(ctx)
+			e, err := s.live.OrderEvent.Query().Where(which).Order(ent.Desc(orderevent.FieldID)).First(ctx)
 			if ent.IsNotFound(err) {
 				return 0, time.Time{}, nil
 			}
@@ -51,5 +51,5 @@ func inWindow(w live.Window) predicate.OrderEvent {
 	if !w.Since.IsZero() {
 		p = orderevent.Or(p, orderevent.CreatedAtGTE(w.Since))
 	}
-	return orderevent.And(orderevent.IDGT(w.PageAfter), p)
+	return orderevent.And(orderevent.IDGT(w.PageAfter), orderevent.IDLTE(w.UpTo), p)
 }

@@ -4,6 +4,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -23,14 +24,22 @@ import (
 
 // DB is an open database and the ent client over it.
 type DB struct {
-	Client  *ent.Client
+	Client *ent.Client
+	// Live serves the reads of subscription streams (replays, what events
+	// refer to) from a small pool of its own on PostgreSQL, so that live
+	// delivery never queues behind a burst of requests for Client's pool.
+	// On SQLite it is Client.
+	Live    *ent.Client
 	SQL     *sql.DB
 	Dialect string // dialect.Postgres or dialect.SQLite
+	liveSQL *sql.DB
 }
 
 // Options bound the connection pool.
 type Options struct {
 	MaxOpenConns int
+	// LiveConns bounds the PostgreSQL pool of DB.Live (default 4).
+	LiveConns int
 	// WrapDriver, when set, wraps ent's driver (tests count statements).
 	WrapDriver func(dialect.Driver) dialect.Driver
 }
@@ -89,7 +98,28 @@ func OpenPostgres(ctx context.Context, url string, opt Options) (*DB, error) {
 	db.SetMaxIdleConns(max(opt.MaxOpenConns/2, 1))
 	db.SetConnMaxLifetime(30 * time.Minute)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return finish(ctx, db, dialect.Postgres, opt)
+	d, err := finish(ctx, db, dialect.Postgres, opt)
+	if err != nil {
+		return nil, err
+	}
+	live, err := sql.Open("postgres", url)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	n := cmp.Or(opt.LiveConns, 4)
+	live.SetMaxOpenConns(n)
+	live.SetMaxIdleConns(n)
+	live.SetConnMaxLifetime(30 * time.Minute)
+	d.liveSQL, d.Live = live, ent.NewClient(ent.Driver(wrap(entsql.OpenDB(dialect.Postgres, live), opt)))
+	return d, nil
+}
+
+func wrap(drv dialect.Driver, opt Options) dialect.Driver {
+	if opt.WrapDriver != nil {
+		return opt.WrapDriver(drv)
+	}
+	return drv
 }
 
 func finish(ctx context.Context, db *sql.DB, name string, opt Options) (*DB, error) {
@@ -103,10 +133,8 @@ func finish(ctx context.Context, db *sql.DB, name string, opt Options) (*DB, err
 	if name == dialect.SQLite {
 		drv = newSQLiteDriver(drv)
 	}
-	if opt.WrapDriver != nil {
-		drv = opt.WrapDriver(drv)
-	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: name}, nil
+	client := ent.NewClient(ent.Driver(wrap(drv, opt)))
+	return &DB{Client: client, Live: client, SQL: db, Dialect: name}, nil
 }
 
 // Migrate brings the schema up to date.
@@ -125,7 +153,12 @@ func (d *DB) Ready(ctx context.Context) error {
 }
 
 // Close closes the client and the pool.
-func (d *DB) Close() error { return d.Client.Close() }
+func (d *DB) Close() error {
+	if d.liveSQL != nil {
+		d.Live.Close()
+	}
+	return d.Client.Close()
+}
 
 // NotifyPool opens a small pool for publishing events (pg_notify) whose
 // commits do not wait for the disk: notifications are not durable anyway

@@ -519,3 +519,33 @@ func TestNotifyPoolCommitsAsynchronously(t *testing.T) {
 		}
 	}
 }
+
+// Streams read through DB.Live: on PostgreSQL its own pool answers while
+// every connection of the request pool is taken; on SQLite it is Client.
+func TestLiveReadsHaveTheirOwnPool(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect == dialect.SQLite {
+			if db.Live != db.Client {
+				t.Fatal("SQLite: Live should be Client")
+			}
+			return
+		}
+		ctx := t.Context()
+		n := db.SQL.Stats().MaxOpenConnections
+		for range n { // take the whole request pool
+			tx, err := db.Client.Tx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { tx.Rollback() })
+		}
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if _, err := db.Live.User.Query().Count(qctx); err != nil {
+			t.Fatalf("live read while the request pool is taken: %v", err)
+		}
+		if _, err := db.Client.User.Query().Count(qctx); err == nil {
+			t.Fatal("the request pool had a free connection: the test proves nothing")
+		}
+	})
+}

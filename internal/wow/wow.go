@@ -43,6 +43,7 @@ var ImageLimits = media.Limits{MaxBytes: 5 << 20, MaxPixels: 40_000_000, MaxSide
 // Service is the wow domain.
 type Service struct {
 	client *ent.Client
+	live   *ent.Client // the stream's reads (see store.DB.Live)
 	// relaxed commits wows without waiting for the disk (PostgreSQL): a
 	// post's counter row is hot in a burst, and a synchronous commit per
 	// wow would queue every wow behind one disk flush. A crash can lose the
@@ -59,7 +60,7 @@ type Service struct {
 // New returns the service and installs the visibility rule on client.
 func New(client *ent.Client, dialectName string, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
 	Install(client)
-	return &Service{client: client, relaxed: dialectName == dialect.Postgres, dialect: dialectName, images: images, bus: bus, priv: priv, now: now, log: log}
+	return &Service{client: client, live: client, relaxed: dialectName == dialect.Postgres, dialect: dialectName, images: images, bus: bus, priv: priv, now: now, log: log}
 }
 
 func postimageVisible(ctx context.Context) predicate.PostImage {
@@ -181,8 +182,18 @@ type Event struct {
 	sender *ent.User // preloaded by Received
 }
 
-// Sender is the sender's user as Received preloaded it (nil if not).
-func (e *Event) Sender() *ent.User { return e.sender }
+// SenderOf is the public profile of who sent e.
+func (s *Service) SenderOf(ctx context.Context, e *Event) (*ent.User, error) {
+	if e.sender != nil {
+		return e.sender, nil
+	}
+	return s.live.User.Get(ctx, e.SenderID)
+}
+
+// PostOf is the wowed post, as the subscriber (its author) sees it.
+func (s *Service) PostOf(ctx context.Context, e *Event) (*ent.Post, error) {
+	return s.live.Post.Get(ctx, e.PostID)
+}
 
 // Topic of the wows an author receives.
 func Topic(authorID int) string { return "wows:" + strconv.Itoa(authorID) }
@@ -238,6 +249,15 @@ func (s *Service) Send(ctx context.Context, v *auth.Viewer, postID int) (*ent.Po
 	return s.reload(ctx, postID)
 }
 
+// StreamFrom makes the live wow stream read from live (store.DB.Live)
+// instead of the request pool; post visibility applies there too.
+func (s *Service) StreamFrom(live *ent.Client) {
+	if live != s.client {
+		Install(live)
+	}
+	s.live = live
+}
+
 func (s *Service) reload(ctx context.Context, id int) (*ent.Post, error) {
 	return s.client.Post.Get(ctx, id)
 }
@@ -249,7 +269,7 @@ func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-cha
 	return s.withSenders(ctx, live.Stream(ctx, live.Source[*Event]{
 		Bus: s.bus, Topic: Topic(v.UserID), Log: s.log,
 		Replay: func(ctx context.Context, w live.Window, limit int) ([]*Event, error) {
-			ws, err := s.client.Wow.Query().Where(mine, inWindow(w)).
+			ws, err := s.live.Wow.Query().Where(mine, inWindow(w)).
 				Order(ent.Asc(entwow.FieldID)).Limit(limit).All(ctx)
 			if err != nil || len(ws) == 0 {
 				return nil, err
@@ -259,7 +279,7 @@ func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-cha
 			for _, w := range ws {
 				ids = append(ids, w.PostID)
 			}
-			ps, err := s.client.Post.Query().Where(post.IDIn(ids...)).All(ctx)
+			ps, err := s.live.Post.Query().Where(post.IDIn(ids...)).All(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -274,7 +294,7 @@ func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-cha
 			return out, nil
 		},
 		Newest: func(ctx context.Context) (int, time.Time, error) {
-			w, err := s.client.Wow.Query().Where(mine).Order(ent.Desc(entwow.FieldID)).First(ctx)
+			w, err := s.live.Wow.Query().Where(mine).Order(ent.Desc(entwow.FieldID)).First(ctx)
 			if ent.IsNotFound(err) {
 				return 0, time.Time{}, nil
 			}
@@ -333,7 +353,7 @@ func (s *Service) loadSenders(ctx context.Context, evs []*Event) {
 	for i, e := range evs {
 		ids[i] = e.SenderID
 	}
-	us, err := s.client.User.Query().Where(user.IDIn(ids...)).All(ctx)
+	us, err := s.live.User.Query().Where(user.IDIn(ids...)).All(ctx)
 	if err != nil {
 		return
 	}
@@ -352,7 +372,7 @@ func inWindow(w live.Window) predicate.Wow {
 	if !w.Since.IsZero() {
 		p = entwow.Or(p, entwow.CreatedAtGTE(w.Since))
 	}
-	return entwow.And(entwow.IDGT(w.PageAfter), p)
+	return entwow.And(entwow.IDGT(w.PageAfter), entwow.IDLTE(w.UpTo), p)
 }
 
 // Follow starts or stops following a user.
