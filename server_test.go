@@ -81,6 +81,16 @@ func (p *proc) output() string {
 	return p.out.String()
 }
 
+// waitOutput waits for the console to show re (the process writes it
+// through a pipe, which may lag behind the HTTP answer).
+func (p *proc) waitOutput(re *regexp.Regexp) []string {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(p.output()); m != nil || time.Now().After(deadline) {
+			return m
+		}
+	}
+}
+
 func (p *proc) waitServing(t *testing.T) string {
 	t.Helper()
 	select {
@@ -131,7 +141,7 @@ func TestServeLoginAndGracefulShutdown(t *testing.T) {
 			if r := post(t, addr, `mutation { requestLoginCode(phone: "13600001111") { sentTo } }`); !strings.Contains(r, "136****1111") {
 				t.Fatalf("requestLoginCode: %s", r)
 			}
-			m := regexp.MustCompile(`\[sms sandbox\] to 136\*\*\*\*1111: .*验证码是 (\d{6})`).FindStringSubmatch(p.output())
+			m := p.waitOutput(regexp.MustCompile(`\[sms sandbox\] to 136\*\*\*\*1111: .*验证码是 (\d{6})`))
 			if m == nil {
 				t.Fatalf("no sandbox SMS on the console:\n%s", p.output())
 			}
