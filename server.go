@@ -11,12 +11,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -123,32 +125,29 @@ func run(seedDemo bool) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := privacy.New(db.Client, time.Now, log).Bootstrap(ctx); err != nil {
-		return err
-	}
-	if seedDemo {
-		st, loaded, err := seed.IfEmpty(ctx, db.Client, keys, time.Now())
-		if err != nil {
-			return err
-		}
-		if loaded {
-			log.Info("demo data loaded", "merchants", st.Merchants, "products", st.Products,
-				"reviews", st.Reviews, "users", st.Users)
-		}
-	}
 	parts, err := thirdParties(ctx, cfg, db, keys, log)
 	if err != nil {
 		return err
 	}
 	defer parts.Bus.Close()
-	deps, err := app.Build(ctx, parts)
+	deps, err := app.Build(ctx, parts) // also publishes the first policy version
 	if err != nil {
 		return err
 	}
-	go every(ctx, 10*time.Minute, log, "sweep", deps.Auth.Sweep)
-	go every(ctx, 30*time.Second, log, "expire unpaid orders", func(ctx context.Context) error {
-		_, err := deps.Orders.ExpireUnpaid(ctx, 500)
+	if err := loadDemo(ctx, seedDemo, cfg, db, keys, log); err != nil {
 		return err
+	}
+	// Housekeeping ends before the bus and the database close.
+	var jobs sync.WaitGroup
+	jobsCtx, endJobs := context.WithCancel(ctx)
+	defer jobs.Wait()
+	defer endJobs()
+	jobs.Go(func() { every(jobsCtx, 10*time.Minute, log, "sweep", deps.Auth.Sweep) })
+	jobs.Go(func() {
+		every(jobsCtx, 30*time.Second, log, "expire unpaid orders", func(ctx context.Context) error {
+			_, err := deps.Orders.ExpireUnpaid(ctx, 500)
+			return err
+		})
 	})
 	handler := api.NewHandler(deps)
 	// Websockets are hijacked connections that Shutdown does not close: they
@@ -188,6 +187,24 @@ func run(seedDemo bool) error {
 	return nil
 }
 
+// loadDemo loads the demo data set into an empty database, never in
+// production: it has a staff account and numbers anyone could hold.
+func loadDemo(ctx context.Context, want bool, cfg config.Config, db *store.DB, keys vault.Keys, log *slog.Logger) error {
+	if !want {
+		return nil
+	}
+	if cfg.IsProduction() {
+		log.Info("demo data is never loaded in production")
+		return nil
+	}
+	st, loaded, err := seed.IfEmpty(ctx, db.Client, keys, time.Now())
+	if err == nil && loaded {
+		log.Info("demo data loaded", "merchants", st.Merchants, "products", st.Products,
+			"reviews", st.Reviews, "users", st.Users)
+	}
+	return err
+}
+
 // every runs a housekeeping job on a timer until ctx ends. Jobs are safe
 // to run on every instance at once.
 func every(ctx context.Context, d time.Duration, log *slog.Logger, name string, job func(context.Context) error) {
@@ -208,8 +225,15 @@ func every(ctx context.Context, d time.Duration, log *slog.Logger, name string, 
 // thirdParties builds the SMS sender, payment provider, student
 // verification provider and event bus the configuration names.
 func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vault.Keys, log *slog.Logger) (app.Parts, error) {
+	// The sandbox prints codes for development; in production it sends
+	// nothing rather than put login codes in the logs.
+	smsOut := io.Writer(os.Stderr)
+	if cfg.IsProduction() {
+		smsOut = io.Discard
+		log.Warn("TONGXUE_SMS=sandbox in production: login codes are not sent, so nobody can log in")
+	}
 	p := app.Parts{
-		DB: db, Keys: keys, Log: log, SMS: sms.NewSandbox(os.Stderr), Now: time.Now,
+		DB: db, Keys: keys, Log: log, SMS: sms.NewSandbox(smsOut), Now: time.Now,
 		Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy,
 		PublicURL: cfg.PublicURL,
 	}
@@ -245,14 +269,7 @@ func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vau
 		return p, err
 	}
 	if db.Dialect == dialect.Postgres {
-		notify, err := store.NotifyPool(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return p, err
-		}
-		if p.Bus, err = pubsub.NewPostgres(ctx, cfg.DatabaseURL, notify, pubsub.Options{}); err != nil {
-			notify.Close()
-			return p, err
-		}
+		p.Bus, err = pubsub.NewPostgres(ctx, cfg.DatabaseURL, db.Notify, pubsub.Options{})
 	} else {
 		p.Bus = pubsub.NewLocal(pubsub.Options{})
 	}

@@ -119,11 +119,12 @@ func post(t *testing.T, addr, query string) string {
 // make run's path: SQLite under the data folder, demo data, playground, the
 // sandbox SMS on the console, a websocket; SIGTERM ends it cleanly.
 func TestServeLoginAndGracefulShutdown(t *testing.T) {
-	for name, env := range map[string][]string{
-		"sqlite":   nil,
-		"postgres": {"DATABASE_URL=" + testdb.PostgresSchema(t)},
-	} {
+	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
+			var env []string
+			if name == "postgres" { // skips (fails with CI=true) only this half without PostgreSQL
+				env = []string{"DATABASE_URL=" + testdb.PostgresSchema(t)}
+			}
 			began := time.Now()
 			p := start(t, env...)
 			addr := p.waitServing(t)
@@ -230,5 +231,16 @@ func TestProductionNeedsKeysAndHidesPlayground(t *testing.T) {
 	}
 	if r := post(t, addr, `{ __schema { types { name } } }`); !strings.Contains(r, "GRAPHQL_VALIDATION_FAILED") {
 		t.Fatalf("introspection in production: %s", r)
+	}
+	// No demo data (it has a staff account), and no login code in the logs.
+	if r := post(t, addr, `{ products(first: 1) { totalCount } }`); !strings.Contains(r, `"totalCount":0`) {
+		t.Fatalf("demo data in production: %s", r)
+	}
+	if r := post(t, addr, `mutation { requestLoginCode(phone: "13600002222") { sentTo } }`); !strings.Contains(r, "136****2222") {
+		t.Fatalf("requestLoginCode: %s", r)
+	}
+	time.Sleep(200 * time.Millisecond) // the console is a pipe: give a leak time to arrive
+	if out := p.output(); strings.Contains(out, "验证码") || strings.Contains(out, "sms sandbox") {
+		t.Fatalf("a login code on the production console:\n%s", out)
 	}
 }

@@ -19004,7 +19004,6 @@ type SessionMutation struct {
 	token_hash                *[]byte
 	expires_at                *time.Time
 	revoked_at                *time.Time
-	last_used_at              *time.Time
 	reveal_until              *time.Time
 	clearedFields             map[string]struct{}
 	user                      *int
@@ -19343,55 +19342,6 @@ func (m *SessionMutation) ResetRevokedAt() {
 	delete(m.clearedFields, session.FieldRevokedAt)
 }
 
-// SetLastUsedAt sets the "last_used_at" field.
-func (m *SessionMutation) SetLastUsedAt(t time.Time) {
-	m.last_used_at = &t
-}
-
-// LastUsedAt returns the value of the "last_used_at" field in the mutation.
-func (m *SessionMutation) LastUsedAt() (r time.Time, exists bool) {
-	v := m.last_used_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldLastUsedAt returns the old "last_used_at" field's value of the Session entity.
-// If the Session object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SessionMutation) OldLastUsedAt(ctx context.Context) (v *time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldLastUsedAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldLastUsedAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldLastUsedAt: %w", err)
-	}
-	return oldValue.LastUsedAt, nil
-}
-
-// ClearLastUsedAt clears the value of the "last_used_at" field.
-func (m *SessionMutation) ClearLastUsedAt() {
-	m.last_used_at = nil
-	m.clearedFields[session.FieldLastUsedAt] = struct{}{}
-}
-
-// LastUsedAtCleared returns if the "last_used_at" field was cleared in this mutation.
-func (m *SessionMutation) LastUsedAtCleared() bool {
-	_, ok := m.clearedFields[session.FieldLastUsedAt]
-	return ok
-}
-
-// ResetLastUsedAt resets all changes to the "last_used_at" field.
-func (m *SessionMutation) ResetLastUsedAt() {
-	m.last_used_at = nil
-	delete(m.clearedFields, session.FieldLastUsedAt)
-}
-
 // SetRevealUntil sets the "reveal_until" field.
 func (m *SessionMutation) SetRevealUntil(t time.Time) {
 	m.reveal_until = &t
@@ -19541,7 +19491,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, session.FieldCreatedAt)
 	}
@@ -19559,9 +19509,6 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.revoked_at != nil {
 		fields = append(fields, session.FieldRevokedAt)
-	}
-	if m.last_used_at != nil {
-		fields = append(fields, session.FieldLastUsedAt)
 	}
 	if m.reveal_until != nil {
 		fields = append(fields, session.FieldRevealUntil)
@@ -19586,8 +19533,6 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresAt()
 	case session.FieldRevokedAt:
 		return m.RevokedAt()
-	case session.FieldLastUsedAt:
-		return m.LastUsedAt()
 	case session.FieldRevealUntil:
 		return m.RevealUntil()
 	}
@@ -19611,8 +19556,6 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldExpiresAt(ctx)
 	case session.FieldRevokedAt:
 		return m.OldRevokedAt(ctx)
-	case session.FieldLastUsedAt:
-		return m.OldLastUsedAt(ctx)
 	case session.FieldRevealUntil:
 		return m.OldRevealUntil(ctx)
 	}
@@ -19666,13 +19609,6 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRevokedAt(v)
 		return nil
-	case session.FieldLastUsedAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetLastUsedAt(v)
-		return nil
 	case session.FieldRevealUntil:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -19716,9 +19652,6 @@ func (m *SessionMutation) ClearedFields() []string {
 	if m.FieldCleared(session.FieldRevokedAt) {
 		fields = append(fields, session.FieldRevokedAt)
 	}
-	if m.FieldCleared(session.FieldLastUsedAt) {
-		fields = append(fields, session.FieldLastUsedAt)
-	}
 	if m.FieldCleared(session.FieldRevealUntil) {
 		fields = append(fields, session.FieldRevealUntil)
 	}
@@ -19738,9 +19671,6 @@ func (m *SessionMutation) ClearField(name string) error {
 	switch name {
 	case session.FieldRevokedAt:
 		m.ClearRevokedAt()
-		return nil
-	case session.FieldLastUsedAt:
-		m.ClearLastUsedAt()
 		return nil
 	case session.FieldRevealUntil:
 		m.ClearRevealUntil()
@@ -19770,9 +19700,6 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldRevokedAt:
 		m.ResetRevokedAt()
-		return nil
-	case session.FieldLastUsedAt:
-		m.ResetLastUsedAt()
 		return nil
 	case session.FieldRevealUntil:
 		m.ResetRevealUntil()

@@ -84,20 +84,6 @@ func (_c *SessionCreate) SetNillableRevokedAt(v *time.Time) *SessionCreate {
 	return _c
 }
 
-// SetLastUsedAt sets the "last_used_at" field.
-func (_c *SessionCreate) SetLastUsedAt(v time.Time) *SessionCreate {
-	_c.mutation.SetLastUsedAt(v)
-	return _c
-}
-
-// SetNillableLastUsedAt sets the "last_used_at" field if the given value is not nil.
-func (_c *SessionCreate) SetNillableLastUsedAt(v *time.Time) *SessionCreate {
-	if v != nil {
-		_c.SetLastUsedAt(*v)
-	}
-	return _c
-}
-
 // SetRevealUntil sets the "reveal_until" field.
 func (_c *SessionCreate) SetRevealUntil(v time.Time) *SessionCreate {
 	_c.mutation.SetRevealUntil(v)
@@ -248,10 +234,6 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
 	}
-	if value, ok := _c.mutation.LastUsedAt(); ok {
-		_spec.SetField(session.FieldLastUsedAt, field.TypeTime, value)
-		_node.LastUsedAt = &value
-	}
 	if value, ok := _c.mutation.RevealUntil(); ok {
 		_spec.SetField(session.FieldRevealUntil, field.TypeTime, value)
 		_node.RevealUntil = &value
@@ -383,24 +365,6 @@ func (u *SessionUpsert) ClearRevokedAt() *SessionUpsert {
 	return u
 }
 
-// SetLastUsedAt sets the "last_used_at" field.
-func (u *SessionUpsert) SetLastUsedAt(v time.Time) *SessionUpsert {
-	u.Set(session.FieldLastUsedAt, v)
-	return u
-}
-
-// UpdateLastUsedAt sets the "last_used_at" field to the value that was provided on create.
-func (u *SessionUpsert) UpdateLastUsedAt() *SessionUpsert {
-	u.SetExcluded(session.FieldLastUsedAt)
-	return u
-}
-
-// ClearLastUsedAt clears the value of the "last_used_at" field.
-func (u *SessionUpsert) ClearLastUsedAt() *SessionUpsert {
-	u.SetNull(session.FieldLastUsedAt)
-	return u
-}
-
 // SetRevealUntil sets the "reveal_until" field.
 func (u *SessionUpsert) SetRevealUntil(v time.Time) *SessionUpsert {
 	u.Set(session.FieldRevealUntil, v)
@@ -516,27 +480,6 @@ func (u *SessionUpsertOne) UpdateRevokedAt() *SessionUpsertOne {
 func (u *SessionUpsertOne) ClearRevokedAt() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearRevokedAt()
-	})
-}
-
-// SetLastUsedAt sets the "last_used_at" field.
-func (u *SessionUpsertOne) SetLastUsedAt(v time.Time) *SessionUpsertOne {
-	return u.Update(func(s *SessionUpsert) {
-		s.SetLastUsedAt(v)
-	})
-}
-
-// UpdateLastUsedAt sets the "last_used_at" field to the value that was provided on create.
-func (u *SessionUpsertOne) UpdateLastUsedAt() *SessionUpsertOne {
-	return u.Update(func(s *SessionUpsert) {
-		s.UpdateLastUsedAt()
-	})
-}
-
-// ClearLastUsedAt clears the value of the "last_used_at" field.
-func (u *SessionUpsertOne) ClearLastUsedAt() *SessionUpsertOne {
-	return u.Update(func(s *SessionUpsert) {
-		s.ClearLastUsedAt()
 	})
 }
 
@@ -824,27 +767,6 @@ func (u *SessionUpsertBulk) UpdateRevokedAt() *SessionUpsertBulk {
 func (u *SessionUpsertBulk) ClearRevokedAt() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearRevokedAt()
-	})
-}
-
-// SetLastUsedAt sets the "last_used_at" field.
-func (u *SessionUpsertBulk) SetLastUsedAt(v time.Time) *SessionUpsertBulk {
-	return u.Update(func(s *SessionUpsert) {
-		s.SetLastUsedAt(v)
-	})
-}
-
-// UpdateLastUsedAt sets the "last_used_at" field to the value that was provided on create.
-func (u *SessionUpsertBulk) UpdateLastUsedAt() *SessionUpsertBulk {
-	return u.Update(func(s *SessionUpsert) {
-		s.UpdateLastUsedAt()
-	})
-}
-
-// ClearLastUsedAt clears the value of the "last_used_at" field.
-func (u *SessionUpsertBulk) ClearLastUsedAt() *SessionUpsertBulk {
-	return u.Update(func(s *SessionUpsert) {
-		s.ClearLastUsedAt()
 	})
 }
 

@@ -311,6 +311,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{LoginCodesColumns[3], LoginCodesColumns[4], LoginCodesColumns[1]},
 			},
+			{
+				Name:    "logincode_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginCodesColumns[6]},
+			},
 		},
 	}
 	// MerchantsColumns holds the columns for the "merchants" table.
@@ -749,7 +754,6 @@ var (
 		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
-		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
 		{Name: "reveal_until", Type: field.TypeTime, Nullable: true},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -761,7 +765,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[8]},
+				Columns:    []*schema.Column{SessionsColumns[7]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -770,7 +774,12 @@ var (
 			{
 				Name:    "session_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[8]},
+				Columns: []*schema.Column{SessionsColumns[7]},
+			},
+			{
+				Name:    "session_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{SessionsColumns[4]},
 			},
 		},
 	}

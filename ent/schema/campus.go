@@ -24,8 +24,8 @@ func (Errand) Fields() []ent.Field {
 		field.Int("runner_id").Optional().Nillable(),
 		field.Enum("status").Values("OPEN", "TAKEN", "PICKED_UP", "DELIVERED", "COMPLETED", "CANCELLED").Default("OPEN"),
 		// What runners choose by: no personal data.
-		field.String("area").MaxLen(64),
-		field.String("pickup_place").MaxLen(128),
+		field.String("area").MaxRuneLen(64),
+		field.String("pickup_place").MaxRuneLen(128),
 		field.Enum("parcel_type").Values("DOCUMENT", "SMALL", "MEDIUM", "LARGE", "FRESH"),
 		field.Int("weight_grams").Range(1, 30000),
 		field.Int64("reward_fen").Range(100, 100000),
@@ -59,7 +59,7 @@ func (StarCard) Fields() []ent.Field {
 		field.Enum("gender").Values("FEMALE", "MALE", "UNDISCLOSED").Immutable().
 			Annotations(pii.Field{Category: "性别", Purpose: pii.StarCard, Exposes: []string{"StarCard.gender"},
 				Retention: "while the card is valid; deleted with the account"}),
-		field.String("school").Immutable().MaxLen(64),
+		field.String("school").Immutable().MaxRuneLen(64),
 		field.Int("schooling_years").Immutable().Range(1, 8),
 		field.Int("enrolment_year").Immutable().Range(1990, 2100),
 		field.Enum("status").Values("ACTIVE", "REVOKED").Default("ACTIVE"),

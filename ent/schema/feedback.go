@@ -19,7 +19,7 @@ type Feedback struct{ ent.Schema }
 func (Feedback) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("user_id").Immutable(),
-		field.Text("text").Immutable().NotEmpty().MaxLen(2000),
+		field.Text("text").Immutable().NotEmpty().MaxRuneLen(2000),
 		field.Bytes("contact_phone_cipher").Optional().Nillable().Immutable().Sensitive().
 			Annotations(pii.Field{
 				Category: "手机号码", Purpose: pii.Feedback, Sensitive: true, Sealed: true,

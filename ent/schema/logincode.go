@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
@@ -31,9 +30,9 @@ func (LoginCode) Fields() []ent.Field {
 }
 
 func (LoginCode) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("phone_hash", "purpose", "created_at")}
+	return []ent.Index{index.Fields("phone_hash", "purpose", "created_at"), index.Fields("expires_at")}
 }
 
 func (LoginCode) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+	return skipGQL()
 }

@@ -16,11 +16,11 @@ func (Merchant) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 
 func (Merchant) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(64).
+		field.String("name").NotEmpty().MaxRuneLen(64).
 			Annotations(entgql.OrderField("NAME")),
-		field.String("campus").NotEmpty().MaxLen(64),
+		field.String("campus").NotEmpty().MaxRuneLen(64),
 		// Where on campus, in words (e.g. 东区食堂一楼).
-		field.String("location").NotEmpty().MaxLen(128),
+		field.String("location").NotEmpty().MaxRuneLen(128),
 		field.Float("latitude").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Float("longitude").Optional().Nillable().

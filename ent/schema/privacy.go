@@ -25,7 +25,7 @@ func (PolicyVersion) Fields() []ent.Field {
 	return []ent.Field{
 		// Order of publication; users store the newest seq they accepted.
 		field.Int("seq").Unique().Immutable().Positive(),
-		field.String("version").Unique().Immutable().NotEmpty().MaxLen(32),
+		field.String("version").Unique().Immutable().NotEmpty().MaxRuneLen(32),
 		field.Time("effective_at").Immutable(),
 		field.Text("summary").Immutable(),
 		// A major change blocks users until they accept it (§9.2).
@@ -145,7 +145,7 @@ func (SensitiveAccess) Fields() []ent.Field {
 		field.Int("subject_id").Immutable(),
 		// The GraphQL field revealed, e.g. Account.phone.
 		field.String("field").Immutable().MaxLen(64),
-		field.String("reason").Immutable().MaxLen(500),
+		field.String("reason").Immutable().MaxRuneLen(500),
 		field.Time("created_at").Immutable().Default(time.Now),
 	}
 }

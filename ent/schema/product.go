@@ -17,7 +17,7 @@ func (Product) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 
 func (Product) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(128),
+		field.String("name").NotEmpty().MaxRuneLen(128),
 		field.Text("description").Default(""),
 		field.Int64("price_fen").NonNegative().
 			Annotations(entgql.OrderField("PRICE")),

@@ -19,7 +19,7 @@ func (Review) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("rating").Range(1, 5).
 			Annotations(entgql.OrderField("RATING")),
-		field.Text("text").Default("").MaxLen(2000),
+		field.Text("text").Default("").MaxRuneLen(2000),
 		field.Int("product_id").Immutable(),
 		field.Int("author_id").Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
@@ -22,7 +21,6 @@ func (Session) Fields() []ent.Field {
 		field.Int("user_id").Immutable(),
 		field.Time("expires_at"),
 		field.Time("revoked_at").Optional().Nillable(),
-		field.Time("last_used_at").Optional().Nillable(),
 		// Until when the owner may reveal their own masked fields, after a
 		// fresh SMS verification (Y2).
 		field.Time("reveal_until").Optional().Nillable(),
@@ -38,9 +36,10 @@ func (Session) Edges() []ent.Edge {
 }
 
 func (Session) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("user_id")}
+	// expires_at: the sweep deletes expired sessions on every instance.
+	return []ent.Index{index.Fields("user_id"), index.Fields("expires_at")}
 }
 
 func (Session) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+	return skipGQL()
 }

@@ -72,7 +72,7 @@ type Address struct{ ent.Schema }
 func (Address) Fields() []ent.Field {
 	return append([]ent.Field{
 		field.Int("user_id").Immutable(),
-		field.String("label").Default("").MaxLen(16),
+		field.String("label").Default("").MaxRuneLen(16),
 		field.Bool("is_default").Default(false),
 		field.Time("created_at").Immutable().Default(time.Now),
 	}, deliveryFields("Address", "until the user deletes it or cancels the account")...)
@@ -223,7 +223,7 @@ func (StudentVerification) Fields() []ent.Field {
 			Annotations(pii.Field{Category: "学生证照片", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true, Retention: keep}),
 		field.Bytes("chsi_code_cipher").Sensitive().
 			Annotations(pii.Field{Category: "学信网验证码", Purpose: pii.ShareVerifier, Sensitive: true, Sealed: true, Retention: keep}),
-		field.String("school").MaxLen(64),
+		field.String("school").MaxRuneLen(64),
 		field.Enum("status").Values("VERIFIED", "REJECTED"),
 		field.String("reason").Optional(),
 		field.String("provider_ref").Optional(),

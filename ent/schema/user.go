@@ -38,7 +38,7 @@ func (User) Fields() []ent.Field {
 				Mask: mask.KindPhone, Exposes: []string{"Account.phone"},
 				Retention: "until the account is cancelled",
 			}),
-		field.String("nickname").NotEmpty().MaxLen(32).
+		field.String("nickname").NotEmpty().MaxRuneLen(32).
 			Annotations(pii.Field{
 				Category: "昵称", Purpose: pii.Wow, Exposes: []string{"User.nickname", "Account.profile"},
 				Retention: "until the account is cancelled (public profile)",
@@ -54,7 +54,7 @@ func (User) Fields() []ent.Field {
 				Retention: "until the account is cancelled (age check, §8)",
 			}),
 		// Public profile (W2): the school (the wow count is summed from posts).
-		field.String("school").Optional().MaxLen(64).
+		field.String("school").Optional().MaxRuneLen(64).
 			Annotations(entgql.Skip(entgql.SkipWhereInput), pii.Field{
 				Category: "所在学校", Purpose: pii.Wow, Exposes: []string{"User.school"},
 				Retention: "until the account is cancelled (public profile)",

@@ -25,13 +25,13 @@ func (Post) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("author_id").Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.Text("text").MaxLen(1000).
+		field.Text("text").MaxRuneLen(1000).
 			Annotations(pii.Field{Category: "wow 状态", Purpose: pii.Wow, Exposes: []string{"Post.text"},
 				Retention: "until the author deletes it or cancels the account"}),
 		field.Enum("visibility").Values("PUBLIC", "FRIENDS", "ONLY_ME").Default("PUBLIC"),
 		// A place name the author chose to attach, with the location
 		// permission and consent; never coordinates.
-		field.String("location").Optional().Nillable().MaxLen(64).
+		field.String("location").Optional().Nillable().MaxRuneLen(64).
 			Annotations(entgql.Skip(entgql.SkipAll), pii.Field{Category: "所在位置", Purpose: pii.Location,
 				Exposes: []string{"Post.location"}, Retention: "until the author deletes the post"}),
 		field.Int("wow_count").Default(0).NonNegative(),

@@ -26,8 +26,6 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
-	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
-	FieldLastUsedAt = "last_used_at"
 	// FieldRevealUntil holds the string denoting the reveal_until field in the database.
 	FieldRevealUntil = "reveal_until"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -61,7 +59,6 @@ var Columns = []string{
 	FieldUserID,
 	FieldExpiresAt,
 	FieldRevokedAt,
-	FieldLastUsedAt,
 	FieldRevealUntil,
 }
 
@@ -115,11 +112,6 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokedAt orders the results by the revoked_at field.
 func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedAt, opts...).ToFunc()
-}
-
-// ByLastUsedAt orders the results by the last_used_at field.
-func ByLastUsedAt(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldLastUsedAt, opts...).ToFunc()
 }
 
 // ByRevealUntil orders the results by the reveal_until field.

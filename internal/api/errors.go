@@ -42,6 +42,14 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = msg
 			gerr.Extensions = map[string]any{"code": "BAD_REQUEST"}
 			return gerr
+		case ent.IsValidationError(err):
+			// The schema's own checks, behind the domain's: a value it refuses
+			// is still the client's input, named by field, never echoed.
+			var ve *ent.ValidationError
+			errors.As(err, &ve)
+			gerr.Message = "the value of " + ve.Name + " is not valid"
+			gerr.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": ve.Name}
+			return gerr
 		case ent.IsNotFound(err):
 			gerr.Message = "not found"
 			gerr.Extensions = map[string]any{"code": apperr.CodeNotFound}

@@ -5,7 +5,6 @@ package apitest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,13 +65,16 @@ type Options struct {
 // New starts the server on db.
 func New(t testing.TB, db *store.DB, opt Options) *Env {
 	t.Helper()
-	material := vault.NewKey()
-	keys, _, err := vault.Load("t1:"+material, vault.NewKey(), "", true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var keys vault.Keys
+	var material string
 	if opt.Keys != nil {
-		keys, material = *opt.Keys, ""
+		keys = *opt.Keys
+	} else {
+		material = vault.NewKey()
+		var err error
+		if keys, _, err = vault.Load("t1:"+material, vault.NewKey(), "", true); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e := &Env{DB: db, Keys: keys, DataKeyMaterial: material, SMS: &sms.Capture{}, Logs: &SyncBuffer{}}
 	log := slog.New(logging.Wrap(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: opt.LogLevel})))
@@ -208,14 +210,6 @@ func (s *SyncBuffer) String() string {
 
 // Contains reports whether any log line contains sub.
 func (s *SyncBuffer) Contains(sub string) bool { return strings.Contains(s.String(), sub) }
-
-// Must fails the test when cond is false.
-func Must(t testing.TB, cond bool, format string, args ...any) {
-	t.Helper()
-	if !cond {
-		t.Fatalf("%s", fmt.Sprintf(format, args...))
-	}
-}
 
 // SetRole gives the account of phone a role (staff, merchant, runner).
 func (e *Env) SetRole(t testing.TB, phone string, role user.Role) {

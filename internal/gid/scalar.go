@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -54,7 +55,7 @@ func MarshalCursor(cur Cursor) graphql.ContextMarshaler {
 		if err != nil {
 			return err
 		}
-		var plain quotedWriter
+		var plain strings.Builder
 		cur.MarshalGQL(&plain)
 		inner, err := strconv.Unquote(plain.String())
 		if err != nil {
@@ -85,11 +86,6 @@ func UnmarshalCursor(ctx context.Context, v any) (Cursor, error) {
 	}
 	return cur, nil
 }
-
-type quotedWriter struct{ b []byte }
-
-func (q *quotedWriter) Write(p []byte) (int, error) { q.b = append(q.b, p...); return len(p), nil }
-func (q *quotedWriter) String() string              { return string(q.b) }
 
 func randRead(b []byte) {
 	if _, err := rand.Read(b); err != nil {

@@ -31,25 +31,8 @@ func benchShop(b *testing.B, backend string) *shop {
 	opt := apitest.Options{}
 	var db *store.DB
 	if backend == dialect.Postgres {
-		url := testdb.PostgresSchema(b)
-		var err error
-		if db, err = store.OpenPostgres(b.Context(), url, store.Options{MaxOpenConns: 40}); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		if err := db.Migrate(b.Context()); err != nil {
-			b.Fatal(err)
-		}
-		notify, err := store.NotifyPool(b.Context(), url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { notify.Close() })
-		bus, err := pubsub.NewPostgres(b.Context(), url, notify, pubsub.Options{Channel: fmt.Sprintf("bench_%d", time.Now().UnixNano())})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { bus.Close() })
+		var bus pubsub.Bus
+		db, bus = apitest.PostgresInstance(b, testdb.PostgresSchema(b), 40)
 		opt.Bus = bus
 	} else {
 		db = testdb.Open(b, backend, testdb.Options{MaxOpenConns: 8})

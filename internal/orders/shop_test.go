@@ -18,7 +18,7 @@ import (
 const (
 	buyer  = "13700000001"
 	other  = "13700000002"
-	addrIn = `mutation { createAddress(input: {label: "宿舍", recipientName: "张小明", phone: "13700000001", address: "北京市海淀区清华园紫荆公寓 3 号楼 502"}) { id recipientName phone address isDefault } }`
+	addrIn = `mutation { createAddress(input: {label: "宿舍楼下快递站", recipientName: "张小明", phone: "13700000001", address: "北京市海淀区清华园紫荆公寓 3 号楼 502"}) { id recipientName phone address isDefault } }`
 )
 
 type shop struct {

@@ -82,8 +82,12 @@ func (s *Service) checkConsent(ctx context.Context, obj any, purpose pii.Purpose
 	return nil
 }
 
-// MinReasonLength is the shortest reason staff may give for a reveal.
-const MinReasonLength = 4
+// A staff reveal states a reason of MinReasonLength to MaxReasonLength
+// characters (the audit record keeps it).
+const (
+	MinReasonLength = 4
+	MaxReasonLength = 500
+)
 
 // Mask implements @mask(kind): the value is masked unless the query asks
 // for it with @reveal and the viewer may see it (the owner after a fresh
@@ -151,8 +155,9 @@ func (s *Service) reveal(ctx context.Context, obj any, field, reason string) err
 	}
 	switch {
 	case v.Role == user.RoleSTAFF && v.UserID != o.OwnerID():
-		if utf8.RuneCountInString(reason) < MinReasonLength {
-			return apperr.BadInput("staff must state a reason to reveal %s", field).With("field", "reason")
+		if n := utf8.RuneCountInString(reason); n < MinReasonLength || n > MaxReasonLength {
+			return apperr.BadInput("staff must state a reason of %d to %d characters to reveal %s",
+				MinReasonLength, MaxReasonLength, field).With("field", "reason")
 		}
 	case v.UserID == o.OwnerID():
 		if !v.CanReveal(s.now()) {

@@ -34,7 +34,8 @@ type Stats struct {
 	Merchants, Products, Reviews, Users int
 }
 
-// DemoPhone is the phone number of demo user i (a reserved 199 block).
+// DemoPhone is the phone number of demo user i. 199 is a real mobile
+// prefix: the demo data is therefore never loaded in production.
 func DemoPhone(i int) string { return fmt.Sprintf("1990000%04d", i) }
 
 // Demo accounts with roles, for trying each side in the playground: staff
@@ -77,12 +78,12 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 			SetBirthDate(time.Date(1998+r.IntN(9), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)).
 			SetAcceptedPolicySeq(policySeq).
 			SetCreatedAt(now.Add(-time.Duration(200+r.IntN(300)) * 24 * time.Hour))
-		switch i {
-		case DemoUsers - 1:
+		switch DemoPhone(i) {
+		case StaffPhone:
 			users[i].SetNickname("运营小助手").SetRole(user.RoleSTAFF)
-		case DemoUsers - 2:
+		case MerchantPhone:
 			users[i].SetNickname("紫荆店长").SetRole(user.RoleMERCHANT)
-		case DemoUsers - 3:
+		case RunnerPhone:
 			users[i].SetNickname("跑腿小哥").SetRole(user.RoleRUNNER)
 		}
 	}

@@ -4,7 +4,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -29,17 +28,26 @@ type DB struct {
 	// refer to) from a small pool of its own on PostgreSQL, so that live
 	// delivery never queues behind a burst of requests for Client's pool.
 	// On SQLite it is Client.
-	Live    *ent.Client
-	SQL     *sql.DB
+	Live *ent.Client
+	SQL  *sql.DB
+	// Notify publishes events (pg_notify) on PostgreSQL from a small pool
+	// whose commits do not wait for the disk: notifications are not durable
+	// anyway (the events are stored), and a synchronous commit per
+	// notification would queue publishers behind disk flushes. Nil on SQLite.
+	Notify  *sql.DB
 	Dialect string // dialect.Postgres or dialect.SQLite
 	liveSQL *sql.DB
 }
 
+// Pools of their own for stream reads and for notifications (PostgreSQL).
+const (
+	liveConns   = 4
+	notifyConns = 4
+)
+
 // Options bound the connection pool.
 type Options struct {
 	MaxOpenConns int
-	// LiveConns bounds the PostgreSQL pool of DB.Live (default 4).
-	LiveConns int
 	// WrapDriver, when set, wraps ent's driver (tests count statements).
 	WrapDriver func(dialect.Driver) dialect.Driver
 }
@@ -68,12 +76,6 @@ func SQLiteFileDSN(path string) string {
 	return "file:" + path + "?" + sqlitePragmas
 }
 
-// SQLiteMemoryDSN names a private in-memory database shared by the pool's
-// connections (tests).
-func SQLiteMemoryDSN(name string) string {
-	return "file:" + name + "?mode=memory&cache=shared&" + sqlitePragmas
-}
-
 const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
 // OpenSQLite opens a SQLite database by DSN.
@@ -84,35 +86,70 @@ func OpenSQLite(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	db.SetMaxOpenConns(max(opt.MaxOpenConns, 1))
 	db.SetMaxIdleConns(max(opt.MaxOpenConns, 1))
-	db.SetConnMaxIdleTime(0) // an in-memory database lives as long as a connection does
-	return finish(ctx, db, dialect.SQLite, opt)
+	if err := ping(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: cannot reach the sqlite database: %w", err)
+	}
+	client := ent.NewClient(ent.Driver(wrap(newSQLiteDriver(entsql.OpenDB(dialect.SQLite, db)), opt)))
+	return &DB{Client: client, Live: client, SQL: db, Dialect: dialect.SQLite}, nil
 }
 
-// OpenPostgres opens PostgreSQL through lib/pq with a bounded pool.
-func OpenPostgres(ctx context.Context, url string, opt Options) (*DB, error) {
-	db, err := sql.Open("postgres", url)
-	if err != nil {
-		return nil, fmt.Errorf("store: postgres: %w", err)
-	}
-	db.SetMaxOpenConns(max(opt.MaxOpenConns, 1))
-	db.SetMaxIdleConns(max(opt.MaxOpenConns/2, 1))
-	db.SetConnMaxLifetime(30 * time.Minute)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	d, err := finish(ctx, db, dialect.Postgres, opt)
+// OpenPostgres opens PostgreSQL through lib/pq with a bounded pool for
+// requests, and the small pools of DB.Live and DB.Notify.
+func OpenPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	n := max(opt.MaxOpenConns, 1)
+	main, err := pgPool(ctx, dsn, n, max(n/2, 1))
 	if err != nil {
 		return nil, err
 	}
-	live, err := sql.Open("postgres", url)
-	if err != nil {
+	d := &DB{SQL: main, Dialect: dialect.Postgres}
+	d.Client = ent.NewClient(ent.Driver(wrap(entsql.OpenDB(dialect.Postgres, main), opt)))
+	if d.liveSQL, err = pgPool(ctx, dsn, liveConns, liveConns); err != nil {
 		d.Close()
+		return nil, err
+	}
+	d.Live = ent.NewClient(ent.Driver(wrap(entsql.OpenDB(dialect.Postgres, d.liveSQL), opt)))
+	if d.Notify, err = pgPool(ctx, withAsyncCommit(dsn), notifyConns, notifyConns); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// pgPool opens a bounded lib/pq pool and checks that it answers.
+func pgPool(ctx context.Context, dsn string, open, idle int) (*sql.DB, error) {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
-	n := cmp.Or(opt.LiveConns, 4)
-	live.SetMaxOpenConns(n)
-	live.SetMaxIdleConns(n)
-	live.SetConnMaxLifetime(30 * time.Minute)
-	d.liveSQL, d.Live = live, ent.NewClient(ent.Driver(wrap(entsql.OpenDB(dialect.Postgres, live), opt)))
-	return d, nil
+	db.SetMaxOpenConns(open)
+	db.SetMaxIdleConns(idle)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := ping(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: cannot reach the postgres database: %w", err)
+	}
+	return db, nil
+}
+
+// withAsyncCommit adds synchronous_commit=off to a lib/pq DSN (URL or
+// key=value form): lib/pq passes unknown parameters on as run-time settings.
+func withAsyncCommit(dsn string) string {
+	switch {
+	case !strings.Contains(dsn, "://"):
+		return dsn + " synchronous_commit=off"
+	case strings.Contains(dsn, "?"):
+		return dsn + "&synchronous_commit=off"
+	default:
+		return dsn + "?synchronous_commit=off"
+	}
+}
+
+func ping(ctx context.Context, db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
 }
 
 func wrap(drv dialect.Driver, opt Options) dialect.Driver {
@@ -120,21 +157,6 @@ func wrap(drv dialect.Driver, opt Options) dialect.Driver {
 		return opt.WrapDriver(drv)
 	}
 	return drv
-}
-
-func finish(ctx context.Context, db *sql.DB, name string, opt Options) (*DB, error) {
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: cannot reach the %s database: %w", name, err)
-	}
-	var drv dialect.Driver = entsql.OpenDB(name, db)
-	if name == dialect.SQLite {
-		drv = newSQLiteDriver(drv)
-	}
-	client := ent.NewClient(ent.Driver(wrap(drv, opt)))
-	return &DB{Client: client, Live: client, SQL: db, Dialect: name}, nil
 }
 
 // Migrate brings the schema up to date.
@@ -152,37 +174,16 @@ func (d *DB) Ready(ctx context.Context) error {
 	return d.SQL.PingContext(ctx)
 }
 
-// Close closes the client and the pool.
+// Close closes the clients and their pools.
 func (d *DB) Close() error {
 	if d.liveSQL != nil {
 		d.Live.Close()
 	}
+	if d.Notify != nil {
+		d.Notify.Close()
+	}
+	if d.Client == nil {
+		return d.SQL.Close()
+	}
 	return d.Client.Close()
-}
-
-// NotifyPool opens a small pool for publishing events (pg_notify) whose
-// commits do not wait for the disk: notifications are not durable anyway
-// (the events are stored), and a synchronous commit per notification would
-// serialise publishers behind disk flushes.
-func NotifyPool(ctx context.Context, url string) (*sql.DB, error) {
-	// lib/pq passes unknown parameters to the server as run-time settings.
-	switch {
-	case !strings.Contains(url, "://"):
-		url += " synchronous_commit=off" // key=value form
-	case strings.Contains(url, "?"):
-		url += "&synchronous_commit=off"
-	default:
-		url += "?synchronous_commit=off"
-	}
-	db, err := sql.Open("postgres", url)
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: notify pool: %w", err)
-	}
-	return db, nil
 }

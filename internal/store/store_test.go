@@ -505,17 +505,20 @@ func TestNotifyPoolCommitsAsynchronously(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dsn := range []string{url, kv} {
-		db, err := store.NotifyPool(t.Context(), dsn)
+		db, err := store.OpenPostgres(t.Context(), dsn, store.Options{MaxOpenConns: 2})
 		if err != nil {
-			t.Fatalf("NotifyPool(%q): %v", dsn, err)
+			t.Fatalf("OpenPostgres(%q): %v", dsn, err)
 		}
-		var got string
-		if err := db.QueryRowContext(t.Context(), "SHOW synchronous_commit").Scan(&got); err != nil {
+		var notify, main string
+		if err := db.Notify.QueryRowContext(t.Context(), "SHOW synchronous_commit").Scan(&notify); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SQL.QueryRowContext(t.Context(), "SHOW synchronous_commit").Scan(&main); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
-		if got != "off" {
-			t.Errorf("%q: synchronous_commit = %s, want off", dsn, got)
+		if notify != "off" || main != "on" {
+			t.Errorf("%q: synchronous_commit notify=%s main=%s, want off and on", dsn, notify, main)
 		}
 	}
 }

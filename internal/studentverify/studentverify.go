@@ -71,7 +71,7 @@ type Provider interface {
 // Limits of a request.
 const (
 	MaxNameRunes   = 50
-	MaxSchoolRunes = 100
+	MaxSchoolRunes = 64
 	MinCodeLength  = 12
 	MaxCodeLength  = 16
 	MaxPhotoBytes  = 5 << 20

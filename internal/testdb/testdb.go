@@ -5,6 +5,7 @@
 package testdb
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -20,11 +21,8 @@ import (
 	"github.com/tongxue/tongxue/internal/store"
 )
 
-// Options tune a test database.
-type Options struct {
-	MaxOpenConns int
-	WrapDriver   func(dialect.Driver) dialect.Driver
-}
+// Options tune a test database (MaxOpenConns 0 means 8).
+type Options = store.Options
 
 // Each runs fn once per backend, as subtests named "sqlite" and "postgres".
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
@@ -54,10 +52,8 @@ func name(backend string) string {
 func Open(t testing.TB, backend string, opt Options) *store.DB {
 	t.Helper()
 	ctx := context.Background()
-	sopt := store.Options{MaxOpenConns: opt.MaxOpenConns, WrapDriver: opt.WrapDriver}
-	if sopt.MaxOpenConns == 0 {
-		sopt.MaxOpenConns = 8
-	}
+	sopt := opt
+	sopt.MaxOpenConns = cmp.Or(opt.MaxOpenConns, 8)
 	var (
 		db  *store.DB
 		err error

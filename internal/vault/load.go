@@ -61,17 +61,21 @@ func devKeys(path, dataKeys, indexKey string) (string, string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", "", err
 	}
+	// Only keys made here go in the file: a key the operator supplied stays
+	// where they keep it.
+	var body strings.Builder
 	if dataKeys == "" {
 		dataKeys = "dev1:" + NewKey()
+		fmt.Fprintf(&body, "TONGXUE_DATA_KEYS=%s\n", dataKeys)
 	}
 	if indexKey == "" {
 		indexKey = NewKey()
+		fmt.Fprintf(&body, "TONGXUE_INDEX_KEY=%s\n", indexKey)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", "", err
 	}
-	body := fmt.Sprintf("TONGXUE_DATA_KEYS=%s\nTONGXUE_INDEX_KEY=%s\n", dataKeys, indexKey)
-	return dataKeys, indexKey, os.WriteFile(path, []byte(body), 0o600)
+	return dataKeys, indexKey, os.WriteFile(path, []byte(body.String()), 0o600)
 }
 
 // NewKey returns 32 random bytes in base64, the form the key variables take.

@@ -2,13 +2,10 @@ package wow_test
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tongxue/tongxue/internal/apitest"
-	"github.com/tongxue/tongxue/internal/pubsub"
-	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
 )
 
@@ -17,25 +14,8 @@ import (
 // nobody else hears of it.
 func TestLiveWowsOnAnyInstance(t *testing.T) {
 	url := testdb.PostgresSchema(t)
-	ctx := t.Context()
-	open := func() (*store.DB, pubsub.Bus) {
-		db, err := store.OpenPostgres(ctx, url, store.Options{MaxOpenConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		bus, err := pubsub.NewPostgres(ctx, url, db.SQL, pubsub.Options{Channel: "wx_" + strings.ReplaceAll(t.Name(), "/", "_")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bus.Close() })
-		return db, bus
-	}
-	dbA, busA := open()
-	if err := dbA.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	dbB, busB := open()
+	dbA, busA := apitest.PostgresInstance(t, url, 8)
+	dbB, busB := apitest.PostgresInstance(t, url, 8)
 	a := apitest.New(t, dbA, apitest.Options{Bus: busA})
 	b := apitest.New(t, dbB, apitest.Options{Bus: busB, Keys: &a.Keys})
 	author, friend, other := a.Login(t, authorPhone), a.Login(t, friendPhone), a.Login(t, otherPhone)

@@ -140,7 +140,8 @@ func TestWowsAndProfile(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		p := newPeople(t, db)
 		e := p.e
-		e.Must(t, p.author, `mutation { updateProfile(input: {school: "清华大学"}) { id } }`, nil, nil)
+		// Limits count characters: 12 Chinese characters are 36 bytes.
+		e.Must(t, p.author, `mutation { updateProfile(input: {school: "清华大学", nickname: "一二三四五六七八九十一二"}) { id } }`, nil, nil)
 		id := p.post(t, "第一条 wow", "PUBLIC")
 		for range 3 {
 			e.Must(t, p.friend, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": id}, nil)

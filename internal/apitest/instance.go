@@ -1,0 +1,32 @@
+package apitest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/store"
+)
+
+// PostgresInstance opens what one server instance has on the PostgreSQL
+// database at url, as in production: a migrated store with its pools and a
+// LISTEN/NOTIFY bus. Instances opened on the same url hear each other.
+func PostgresInstance(t testing.TB, url string, maxConns int) (*store.DB, pubsub.Bus) {
+	t.Helper()
+	db, err := store.OpenPostgres(t.Context(), url, store.Options{MaxOpenConns: maxConns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(url)) // one channel per test database
+	bus, err := pubsub.NewPostgres(t.Context(), url, db.Notify, pubsub.Options{Channel: "t_" + hex.EncodeToString(sum[:8])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	return db, bus
+}
