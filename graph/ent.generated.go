@@ -3580,7 +3580,7 @@ func (ec *executionContext) _Query_staffAccount(ctx context.Context, field graph
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx, selections, v)
+			return ec.marshalOStaffAccountView2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3593,7 +3593,7 @@ func (ec *executionContext) fieldContext_Query_staffAccount(ctx context.Context,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Account(ctx, field)
+			return ec.childFields_StaffAccountView(ctx, field)
 		},
 	}
 	defer func() {

@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	PurposeInfo() PurposeInfoResolver
 	Query() QueryResolver
 	SensitiveDataAccess() SensitiveDataAccessResolver
+	StaffAccountView() StaffAccountViewResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
 	WowEvent() WowEventResolver
@@ -481,6 +482,14 @@ type ComplexityRoot struct {
 		Recipient        func(childComplexity int) int
 		RecipientContact func(childComplexity int) int
 		Reference        func(childComplexity int) int
+	}
+
+	StaffAccountView struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Phone     func(childComplexity int) int
+		Profile   func(childComplexity int) int
+		Role      func(childComplexity int) int
 	}
 
 	StarCard struct {
@@ -2660,6 +2669,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SharingRecord.Reference(childComplexity), true
 
+	case "StaffAccountView.createdAt":
+		if e.ComplexityRoot.StaffAccountView.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffAccountView.CreatedAt(childComplexity), true
+	case "StaffAccountView.id":
+		if e.ComplexityRoot.StaffAccountView.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffAccountView.ID(childComplexity), true
+	case "StaffAccountView.phone":
+		if e.ComplexityRoot.StaffAccountView.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffAccountView.Phone(childComplexity), true
+	case "StaffAccountView.profile":
+		if e.ComplexityRoot.StaffAccountView.Profile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffAccountView.Profile(childComplexity), true
+	case "StaffAccountView.role":
+		if e.ComplexityRoot.StaffAccountView.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffAccountView.Role(childComplexity), true
+
 	case "StarCard.enrolmentYear":
 		if e.ComplexityRoot.StarCard.EnrolmentYear == nil {
 			break
@@ -4428,7 +4468,19 @@ extend type Query {
   nearbyMerchants(latitude: Float!, longitude: Float!, radiusMeters: Int = 3000, limit: Int = 20): [MerchantNearby!]
     @devicePermission(kind: LOCATION) @consent(purpose: LOCATION) @auth
   "Staff: a user's account, masked; reveal a field with @reveal(reason: ...)."
-  staffAccount(id: ID!): Account @auth(roles: [STAFF])
+  staffAccount(id: ID!): StaffAccountView @auth(roles: [STAFF])
+}
+
+"""
+A user's account as staff see it: the least support needs (Y3). No birth
+date; the phone masked, revealed only with a stated, audited reason.
+"""
+type StaffAccountView {
+  id: ID!
+  profile: User!
+  phone: String @mask(kind: PHONE)
+  role: Role!
+  createdAt: Time!
 }
 
 extend type Mutation {
@@ -5357,6 +5409,22 @@ func (ec *executionContext) childFields_SharingRecord(ctx context.Context, field
 		return ec.fieldContext_SharingRecord_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SharingRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_StaffAccountView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StaffAccountView_id(ctx, field)
+	case "profile":
+		return ec.fieldContext_StaffAccountView_profile(ctx, field)
+	case "phone":
+		return ec.fieldContext_StaffAccountView_phone(ctx, field)
+	case "role":
+		return ec.fieldContext_StaffAccountView_role(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_StaffAccountView_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffAccountView", field.Name)
 }
 
 func (ec *executionContext) childFields_StarCard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

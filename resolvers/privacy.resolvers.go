@@ -169,6 +169,15 @@ func (r *sensitiveDataAccessResolver) ByMe(ctx context.Context, obj *ent.Sensiti
 	return obj.ActorID == obj.SubjectID, nil
 }
 
+func (r *staffAccountViewResolver) Profile(ctx context.Context, obj *ent.User) (*ent.User, error) {
+	return obj, nil
+}
+
+// Phone opens the sealed number as Account.phone does; @mask masks it.
+func (r *staffAccountViewResolver) Phone(ctx context.Context, obj *ent.User) (*string, error) {
+	return r.Account().Phone(ctx, obj)
+}
+
 func (r *Resolver) PrivacyPolicy() graph.PrivacyPolicyResolver { return &privacyPolicyResolver{r} }
 
 func (r *Resolver) PurposeInfo() graph.PurposeInfoResolver { return &purposeInfoResolver{r} }
@@ -177,8 +186,13 @@ func (r *Resolver) SensitiveDataAccess() graph.SensitiveDataAccessResolver {
 	return &sensitiveDataAccessResolver{r}
 }
 
+func (r *Resolver) StaffAccountView() graph.StaffAccountViewResolver {
+	return &staffAccountViewResolver{r}
+}
+
 type (
 	privacyPolicyResolver       struct{ *Resolver }
 	purposeInfoResolver         struct{ *Resolver }
 	sensitiveDataAccessResolver struct{ *Resolver }
+	staffAccountViewResolver    struct{ *Resolver }
 )

@@ -15,7 +15,8 @@ import (
 
 // User is a person with an account. The GraphQL User type is the public
 // profile; owner-only data (phone, birth date, role) is served on Account,
-// which only `me` returns, and users can be neither filtered nor sorted.
+// which only `me` returns (staff get StaffAccountView: no birth date), and
+// users can be neither filtered nor sorted.
 type User struct{ ent.Schema }
 
 func (User) Fields() []ent.Field {

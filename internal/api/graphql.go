@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/auth"
@@ -115,11 +117,22 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 
 	srv.SetErrorPresenter(errorPresenter(d.Log))
 	srv.SetRecoverFunc(recoverFunc(d.Log))
+	present := errorPresenter(d.Log)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx = gid.WithCodec(ctx, d.Codec)
+		ctx, err := viewerNow(ctx, d.Auth)
+		if err != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
+		}
 		// Queries and mutations read consents once; a subscription lives too
-		// long for that and reads them afresh.
-		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation != ast.Subscription {
+		// long for that and reads them afresh for every event.
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
+			if v := auth.FromContext(ctx); v != nil {
+				fresh := *v
+				fresh.Consented = nil
+				ctx = auth.NewContext(ctx, &fresh)
+			}
+		} else {
 			ctx = privacy.WithRequestCache(ctx)
 			ctx = d.Wows.WithLoaders(ctx)
 		}
@@ -149,8 +162,29 @@ func wsInit(a *auth.Service) transport.WebsocketInitFunc {
 			ctx = transport.AppendCloseReason(ctx, "Forbidden")
 			return ctx, nil, errInvalidSession
 		}
-		return auth.NewContext(ctx, v), nil, nil
+		return context.WithValue(auth.NewContext(ctx, v), socketKey{}, true), nil, nil
 	}
+}
+
+type socketKey struct{}
+
+// viewerNow gives each operation on a websocket the session as it is now
+// (its own copy, too: operations run concurrently): a logout or an expiry
+// makes the socket anonymous, a withdrawn consent counts at once. HTTP
+// requests were authenticated just before.
+func viewerNow(ctx context.Context, a *auth.Service) (context.Context, error) {
+	v := auth.FromContext(ctx)
+	if v == nil || ctx.Value(socketKey{}) == nil {
+		return ctx, nil
+	}
+	fresh, err := a.Refresh(ctx, v)
+	if errors.Is(err, auth.ErrInvalidSession) {
+		return auth.NewContext(ctx, nil), nil
+	}
+	if err != nil {
+		return ctx, err
+	}
+	return auth.NewContext(ctx, fresh), nil
 }
 
 func bearer(h string) string {

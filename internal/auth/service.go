@@ -242,7 +242,17 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, erro
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return nil, ErrInvalidSession
 	}
-	h := tokenHash(token)
+	return s.authenticate(ctx, tokenHash(token))
+}
+
+// Refresh reads v's session again. A websocket lives for hours: each of its
+// operations must see the session, role and consents as they are now
+// (ErrInvalidSession once it was logged out or expired).
+func (s *Service) Refresh(ctx context.Context, v *Viewer) (*Viewer, error) {
+	return s.authenticate(ctx, v.tokenHash)
+}
+
+func (s *Service) authenticate(ctx context.Context, h []byte) (*Viewer, error) {
 	var rows []struct {
 		SessionID   int        `sql:"session_id"`
 		UserID      int        `sql:"user_id"`

@@ -307,6 +307,10 @@ func TestMaskRevealAndAudit(t *testing.T) {
 		if r := e.Post(t, token, staffQ, map[string]any{"id": me.Me.ID}); r.Code() != "FORBIDDEN" {
 			t.Fatalf("student uses staffAccount: %+v", r.Errors)
 		}
+		// Staff see the least support needs: no birth date at all.
+		if r := e.Post(t, admin, `query($id: ID!) { staffAccount(id: $id) { birthDate } }`, map[string]any{"id": me.Me.ID}); r.Code() != "GRAPHQL_VALIDATION_FAILED" {
+			t.Fatalf("staff read a birth date: %s %+v", r.Data, r.Errors)
+		}
 		r = e.Post(t, admin, staffQ, map[string]any{"id": me.Me.ID})
 		if r.Code() != "BAD_USER_INPUT" || strings.Contains(string(r.Data), alice) || !strings.Contains(string(r.Data), "138****0001") {
 			t.Fatalf("staff reveal without reason: %s %+v", r.Data, r.Errors)
@@ -325,7 +329,7 @@ func TestMaskRevealAndAudit(t *testing.T) {
 		e.Post(t, token, `{ mySensitiveDataAccess { field actorRole reason byMe } }`, nil).Decode(t, &acc)
 		got := acc.MySensitiveDataAccess
 		if len(got) != 2 || got[0].ActorRole != "STAFF" || got[0].Reason != "用户投诉 #2291 核实身份" || got[0].ByMe ||
-			got[1].ActorRole != "STUDENT" || !got[1].ByMe || got[0].Field != "Account.phone" {
+			got[1].ActorRole != "STUDENT" || !got[1].ByMe || got[0].Field != "StaffAccountView.phone" || got[1].Field != "Account.phone" {
 			t.Fatalf("access log %+v", got)
 		}
 	})

@@ -2,10 +2,12 @@ package wow_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
 )
 
@@ -58,4 +60,35 @@ func TestLiveWowsOnAnyInstance(t *testing.T) {
 	if m, err := mine.Read(300 * time.Millisecond); err == nil {
 		t.Fatalf("a refused wow was pushed: %s %s", m.Type, m.Payload)
 	}
+}
+
+// A subscription reads consents for every event: once the author withdraws
+// the location consent, the next wow's post comes without its place.
+func TestLiveWowsFollowConsent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		p := newPeople(t, db)
+		e := p.e
+		e.Grant(t, p.author, "LOCATION")
+		e.Must(t, p.author, `mutation { reportDevicePermissions(input: {platform: IOS, phone: false, camera: true, album: true, location: true, storage: false}) { location } }`, nil, nil)
+		var made struct{ CreatePost struct{ ID string } }
+		e.Must(t, p.author, `mutation { createPost(input: {text: "在操场", location: "东操场"}) { id } }`, nil, &made)
+		ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.Send("connection_init", "", map[string]any{"authToken": p.author})
+		ws.Expect("connection_ack")
+		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { wowCount post { location } } }`})
+		time.Sleep(100 * time.Millisecond)
+		wow := `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`
+		e.Must(t, p.friend, wow, map[string]any{"id": made.CreatePost.ID}, nil)
+		if m := ws.Expect("next"); !strings.Contains(string(m.Payload), "东操场") {
+			t.Fatalf("while consenting: %s", m.Payload)
+		}
+		e.Must(t, p.author, `mutation { withdrawConsent(purpose: LOCATION, channel: SETTINGS) { granted } }`, nil, nil)
+		e.Must(t, p.fan, wow, map[string]any{"id": made.CreatePost.ID}, nil)
+		if m := ws.Expect("next"); strings.Contains(string(m.Payload), "东操场") {
+			t.Fatalf("after withdrawing: %s", m.Payload)
+		}
+	})
 }
