@@ -10,6 +10,7 @@ import (
 	"github.com/tongxue/tongxue/ent/favorite"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/paging"
 )
 
 // Limits of a cart.
@@ -117,7 +118,7 @@ func (s *Service) Favorite(ctx context.Context, userID, productID int, on bool) 
 func (s *Service) Favorites(ctx context.Context, userID, limit int) ([]*ent.Product, error) {
 	fs, err := s.client.Favorite.Query().Where(favorite.UserID(userID)).
 		Order(ent.Desc(favorite.FieldCreatedAt), ent.Desc(favorite.FieldID)).
-		Limit(min(max(limit, 1), 100)).All(ctx)
+		Limit(paging.Clamp(limit)).All(ctx)
 	if err != nil {
 		return nil, err
 	}

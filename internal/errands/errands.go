@@ -20,6 +20,7 @@ import (
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/live"
 	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/paging"
 	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -106,7 +107,7 @@ func (s *Service) Open(ctx context.Context, area *string, limit int) ([]*ent.Err
 	if area != nil {
 		q = q.Where(errand.Area(*area))
 	}
-	return q.Order(ent.Asc(errand.FieldCreatedAt), ent.Asc(errand.FieldID)).Limit(min(max(limit, 1), 100)).All(ctx)
+	return q.Order(ent.Asc(errand.FieldCreatedAt), ent.Asc(errand.FieldID)).Limit(paging.Clamp(limit)).All(ctx)
 }
 
 // Take gives an open errand to the viewer (a runner): of racing runners
@@ -224,7 +225,7 @@ func (s *Service) Mine(ctx context.Context, v *auth.Viewer, asRunner bool, limit
 	} else {
 		q = q.Where(errand.RequesterID(v.UserID))
 	}
-	es, err := q.Order(ent.Desc(errand.FieldCreatedAt), ent.Desc(errand.FieldID)).Limit(min(max(limit, 1), 100)).All(ctx)
+	es, err := q.Order(ent.Desc(errand.FieldCreatedAt), ent.Desc(errand.FieldID)).Limit(paging.Clamp(limit)).All(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/feedback"
 	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/paging"
 	"github.com/tongxue/tongxue/internal/phone"
 	"github.com/tongxue/tongxue/internal/vault"
 )
@@ -90,7 +91,7 @@ func (s *Service) Submit(ctx context.Context, userID int, in Input) (*View, erro
 func (s *Service) Mine(ctx context.Context, userID, limit int) ([]*View, error) {
 	fs, err := s.client.Feedback.Query().Where(feedback.UserID(userID)).
 		Order(ent.Desc(feedback.FieldCreatedAt), ent.Desc(feedback.FieldID)).
-		Limit(min(max(limit, 1), 100)).All(ctx)
+		Limit(paging.Clamp(limit)).All(ctx)
 	if err != nil {
 		return nil, err
 	}

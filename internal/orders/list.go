@@ -7,6 +7,7 @@ import (
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/internal/paging"
 )
 
 // ListFilter narrows a list of orders.
@@ -21,7 +22,7 @@ func (s *Service) list(ctx context.Context, who predicate.Order, f ListFilter) (
 		q = q.Where(order.StatusEQ(*f.Status))
 	}
 	os, err := q.Order(ent.Desc(order.FieldCreatedAt), ent.Desc(order.FieldID)).
-		Limit(min(max(f.Limit, 1), 100)).All(ctx)
+		Limit(paging.Clamp(f.Limit)).All(ctx)
 	if err != nil {
 		return nil, err
 	}

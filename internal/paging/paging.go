@@ -20,3 +20,7 @@ func Check(field string, first, last *int) error {
 	}
 	return nil
 }
+
+// Clamp bounds the limit of a plain list (one that is not a connection) to
+// 1..MaxSize.
+func Clamp(limit int) int { return min(max(limit, 1), MaxSize) }

@@ -64,3 +64,11 @@ func TestCheckBounds(t *testing.T) {
 		t.Fatalf("MaxSize = %d, want 100 (README)", paging.MaxSize)
 	}
 }
+
+func TestClamp(t *testing.T) {
+	for in, want := range map[int]int{-5: 1, 0: 1, 1: 1, 20: 20, paging.MaxSize: paging.MaxSize, 1000: paging.MaxSize} {
+		if got := paging.Clamp(in); got != want {
+			t.Errorf("Clamp(%d) = %d, want %d", in, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/paging"
 )
 
 // recordReveal writes the audit record of one reveal; no record, no reveal.
@@ -20,5 +21,5 @@ func (s *Service) recordReveal(ctx context.Context, actor *auth.Viewer, subjectI
 func (s *Service) Accesses(ctx context.Context, subjectID, limit int) ([]*ent.SensitiveAccess, error) {
 	return s.client.SensitiveAccess.Query().Where(sensitiveaccess.SubjectID(subjectID)).
 		Order(ent.Desc(sensitiveaccess.FieldCreatedAt), ent.Desc(sensitiveaccess.FieldID)).
-		Limit(clampLimit(limit)).All(ctx)
+		Limit(paging.Clamp(limit)).All(ctx)
 }

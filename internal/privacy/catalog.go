@@ -28,10 +28,15 @@ func (d DataField) AAD() string { return d.Table + "." + d.Column }
 // GraphField is a GraphQL field carrying privacy directives.
 type GraphField struct {
 	Type, Field string
-	Mask        mask.Kind   // "" when not masked
-	Consent     pii.Purpose // "" when no @consent
-	ConsentOf   string      // VIEWER or OWNER
+	Mask        mask.Kind // "" when not masked
+	Consents    []Consent // every @consent on the field
 	Nullable    bool
+}
+
+// Consent is one @consent: the purpose and whose consent (VIEWER or OWNER).
+type Consent struct {
+	Purpose pii.Purpose
+	Of      string
 }
 
 // DataFields reads the pii annotations of every ent schema.
@@ -93,14 +98,14 @@ func GraphFields(s *ast.Schema) []GraphField {
 			if d := f.Directives.ForName("mask"); d != nil {
 				g.Mask = mask.Kind(argString(d, "kind"))
 			}
-			if d := f.Directives.ForName("consent"); d != nil {
-				g.Consent = pii.Purpose(argString(d, "purpose"))
-				g.ConsentOf = argString(d, "of")
-				if g.ConsentOf == "" {
-					g.ConsentOf = string(SubjectViewer)
+			for _, d := range f.Directives.ForNames("consent") {
+				c := Consent{Purpose: pii.Purpose(argString(d, "purpose")), Of: argString(d, "of")}
+				if c.Of == "" {
+					c.Of = string(SubjectViewer)
 				}
+				g.Consents = append(g.Consents, c)
 			}
-			if g.Mask != "" || g.Consent != "" {
+			if g.Mask != "" || len(g.Consents) > 0 {
 				out = append(out, g)
 			}
 		}
@@ -163,16 +168,19 @@ func CatalogMarkdown(s *ast.Schema) (string, error) {
 		fmt.Fprintf(&b, "| `%s.%s` | %s | %s (%s) | %s | %s | %s | %s | %s | %s |\n",
 			d.Table, d.Column, d.Category, info.Title, d.Purpose, info.Basis, yesNo(d.Sensitive), stored, masking, shown, d.Retention)
 	}
-	b.WriteString("\n## Guarded GraphQL fields\n\n| field | masking | consent | whose consent |\n|---|---|---|---|\n")
+	b.WriteString("\n## Guarded GraphQL fields\n\n| field | masking | consents (whose) |\n|---|---|---|\n")
 	for _, g := range GraphFields(s) {
-		m, c, of := "—", "—", "—"
+		m, cs := "—", []string{}
 		if g.Mask != "" {
 			m = string(g.Mask)
 		}
-		if g.Consent != "" {
-			c, of = string(g.Consent), g.ConsentOf
+		for _, c := range g.Consents {
+			cs = append(cs, fmt.Sprintf("%s (%s)", c.Purpose, c.Of))
 		}
-		fmt.Fprintf(&b, "| `%s.%s` | %s | %s | %s |\n", g.Type, g.Field, m, c, of)
+		if len(cs) == 0 {
+			cs = append(cs, "—")
+		}
+		fmt.Fprintf(&b, "| `%s.%s` | %s | %s |\n", g.Type, g.Field, m, strings.Join(cs, ", "))
 	}
 	b.WriteString("\n## Purposes\n\n| purpose | title | tier | legal basis | consent needed | policy | data | recipient |\n|---|---|---|---|---|---|---|---|\n")
 	for _, p := range pii.Purposes() {

@@ -10,6 +10,7 @@ import (
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/paging"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/store"
 )
@@ -26,6 +27,25 @@ func (s *Service) Allowed(ctx context.Context, userID int, p pii.Purpose) (bool,
 		return true, nil
 	}
 	return s.allowedFor(ctx, userID, p)
+}
+
+// errRegistrationChannel keeps the audit trail true: a decision made later
+// cannot be recorded as made at registration.
+func errRegistrationChannel() error {
+	return apperr.BadField("channel", "REGISTRATION is recorded only at registration")
+}
+
+// RequireConsent returns CONSENT_REQUIRED (naming the purpose, its tier and
+// the policy version, for the app's pop-up) unless userID's data may be
+// processed for p now: what @consent checks, for domain code that decides
+// on its own input (a post's optional location).
+func (s *Service) RequireConsent(ctx context.Context, userID int, p pii.Purpose) error {
+	ok, err := s.Allowed(ctx, userID, p)
+	if err != nil || ok {
+		return err
+	}
+	info, _ := pii.Lookup(p)
+	return s.consentRequired(ctx, info)
 }
 
 // allowedFor reads the user's consent to a purpose that needs one: the
@@ -95,6 +115,9 @@ func (s *Service) States(ctx context.Context, userID int) ([]*ConsentState, erro
 // row and the current state change in one transaction; withdrawal counts
 // from the next request and leaves past records as they were.
 func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, grant bool, channel consentevent.Channel) (*ConsentState, error) {
+	if channel == consentevent.ChannelREGISTRATION {
+		return nil, errRegistrationChannel() // only registration itself records that
+	}
 	info, ok := pii.Lookup(p)
 	if !ok {
 		return nil, apperr.BadField("purpose", "unknown purpose")
@@ -147,9 +170,6 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 		return nil, err
 	}
 	v.Consented = consented // the rest of this request sees the decision
-	if c := cacheFrom(ctx); c != nil {
-		forget(c, c.consents, v.UserID)
-	}
 	s.log.InfoContext(ctx, "consent", "user_id", v.UserID, "purpose", string(p), "decision", string(decision), "channel", string(channel))
 	return &ConsentState{Purpose: info, Granted: grant, DecidedAt: &now, PolicyVersion: &cur.Version}, nil
 }
@@ -158,16 +178,32 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 func (s *Service) History(ctx context.Context, userID, limit int) ([]*ent.ConsentEvent, error) {
 	return s.client.ConsentEvent.Query().Where(consentevent.UserID(userID)).
 		Order(ent.Desc(consentevent.FieldCreatedAt), ent.Desc(consentevent.FieldID)).
-		Limit(clampLimit(limit)).All(ctx)
+		Limit(paging.Clamp(limit)).All(ctx)
 }
-
-func clampLimit(n int) int { return min(max(n, 1), 100) }
 
 func (s *Service) consentRequired(ctx context.Context, info pii.Info) error {
 	e := apperr.New(apperr.CodeConsentRequired, "this needs your consent: %s", info.Title).
 		With("purpose", string(info.Purpose)).With("tier", string(info.Tier))
-	if cur, err := s.Current(ctx); err == nil {
-		e = e.With("policyVersion", cur.Version)
+	if version, err := s.currentVersion(ctx); err == nil {
+		e = e.With("policyVersion", version)
 	}
 	return e
+}
+
+// currentVersion is the version in force, read once a request (a list of
+// refused fields would otherwise read it once each).
+func (s *Service) currentVersion(ctx context.Context) (string, error) {
+	fetch := func() (string, error) {
+		cur, err := s.Current(ctx)
+		if err != nil {
+			return "", err
+		}
+		return cur.Version, nil
+	}
+	c := cacheFrom(ctx)
+	if c == nil {
+		return fetch()
+	}
+	c.version.Do(func() { c.version.val, c.version.err = fetch() })
+	return c.version.val, c.version.err
 }

@@ -72,14 +72,7 @@ func (s *Service) checkConsent(ctx context.Context, obj any, purpose pii.Purpose
 	if err != nil {
 		return err
 	}
-	allowed, err := s.allowedFor(ctx, v.UserID, purpose)
-	if err != nil {
-		return err
-	}
-	if !allowed {
-		return s.consentRequired(ctx, info)
-	}
-	return nil
+	return s.RequireConsent(ctx, v.UserID, purpose)
 }
 
 // A staff reveal states a reason of MinReasonLength to MaxReasonLength

@@ -117,6 +117,9 @@ func (s *Service) UpdateRequired(ctx context.Context, v *auth.Viewer) error {
 
 // Accept records that the viewer accepted the version in force.
 func (s *Service) Accept(ctx context.Context, v *auth.Viewer, version string, channel policyacceptance.Channel) (*ent.PolicyVersion, error) {
+	if channel == policyacceptance.ChannelREGISTRATION {
+		return nil, errRegistrationChannel() // only registration itself records that
+	}
 	cur, err := s.Current(ctx)
 	if err != nil {
 		return nil, err

@@ -129,6 +129,13 @@ func TestConsentGrantWithdrawAndHistory(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		e := apitest.New(t, db, apitest.Options{})
 		token := e.Login(t, alice)
+		// The trail cannot be told a later decision was made at registration.
+		for _, q := range []string{`mutation { grantConsent(purpose: LOCATION, channel: REGISTRATION) { granted } }`,
+			`mutation { acceptPrivacyPolicy(version: "2024-02-22", channel: REGISTRATION) { version } }`} {
+			if r := e.Post(t, token, q, nil); r.Code() != "BAD_USER_INPUT" {
+				t.Fatalf("%s: %s %+v", q, r.Data, r.Errors)
+			}
+		}
 
 		var st struct {
 			MyConsents []struct {

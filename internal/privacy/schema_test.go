@@ -92,19 +92,23 @@ func TestConsentGuardsOptionalPurposes(t *testing.T) {
 			continue
 		}
 		for _, ref := range d.Exposes {
-			c := field(t, s, ref).Directives.ForName("consent")
-			if c == nil || c.Arguments.ForName("purpose").Value.Raw != string(d.Purpose) {
+			found := false
+			for _, c := range field(t, s, ref).Directives.ForNames("consent") {
+				found = found || c.Arguments.ForName("purpose").Value.Raw == string(d.Purpose)
+			}
+			if !found {
 				t.Errorf("%s shows data collected for %s without @consent(purpose: %s)", ref, d.Purpose, d.Purpose)
 			}
 		}
 	}
 	for _, g := range privacy.GraphFields(s) {
-		if g.Consent == "" {
+		if len(g.Consents) == 0 {
 			continue
 		}
-		info, ok := pii.Lookup(g.Consent)
-		if !ok || !info.NeedsConsent() {
-			t.Errorf("%s.%s: @consent(purpose: %s) names a purpose that needs no consent", g.Type, g.Field, g.Consent)
+		for _, c := range g.Consents {
+			if info, ok := pii.Lookup(c.Purpose); !ok || !info.NeedsConsent() {
+				t.Errorf("%s.%s: @consent(purpose: %s) names a purpose that needs no consent", g.Type, g.Field, c.Purpose)
+			}
 		}
 		if !g.Nullable && g.Type != "Mutation" {
 			t.Errorf("%s.%s has @consent but is non-null", g.Type, g.Field)
@@ -288,4 +292,18 @@ func TestSchemaListIsComplete(t *testing.T) {
 	if !seen["users"] {
 		t.Fatal("users table not mapped")
 	}
+}
+
+// Every @consent of a field counts, not only the first: the catalog lists
+// the four separate consents a Class II account needs.
+func TestEveryConsentOfAFieldIsRead(t *testing.T) {
+	for _, g := range privacy.GraphFields(gqlSchema(t)) {
+		if g.Type == "Mutation" && g.Field == "applyBankAccount" {
+			if len(g.Consents) != 4 {
+				t.Fatalf("applyBankAccount consents: %+v", g.Consents)
+			}
+			return
+		}
+	}
+	t.Fatal("applyBankAccount is not a guarded field")
 }

@@ -46,6 +46,7 @@ type cache struct {
 	mu          sync.Mutex
 	consents    map[int]*once[map[string]bool]
 	permissions map[int]*once[*ent.DevicePermission]
+	version     once[string] // the policy version in force
 }
 
 // once loads a value a single time even when many resolvers of one request

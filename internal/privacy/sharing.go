@@ -6,6 +6,7 @@ import (
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/sharingrecord"
+	"github.com/tongxue/tongxue/internal/paging"
 	"github.com/tongxue/tongxue/internal/pii"
 )
 
@@ -33,5 +34,5 @@ func RecordSharing(ctx context.Context, tx *ent.Tx, s Sharing, at time.Time) err
 func (s *Service) SharingRecords(ctx context.Context, userID, limit int) ([]*ent.SharingRecord, error) {
 	return s.client.SharingRecord.Query().Where(sharingrecord.UserID(userID)).
 		Order(ent.Desc(sharingrecord.FieldCreatedAt), ent.Desc(sharingrecord.FieldID)).
-		Limit(clampLimit(limit)).All(ctx)
+		Limit(paging.Clamp(limit)).All(ctx)
 }

@@ -90,12 +90,8 @@ func (s *Service) Create(ctx context.Context, v *auth.Viewer, in Input) (*ent.Po
 			return nil, apperr.BadField("location", "a place name has 1 to 64 characters")
 		}
 		// W1: a location only with the location consent and permission.
-		if ok, err := s.priv.Allowed(ctx, v.UserID, pii.Location); err != nil {
+		if err := s.priv.RequireConsent(ctx, v.UserID, pii.Location); err != nil {
 			return nil, err
-		} else if !ok {
-			info, _ := pii.Lookup(pii.Location)
-			return nil, apperr.New(apperr.CodeConsentRequired, "attaching a location needs your consent: %s", info.Title).
-				With("purpose", string(pii.Location))
 		}
 		if err := s.priv.RequirePermission(ctx, v, privacy.PermLocation); err != nil {
 			return nil, err
