@@ -21767,7 +21767,7 @@ func (m *StudentVerificationMutation) IDNumberHash() (r []byte, exists bool) {
 // OldIDNumberHash returns the old "id_number_hash" field's value of the StudentVerification entity.
 // If the StudentVerification object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *StudentVerificationMutation) OldIDNumberHash(ctx context.Context) (v []byte, err error) {
+func (m *StudentVerificationMutation) OldIDNumberHash(ctx context.Context) (v *[]byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldIDNumberHash is only allowed on UpdateOne operations")
 	}
@@ -21781,9 +21781,22 @@ func (m *StudentVerificationMutation) OldIDNumberHash(ctx context.Context) (v []
 	return oldValue.IDNumberHash, nil
 }
 
+// ClearIDNumberHash clears the value of the "id_number_hash" field.
+func (m *StudentVerificationMutation) ClearIDNumberHash() {
+	m.id_number_hash = nil
+	m.clearedFields[studentverification.FieldIDNumberHash] = struct{}{}
+}
+
+// IDNumberHashCleared returns if the "id_number_hash" field was cleared in this mutation.
+func (m *StudentVerificationMutation) IDNumberHashCleared() bool {
+	_, ok := m.clearedFields[studentverification.FieldIDNumberHash]
+	return ok
+}
+
 // ResetIDNumberHash resets all changes to the "id_number_hash" field.
 func (m *StudentVerificationMutation) ResetIDNumberHash() {
 	m.id_number_hash = nil
+	delete(m.clearedFields, studentverification.FieldIDNumberHash)
 }
 
 // SetCardPhotoCipher sets the "card_photo_cipher" field.
@@ -21803,7 +21816,7 @@ func (m *StudentVerificationMutation) CardPhotoCipher() (r []byte, exists bool) 
 // OldCardPhotoCipher returns the old "card_photo_cipher" field's value of the StudentVerification entity.
 // If the StudentVerification object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *StudentVerificationMutation) OldCardPhotoCipher(ctx context.Context) (v []byte, err error) {
+func (m *StudentVerificationMutation) OldCardPhotoCipher(ctx context.Context) (v *[]byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCardPhotoCipher is only allowed on UpdateOne operations")
 	}
@@ -21817,9 +21830,22 @@ func (m *StudentVerificationMutation) OldCardPhotoCipher(ctx context.Context) (v
 	return oldValue.CardPhotoCipher, nil
 }
 
+// ClearCardPhotoCipher clears the value of the "card_photo_cipher" field.
+func (m *StudentVerificationMutation) ClearCardPhotoCipher() {
+	m.card_photo_cipher = nil
+	m.clearedFields[studentverification.FieldCardPhotoCipher] = struct{}{}
+}
+
+// CardPhotoCipherCleared returns if the "card_photo_cipher" field was cleared in this mutation.
+func (m *StudentVerificationMutation) CardPhotoCipherCleared() bool {
+	_, ok := m.clearedFields[studentverification.FieldCardPhotoCipher]
+	return ok
+}
+
 // ResetCardPhotoCipher resets all changes to the "card_photo_cipher" field.
 func (m *StudentVerificationMutation) ResetCardPhotoCipher() {
 	m.card_photo_cipher = nil
+	delete(m.clearedFields, studentverification.FieldCardPhotoCipher)
 }
 
 // SetChsiCodeCipher sets the "chsi_code_cipher" field.
@@ -21839,7 +21865,7 @@ func (m *StudentVerificationMutation) ChsiCodeCipher() (r []byte, exists bool) {
 // OldChsiCodeCipher returns the old "chsi_code_cipher" field's value of the StudentVerification entity.
 // If the StudentVerification object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *StudentVerificationMutation) OldChsiCodeCipher(ctx context.Context) (v []byte, err error) {
+func (m *StudentVerificationMutation) OldChsiCodeCipher(ctx context.Context) (v *[]byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldChsiCodeCipher is only allowed on UpdateOne operations")
 	}
@@ -21853,9 +21879,22 @@ func (m *StudentVerificationMutation) OldChsiCodeCipher(ctx context.Context) (v 
 	return oldValue.ChsiCodeCipher, nil
 }
 
+// ClearChsiCodeCipher clears the value of the "chsi_code_cipher" field.
+func (m *StudentVerificationMutation) ClearChsiCodeCipher() {
+	m.chsi_code_cipher = nil
+	m.clearedFields[studentverification.FieldChsiCodeCipher] = struct{}{}
+}
+
+// ChsiCodeCipherCleared returns if the "chsi_code_cipher" field was cleared in this mutation.
+func (m *StudentVerificationMutation) ChsiCodeCipherCleared() bool {
+	_, ok := m.clearedFields[studentverification.FieldChsiCodeCipher]
+	return ok
+}
+
 // ResetChsiCodeCipher resets all changes to the "chsi_code_cipher" field.
 func (m *StudentVerificationMutation) ResetChsiCodeCipher() {
 	m.chsi_code_cipher = nil
+	delete(m.clearedFields, studentverification.FieldChsiCodeCipher)
 }
 
 // SetSchool sets the "school" field.
@@ -22450,6 +22489,15 @@ func (m *StudentVerificationMutation) AddField(name string, value ent.Value) err
 // mutation.
 func (m *StudentVerificationMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(studentverification.FieldIDNumberHash) {
+		fields = append(fields, studentverification.FieldIDNumberHash)
+	}
+	if m.FieldCleared(studentverification.FieldCardPhotoCipher) {
+		fields = append(fields, studentverification.FieldCardPhotoCipher)
+	}
+	if m.FieldCleared(studentverification.FieldChsiCodeCipher) {
+		fields = append(fields, studentverification.FieldChsiCodeCipher)
+	}
 	if m.FieldCleared(studentverification.FieldReason) {
 		fields = append(fields, studentverification.FieldReason)
 	}
@@ -22476,6 +22524,15 @@ func (m *StudentVerificationMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *StudentVerificationMutation) ClearField(name string) error {
 	switch name {
+	case studentverification.FieldIDNumberHash:
+		m.ClearIDNumberHash()
+		return nil
+	case studentverification.FieldCardPhotoCipher:
+		m.ClearCardPhotoCipher()
+		return nil
+	case studentverification.FieldChsiCodeCipher:
+		m.ClearChsiCodeCipher()
+		return nil
 	case studentverification.FieldReason:
 		m.ClearReason()
 		return nil

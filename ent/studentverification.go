@@ -24,11 +24,11 @@ type StudentVerification struct {
 	// IDNumberCipher holds the value of the "id_number_cipher" field.
 	IDNumberCipher []byte `json:"-"`
 	// IDNumberHash holds the value of the "id_number_hash" field.
-	IDNumberHash []byte `json:"-"`
+	IDNumberHash *[]byte `json:"-"`
 	// CardPhotoCipher holds the value of the "card_photo_cipher" field.
-	CardPhotoCipher []byte `json:"-"`
+	CardPhotoCipher *[]byte `json:"-"`
 	// ChsiCodeCipher holds the value of the "chsi_code_cipher" field.
-	ChsiCodeCipher []byte `json:"-"`
+	ChsiCodeCipher *[]byte `json:"-"`
 	// School holds the value of the "school" field.
 	School string `json:"school,omitempty"`
 	// Status holds the value of the "status" field.
@@ -102,19 +102,19 @@ func (_m *StudentVerification) assignValues(columns []string, values []any) erro
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field id_number_hash", values[i])
 			} else if value != nil {
-				_m.IDNumberHash = *value
+				_m.IDNumberHash = value
 			}
 		case studentverification.FieldCardPhotoCipher:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field card_photo_cipher", values[i])
 			} else if value != nil {
-				_m.CardPhotoCipher = *value
+				_m.CardPhotoCipher = value
 			}
 		case studentverification.FieldChsiCodeCipher:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field chsi_code_cipher", values[i])
 			} else if value != nil {
-				_m.ChsiCodeCipher = *value
+				_m.ChsiCodeCipher = value
 			}
 		case studentverification.FieldSchool:
 			if value, ok := values[i].(*sql.NullString); !ok {

@@ -192,15 +192,6 @@ func (_c *StudentVerificationCreate) check() error {
 	if _, ok := _c.mutation.IDNumberCipher(); !ok {
 		return &ValidationError{Name: "id_number_cipher", err: errors.New(`ent: missing required field "StudentVerification.id_number_cipher"`)}
 	}
-	if _, ok := _c.mutation.IDNumberHash(); !ok {
-		return &ValidationError{Name: "id_number_hash", err: errors.New(`ent: missing required field "StudentVerification.id_number_hash"`)}
-	}
-	if _, ok := _c.mutation.CardPhotoCipher(); !ok {
-		return &ValidationError{Name: "card_photo_cipher", err: errors.New(`ent: missing required field "StudentVerification.card_photo_cipher"`)}
-	}
-	if _, ok := _c.mutation.ChsiCodeCipher(); !ok {
-		return &ValidationError{Name: "chsi_code_cipher", err: errors.New(`ent: missing required field "StudentVerification.chsi_code_cipher"`)}
-	}
 	if _, ok := _c.mutation.School(); !ok {
 		return &ValidationError{Name: "school", err: errors.New(`ent: missing required field "StudentVerification.school"`)}
 	}
@@ -261,15 +252,15 @@ func (_c *StudentVerificationCreate) createSpec() (*StudentVerification, *sqlgra
 	}
 	if value, ok := _c.mutation.IDNumberHash(); ok {
 		_spec.SetField(studentverification.FieldIDNumberHash, field.TypeBytes, value)
-		_node.IDNumberHash = value
+		_node.IDNumberHash = &value
 	}
 	if value, ok := _c.mutation.CardPhotoCipher(); ok {
 		_spec.SetField(studentverification.FieldCardPhotoCipher, field.TypeBytes, value)
-		_node.CardPhotoCipher = value
+		_node.CardPhotoCipher = &value
 	}
 	if value, ok := _c.mutation.ChsiCodeCipher(); ok {
 		_spec.SetField(studentverification.FieldChsiCodeCipher, field.TypeBytes, value)
-		_node.ChsiCodeCipher = value
+		_node.ChsiCodeCipher = &value
 	}
 	if value, ok := _c.mutation.School(); ok {
 		_spec.SetField(studentverification.FieldSchool, field.TypeString, value)
@@ -387,6 +378,12 @@ func (u *StudentVerificationUpsert) UpdateIDNumberHash() *StudentVerificationUps
 	return u
 }
 
+// ClearIDNumberHash clears the value of the "id_number_hash" field.
+func (u *StudentVerificationUpsert) ClearIDNumberHash() *StudentVerificationUpsert {
+	u.SetNull(studentverification.FieldIDNumberHash)
+	return u
+}
+
 // SetCardPhotoCipher sets the "card_photo_cipher" field.
 func (u *StudentVerificationUpsert) SetCardPhotoCipher(v []byte) *StudentVerificationUpsert {
 	u.Set(studentverification.FieldCardPhotoCipher, v)
@@ -399,6 +396,12 @@ func (u *StudentVerificationUpsert) UpdateCardPhotoCipher() *StudentVerification
 	return u
 }
 
+// ClearCardPhotoCipher clears the value of the "card_photo_cipher" field.
+func (u *StudentVerificationUpsert) ClearCardPhotoCipher() *StudentVerificationUpsert {
+	u.SetNull(studentverification.FieldCardPhotoCipher)
+	return u
+}
+
 // SetChsiCodeCipher sets the "chsi_code_cipher" field.
 func (u *StudentVerificationUpsert) SetChsiCodeCipher(v []byte) *StudentVerificationUpsert {
 	u.Set(studentverification.FieldChsiCodeCipher, v)
@@ -408,6 +411,12 @@ func (u *StudentVerificationUpsert) SetChsiCodeCipher(v []byte) *StudentVerifica
 // UpdateChsiCodeCipher sets the "chsi_code_cipher" field to the value that was provided on create.
 func (u *StudentVerificationUpsert) UpdateChsiCodeCipher() *StudentVerificationUpsert {
 	u.SetExcluded(studentverification.FieldChsiCodeCipher)
+	return u
+}
+
+// ClearChsiCodeCipher clears the value of the "chsi_code_cipher" field.
+func (u *StudentVerificationUpsert) ClearChsiCodeCipher() *StudentVerificationUpsert {
+	u.SetNull(studentverification.FieldChsiCodeCipher)
 	return u
 }
 
@@ -606,6 +615,13 @@ func (u *StudentVerificationUpsertOne) UpdateIDNumberHash() *StudentVerification
 	})
 }
 
+// ClearIDNumberHash clears the value of the "id_number_hash" field.
+func (u *StudentVerificationUpsertOne) ClearIDNumberHash() *StudentVerificationUpsertOne {
+	return u.Update(func(s *StudentVerificationUpsert) {
+		s.ClearIDNumberHash()
+	})
+}
+
 // SetCardPhotoCipher sets the "card_photo_cipher" field.
 func (u *StudentVerificationUpsertOne) SetCardPhotoCipher(v []byte) *StudentVerificationUpsertOne {
 	return u.Update(func(s *StudentVerificationUpsert) {
@@ -620,6 +636,13 @@ func (u *StudentVerificationUpsertOne) UpdateCardPhotoCipher() *StudentVerificat
 	})
 }
 
+// ClearCardPhotoCipher clears the value of the "card_photo_cipher" field.
+func (u *StudentVerificationUpsertOne) ClearCardPhotoCipher() *StudentVerificationUpsertOne {
+	return u.Update(func(s *StudentVerificationUpsert) {
+		s.ClearCardPhotoCipher()
+	})
+}
+
 // SetChsiCodeCipher sets the "chsi_code_cipher" field.
 func (u *StudentVerificationUpsertOne) SetChsiCodeCipher(v []byte) *StudentVerificationUpsertOne {
 	return u.Update(func(s *StudentVerificationUpsert) {
@@ -631,6 +654,13 @@ func (u *StudentVerificationUpsertOne) SetChsiCodeCipher(v []byte) *StudentVerif
 func (u *StudentVerificationUpsertOne) UpdateChsiCodeCipher() *StudentVerificationUpsertOne {
 	return u.Update(func(s *StudentVerificationUpsert) {
 		s.UpdateChsiCodeCipher()
+	})
+}
+
+// ClearChsiCodeCipher clears the value of the "chsi_code_cipher" field.
+func (u *StudentVerificationUpsertOne) ClearChsiCodeCipher() *StudentVerificationUpsertOne {
+	return u.Update(func(s *StudentVerificationUpsert) {
+		s.ClearChsiCodeCipher()
 	})
 }
 
@@ -1013,6 +1043,13 @@ func (u *StudentVerificationUpsertBulk) UpdateIDNumberHash() *StudentVerificatio
 	})
 }
 
+// ClearIDNumberHash clears the value of the "id_number_hash" field.
+func (u *StudentVerificationUpsertBulk) ClearIDNumberHash() *StudentVerificationUpsertBulk {
+	return u.Update(func(s *StudentVerificationUpsert) {
+		s.ClearIDNumberHash()
+	})
+}
+
 // SetCardPhotoCipher sets the "card_photo_cipher" field.
 func (u *StudentVerificationUpsertBulk) SetCardPhotoCipher(v []byte) *StudentVerificationUpsertBulk {
 	return u.Update(func(s *StudentVerificationUpsert) {
@@ -1027,6 +1064,13 @@ func (u *StudentVerificationUpsertBulk) UpdateCardPhotoCipher() *StudentVerifica
 	})
 }
 
+// ClearCardPhotoCipher clears the value of the "card_photo_cipher" field.
+func (u *StudentVerificationUpsertBulk) ClearCardPhotoCipher() *StudentVerificationUpsertBulk {
+	return u.Update(func(s *StudentVerificationUpsert) {
+		s.ClearCardPhotoCipher()
+	})
+}
+
 // SetChsiCodeCipher sets the "chsi_code_cipher" field.
 func (u *StudentVerificationUpsertBulk) SetChsiCodeCipher(v []byte) *StudentVerificationUpsertBulk {
 	return u.Update(func(s *StudentVerificationUpsert) {
@@ -1038,6 +1082,13 @@ func (u *StudentVerificationUpsertBulk) SetChsiCodeCipher(v []byte) *StudentVeri
 func (u *StudentVerificationUpsertBulk) UpdateChsiCodeCipher() *StudentVerificationUpsertBulk {
 	return u.Update(func(s *StudentVerificationUpsert) {
 		s.UpdateChsiCodeCipher()
+	})
+}
+
+// ClearChsiCodeCipher clears the value of the "chsi_code_cipher" field.
+func (u *StudentVerificationUpsertBulk) ClearChsiCodeCipher() *StudentVerificationUpsertBulk {
+	return u.Update(func(s *StudentVerificationUpsert) {
+		s.ClearChsiCodeCipher()
 	})
 }
 

@@ -47,15 +47,33 @@ func (_u *StudentVerificationUpdate) SetIDNumberHash(v []byte) *StudentVerificat
 	return _u
 }
 
+// ClearIDNumberHash clears the value of the "id_number_hash" field.
+func (_u *StudentVerificationUpdate) ClearIDNumberHash() *StudentVerificationUpdate {
+	_u.mutation.ClearIDNumberHash()
+	return _u
+}
+
 // SetCardPhotoCipher sets the "card_photo_cipher" field.
 func (_u *StudentVerificationUpdate) SetCardPhotoCipher(v []byte) *StudentVerificationUpdate {
 	_u.mutation.SetCardPhotoCipher(v)
 	return _u
 }
 
+// ClearCardPhotoCipher clears the value of the "card_photo_cipher" field.
+func (_u *StudentVerificationUpdate) ClearCardPhotoCipher() *StudentVerificationUpdate {
+	_u.mutation.ClearCardPhotoCipher()
+	return _u
+}
+
 // SetChsiCodeCipher sets the "chsi_code_cipher" field.
 func (_u *StudentVerificationUpdate) SetChsiCodeCipher(v []byte) *StudentVerificationUpdate {
 	_u.mutation.SetChsiCodeCipher(v)
+	return _u
+}
+
+// ClearChsiCodeCipher clears the value of the "chsi_code_cipher" field.
+func (_u *StudentVerificationUpdate) ClearChsiCodeCipher() *StudentVerificationUpdate {
+	_u.mutation.ClearChsiCodeCipher()
 	return _u
 }
 
@@ -256,11 +274,20 @@ func (_u *StudentVerificationUpdate) sqlSave(ctx context.Context) (_node int, er
 	if value, ok := _u.mutation.IDNumberHash(); ok {
 		_spec.SetField(studentverification.FieldIDNumberHash, field.TypeBytes, value)
 	}
+	if _u.mutation.IDNumberHashCleared() {
+		_spec.ClearField(studentverification.FieldIDNumberHash, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.CardPhotoCipher(); ok {
 		_spec.SetField(studentverification.FieldCardPhotoCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.CardPhotoCipherCleared() {
+		_spec.ClearField(studentverification.FieldCardPhotoCipher, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.ChsiCodeCipher(); ok {
 		_spec.SetField(studentverification.FieldChsiCodeCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.ChsiCodeCipherCleared() {
+		_spec.ClearField(studentverification.FieldChsiCodeCipher, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.School(); ok {
 		_spec.SetField(studentverification.FieldSchool, field.TypeString, value)
@@ -335,15 +362,33 @@ func (_u *StudentVerificationUpdateOne) SetIDNumberHash(v []byte) *StudentVerifi
 	return _u
 }
 
+// ClearIDNumberHash clears the value of the "id_number_hash" field.
+func (_u *StudentVerificationUpdateOne) ClearIDNumberHash() *StudentVerificationUpdateOne {
+	_u.mutation.ClearIDNumberHash()
+	return _u
+}
+
 // SetCardPhotoCipher sets the "card_photo_cipher" field.
 func (_u *StudentVerificationUpdateOne) SetCardPhotoCipher(v []byte) *StudentVerificationUpdateOne {
 	_u.mutation.SetCardPhotoCipher(v)
 	return _u
 }
 
+// ClearCardPhotoCipher clears the value of the "card_photo_cipher" field.
+func (_u *StudentVerificationUpdateOne) ClearCardPhotoCipher() *StudentVerificationUpdateOne {
+	_u.mutation.ClearCardPhotoCipher()
+	return _u
+}
+
 // SetChsiCodeCipher sets the "chsi_code_cipher" field.
 func (_u *StudentVerificationUpdateOne) SetChsiCodeCipher(v []byte) *StudentVerificationUpdateOne {
 	_u.mutation.SetChsiCodeCipher(v)
+	return _u
+}
+
+// ClearChsiCodeCipher clears the value of the "chsi_code_cipher" field.
+func (_u *StudentVerificationUpdateOne) ClearChsiCodeCipher() *StudentVerificationUpdateOne {
+	_u.mutation.ClearChsiCodeCipher()
 	return _u
 }
 
@@ -574,11 +619,20 @@ func (_u *StudentVerificationUpdateOne) sqlSave(ctx context.Context) (_node *Stu
 	if value, ok := _u.mutation.IDNumberHash(); ok {
 		_spec.SetField(studentverification.FieldIDNumberHash, field.TypeBytes, value)
 	}
+	if _u.mutation.IDNumberHashCleared() {
+		_spec.ClearField(studentverification.FieldIDNumberHash, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.CardPhotoCipher(); ok {
 		_spec.SetField(studentverification.FieldCardPhotoCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.CardPhotoCipherCleared() {
+		_spec.ClearField(studentverification.FieldCardPhotoCipher, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.ChsiCodeCipher(); ok {
 		_spec.SetField(studentverification.FieldChsiCodeCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.ChsiCodeCipherCleared() {
+		_spec.ClearField(studentverification.FieldChsiCodeCipher, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.School(); ok {
 		_spec.SetField(studentverification.FieldSchool, field.TypeString, value)

@@ -216,12 +216,16 @@ func (StudentVerification) Fields() []ent.Field {
 		field.Bytes("id_number_cipher").Sensitive().
 			Annotations(pii.Field{Category: "身份证号", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true,
 				Mask: mask.KindIDNumber, Exposes: []string{"StudentVerification.idNumber"}, Retention: keep}),
-		// One verified identity per ID number, found by keyed hash.
-		field.Bytes("id_number_hash").Unique().Sensitive().
+		// One verified identity per ID number, found by keyed hash; set only
+		// when verified, so a refused attempt with someone's number blocks
+		// nobody.
+		field.Bytes("id_number_hash").Optional().Nillable().Unique().Sensitive().
 			Annotations(pii.Field{Category: "身份证号", Purpose: pii.SensitiveID, Lookup: true, Retention: keep}),
-		field.Bytes("card_photo_cipher").Sensitive().
+		// The card photo and the CHSI code are kept only for a verified
+		// identity: a refused attempt has no use for them.
+		field.Bytes("card_photo_cipher").Optional().Nillable().Sensitive().
 			Annotations(pii.Field{Category: "学生证照片", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true, Retention: keep}),
-		field.Bytes("chsi_code_cipher").Sensitive().
+		field.Bytes("chsi_code_cipher").Optional().Nillable().Sensitive().
 			Annotations(pii.Field{Category: "学信网验证码", Purpose: pii.ShareVerifier, Sensitive: true, Sealed: true, Retention: keep}),
 		field.String("school").MaxRuneLen(64),
 		field.Enum("status").Values("VERIFIED", "REJECTED"),

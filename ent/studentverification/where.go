@@ -274,6 +274,16 @@ func IDNumberHashLTE(v []byte) predicate.StudentVerification {
 	return predicate.StudentVerification(sql.FieldLTE(FieldIDNumberHash, v))
 }
 
+// IDNumberHashIsNil applies the IsNil predicate on the "id_number_hash" field.
+func IDNumberHashIsNil() predicate.StudentVerification {
+	return predicate.StudentVerification(sql.FieldIsNull(FieldIDNumberHash))
+}
+
+// IDNumberHashNotNil applies the NotNil predicate on the "id_number_hash" field.
+func IDNumberHashNotNil() predicate.StudentVerification {
+	return predicate.StudentVerification(sql.FieldNotNull(FieldIDNumberHash))
+}
+
 // CardPhotoCipherEQ applies the EQ predicate on the "card_photo_cipher" field.
 func CardPhotoCipherEQ(v []byte) predicate.StudentVerification {
 	return predicate.StudentVerification(sql.FieldEQ(FieldCardPhotoCipher, v))
@@ -314,6 +324,16 @@ func CardPhotoCipherLTE(v []byte) predicate.StudentVerification {
 	return predicate.StudentVerification(sql.FieldLTE(FieldCardPhotoCipher, v))
 }
 
+// CardPhotoCipherIsNil applies the IsNil predicate on the "card_photo_cipher" field.
+func CardPhotoCipherIsNil() predicate.StudentVerification {
+	return predicate.StudentVerification(sql.FieldIsNull(FieldCardPhotoCipher))
+}
+
+// CardPhotoCipherNotNil applies the NotNil predicate on the "card_photo_cipher" field.
+func CardPhotoCipherNotNil() predicate.StudentVerification {
+	return predicate.StudentVerification(sql.FieldNotNull(FieldCardPhotoCipher))
+}
+
 // ChsiCodeCipherEQ applies the EQ predicate on the "chsi_code_cipher" field.
 func ChsiCodeCipherEQ(v []byte) predicate.StudentVerification {
 	return predicate.StudentVerification(sql.FieldEQ(FieldChsiCodeCipher, v))
@@ -352,6 +372,16 @@ func ChsiCodeCipherLT(v []byte) predicate.StudentVerification {
 // ChsiCodeCipherLTE applies the LTE predicate on the "chsi_code_cipher" field.
 func ChsiCodeCipherLTE(v []byte) predicate.StudentVerification {
 	return predicate.StudentVerification(sql.FieldLTE(FieldChsiCodeCipher, v))
+}
+
+// ChsiCodeCipherIsNil applies the IsNil predicate on the "chsi_code_cipher" field.
+func ChsiCodeCipherIsNil() predicate.StudentVerification {
+	return predicate.StudentVerification(sql.FieldIsNull(FieldChsiCodeCipher))
+}
+
+// ChsiCodeCipherNotNil applies the NotNil predicate on the "chsi_code_cipher" field.
+func ChsiCodeCipherNotNil() predicate.StudentVerification {
+	return predicate.StudentVerification(sql.FieldNotNull(FieldChsiCodeCipher))
 }
 
 // SchoolEQ applies the EQ predicate on the "school" field.

@@ -76,13 +76,9 @@ func (s *Service) Lines(ctx context.Context, userID int) ([]*Line, error) {
 	for i, it := range items {
 		ids[i] = it.ProductID
 	}
-	ps, err := s.client.Product.Query().Where(product.IDIn(ids...)).All(ctx)
+	byID, err := s.products(ctx, ids)
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[int]*ent.Product, len(ps))
-	for _, p := range ps {
-		byID[p.ID] = p
 	}
 	out := make([]*Line, 0, len(items))
 	for _, it := range items {
@@ -91,6 +87,20 @@ func (s *Service) Lines(ctx context.Context, userID int) ([]*Line, error) {
 		}
 	}
 	return out, nil
+}
+
+// products loads products by id with their merchants, which every list
+// of them shows (one query, not one a line).
+func (s *Service) products(ctx context.Context, ids []int) (map[int]*ent.Product, error) {
+	ps, err := s.client.Product.Query().Where(product.IDIn(ids...)).WithMerchant().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int]*ent.Product, len(ps))
+	for _, p := range ps {
+		byID[p.ID] = p
+	}
+	return byID, nil
 }
 
 // Clear removes the given products from the cart (after an order).
@@ -126,13 +136,9 @@ func (s *Service) Favorites(ctx context.Context, userID, limit int) ([]*ent.Prod
 	for i, f := range fs {
 		ids[i] = f.ProductID
 	}
-	ps, err := s.client.Product.Query().Where(product.IDIn(ids...)).All(ctx)
+	byID, err := s.products(ctx, ids)
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[int]*ent.Product, len(ps))
-	for _, p := range ps {
-		byID[p.ID] = p
 	}
 	out := make([]*ent.Product, 0, len(ids))
 	for _, id := range ids {

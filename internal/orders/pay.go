@@ -15,7 +15,6 @@ import (
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/store"
 )
 
 // CallbackPath is where a provider posts results: CallbackPath + name.
@@ -46,6 +45,13 @@ func (s *Service) Pay(ctx context.Context, v *auth.Viewer, id int) (*payment.Int
 	if req.Validate() != nil {
 		req.Description = "同学订单" // a product name the provider would refuse
 	}
+	if err := privacy.RecordSharingBefore(ctx, s.client, privacy.Sharing{
+		UserID: o.UserID, Recipient: s.provider.Name(), RecipientContact: "payment provider's customer service",
+		Purpose: pii.SharePayment, Method: "HTTPS API (signed)", Categories: "订单号、交易金额、商品描述",
+		Reference: o.OrderNo,
+	}, s.now()); err != nil {
+		return nil, err
+	}
 	intent, err := s.provider.CreatePayment(ctx, req)
 	if errors.Is(err, payment.ErrInvalidRequest) {
 		s.log.ErrorContext(ctx, "payment request refused before sending", "order_id", o.ID, "err", err)
@@ -55,16 +61,9 @@ func (s *Service) Pay(ctx context.Context, v *auth.Viewer, id int) (*payment.Int
 		s.log.WarnContext(ctx, "create payment", "order_id", o.ID, "err", err)
 		return nil, apperr.New("PAYMENT_UNAVAILABLE", "the payment provider is not answering; try again shortly")
 	}
-	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		if err := tx.Order.UpdateOneID(o.ID).SetProviderRef(intent.ProviderRef).Exec(ctx); err != nil {
-			return err
-		}
-		return privacy.RecordSharing(ctx, tx, privacy.Sharing{
-			UserID: o.UserID, Recipient: s.provider.Name(), RecipientContact: "payment provider's customer service",
-			Purpose: pii.SharePayment, Method: "HTTPS API (signed)", Categories: "订单号、交易金额、商品描述",
-			Reference: o.OrderNo,
-		}, s.now())
-	})
+	// A PAID callback may have come first: it keeps its transaction id.
+	err = s.client.Order.Update().Where(order.ID(o.ID), order.StatusEQ(order.StatusAWAITING_PAYMENT)).
+		SetProviderRef(intent.ProviderRef).Exec(ctx)
 	return intent, err
 }
 

@@ -24,7 +24,18 @@ type Sharing struct {
 // RecordSharing writes the ledger entry inside the transaction of the
 // hand-over itself, so there is never a hand-over without its record.
 func RecordSharing(ctx context.Context, tx *ent.Tx, s Sharing, at time.Time) error {
-	return tx.SharingRecord.Create().
+	return create(ctx, tx.SharingRecord, s, at)
+}
+
+// RecordSharingBefore writes the ledger entry on its own, before a call
+// that sends the data to an outside party: the call may deliver it even
+// when it fails, and the record must exist whatever happens after.
+func RecordSharingBefore(ctx context.Context, client *ent.Client, s Sharing, at time.Time) error {
+	return create(ctx, client.SharingRecord, s, at)
+}
+
+func create(ctx context.Context, c *ent.SharingRecordClient, s Sharing, at time.Time) error {
+	return c.Create().
 		SetUserID(s.UserID).SetRecipient(s.Recipient).SetRecipientContact(s.RecipientContact).
 		SetPurpose(s.Purpose).SetMethod(s.Method).SetDataCategories(s.Categories).
 		SetReference(s.Reference).SetCreatedAt(at).Exec(ctx)

@@ -53,77 +53,84 @@ func New(client *ent.Client, keys vault.Keys, provider studentverify.Provider, n
 }
 
 // Submit checks the request, asks the verification service and stores the
-// result with the hand-over in the sharing ledger.
+// result. The hand-over goes in the sharing ledger before the call (the data
+// may arrive even when the call fails). A refused attempt stores neither the
+// ID number's look-up hash nor the card photo and code, so it blocks nobody,
+// and never replaces a verified identity.
 func (s *Service) Submit(ctx context.Context, v *auth.Viewer, in studentverify.Request) (*View, error) {
 	r := studentverify.Normalize(in)
 	now := s.now()
 	if err := studentverify.Check(r, now); err != nil {
-		var ie *studentverify.InputError
-		if errors.As(err, &ie) {
-			if ae, ok := apperr.As(ie.Err); ok && ae.Code != apperr.CodeBadUserInput {
-				return nil, ae
-			}
-			return nil, ie.AppError()
-		}
-		return nil, err
+		return nil, inputError(err)
 	}
-	// A4: an ID number, when given, is checked for age too.
+	// A4: the ID number's holder must be old enough.
 	if _, err := idcard.Validate(r.IDNumber, now, auth.MinimumAge); err != nil {
 		return nil, err
 	}
-	idHash := s.keys.Index.Hash("id-number", r.IDNumber)
-	taken, err := s.client.StudentVerification.Query().
-		Where(studentverification.IDNumberHash(idHash), studentverification.UserIDNEQ(v.UserID)).Exist(ctx)
-	if err != nil {
+	if err := privacy.RecordSharingBefore(ctx, s.client, privacy.Sharing{
+		UserID: v.UserID, Recipient: s.provider.Name(), RecipientContact: "学信网 / verification service support",
+		Purpose: pii.ShareVerifier, Method: "HTTPS API (signed)",
+		Categories: "姓名、身份证号、学生证照片、在读学校、学信网验证码",
+	}, now); err != nil {
 		return nil, err
-	}
-	if taken {
-		return nil, apperr.BadField("idNumber", "this ID number is already verified on another account")
 	}
 	res, err := s.provider.Verify(ctx, r)
 	if err != nil {
-		var ie *studentverify.InputError
-		if errors.As(err, &ie) {
-			return nil, ie.AppError()
+		if ie := inputError(err); ie != err {
+			return nil, ie
 		}
 		s.log.WarnContext(ctx, "student verification", "err", err)
 		return nil, apperr.New("VERIFICATION_UNAVAILABLE", "the verification service is not answering; try again shortly")
 	}
-	status := studentverification.StatusREJECTED
-	var verifiedAt *time.Time
+	view := &View{UserID: v.UserID, Name: r.Name, IDNumber: r.IDNumber, School: r.School,
+		Status: studentverification.StatusREJECTED, Reason: res.Reason}
 	if res.Verified {
-		status, verifiedAt = studentverification.StatusVERIFIED, &now
+		view.Status, view.VerifiedAt, view.EnrolledUntil = studentverification.StatusVERIFIED, &now, res.EnrolledUntil
 	}
-	seal := func(b []byte, col string) []byte { return s.keys.Ring.Seal(b, table+"."+col) }
-	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		err := tx.StudentVerification.Create().SetUserID(v.UserID).
-			SetNameCipher(seal([]byte(r.Name), studentverification.FieldNameCipher)).
-			SetIDNumberCipher(seal([]byte(r.IDNumber), studentverification.FieldIDNumberCipher)).
-			SetIDNumberHash(idHash).
-			SetCardPhotoCipher(seal(r.CardPhoto, studentverification.FieldCardPhotoCipher)).
-			SetChsiCodeCipher(seal([]byte(r.CHSICode), studentverification.FieldChsiCodeCipher)).
-			SetSchool(r.School).SetStatus(status).SetReason(res.Reason).SetProviderRef(res.Ref).
-			SetNillableVerifiedAt(verifiedAt).SetNillableEnrolledUntil(res.EnrolledUntil).SetUpdatedAt(now).
-			OnConflictColumns(studentverification.FieldUserID).UpdateNewValues().
-			Exec(ctx)
-		if err != nil {
-			return err
-		}
-		return privacy.RecordSharing(ctx, tx, privacy.Sharing{
-			UserID: v.UserID, Recipient: s.provider.Name(), RecipientContact: "学信网 / verification service support",
-			Purpose: pii.ShareVerifier, Method: "HTTPS API (signed)",
-			Categories: "姓名、身份证号、学生证照片、在读学校、学信网验证码", Reference: res.Ref,
-		}, now)
-	})
-	if ent.IsConstraintError(err) {
-		return nil, apperr.BadField("idNumber", "this ID number is already verified on another account")
-	}
-	if err != nil {
+	if err := s.store(ctx, v.UserID, r, res, view, now); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "student verification", "user_id", v.UserID, "verified", res.Verified, "reason", res.Reason)
-	return &View{UserID: v.UserID, Name: r.Name, IDNumber: r.IDNumber, School: r.School, Status: status,
-		Reason: res.Reason, VerifiedAt: verifiedAt, EnrolledUntil: res.EnrolledUntil}, nil
+	return view, nil
+}
+
+// store keeps the result: a verified identity with everything, a refused
+// one with name, ID number and school only (what the user sees of it).
+func (s *Service) store(ctx context.Context, userID int, r studentverify.Request, res *studentverify.Result, view *View, now time.Time) error {
+	seal := func(b []byte, col string) []byte { return s.keys.Ring.Seal(b, table+"."+col) }
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c := tx.StudentVerification.Create().SetUserID(userID).
+			SetNameCipher(seal([]byte(r.Name), studentverification.FieldNameCipher)).
+			SetIDNumberCipher(seal([]byte(r.IDNumber), studentverification.FieldIDNumberCipher)).
+			SetSchool(r.School).SetStatus(view.Status).SetReason(res.Reason).SetProviderRef(res.Ref).
+			SetNillableVerifiedAt(view.VerifiedAt).SetNillableEnrolledUntil(view.EnrolledUntil).SetUpdatedAt(now)
+		if res.Verified {
+			c.SetIDNumberHash(s.keys.Index.Hash("id-number", r.IDNumber)).
+				SetCardPhotoCipher(seal(r.CardPhoto, studentverification.FieldCardPhotoCipher)).
+				SetChsiCodeCipher(seal([]byte(r.CHSICode), studentverification.FieldChsiCodeCipher))
+		} else {
+			verified, err := tx.StudentVerification.Query().Where(studentverification.UserID(userID),
+				studentverification.StatusEQ(studentverification.StatusVERIFIED)).Exist(ctx)
+			if err != nil || verified {
+				return err // a refusal does not undo a verified identity
+			}
+		}
+		return c.OnConflictColumns(studentverification.FieldUserID).UpdateNewValues().Exec(ctx)
+	})
+	if ent.IsConstraintError(err) {
+		return apperr.BadField("idNumber", "this ID number is already verified on another account")
+	}
+	return err
+}
+
+// inputError turns the checker's *InputError into the graph's error; other
+// errors come back as they are.
+func inputError(err error) error {
+	var ie *studentverify.InputError
+	if errors.As(err, &ie) {
+		return ie.AppError()
+	}
+	return err
 }
 
 // IsVerified reports whether the user is a verified, still enrolled student.

@@ -66,6 +66,12 @@ func TestStudentVerification(t *testing.T) {
 		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"status":"REJECTED"`) || !strings.Contains(string(r.Data), "NOT_ENROLLED") {
 			t.Fatalf("not enrolled: %s %+v", r.Data, r.Errors)
 		}
+		// A refused attempt with someone else's number blocks nobody.
+		squatter := e.Login(t, "13600008888")
+		e.Grant(t, squatter, "SHARE_VERIFICATION", "SENSITIVE_IDENTITY")
+		if r := e.Upload(t, squatter, submit, input(id, "NOPE12345678"), photo); !strings.Contains(string(r.Data), `"status":"REJECTED"`) {
+			t.Fatalf("squatter: %s %+v", r.Data, r.Errors)
+		}
 		var ok struct {
 			SubmitStudentVerification struct{ Name, IDNumber, School, Status string }
 		}
@@ -84,6 +90,13 @@ func TestStudentVerification(t *testing.T) {
 		}
 		testdb.AssertNoPlaintext(t, db.SQL, db.Dialect, id, "王小红", "TESTOK123456", string(jpeg[4:40]))
 
+		// A later refusal does not undo the verified identity.
+		if r := e.Upload(t, token, submit, input(id, "NOPE12345678"), photo); !strings.Contains(string(r.Data), `"status":"REJECTED"`) {
+			t.Fatalf("refused again: %s %+v", r.Data, r.Errors)
+		}
+		if r := e.Post(t, token, `{ myStudentVerification { status } }`, nil); !strings.Contains(string(r.Data), `"status":"VERIFIED"`) {
+			t.Fatalf("after a later refusal: %s %+v", r.Data, r.Errors)
+		}
 		// The same ID number cannot verify a second account.
 		other := e.Login(t, "13600007777")
 		e.Grant(t, other, "SHARE_VERIFICATION", "SENSITIVE_IDENTITY")

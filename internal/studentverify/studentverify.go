@@ -100,8 +100,13 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// AppError is the BAD_USER_INPUT error the graph shows for e.
+// AppError is the error the graph shows for e: the cause's own (with its
+// code, e.g. AGE_RESTRICTED) when it has one, BAD_USER_INPUT otherwise;
+// both name the field.
 func (e *InputError) AppError() *apperr.Error {
+	if ae, ok := apperr.As(e.Err); ok {
+		return ae.With("field", e.Field)
+	}
 	return apperr.BadField(e.Field, "%s", e.Problem)
 }
 
