@@ -34,7 +34,11 @@ func TestCartAndFavouritesHaveNoNPlusOne(t *testing.T) {
 			}
 			counter.Reset()
 			var out struct {
-				MyCart      struct{ Lines []struct{ Product struct{ Merchant struct{ Name string } } } }
+				MyCart struct {
+					Lines []struct {
+						Product struct{ Merchant struct{ Name string } }
+					}
+				}
 				MyFavorites []struct{ Merchant struct{ Name string } }
 			}
 			e.Must(t, tok, q, nil, &out)
