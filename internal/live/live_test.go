@@ -108,22 +108,26 @@ func TestLateCommitIsDeliveredOnce(t *testing.T) {
 	waitSubscribed(t, bus)
 
 	// Event 3 commits first and is sent; event 2 commits later, but its
-	// notification is lost: the subscriber lags (buffer 2) and resyncs.
-	store.commit(event{3, t0.Add(2 * time.Second)})
-	publish(t, bus, event{3, t0.Add(2 * time.Second)})
+	// notification is lost. More events than the stream's buffer and the
+	// bus's (2) together arrive while nobody reads, so the stream is sure to
+	// lag and resync from the store, where it finds event 2.
+	at := func(id int) time.Time { return t0.Add(time.Duration(id) * time.Millisecond) }
+	store.commit(event{3, at(3)})
+	publish(t, bus, event{3, at(3)})
 	if e := next(t, c); e.ID != 3 {
 		t.Fatalf("got %d, want 3", e.ID)
 	}
-	store.commit(event{2, t0.Add(time.Second)})
-	for i := 4; i <= 10; i++ { // overflows the buffer while nobody reads
-		store.commit(event{i, t0.Add(time.Duration(i) * time.Second)})
-		publish(t, bus, event{i, t0.Add(time.Duration(i) * time.Second)})
+	store.commit(event{2, at(2)})
+	last := live.Buffer + 10
+	for i := 4; i <= last; i++ {
+		store.commit(event{i, at(i)})
+		publish(t, bus, event{i, at(i)})
 	}
 	got := map[int]int{}
-	for len(got) < 8 {
+	for len(got) < last-2 { // 2 and 4..last
 		got[next(t, c).ID]++
 	}
-	for id := 2; id <= 10; id++ {
+	for id := 2; id <= last; id++ {
 		if id != 3 && got[id] != 1 {
 			t.Fatalf("event %d delivered %d times (all: %v)", id, got[id], got)
 		}
