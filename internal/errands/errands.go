@@ -37,13 +37,14 @@ type Service struct {
 	ring   *vault.Keyring
 	images media.Store
 	bus    pubsub.Bus
+	priv   *privacy.Service
 	now    func() time.Time
 	log    *slog.Logger
 }
 
 // New returns the service.
-func New(client *ent.Client, ring *vault.Keyring, images media.Store, bus pubsub.Bus, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{client: client, ring: ring, images: images, bus: bus, now: now, log: log}
+func New(client *ent.Client, ring *vault.Keyring, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{client: client, ring: ring, images: images, bus: bus, priv: priv, now: now, log: log}
 }
 
 // Input is a new errand.
@@ -117,6 +118,20 @@ func (s *Service) Take(ctx context.Context, v *auth.Viewer, id int) (*View, erro
 	runner, err := s.client.User.Get(ctx, v.UserID)
 	if err != nil {
 		return nil, err
+	}
+	// Taking hands the delivery details over: it needs the requester's
+	// courier consent now, not only when they posted.
+	requester, err := s.client.Errand.Query().Where(errand.ID(id)).Select(errand.FieldRequesterID).Int(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("errand")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := s.priv.Allowed(ctx, requester, pii.ShareCourier); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, apperr.New("CONFLICT", "this errand is no longer open")
 	}
 	now := s.now()
 	var e *ent.Errand

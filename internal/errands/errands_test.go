@@ -181,3 +181,24 @@ func TestErrandUpdatesArePushed(t *testing.T) {
 		}
 	})
 }
+
+// E2 under the consent: once the requester withdraws the courier consent,
+// no runner can take the errand (nothing is handed over, nothing recorded).
+func TestTakingNeedsTheCourierConsentNow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := apitest.New(t, db, apitest.Options{})
+		req := e.Login(t, requester)
+		runner := e.Login(t, "13400000021")
+		e.SetRole(t, "13400000021", user.RoleRUNNER)
+		e.Grant(t, req, "SHARE_COURIER")
+		var made struct{ PostErrand struct{ ID string } }
+		e.Must(t, req, post, nil, &made)
+		e.Must(t, req, `mutation { withdrawConsent(purpose: SHARE_COURIER, channel: SETTINGS) { granted } }`, nil, nil)
+		if r := e.Post(t, runner, `mutation($id: ID!) { takeErrand(id: $id) { status credential } }`, map[string]any{"id": made.PostErrand.ID}); r.Code() != "CONFLICT" {
+			t.Fatalf("taken after the withdrawal: %s %+v", r.Data, r.Errors)
+		}
+		if n := db.Client.SharingRecord.Query().CountX(t.Context()); n != 0 {
+			t.Fatalf("%d hand-overs recorded", n)
+		}
+	})
+}
