@@ -42,13 +42,8 @@ var ImageLimits = media.Limits{MaxBytes: 5 << 20, MaxPixels: 40_000_000, MaxSide
 
 // Service is the wow domain.
 type Service struct {
-	client *ent.Client
-	live   *ent.Client // the stream's reads (see store.DB.Live)
-	// relaxed commits wows without waiting for the disk (PostgreSQL): a
-	// post's counter row is hot in a burst, and a synchronous commit per
-	// wow would queue every wow behind one disk flush. A crash can lose the
-	// last fraction of a second of wows, never count one twice.
-	relaxed bool
+	client  *ent.Client
+	live    *ent.Client // the stream's reads (see store.DB.Live)
 	dialect string
 	images  media.Store
 	bus     pubsub.Bus
@@ -60,7 +55,7 @@ type Service struct {
 // New returns the service and installs the visibility rule on client.
 func New(client *ent.Client, dialectName string, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
 	Install(client)
-	return &Service{client: client, live: client, relaxed: dialectName == dialect.Postgres, dialect: dialectName, images: images, bus: bus, priv: priv, now: now, log: log}
+	return &Service{client: client, live: client, dialect: dialectName, images: images, bus: bus, priv: priv, now: now, log: log}
 }
 
 func postimageVisible(ctx context.Context) predicate.PostImage {
@@ -175,7 +170,9 @@ type Event struct {
 	Count    int       `json:"count"`
 	At       time.Time `json:"at"`
 
-	sender *ent.User // preloaded by Received
+	// Preloaded by Received for a batch of events at a time.
+	sender *ent.User
+	post   *ent.Post
 }
 
 // SenderOf is the public profile of who sent e.
@@ -188,6 +185,9 @@ func (s *Service) SenderOf(ctx context.Context, e *Event) (*ent.User, error) {
 
 // PostOf is the wowed post, as the subscriber (its author) sees it.
 func (s *Service) PostOf(ctx context.Context, e *Event) (*ent.Post, error) {
+	if e.post != nil {
+		return e.post, nil
+	}
 	return s.live.Post.Get(ctx, e.PostID)
 }
 
@@ -210,7 +210,11 @@ func (s *Service) Send(ctx context.Context, v *auth.Viewer, postID int) (*ent.Po
 	now := s.now()
 	var ev *Event
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		if s.relaxed {
+		// On PostgreSQL a wow commits without waiting for the disk: the post's
+		// row is hot in a burst, and a synchronous commit per wow would queue
+		// every wow behind one flush. A crash can lose the last fraction of a
+		// second of wows, never count one twice.
+		if s.dialect == dialect.Postgres {
 			if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
 				return err
 			}
@@ -262,32 +266,16 @@ func (s *Service) reload(ctx context.Context, id int) (*ent.Post, error) {
 // (after < 0: from now on), then live ones.
 func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-chan *Event {
 	mine := entwow.HasPostWith(post.AuthorID(v.UserID))
-	return s.withSenders(ctx, live.Stream(ctx, live.Source[*Event]{
+	return s.withRefs(ctx, live.Stream(ctx, live.Source[*Event]{
 		Bus: s.bus, Topic: Topic(v.UserID), Log: s.log,
 		Replay: func(ctx context.Context, w live.Window, limit int) ([]*Event, error) {
 			ws, err := s.live.Wow.Query().Where(mine, inWindow(w)).
 				Order(ent.Asc(entwow.FieldID)).Limit(limit).All(ctx)
-			if err != nil || len(ws) == 0 {
-				return nil, err
-			}
-			// The count a replayed wow reports is the post's count now.
-			ids := make([]int, 0, len(ws))
-			for _, w := range ws {
-				ids = append(ids, w.PostID)
-			}
-			ps, err := s.live.Post.Query().Where(post.IDIn(ids...)).All(ctx)
-			if err != nil {
-				return nil, err
-			}
-			count := map[int]int{}
-			for _, p := range ps {
-				count[p.ID] = p.WowCount
-			}
 			out := make([]*Event, len(ws))
-			for i, w := range ws {
-				out[i] = &Event{ID: w.ID, PostID: w.PostID, SenderID: w.UserID, Count: count[w.PostID], At: w.CreatedAt}
+			for i, w := range ws { // Count 0: withRefs gives the post's count now
+				out[i] = &Event{ID: w.ID, PostID: w.PostID, SenderID: w.UserID, At: w.CreatedAt}
 			}
-			return out, nil
+			return out, err
 		},
 		Newest: func(ctx context.Context) (int, time.Time, error) {
 			w, err := s.live.Wow.Query().Where(mine).Order(ent.Desc(entwow.FieldID)).First(ctx)
@@ -308,18 +296,18 @@ func (s *Service) Received(ctx context.Context, v *auth.Viewer, after int) <-cha
 	}, after))
 }
 
-// senderBatch bounds the wows whose senders load in one query.
-const senderBatch = 64
+// refBatch bounds the wows whose senders and posts load together.
+const refBatch = 64
 
-// withSenders loads the senders of the wows waiting in `in` in one query,
-// so a burst costs a query per batch rather than one per wow.
-func (s *Service) withSenders(ctx context.Context, in <-chan *Event) <-chan *Event {
+// withRefs loads the senders and posts of the wows waiting in `in` in one
+// query each, so a burst costs two queries per batch rather than per wow.
+func (s *Service) withRefs(ctx context.Context, in <-chan *Event) <-chan *Event {
 	out := make(chan *Event, 1)
 	go func() {
 		defer close(out)
 		for e := range in {
-			batch := append(make([]*Event, 0, senderBatch), e)
-			for more := true; more && len(batch) < senderBatch; {
+			batch := append(make([]*Event, 0, refBatch), e)
+			for more := true; more && len(batch) < refBatch; {
 				select {
 				case e, ok := <-in:
 					if more = ok; ok {
@@ -329,7 +317,7 @@ func (s *Service) withSenders(ctx context.Context, in <-chan *Event) <-chan *Eve
 					more = false
 				}
 			}
-			s.loadSenders(ctx, batch)
+			s.loadRefs(ctx, batch)
 			for _, e := range batch {
 				select {
 				case out <- e:
@@ -342,23 +330,36 @@ func (s *Service) withSenders(ctx context.Context, in <-chan *Event) <-chan *Eve
 	return out
 }
 
-// loadSenders attaches each event's sender; on an error the resolver
-// loads them one by one instead.
-func (s *Service) loadSenders(ctx context.Context, evs []*Event) {
-	ids := make([]int, len(evs))
+// loadRefs attaches each event's sender and post (a replayed wow, Count 0,
+// reports the post's count now). On an error the resolvers load sender and
+// post one by one instead (a replayed wow's count then stays 0).
+func (s *Service) loadRefs(ctx context.Context, evs []*Event) {
+	users, posts := make([]int, len(evs)), make([]int, len(evs))
 	for i, e := range evs {
-		ids[i] = e.SenderID
+		users[i], posts[i] = e.SenderID, e.PostID
 	}
-	us, err := s.live.User.Query().Where(user.IDIn(ids...)).All(ctx)
+	us, err := s.live.User.Query().Where(user.IDIn(users...)).All(ctx)
 	if err != nil {
+		s.log.WarnContext(ctx, "wow stream: load senders", "err", err)
 		return
 	}
-	byID := make(map[int]*ent.User, len(us))
+	ps, err := s.live.Post.Query().Where(post.IDIn(posts...)).All(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "wow stream: load posts", "err", err)
+		return
+	}
+	userByID, postByID := make(map[int]*ent.User, len(us)), make(map[int]*ent.Post, len(ps))
 	for _, u := range us {
-		byID[u.ID] = u
+		userByID[u.ID] = u
+	}
+	for _, p := range ps {
+		postByID[p.ID] = p
 	}
 	for _, e := range evs {
-		e.sender = byID[e.SenderID]
+		e.sender, e.post = userByID[e.SenderID], postByID[e.PostID]
+		if e.Count == 0 && e.post != nil {
+			e.Count = e.post.WowCount
+		}
 	}
 }
 
