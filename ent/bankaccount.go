@@ -24,11 +24,13 @@ type BankAccount struct {
 	// NameCipher holds the value of the "name_cipher" field.
 	NameCipher []byte `json:"-"`
 	// IDNumberCipher holds the value of the "id_number_cipher" field.
-	IDNumberCipher []byte `json:"-"`
+	IDNumberCipher *[]byte `json:"-"`
 	// IDPhotoCipher holds the value of the "id_photo_cipher" field.
-	IDPhotoCipher []byte `json:"-"`
+	IDPhotoCipher *[]byte `json:"-"`
+	// IDPhotoBackCipher holds the value of the "id_photo_back_cipher" field.
+	IDPhotoBackCipher *[]byte `json:"-"`
 	// FaceCipher holds the value of the "face_cipher" field.
-	FaceCipher []byte `json:"-"`
+	FaceCipher *[]byte `json:"-"`
 	// BoundCardCipher holds the value of the "bound_card_cipher" field.
 	BoundCardCipher []byte `json:"-"`
 	// AccountNumberCipher holds the value of the "account_number_cipher" field.
@@ -53,7 +55,7 @@ func (*BankAccount) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case bankaccount.FieldNameCipher, bankaccount.FieldIDNumberCipher, bankaccount.FieldIDPhotoCipher, bankaccount.FieldFaceCipher, bankaccount.FieldBoundCardCipher, bankaccount.FieldAccountNumberCipher:
+		case bankaccount.FieldNameCipher, bankaccount.FieldIDNumberCipher, bankaccount.FieldIDPhotoCipher, bankaccount.FieldIDPhotoBackCipher, bankaccount.FieldFaceCipher, bankaccount.FieldBoundCardCipher, bankaccount.FieldAccountNumberCipher:
 			values[i] = new([]byte)
 		case bankaccount.FieldID, bankaccount.FieldUserID:
 			values[i] = new(sql.NullInt64)
@@ -104,19 +106,25 @@ func (_m *BankAccount) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field id_number_cipher", values[i])
 			} else if value != nil {
-				_m.IDNumberCipher = *value
+				_m.IDNumberCipher = value
 			}
 		case bankaccount.FieldIDPhotoCipher:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field id_photo_cipher", values[i])
 			} else if value != nil {
-				_m.IDPhotoCipher = *value
+				_m.IDPhotoCipher = value
+			}
+		case bankaccount.FieldIDPhotoBackCipher:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field id_photo_back_cipher", values[i])
+			} else if value != nil {
+				_m.IDPhotoBackCipher = value
 			}
 		case bankaccount.FieldFaceCipher:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field face_cipher", values[i])
 			} else if value != nil {
-				_m.FaceCipher = *value
+				_m.FaceCipher = value
 			}
 		case bankaccount.FieldBoundCardCipher:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -213,6 +221,8 @@ func (_m *BankAccount) String() string {
 	builder.WriteString("id_number_cipher=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("id_photo_cipher=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("id_photo_back_cipher=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("face_cipher=<sensitive>")
 	builder.WriteString(", ")

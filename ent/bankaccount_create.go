@@ -52,6 +52,12 @@ func (_c *BankAccountCreate) SetIDPhotoCipher(v []byte) *BankAccountCreate {
 	return _c
 }
 
+// SetIDPhotoBackCipher sets the "id_photo_back_cipher" field.
+func (_c *BankAccountCreate) SetIDPhotoBackCipher(v []byte) *BankAccountCreate {
+	_c.mutation.SetIDPhotoBackCipher(v)
+	return _c
+}
+
 // SetFaceCipher sets the "face_cipher" field.
 func (_c *BankAccountCreate) SetFaceCipher(v []byte) *BankAccountCreate {
 	_c.mutation.SetFaceCipher(v)
@@ -194,15 +200,6 @@ func (_c *BankAccountCreate) check() error {
 	if _, ok := _c.mutation.NameCipher(); !ok {
 		return &ValidationError{Name: "name_cipher", err: errors.New(`ent: missing required field "BankAccount.name_cipher"`)}
 	}
-	if _, ok := _c.mutation.IDNumberCipher(); !ok {
-		return &ValidationError{Name: "id_number_cipher", err: errors.New(`ent: missing required field "BankAccount.id_number_cipher"`)}
-	}
-	if _, ok := _c.mutation.IDPhotoCipher(); !ok {
-		return &ValidationError{Name: "id_photo_cipher", err: errors.New(`ent: missing required field "BankAccount.id_photo_cipher"`)}
-	}
-	if _, ok := _c.mutation.FaceCipher(); !ok {
-		return &ValidationError{Name: "face_cipher", err: errors.New(`ent: missing required field "BankAccount.face_cipher"`)}
-	}
 	if _, ok := _c.mutation.BoundCardCipher(); !ok {
 		return &ValidationError{Name: "bound_card_cipher", err: errors.New(`ent: missing required field "BankAccount.bound_card_cipher"`)}
 	}
@@ -264,15 +261,19 @@ func (_c *BankAccountCreate) createSpec() (*BankAccount, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.IDNumberCipher(); ok {
 		_spec.SetField(bankaccount.FieldIDNumberCipher, field.TypeBytes, value)
-		_node.IDNumberCipher = value
+		_node.IDNumberCipher = &value
 	}
 	if value, ok := _c.mutation.IDPhotoCipher(); ok {
 		_spec.SetField(bankaccount.FieldIDPhotoCipher, field.TypeBytes, value)
-		_node.IDPhotoCipher = value
+		_node.IDPhotoCipher = &value
+	}
+	if value, ok := _c.mutation.IDPhotoBackCipher(); ok {
+		_spec.SetField(bankaccount.FieldIDPhotoBackCipher, field.TypeBytes, value)
+		_node.IDPhotoBackCipher = &value
 	}
 	if value, ok := _c.mutation.FaceCipher(); ok {
 		_spec.SetField(bankaccount.FieldFaceCipher, field.TypeBytes, value)
-		_node.FaceCipher = value
+		_node.FaceCipher = &value
 	}
 	if value, ok := _c.mutation.BoundCardCipher(); ok {
 		_spec.SetField(bankaccount.FieldBoundCardCipher, field.TypeBytes, value)
@@ -382,6 +383,12 @@ func (u *BankAccountUpsert) UpdateIDNumberCipher() *BankAccountUpsert {
 	return u
 }
 
+// ClearIDNumberCipher clears the value of the "id_number_cipher" field.
+func (u *BankAccountUpsert) ClearIDNumberCipher() *BankAccountUpsert {
+	u.SetNull(bankaccount.FieldIDNumberCipher)
+	return u
+}
+
 // SetIDPhotoCipher sets the "id_photo_cipher" field.
 func (u *BankAccountUpsert) SetIDPhotoCipher(v []byte) *BankAccountUpsert {
 	u.Set(bankaccount.FieldIDPhotoCipher, v)
@@ -394,6 +401,30 @@ func (u *BankAccountUpsert) UpdateIDPhotoCipher() *BankAccountUpsert {
 	return u
 }
 
+// ClearIDPhotoCipher clears the value of the "id_photo_cipher" field.
+func (u *BankAccountUpsert) ClearIDPhotoCipher() *BankAccountUpsert {
+	u.SetNull(bankaccount.FieldIDPhotoCipher)
+	return u
+}
+
+// SetIDPhotoBackCipher sets the "id_photo_back_cipher" field.
+func (u *BankAccountUpsert) SetIDPhotoBackCipher(v []byte) *BankAccountUpsert {
+	u.Set(bankaccount.FieldIDPhotoBackCipher, v)
+	return u
+}
+
+// UpdateIDPhotoBackCipher sets the "id_photo_back_cipher" field to the value that was provided on create.
+func (u *BankAccountUpsert) UpdateIDPhotoBackCipher() *BankAccountUpsert {
+	u.SetExcluded(bankaccount.FieldIDPhotoBackCipher)
+	return u
+}
+
+// ClearIDPhotoBackCipher clears the value of the "id_photo_back_cipher" field.
+func (u *BankAccountUpsert) ClearIDPhotoBackCipher() *BankAccountUpsert {
+	u.SetNull(bankaccount.FieldIDPhotoBackCipher)
+	return u
+}
+
 // SetFaceCipher sets the "face_cipher" field.
 func (u *BankAccountUpsert) SetFaceCipher(v []byte) *BankAccountUpsert {
 	u.Set(bankaccount.FieldFaceCipher, v)
@@ -403,6 +434,12 @@ func (u *BankAccountUpsert) SetFaceCipher(v []byte) *BankAccountUpsert {
 // UpdateFaceCipher sets the "face_cipher" field to the value that was provided on create.
 func (u *BankAccountUpsert) UpdateFaceCipher() *BankAccountUpsert {
 	u.SetExcluded(bankaccount.FieldFaceCipher)
+	return u
+}
+
+// ClearFaceCipher clears the value of the "face_cipher" field.
+func (u *BankAccountUpsert) ClearFaceCipher() *BankAccountUpsert {
+	u.SetNull(bankaccount.FieldFaceCipher)
 	return u
 }
 
@@ -578,6 +615,13 @@ func (u *BankAccountUpsertOne) UpdateIDNumberCipher() *BankAccountUpsertOne {
 	})
 }
 
+// ClearIDNumberCipher clears the value of the "id_number_cipher" field.
+func (u *BankAccountUpsertOne) ClearIDNumberCipher() *BankAccountUpsertOne {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearIDNumberCipher()
+	})
+}
+
 // SetIDPhotoCipher sets the "id_photo_cipher" field.
 func (u *BankAccountUpsertOne) SetIDPhotoCipher(v []byte) *BankAccountUpsertOne {
 	return u.Update(func(s *BankAccountUpsert) {
@@ -592,6 +636,34 @@ func (u *BankAccountUpsertOne) UpdateIDPhotoCipher() *BankAccountUpsertOne {
 	})
 }
 
+// ClearIDPhotoCipher clears the value of the "id_photo_cipher" field.
+func (u *BankAccountUpsertOne) ClearIDPhotoCipher() *BankAccountUpsertOne {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearIDPhotoCipher()
+	})
+}
+
+// SetIDPhotoBackCipher sets the "id_photo_back_cipher" field.
+func (u *BankAccountUpsertOne) SetIDPhotoBackCipher(v []byte) *BankAccountUpsertOne {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.SetIDPhotoBackCipher(v)
+	})
+}
+
+// UpdateIDPhotoBackCipher sets the "id_photo_back_cipher" field to the value that was provided on create.
+func (u *BankAccountUpsertOne) UpdateIDPhotoBackCipher() *BankAccountUpsertOne {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.UpdateIDPhotoBackCipher()
+	})
+}
+
+// ClearIDPhotoBackCipher clears the value of the "id_photo_back_cipher" field.
+func (u *BankAccountUpsertOne) ClearIDPhotoBackCipher() *BankAccountUpsertOne {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearIDPhotoBackCipher()
+	})
+}
+
 // SetFaceCipher sets the "face_cipher" field.
 func (u *BankAccountUpsertOne) SetFaceCipher(v []byte) *BankAccountUpsertOne {
 	return u.Update(func(s *BankAccountUpsert) {
@@ -603,6 +675,13 @@ func (u *BankAccountUpsertOne) SetFaceCipher(v []byte) *BankAccountUpsertOne {
 func (u *BankAccountUpsertOne) UpdateFaceCipher() *BankAccountUpsertOne {
 	return u.Update(func(s *BankAccountUpsert) {
 		s.UpdateFaceCipher()
+	})
+}
+
+// ClearFaceCipher clears the value of the "face_cipher" field.
+func (u *BankAccountUpsertOne) ClearFaceCipher() *BankAccountUpsertOne {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearFaceCipher()
 	})
 }
 
@@ -959,6 +1038,13 @@ func (u *BankAccountUpsertBulk) UpdateIDNumberCipher() *BankAccountUpsertBulk {
 	})
 }
 
+// ClearIDNumberCipher clears the value of the "id_number_cipher" field.
+func (u *BankAccountUpsertBulk) ClearIDNumberCipher() *BankAccountUpsertBulk {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearIDNumberCipher()
+	})
+}
+
 // SetIDPhotoCipher sets the "id_photo_cipher" field.
 func (u *BankAccountUpsertBulk) SetIDPhotoCipher(v []byte) *BankAccountUpsertBulk {
 	return u.Update(func(s *BankAccountUpsert) {
@@ -973,6 +1059,34 @@ func (u *BankAccountUpsertBulk) UpdateIDPhotoCipher() *BankAccountUpsertBulk {
 	})
 }
 
+// ClearIDPhotoCipher clears the value of the "id_photo_cipher" field.
+func (u *BankAccountUpsertBulk) ClearIDPhotoCipher() *BankAccountUpsertBulk {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearIDPhotoCipher()
+	})
+}
+
+// SetIDPhotoBackCipher sets the "id_photo_back_cipher" field.
+func (u *BankAccountUpsertBulk) SetIDPhotoBackCipher(v []byte) *BankAccountUpsertBulk {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.SetIDPhotoBackCipher(v)
+	})
+}
+
+// UpdateIDPhotoBackCipher sets the "id_photo_back_cipher" field to the value that was provided on create.
+func (u *BankAccountUpsertBulk) UpdateIDPhotoBackCipher() *BankAccountUpsertBulk {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.UpdateIDPhotoBackCipher()
+	})
+}
+
+// ClearIDPhotoBackCipher clears the value of the "id_photo_back_cipher" field.
+func (u *BankAccountUpsertBulk) ClearIDPhotoBackCipher() *BankAccountUpsertBulk {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearIDPhotoBackCipher()
+	})
+}
+
 // SetFaceCipher sets the "face_cipher" field.
 func (u *BankAccountUpsertBulk) SetFaceCipher(v []byte) *BankAccountUpsertBulk {
 	return u.Update(func(s *BankAccountUpsert) {
@@ -984,6 +1098,13 @@ func (u *BankAccountUpsertBulk) SetFaceCipher(v []byte) *BankAccountUpsertBulk {
 func (u *BankAccountUpsertBulk) UpdateFaceCipher() *BankAccountUpsertBulk {
 	return u.Update(func(s *BankAccountUpsert) {
 		s.UpdateFaceCipher()
+	})
+}
+
+// ClearFaceCipher clears the value of the "face_cipher" field.
+func (u *BankAccountUpsertBulk) ClearFaceCipher() *BankAccountUpsertBulk {
+	return u.Update(func(s *BankAccountUpsert) {
+		s.ClearFaceCipher()
 	})
 }
 

@@ -41,15 +41,45 @@ func (_u *BankAccountUpdate) SetIDNumberCipher(v []byte) *BankAccountUpdate {
 	return _u
 }
 
+// ClearIDNumberCipher clears the value of the "id_number_cipher" field.
+func (_u *BankAccountUpdate) ClearIDNumberCipher() *BankAccountUpdate {
+	_u.mutation.ClearIDNumberCipher()
+	return _u
+}
+
 // SetIDPhotoCipher sets the "id_photo_cipher" field.
 func (_u *BankAccountUpdate) SetIDPhotoCipher(v []byte) *BankAccountUpdate {
 	_u.mutation.SetIDPhotoCipher(v)
 	return _u
 }
 
+// ClearIDPhotoCipher clears the value of the "id_photo_cipher" field.
+func (_u *BankAccountUpdate) ClearIDPhotoCipher() *BankAccountUpdate {
+	_u.mutation.ClearIDPhotoCipher()
+	return _u
+}
+
+// SetIDPhotoBackCipher sets the "id_photo_back_cipher" field.
+func (_u *BankAccountUpdate) SetIDPhotoBackCipher(v []byte) *BankAccountUpdate {
+	_u.mutation.SetIDPhotoBackCipher(v)
+	return _u
+}
+
+// ClearIDPhotoBackCipher clears the value of the "id_photo_back_cipher" field.
+func (_u *BankAccountUpdate) ClearIDPhotoBackCipher() *BankAccountUpdate {
+	_u.mutation.ClearIDPhotoBackCipher()
+	return _u
+}
+
 // SetFaceCipher sets the "face_cipher" field.
 func (_u *BankAccountUpdate) SetFaceCipher(v []byte) *BankAccountUpdate {
 	_u.mutation.SetFaceCipher(v)
+	return _u
+}
+
+// ClearFaceCipher clears the value of the "face_cipher" field.
+func (_u *BankAccountUpdate) ClearFaceCipher() *BankAccountUpdate {
+	_u.mutation.ClearFaceCipher()
 	return _u
 }
 
@@ -206,11 +236,26 @@ func (_u *BankAccountUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if value, ok := _u.mutation.IDNumberCipher(); ok {
 		_spec.SetField(bankaccount.FieldIDNumberCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.IDNumberCipherCleared() {
+		_spec.ClearField(bankaccount.FieldIDNumberCipher, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.IDPhotoCipher(); ok {
 		_spec.SetField(bankaccount.FieldIDPhotoCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.IDPhotoCipherCleared() {
+		_spec.ClearField(bankaccount.FieldIDPhotoCipher, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.IDPhotoBackCipher(); ok {
+		_spec.SetField(bankaccount.FieldIDPhotoBackCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.IDPhotoBackCipherCleared() {
+		_spec.ClearField(bankaccount.FieldIDPhotoBackCipher, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.FaceCipher(); ok {
 		_spec.SetField(bankaccount.FieldFaceCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.FaceCipherCleared() {
+		_spec.ClearField(bankaccount.FieldFaceCipher, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.BoundCardCipher(); ok {
 		_spec.SetField(bankaccount.FieldBoundCardCipher, field.TypeBytes, value)
@@ -273,15 +318,45 @@ func (_u *BankAccountUpdateOne) SetIDNumberCipher(v []byte) *BankAccountUpdateOn
 	return _u
 }
 
+// ClearIDNumberCipher clears the value of the "id_number_cipher" field.
+func (_u *BankAccountUpdateOne) ClearIDNumberCipher() *BankAccountUpdateOne {
+	_u.mutation.ClearIDNumberCipher()
+	return _u
+}
+
 // SetIDPhotoCipher sets the "id_photo_cipher" field.
 func (_u *BankAccountUpdateOne) SetIDPhotoCipher(v []byte) *BankAccountUpdateOne {
 	_u.mutation.SetIDPhotoCipher(v)
 	return _u
 }
 
+// ClearIDPhotoCipher clears the value of the "id_photo_cipher" field.
+func (_u *BankAccountUpdateOne) ClearIDPhotoCipher() *BankAccountUpdateOne {
+	_u.mutation.ClearIDPhotoCipher()
+	return _u
+}
+
+// SetIDPhotoBackCipher sets the "id_photo_back_cipher" field.
+func (_u *BankAccountUpdateOne) SetIDPhotoBackCipher(v []byte) *BankAccountUpdateOne {
+	_u.mutation.SetIDPhotoBackCipher(v)
+	return _u
+}
+
+// ClearIDPhotoBackCipher clears the value of the "id_photo_back_cipher" field.
+func (_u *BankAccountUpdateOne) ClearIDPhotoBackCipher() *BankAccountUpdateOne {
+	_u.mutation.ClearIDPhotoBackCipher()
+	return _u
+}
+
 // SetFaceCipher sets the "face_cipher" field.
 func (_u *BankAccountUpdateOne) SetFaceCipher(v []byte) *BankAccountUpdateOne {
 	_u.mutation.SetFaceCipher(v)
+	return _u
+}
+
+// ClearFaceCipher clears the value of the "face_cipher" field.
+func (_u *BankAccountUpdateOne) ClearFaceCipher() *BankAccountUpdateOne {
+	_u.mutation.ClearFaceCipher()
 	return _u
 }
 
@@ -468,11 +543,26 @@ func (_u *BankAccountUpdateOne) sqlSave(ctx context.Context) (_node *BankAccount
 	if value, ok := _u.mutation.IDNumberCipher(); ok {
 		_spec.SetField(bankaccount.FieldIDNumberCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.IDNumberCipherCleared() {
+		_spec.ClearField(bankaccount.FieldIDNumberCipher, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.IDPhotoCipher(); ok {
 		_spec.SetField(bankaccount.FieldIDPhotoCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.IDPhotoCipherCleared() {
+		_spec.ClearField(bankaccount.FieldIDPhotoCipher, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.IDPhotoBackCipher(); ok {
+		_spec.SetField(bankaccount.FieldIDPhotoBackCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.IDPhotoBackCipherCleared() {
+		_spec.ClearField(bankaccount.FieldIDPhotoBackCipher, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.FaceCipher(); ok {
 		_spec.SetField(bankaccount.FieldFaceCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.FaceCipherCleared() {
+		_spec.ClearField(bankaccount.FieldFaceCipher, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.BoundCardCipher(); ok {
 		_spec.SetField(bankaccount.FieldBoundCardCipher, field.TypeBytes, value)

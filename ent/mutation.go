@@ -784,6 +784,7 @@ type BankAccountMutation struct {
 	name_cipher           *[]byte
 	id_number_cipher      *[]byte
 	id_photo_cipher       *[]byte
+	id_photo_back_cipher  *[]byte
 	face_cipher           *[]byte
 	bound_card_cipher     *[]byte
 	account_number_cipher *[]byte
@@ -1042,7 +1043,7 @@ func (m *BankAccountMutation) IDNumberCipher() (r []byte, exists bool) {
 // OldIDNumberCipher returns the old "id_number_cipher" field's value of the BankAccount entity.
 // If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *BankAccountMutation) OldIDNumberCipher(ctx context.Context) (v []byte, err error) {
+func (m *BankAccountMutation) OldIDNumberCipher(ctx context.Context) (v *[]byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldIDNumberCipher is only allowed on UpdateOne operations")
 	}
@@ -1056,9 +1057,22 @@ func (m *BankAccountMutation) OldIDNumberCipher(ctx context.Context) (v []byte, 
 	return oldValue.IDNumberCipher, nil
 }
 
+// ClearIDNumberCipher clears the value of the "id_number_cipher" field.
+func (m *BankAccountMutation) ClearIDNumberCipher() {
+	m.id_number_cipher = nil
+	m.clearedFields[bankaccount.FieldIDNumberCipher] = struct{}{}
+}
+
+// IDNumberCipherCleared returns if the "id_number_cipher" field was cleared in this mutation.
+func (m *BankAccountMutation) IDNumberCipherCleared() bool {
+	_, ok := m.clearedFields[bankaccount.FieldIDNumberCipher]
+	return ok
+}
+
 // ResetIDNumberCipher resets all changes to the "id_number_cipher" field.
 func (m *BankAccountMutation) ResetIDNumberCipher() {
 	m.id_number_cipher = nil
+	delete(m.clearedFields, bankaccount.FieldIDNumberCipher)
 }
 
 // SetIDPhotoCipher sets the "id_photo_cipher" field.
@@ -1078,7 +1092,7 @@ func (m *BankAccountMutation) IDPhotoCipher() (r []byte, exists bool) {
 // OldIDPhotoCipher returns the old "id_photo_cipher" field's value of the BankAccount entity.
 // If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *BankAccountMutation) OldIDPhotoCipher(ctx context.Context) (v []byte, err error) {
+func (m *BankAccountMutation) OldIDPhotoCipher(ctx context.Context) (v *[]byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldIDPhotoCipher is only allowed on UpdateOne operations")
 	}
@@ -1092,9 +1106,71 @@ func (m *BankAccountMutation) OldIDPhotoCipher(ctx context.Context) (v []byte, e
 	return oldValue.IDPhotoCipher, nil
 }
 
+// ClearIDPhotoCipher clears the value of the "id_photo_cipher" field.
+func (m *BankAccountMutation) ClearIDPhotoCipher() {
+	m.id_photo_cipher = nil
+	m.clearedFields[bankaccount.FieldIDPhotoCipher] = struct{}{}
+}
+
+// IDPhotoCipherCleared returns if the "id_photo_cipher" field was cleared in this mutation.
+func (m *BankAccountMutation) IDPhotoCipherCleared() bool {
+	_, ok := m.clearedFields[bankaccount.FieldIDPhotoCipher]
+	return ok
+}
+
 // ResetIDPhotoCipher resets all changes to the "id_photo_cipher" field.
 func (m *BankAccountMutation) ResetIDPhotoCipher() {
 	m.id_photo_cipher = nil
+	delete(m.clearedFields, bankaccount.FieldIDPhotoCipher)
+}
+
+// SetIDPhotoBackCipher sets the "id_photo_back_cipher" field.
+func (m *BankAccountMutation) SetIDPhotoBackCipher(b []byte) {
+	m.id_photo_back_cipher = &b
+}
+
+// IDPhotoBackCipher returns the value of the "id_photo_back_cipher" field in the mutation.
+func (m *BankAccountMutation) IDPhotoBackCipher() (r []byte, exists bool) {
+	v := m.id_photo_back_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIDPhotoBackCipher returns the old "id_photo_back_cipher" field's value of the BankAccount entity.
+// If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankAccountMutation) OldIDPhotoBackCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIDPhotoBackCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIDPhotoBackCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIDPhotoBackCipher: %w", err)
+	}
+	return oldValue.IDPhotoBackCipher, nil
+}
+
+// ClearIDPhotoBackCipher clears the value of the "id_photo_back_cipher" field.
+func (m *BankAccountMutation) ClearIDPhotoBackCipher() {
+	m.id_photo_back_cipher = nil
+	m.clearedFields[bankaccount.FieldIDPhotoBackCipher] = struct{}{}
+}
+
+// IDPhotoBackCipherCleared returns if the "id_photo_back_cipher" field was cleared in this mutation.
+func (m *BankAccountMutation) IDPhotoBackCipherCleared() bool {
+	_, ok := m.clearedFields[bankaccount.FieldIDPhotoBackCipher]
+	return ok
+}
+
+// ResetIDPhotoBackCipher resets all changes to the "id_photo_back_cipher" field.
+func (m *BankAccountMutation) ResetIDPhotoBackCipher() {
+	m.id_photo_back_cipher = nil
+	delete(m.clearedFields, bankaccount.FieldIDPhotoBackCipher)
 }
 
 // SetFaceCipher sets the "face_cipher" field.
@@ -1114,7 +1190,7 @@ func (m *BankAccountMutation) FaceCipher() (r []byte, exists bool) {
 // OldFaceCipher returns the old "face_cipher" field's value of the BankAccount entity.
 // If the BankAccount object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *BankAccountMutation) OldFaceCipher(ctx context.Context) (v []byte, err error) {
+func (m *BankAccountMutation) OldFaceCipher(ctx context.Context) (v *[]byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldFaceCipher is only allowed on UpdateOne operations")
 	}
@@ -1128,9 +1204,22 @@ func (m *BankAccountMutation) OldFaceCipher(ctx context.Context) (v []byte, err 
 	return oldValue.FaceCipher, nil
 }
 
+// ClearFaceCipher clears the value of the "face_cipher" field.
+func (m *BankAccountMutation) ClearFaceCipher() {
+	m.face_cipher = nil
+	m.clearedFields[bankaccount.FieldFaceCipher] = struct{}{}
+}
+
+// FaceCipherCleared returns if the "face_cipher" field was cleared in this mutation.
+func (m *BankAccountMutation) FaceCipherCleared() bool {
+	_, ok := m.clearedFields[bankaccount.FieldFaceCipher]
+	return ok
+}
+
 // ResetFaceCipher resets all changes to the "face_cipher" field.
 func (m *BankAccountMutation) ResetFaceCipher() {
 	m.face_cipher = nil
+	delete(m.clearedFields, bankaccount.FieldFaceCipher)
 }
 
 // SetBoundCardCipher sets the "bound_card_cipher" field.
@@ -1494,7 +1583,7 @@ func (m *BankAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *BankAccountMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.user_id != nil {
 		fields = append(fields, bankaccount.FieldUserID)
 	}
@@ -1509,6 +1598,9 @@ func (m *BankAccountMutation) Fields() []string {
 	}
 	if m.id_photo_cipher != nil {
 		fields = append(fields, bankaccount.FieldIDPhotoCipher)
+	}
+	if m.id_photo_back_cipher != nil {
+		fields = append(fields, bankaccount.FieldIDPhotoBackCipher)
 	}
 	if m.face_cipher != nil {
 		fields = append(fields, bankaccount.FieldFaceCipher)
@@ -1555,6 +1647,8 @@ func (m *BankAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.IDNumberCipher()
 	case bankaccount.FieldIDPhotoCipher:
 		return m.IDPhotoCipher()
+	case bankaccount.FieldIDPhotoBackCipher:
+		return m.IDPhotoBackCipher()
 	case bankaccount.FieldFaceCipher:
 		return m.FaceCipher()
 	case bankaccount.FieldBoundCardCipher:
@@ -1592,6 +1686,8 @@ func (m *BankAccountMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldIDNumberCipher(ctx)
 	case bankaccount.FieldIDPhotoCipher:
 		return m.OldIDPhotoCipher(ctx)
+	case bankaccount.FieldIDPhotoBackCipher:
+		return m.OldIDPhotoBackCipher(ctx)
 	case bankaccount.FieldFaceCipher:
 		return m.OldFaceCipher(ctx)
 	case bankaccount.FieldBoundCardCipher:
@@ -1653,6 +1749,13 @@ func (m *BankAccountMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIDPhotoCipher(v)
+		return nil
+	case bankaccount.FieldIDPhotoBackCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIDPhotoBackCipher(v)
 		return nil
 	case bankaccount.FieldFaceCipher:
 		v, ok := value.([]byte)
@@ -1762,6 +1865,18 @@ func (m *BankAccountMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *BankAccountMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(bankaccount.FieldIDNumberCipher) {
+		fields = append(fields, bankaccount.FieldIDNumberCipher)
+	}
+	if m.FieldCleared(bankaccount.FieldIDPhotoCipher) {
+		fields = append(fields, bankaccount.FieldIDPhotoCipher)
+	}
+	if m.FieldCleared(bankaccount.FieldIDPhotoBackCipher) {
+		fields = append(fields, bankaccount.FieldIDPhotoBackCipher)
+	}
+	if m.FieldCleared(bankaccount.FieldFaceCipher) {
+		fields = append(fields, bankaccount.FieldFaceCipher)
+	}
 	if m.FieldCleared(bankaccount.FieldAccountNumberCipher) {
 		fields = append(fields, bankaccount.FieldAccountNumberCipher)
 	}
@@ -1785,6 +1900,18 @@ func (m *BankAccountMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *BankAccountMutation) ClearField(name string) error {
 	switch name {
+	case bankaccount.FieldIDNumberCipher:
+		m.ClearIDNumberCipher()
+		return nil
+	case bankaccount.FieldIDPhotoCipher:
+		m.ClearIDPhotoCipher()
+		return nil
+	case bankaccount.FieldIDPhotoBackCipher:
+		m.ClearIDPhotoBackCipher()
+		return nil
+	case bankaccount.FieldFaceCipher:
+		m.ClearFaceCipher()
+		return nil
 	case bankaccount.FieldAccountNumberCipher:
 		m.ClearAccountNumberCipher()
 		return nil
@@ -1816,6 +1943,9 @@ func (m *BankAccountMutation) ResetField(name string) error {
 		return nil
 	case bankaccount.FieldIDPhotoCipher:
 		m.ResetIDPhotoCipher()
+		return nil
+	case bankaccount.FieldIDPhotoBackCipher:
+		m.ResetIDPhotoBackCipher()
 		return nil
 	case bankaccount.FieldFaceCipher:
 		m.ResetFaceCipher()

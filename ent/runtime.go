@@ -60,11 +60,11 @@ func init() {
 	bankaccountFields := schema.BankAccount{}.Fields()
 	_ = bankaccountFields
 	// bankaccountDescCreatedAt is the schema descriptor for created_at field.
-	bankaccountDescCreatedAt := bankaccountFields[12].Descriptor()
+	bankaccountDescCreatedAt := bankaccountFields[13].Descriptor()
 	// bankaccount.DefaultCreatedAt holds the default value on creation for the created_at field.
 	bankaccount.DefaultCreatedAt = bankaccountDescCreatedAt.Default.(func() time.Time)
 	// bankaccountDescUpdatedAt is the schema descriptor for updated_at field.
-	bankaccountDescUpdatedAt := bankaccountFields[13].Descriptor()
+	bankaccountDescUpdatedAt := bankaccountFields[14].Descriptor()
 	// bankaccount.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	bankaccount.DefaultUpdatedAt = bankaccountDescUpdatedAt.Default.(func() time.Time)
 	// bankaccount.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -26,6 +26,8 @@ const (
 	FieldIDNumberCipher = "id_number_cipher"
 	// FieldIDPhotoCipher holds the string denoting the id_photo_cipher field in the database.
 	FieldIDPhotoCipher = "id_photo_cipher"
+	// FieldIDPhotoBackCipher holds the string denoting the id_photo_back_cipher field in the database.
+	FieldIDPhotoBackCipher = "id_photo_back_cipher"
 	// FieldFaceCipher holds the string denoting the face_cipher field in the database.
 	FieldFaceCipher = "face_cipher"
 	// FieldBoundCardCipher holds the string denoting the bound_card_cipher field in the database.
@@ -56,6 +58,7 @@ var Columns = []string{
 	FieldNameCipher,
 	FieldIDNumberCipher,
 	FieldIDPhotoCipher,
+	FieldIDPhotoBackCipher,
 	FieldFaceCipher,
 	FieldBoundCardCipher,
 	FieldAccountNumberCipher,

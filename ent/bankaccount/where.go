@@ -79,6 +79,11 @@ func IDPhotoCipher(v []byte) predicate.BankAccount {
 	return predicate.BankAccount(sql.FieldEQ(FieldIDPhotoCipher, v))
 }
 
+// IDPhotoBackCipher applies equality check predicate on the "id_photo_back_cipher" field. It's identical to IDPhotoBackCipherEQ.
+func IDPhotoBackCipher(v []byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldEQ(FieldIDPhotoBackCipher, v))
+}
+
 // FaceCipher applies equality check predicate on the "face_cipher" field. It's identical to FaceCipherEQ.
 func FaceCipher(v []byte) predicate.BankAccount {
 	return predicate.BankAccount(sql.FieldEQ(FieldFaceCipher, v))
@@ -304,6 +309,16 @@ func IDNumberCipherLTE(v []byte) predicate.BankAccount {
 	return predicate.BankAccount(sql.FieldLTE(FieldIDNumberCipher, v))
 }
 
+// IDNumberCipherIsNil applies the IsNil predicate on the "id_number_cipher" field.
+func IDNumberCipherIsNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldIsNull(FieldIDNumberCipher))
+}
+
+// IDNumberCipherNotNil applies the NotNil predicate on the "id_number_cipher" field.
+func IDNumberCipherNotNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldNotNull(FieldIDNumberCipher))
+}
+
 // IDPhotoCipherEQ applies the EQ predicate on the "id_photo_cipher" field.
 func IDPhotoCipherEQ(v []byte) predicate.BankAccount {
 	return predicate.BankAccount(sql.FieldEQ(FieldIDPhotoCipher, v))
@@ -344,6 +359,66 @@ func IDPhotoCipherLTE(v []byte) predicate.BankAccount {
 	return predicate.BankAccount(sql.FieldLTE(FieldIDPhotoCipher, v))
 }
 
+// IDPhotoCipherIsNil applies the IsNil predicate on the "id_photo_cipher" field.
+func IDPhotoCipherIsNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldIsNull(FieldIDPhotoCipher))
+}
+
+// IDPhotoCipherNotNil applies the NotNil predicate on the "id_photo_cipher" field.
+func IDPhotoCipherNotNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldNotNull(FieldIDPhotoCipher))
+}
+
+// IDPhotoBackCipherEQ applies the EQ predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherEQ(v []byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldEQ(FieldIDPhotoBackCipher, v))
+}
+
+// IDPhotoBackCipherNEQ applies the NEQ predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherNEQ(v []byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldNEQ(FieldIDPhotoBackCipher, v))
+}
+
+// IDPhotoBackCipherIn applies the In predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherIn(vs ...[]byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldIn(FieldIDPhotoBackCipher, vs...))
+}
+
+// IDPhotoBackCipherNotIn applies the NotIn predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherNotIn(vs ...[]byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldNotIn(FieldIDPhotoBackCipher, vs...))
+}
+
+// IDPhotoBackCipherGT applies the GT predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherGT(v []byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldGT(FieldIDPhotoBackCipher, v))
+}
+
+// IDPhotoBackCipherGTE applies the GTE predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherGTE(v []byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldGTE(FieldIDPhotoBackCipher, v))
+}
+
+// IDPhotoBackCipherLT applies the LT predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherLT(v []byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldLT(FieldIDPhotoBackCipher, v))
+}
+
+// IDPhotoBackCipherLTE applies the LTE predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherLTE(v []byte) predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldLTE(FieldIDPhotoBackCipher, v))
+}
+
+// IDPhotoBackCipherIsNil applies the IsNil predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherIsNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldIsNull(FieldIDPhotoBackCipher))
+}
+
+// IDPhotoBackCipherNotNil applies the NotNil predicate on the "id_photo_back_cipher" field.
+func IDPhotoBackCipherNotNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldNotNull(FieldIDPhotoBackCipher))
+}
+
 // FaceCipherEQ applies the EQ predicate on the "face_cipher" field.
 func FaceCipherEQ(v []byte) predicate.BankAccount {
 	return predicate.BankAccount(sql.FieldEQ(FieldFaceCipher, v))
@@ -382,6 +457,16 @@ func FaceCipherLT(v []byte) predicate.BankAccount {
 // FaceCipherLTE applies the LTE predicate on the "face_cipher" field.
 func FaceCipherLTE(v []byte) predicate.BankAccount {
 	return predicate.BankAccount(sql.FieldLTE(FieldFaceCipher, v))
+}
+
+// FaceCipherIsNil applies the IsNil predicate on the "face_cipher" field.
+func FaceCipherIsNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldIsNull(FieldFaceCipher))
+}
+
+// FaceCipherNotNil applies the NotNil predicate on the "face_cipher" field.
+func FaceCipherNotNil() predicate.BankAccount {
+	return predicate.BankAccount(sql.FieldNotNull(FieldFaceCipher))
 }
 
 // BoundCardCipherEQ applies the EQ predicate on the "bound_card_cipher" field.

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/tongxue/tongxue/internal/credential"
 	"github.com/tongxue/tongxue/internal/mask"
 	"github.com/tongxue/tongxue/internal/pii"
 )
@@ -59,8 +60,8 @@ func (StarCard) Fields() []ent.Field {
 		field.Enum("gender").Values("FEMALE", "MALE", "UNDISCLOSED").Immutable().
 			Annotations(pii.Field{Category: "性别", Purpose: pii.StarCard, Exposes: []string{"StarCard.gender"},
 				Retention: "while the card is valid; deleted with the account"}),
-		field.String("school").Immutable().MaxRuneLen(64),
-		field.Int("schooling_years").Immutable().Range(1, 8),
+		field.String("school").Immutable().MaxRuneLen(credential.MaxSchoolRunes),
+		field.Int("schooling_years").Immutable().Range(1, credential.MaxSchoolingYears),
 		field.Int("enrolment_year").Immutable().Range(1990, 2100),
 		field.Enum("status").Values("ACTIVE", "REVOKED").Default("ACTIVE"),
 		field.Time("issued_at").Immutable().Default(time.Now),
@@ -68,7 +69,9 @@ func (StarCard) Fields() []ent.Field {
 	}
 }
 
-func (StarCard) Indexes() []ent.Index { return []ent.Index{index.Fields("user_id")} }
+func (StarCard) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("user_id"), index.Fields("status", "revoked_at")} // the revocation list
+}
 
 func (StarCard) Annotations() []schema.Annotation { return skipGQL() }
 
@@ -78,18 +81,23 @@ type BankAccount struct{ ent.Schema }
 
 func (BankAccount) Fields() []ent.Field {
 	const keep = "while the account is open; deleted when it closes or the account is cancelled"
+	const untilAnswer = "until the partner bank answers the application, then erased"
 	return []ent.Field{
 		field.Int("user_id").Unique().Immutable(),
 		field.String("application_id").Unique().Immutable(),
 		field.Bytes("name_cipher").Sensitive().
 			Annotations(pii.Field{Category: "姓名", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true,
 				Mask: mask.KindName, Exposes: []string{"BankAccount.holderName"}, Retention: keep}),
-		field.Bytes("id_number_cipher").Sensitive().
-			Annotations(pii.Field{Category: "身份证号", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true, Retention: keep}),
-		field.Bytes("id_photo_cipher").Sensitive().
-			Annotations(pii.Field{Category: "身份证照片", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true, Retention: keep}),
-		field.Bytes("face_cipher").Sensitive().
-			Annotations(pii.Field{Category: "人脸信息", Purpose: pii.SensitiveFace, Sensitive: true, Sealed: true, Retention: keep}),
+		// Kept only until the bank answers (a retry resends the application
+		// as it was), then erased.
+		field.Bytes("id_number_cipher").Optional().Nillable().Sensitive().
+			Annotations(pii.Field{Category: "身份证号", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true, Retention: untilAnswer}),
+		field.Bytes("id_photo_cipher").Optional().Nillable().Sensitive().
+			Annotations(pii.Field{Category: "身份证照片（正面）", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true, Retention: untilAnswer}),
+		field.Bytes("id_photo_back_cipher").Optional().Nillable().Sensitive().
+			Annotations(pii.Field{Category: "身份证照片（背面）", Purpose: pii.SensitiveID, Sensitive: true, Sealed: true, Retention: untilAnswer}),
+		field.Bytes("face_cipher").Optional().Nillable().Sensitive().
+			Annotations(pii.Field{Category: "人脸信息", Purpose: pii.SensitiveFace, Sensitive: true, Sealed: true, Retention: untilAnswer}),
 		field.Bytes("bound_card_cipher").Sensitive().
 			Annotations(pii.Field{Category: "银行卡号", Purpose: pii.SensitiveMoney, Sensitive: true, Sealed: true,
 				Mask: mask.KindBankCard, Exposes: []string{"BankAccount.boundCard"}, Retention: keep}),

@@ -60,6 +60,8 @@ type Options struct {
 	Keys *vault.Keys
 	// PaymentWindow; 0 is the default 15 minutes.
 	PaymentWindow time.Duration
+	// Bank wraps the sandbox bank (e.g. to make it fail); nil uses it as is.
+	Bank func(*bank.Sandbox) bank.Bank
 }
 
 // New starts the server on db.
@@ -86,13 +88,17 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	e.Payment = payment.NewSandbox("sandbox", keys.Index.Secret("sandbox-payment"), "http://sandbox.invalid/pay")
 	e.Server = httptest.NewUnstartedServer(nil)
 	e.Bank = bank.NewSandbox()
+	var partnerBank bank.Bank = e.Bank
+	if opt.Bank != nil {
+		partnerBank = opt.Bank(e.Bank)
+	}
 	images, err := media.NewDirStore(filepath.Join(t.TempDir(), "media"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Deps, err = app.Build(t.Context(), app.Parts{
 		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: e.Payment, Verifier: studentverify.NewSandbox(),
-		Bank: e.Bank, Media: images,
+		Bank: partnerBank, Media: images,
 		Bus: bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
 		PaymentWindow: opt.PaymentWindow,
 	})

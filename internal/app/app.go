@@ -66,7 +66,7 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 	}
 	students := student.New(p.DB.Client, p.Keys, p.Verifier, p.Now, p.Log)
 	authSvc := auth.New(p.DB.Client, p.Keys, p.SMS, priv, p.Now, p.Log)
-	cards, err := starcard.NewCards(p.DB.Client, p.Keys.Index.Secret("credential-signing/k1"), students, p.Now, p.Log)
+	cards, err := starcard.NewCards(p.DB.Client, p.Keys.Index.Secret("credential-signing/k1"), students, p.Now)
 	if err != nil {
 		return api.Deps{}, err
 	}
@@ -85,7 +85,7 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 		Orders:         ords,
 		Students:       students,
 		Wows:           wows,
-		Errands:        errands.New(p.DB.Client, p.Keys.Ring, p.Media, p.Bus, p.Now, p.Log),
+		Errands:        errands.New(p.DB.Client, p.Keys.Ring, p.Media, p.Bus, priv, p.Now, p.Log),
 		Cards:          cards,
 		Accounts:       starcard.NewAccounts(p.DB.Client, p.Keys.Ring, authSvc, p.Bank, p.Now, p.Log),
 		Media:          p.Media,

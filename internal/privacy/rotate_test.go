@@ -1,17 +1,22 @@
 package privacy_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/errands"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/idcard"
@@ -28,7 +33,11 @@ import (
 // writers keep writing, and the old key can then be dropped.
 func TestKeyRotation(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
-		e := apitest.New(t, db, apitest.Options{})
+		// While the bank does not answer, an application keeps its identity
+		// documents (sealed) until it is resent: those columns are rotated
+		// too, as are an opened account's.
+		down := &silentBank{}
+		e := apitest.New(t, db, apitest.Options{Bank: func(s *bank.Sandbox) bank.Bank { down.Bank = s; return down }})
 		old := e.Keys.Ring
 		phones := []string{"13600000001", "13600000002", "13600000003"}
 		for _, p := range phones {
@@ -64,8 +73,15 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		jpeg := []byte{0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3}
+		down.silent.Store(true)
 		if _, err := e.Deps.Accounts.Apply(t.Context(), v, starcard.ApplyInput{Name: "赵六",
 			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), BoundCard: "6222021234567890128",
+			IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}); !isCode(err, "BANK_UNAVAILABLE") {
+			t.Fatalf("bank down: %v", err)
+		}
+		down.silent.Store(false)
+		if _, err := e.Deps.Accounts.Apply(t.Context(), &auth.Viewer{UserID: e.UserID(t, phones[1])}, starcard.ApplyInput{Name: "钱七",
+			IDNumber: idcard.Make("330106", time.Date(2004, 4, 4, 0, 0, 0, 0, time.UTC), 7), BoundCard: "6222021234567890128",
 			IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}); err != nil {
 			t.Fatal(err)
 		}
@@ -148,6 +164,24 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatalf("address after rotation: %+v %v", addrs, err)
 		}
 	})
+}
+
+// silentBank does not answer applications while silent is set.
+type silentBank struct {
+	bank.Bank
+	silent atomic.Bool
+}
+
+func (b *silentBank) Open(ctx context.Context, a bank.Application) (*bank.Account, error) {
+	if b.silent.Load() {
+		return nil, bank.ErrUnavailable
+	}
+	return b.Bank.Open(ctx, a)
+}
+
+func isCode(err error, code string) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Code == code
 }
 
 // Y1: the raw tables hold no phone number, email or SMS code in the clear.

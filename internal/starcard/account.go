@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -62,10 +63,12 @@ type ApplyInput struct {
 // Luhn check: likely a typing error, but some cards do not use it.
 const WarnBoundCardChecksum = "BOUND_CARD_CHECKSUM"
 
-// Apply stores the application (sealed) first, then asks the partner bank
-// with the application's id as idempotency key, then records the answer and
-// the hand-over in the sharing ledger. A retry after a failure reuses the
-// stored application: the bank never opens two accounts.
+// Apply sends a Class II account application to the partner bank. The
+// application is stored (sealed) before the call and its id is the bank's
+// idempotency key: while it awaits an answer, applying again resends it as
+// it was, so the bank never opens two accounts. After a refusal a new
+// application starts. The hand-over is in the ledger before the call; the
+// ID number, photos and face data are erased once the bank has answered.
 func (s *Accounts) Apply(ctx context.Context, v *auth.Viewer, in ApplyInput) (*AccountView, error) {
 	u, err := s.client.User.Get(ctx, v.UserID)
 	if err != nil {
@@ -78,84 +81,160 @@ func (s *Accounts) Apply(ctx context.Context, v *auth.Viewer, in ApplyInput) (*A
 	app := bank.Normalize(bank.Application{Name: in.Name, IDNumber: in.IDNumber, Phone: phone,
 		IDPhotoFront: in.IDPhotoFront, IDPhotoBack: in.IDPhotoBack, FaceData: in.FaceData, BoundCard: in.BoundCard})
 	now := s.now()
-	existing, err := s.client.BankAccount.Query().Where(bankaccount.UserID(v.UserID)).Only(ctx)
-	switch {
-	case err == nil && existing.Status != bankaccount.StatusREJECTED && existing.Status != bankaccount.StatusPENDING:
-		return nil, apperr.New("CONFLICT", "you already have a star card account")
-	case err == nil:
-		app.ApplicationID = existing.ApplicationID
-		if existing.Status == bankaccount.StatusREJECTED {
-			app.ApplicationID = newApplicationID() // a new application after a refusal
-		}
-	case ent.IsNotFound(err):
-		app.ApplicationID = newApplicationID()
-	default:
-		return nil, err
-	}
 	if err := bank.CheckApplication(app, now); err != nil {
-		var ie *bank.InputError
-		if errors.As(err, &ie) {
-			if ae, ok := apperr.As(ie.Err); ok && ae.Code != apperr.CodeBadUserInput {
-				return nil, ae // e.g. AGE_RESTRICTED from the ID number
-			}
-			return nil, ie.AppError()
-		}
+		return nil, inputError(err)
+	}
+	if app, err = s.claim(ctx, v.UserID, app, now); err != nil {
 		return nil, err
 	}
-	var warnings []string
-	if !bank.LuhnValid(app.BoundCard) {
-		warnings = append(warnings, WarnBoundCardChecksum)
-	}
-	photos := append(append([]byte{}, app.IDPhotoFront...), app.IDPhotoBack...)
-	seal := func(b []byte, c string) []byte { return s.ring.Seal(b, col(c)) }
-	err = s.client.BankAccount.Create().SetUserID(v.UserID).SetApplicationID(app.ApplicationID).
-		SetNameCipher(seal([]byte(app.Name), bankaccount.FieldNameCipher)).
-		SetIDNumberCipher(seal([]byte(app.IDNumber), bankaccount.FieldIDNumberCipher)).
-		SetIDPhotoCipher(seal(photos, bankaccount.FieldIDPhotoCipher)).
-		SetFaceCipher(seal(app.FaceData, bankaccount.FieldFaceCipher)).
-		SetBoundCardCipher(seal([]byte(app.BoundCard), bankaccount.FieldBoundCardCipher)).
-		SetBank(s.bank.Name()).SetStatus(bankaccount.StatusPENDING).SetCreatedAt(now).
-		OnConflictColumns(bankaccount.FieldUserID).UpdateNewValues().Exec(ctx)
-	if err != nil {
+	if err := privacy.RecordSharingBefore(ctx, s.client, privacy.Sharing{
+		UserID: v.UserID, Recipient: s.bank.Name() + " (合作金融机构)", RecipientContact: "the partner bank's customer service",
+		Purpose: pii.ShareBank, Method: "HTTPS API (signed)",
+		Categories: "姓名、身份证号、手机号、身份证件照片、人脸信息、银行卡信息", Reference: app.ApplicationID,
+	}, now); err != nil {
 		return nil, err
 	}
 	acct, err := s.bank.Open(ctx, app)
 	if err != nil {
-		var ie *bank.InputError
-		if errors.As(err, &ie) {
-			return nil, ie.AppError()
-		}
-		s.log.WarnContext(ctx, "bank open", "err", err)
-		return nil, apperr.New("BANK_UNAVAILABLE", "the bank is not answering; your application is kept: try again shortly")
+		return nil, s.openFailed(ctx, v.UserID, app, err)
 	}
+	return s.answered(ctx, v.UserID, app, acct, now)
+}
+
+// claim stores a new application, or returns the one awaiting the bank's
+// answer, in one transaction (two concurrent first applications: one wins).
+func (s *Accounts) claim(ctx context.Context, userID int, app bank.Application, now time.Time) (bank.Application, error) {
+	seal := func(b []byte, c string) []byte { return s.ring.Seal(b, col(c)) }
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		existing, err := tx.BankAccount.Query().Where(bankaccount.UserID(userID)).Only(ctx)
+		switch {
+		case err == nil && existing.Status == bankaccount.StatusPENDING:
+			app, err = s.pending(existing, app.Phone)
+			return err
+		case err == nil && existing.Status != bankaccount.StatusREJECTED:
+			return apperr.New("CONFLICT", "you already have a star card account")
+		case err == nil:
+			if err := tx.BankAccount.DeleteOne(existing).Exec(ctx); err != nil { // a new application after a refusal
+				return err
+			}
+		case !ent.IsNotFound(err):
+			return err
+		}
+		app.ApplicationID = newApplicationID()
+		return tx.BankAccount.Create().SetUserID(userID).SetApplicationID(app.ApplicationID).
+			SetNameCipher(seal([]byte(app.Name), bankaccount.FieldNameCipher)).
+			SetIDNumberCipher(seal([]byte(app.IDNumber), bankaccount.FieldIDNumberCipher)).
+			SetIDPhotoCipher(seal(app.IDPhotoFront, bankaccount.FieldIDPhotoCipher)).
+			SetIDPhotoBackCipher(seal(app.IDPhotoBack, bankaccount.FieldIDPhotoBackCipher)).
+			SetFaceCipher(seal(app.FaceData, bankaccount.FieldFaceCipher)).
+			SetBoundCardCipher(seal([]byte(app.BoundCard), bankaccount.FieldBoundCardCipher)).
+			SetBank(s.bank.Name()).SetStatus(bankaccount.StatusPENDING).SetCreatedAt(now).Exec(ctx)
+	})
+	if ent.IsConstraintError(err) {
+		return app, apperr.New("CONFLICT", "an application of yours is already on its way to the bank")
+	}
+	return app, err
+}
+
+// pending opens the stored application to send it again unchanged.
+func (s *Accounts) pending(a *ent.BankAccount, phone string) (bank.Application, error) {
+	var errs []error
+	open := func(sealed []byte, column string) []byte {
+		if len(sealed) == 0 {
+			errs = append(errs, fmt.Errorf("starcard: pending application without %s", column))
+			return nil
+		}
+		b, err := s.ring.Open(sealed, col(column))
+		errs = append(errs, err)
+		return b
+	}
+	app := bank.Application{ApplicationID: a.ApplicationID, Phone: phone,
+		Name:         string(open(a.NameCipher, bankaccount.FieldNameCipher)),
+		IDNumber:     string(open(deref(a.IDNumberCipher), bankaccount.FieldIDNumberCipher)),
+		IDPhotoFront: open(deref(a.IDPhotoCipher), bankaccount.FieldIDPhotoCipher),
+		IDPhotoBack:  open(deref(a.IDPhotoBackCipher), bankaccount.FieldIDPhotoBackCipher),
+		FaceData:     open(deref(a.FaceCipher), bankaccount.FieldFaceCipher),
+		BoundCard:    string(open(a.BoundCardCipher, bankaccount.FieldBoundCardCipher)),
+	}
+	return app, errors.Join(errs...)
+}
+
+// openFailed keeps the application when its fate is unknown (the bank did
+// not answer: a retry resends it) and drops it when the bank refused the
+// data itself (nothing was opened; the student corrects and applies again).
+func (s *Accounts) openFailed(ctx context.Context, userID int, app bank.Application, err error) error {
+	var be *bank.BankError
+	refused := errors.As(err, &be) && !be.Retryable()
+	var ie *bank.InputError
+	if refused || errors.As(err, &ie) {
+		if _, derr := s.client.BankAccount.Delete().Where(bankaccount.UserID(userID),
+			bankaccount.ApplicationID(app.ApplicationID), bankaccount.StatusEQ(bankaccount.StatusPENDING)).Exec(ctx); derr != nil {
+			return derr
+		}
+	}
+	s.log.WarnContext(ctx, "bank open", "err", err)
+	switch {
+	case ie != nil:
+		return ie.AppError()
+	case refused:
+		return apperr.New("BANK_REFUSED", "the bank refused the application (%s): check what you entered and apply again", be.Code)
+	}
+	return apperr.New("BANK_UNAVAILABLE", "the bank is not answering; your application is kept: apply again shortly to resend it")
+}
+
+// answered records the bank's answer on the application it answers and
+// erases the documents that were only kept for a resend.
+func (s *Accounts) answered(ctx context.Context, userID int, app bank.Application, acct *bank.Account, now time.Time) (*AccountView, error) {
 	status := bankaccount.Status(acct.Status)
 	if bankaccount.StatusValidator(status) != nil {
 		status = bankaccount.StatusPENDING
 	}
-	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		upd := tx.BankAccount.Update().Where(bankaccount.UserID(v.UserID), bankaccount.ApplicationID(app.ApplicationID)).
-			SetBankRef(acct.BankRef).SetStatus(status).SetReason(acct.Reason).SetUpdatedAt(now)
-		if acct.AccountNumber != "" {
-			upd.SetAccountNumberCipher(seal([]byte(acct.AccountNumber), bankaccount.FieldAccountNumberCipher))
-		}
-		if err := upd.Exec(ctx); err != nil {
-			return err
-		}
-		return privacy.RecordSharing(ctx, tx, privacy.Sharing{
-			UserID: v.UserID, Recipient: s.bank.Name() + " (合作金融机构)", RecipientContact: "the partner bank's customer service",
-			Purpose: pii.ShareBank, Method: "HTTPS API (signed)",
-			Categories: "姓名、身份证号、手机号、身份证件照片、人脸信息、银行卡信息", Reference: app.ApplicationID,
-		}, now)
-	})
+	upd := s.client.BankAccount.Update().Where(bankaccount.UserID(userID), bankaccount.ApplicationID(app.ApplicationID)).
+		SetBankRef(acct.BankRef).SetStatus(status).SetReason(acct.Reason).SetUpdatedAt(now)
+	if acct.AccountNumber != "" {
+		upd.SetAccountNumberCipher(s.ring.Seal([]byte(acct.AccountNumber), col(bankaccount.FieldAccountNumberCipher)))
+	}
+	if status != bankaccount.StatusPENDING {
+		upd.ClearIDNumberCipher().ClearIDPhotoCipher().ClearIDPhotoBackCipher().ClearFaceCipher()
+	}
+	n, err := upd.Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	view := &AccountView{UserID: v.UserID, HolderName: app.Name, BoundCard: app.BoundCard, Status: status,
-		Reason: acct.Reason, Warnings: warnings, bankRef: acct.BankRef}
+	if n != 1 {
+		return nil, fmt.Errorf("starcard: application %s is no longer stored", app.ApplicationID)
+	}
+	view := &AccountView{UserID: userID, HolderName: app.Name, BoundCard: app.BoundCard, Status: status,
+		Reason: acct.Reason, Warnings: warnings(app.BoundCard), bankRef: acct.BankRef}
 	if acct.AccountNumber != "" {
 		view.AccountNumber = &acct.AccountNumber
 	}
 	return view, nil
+}
+
+// warnings are what the app should point out about an account's data.
+func warnings(boundCard string) []string {
+	if bank.LuhnValid(boundCard) {
+		return []string{}
+	}
+	return []string{WarnBoundCardChecksum}
+}
+
+// inputError turns the checker's *InputError into the graph's error.
+func inputError(err error) error {
+	var ie *bank.InputError
+	if errors.As(err, &ie) {
+		return ie.AppError()
+	}
+	return err
+}
+
+// deref reads an optional sealed column (NULL reads as nil).
+func deref(b *[]byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return *b
 }
 
 // Mine returns the viewer's account, or nil.
@@ -176,7 +255,7 @@ func (s *Accounts) Mine(ctx context.Context, userID int) (*AccountView, error) {
 		return nil, err
 	}
 	v := &AccountView{UserID: userID, HolderName: string(name), BoundCard: string(card), Status: a.Status,
-		Reason: a.Reason, bankRef: a.BankRef}
+		Reason: a.Reason, Warnings: warnings(string(card)), bankRef: a.BankRef}
 	if a.AccountNumberCipher != nil && len(*a.AccountNumberCipher) > 0 {
 		n, err := s.ring.Open(*a.AccountNumberCipher, col(bankaccount.FieldAccountNumberCipher))
 		if err != nil {
@@ -206,7 +285,7 @@ func (s *Accounts) Transactions(ctx context.Context, v *AccountView, after strin
 	if v.Status != bankaccount.StatusOPEN {
 		return nil, "", nil
 	}
-	txs, next, err := s.bank.Transactions(ctx, v.bankRef, after, min(max(limit, 1), bank.MaxPageSize))
+	txs, next, err := s.bank.Transactions(ctx, v.bankRef, after, limit) // the bank bounds the page
 	if err != nil {
 		s.log.WarnContext(ctx, "bank transactions", "err", err)
 		return nil, "", apperr.New("BANK_UNAVAILABLE", "the bank is not answering; try again shortly")

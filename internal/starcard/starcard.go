@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,11 +31,10 @@ type Cards struct {
 	verifier *credential.Verifier
 	students Students
 	now      func() time.Time
-	log      *slog.Logger
 }
 
 // NewCards returns the service; seed (32 bytes) derives the signing key.
-func NewCards(client *ent.Client, seed []byte, students Students, now func() time.Time, log *slog.Logger) (*Cards, error) {
+func NewCards(client *ent.Client, seed []byte, students Students, now func() time.Time) (*Cards, error) {
 	signer, err := credential.NewSigner(seed, "k1")
 	if err != nil {
 		return nil, err
@@ -45,7 +43,7 @@ func NewCards(client *ent.Client, seed []byte, students Students, now func() tim
 	if err != nil {
 		return nil, err
 	}
-	return &Cards{client: client, signer: signer, verifier: verifier, students: students, now: now, log: log}, nil
+	return &Cards{client: client, signer: signer, verifier: verifier, students: students, now: now}, nil
 }
 
 // PublicKeys are the keys merchants' apps embed to verify offline.
@@ -65,14 +63,18 @@ type Input struct {
 // Apply issues a card of a kind to the viewer (one active card per kind).
 func (c *Cards) Apply(ctx context.Context, v *auth.Viewer, in Input) (*ent.StarCard, error) {
 	school := strings.TrimSpace(in.School)
-	if n := utf8.RuneCountInString(school); n < 2 || n > 64 {
-		return nil, apperr.BadField("school", "the school name has 2 to 64 characters")
+	if _, err := credential.GraduationYear(in.EnrolmentYear, in.SchoolingYears); err != nil {
+		return nil, apperr.BadField("enrolmentYear", "enter your enrolment year and schooling length (1 to %d years)", credential.MaxSchoolingYears)
 	}
-	grad, err := credential.GraduationYear(in.EnrolmentYear, in.SchoolingYears)
+	// The credential's own rules, so that every card issued can be signed.
+	card, err := credential.NewCard(credential.Kind(in.Kind), school, in.EnrolmentYear, in.SchoolingYears, false)
+	if errors.Is(err, credential.ErrInvalidClaims) || utf8.RuneCountInString(school) < 2 {
+		return nil, apperr.BadField("school", "the school name has 2 to %d characters, on one line", credential.MaxSchoolRunes)
+	}
 	if err != nil {
-		return nil, apperr.BadField("enrolmentYear", "enter your enrolment year and schooling length (1 to 8 years)")
+		return nil, err
 	}
-	if !c.now().Before(credential.GraduationCutoff(grad)) {
+	if !c.now().Before(credential.GraduationCutoff(card.GradYear)) {
 		return nil, apperr.BadField("enrolmentYear", "cards are for students still studying")
 	}
 	if in.EnrolmentYear > c.now().Year() {
@@ -86,11 +88,7 @@ func (c *Cards) Apply(ctx context.Context, v *auth.Viewer, in Input) (*ent.StarC
 	if exists {
 		return nil, apperr.New("CONFLICT", "you already have an active card of this kind")
 	}
-	number, err := credential.NewNumber()
-	if err != nil {
-		return nil, err
-	}
-	return c.client.StarCard.Create().SetUserID(v.UserID).SetNumber(number).SetKind(in.Kind).
+	return c.client.StarCard.Create().SetUserID(v.UserID).SetNumber(card.Number).SetKind(in.Kind).
 		SetGender(in.Gender).SetSchool(school).SetSchoolingYears(in.SchoolingYears).
 		SetEnrolmentYear(in.EnrolmentYear).SetIssuedAt(c.now()).Save(ctx)
 }
@@ -168,9 +166,13 @@ func (c *Cards) Verify(ctx context.Context, payload string) (*Check, error) {
 	return &Check{Valid: true, Number: claims.Number, Kind: sc.Kind, School: claims.School, GradYear: claims.GradYear}, nil
 }
 
-// Revoked lists revoked card numbers, for merchants' offline lists.
+// Revoked lists the cards revoked recently enough that a QR payload signed
+// before the revocation may still be valid, for merchants' offline lists:
+// older revocations need no listing (their payloads have expired and no new
+// one is signed), so the list stays short.
 func (c *Cards) Revoked(ctx context.Context) ([]string, error) {
-	return c.client.StarCard.Query().Where(starcard.StatusEQ(starcard.StatusREVOKED)).
+	since := c.now().Add(-credential.QRLifetime - 2*credential.ClockSkew)
+	return c.client.StarCard.Query().Where(starcard.StatusEQ(starcard.StatusREVOKED), starcard.RevokedAtGT(since)).
 		Select(starcard.FieldNumber).Strings(ctx)
 }
 

@@ -1,10 +1,14 @@
 package starcard_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +45,15 @@ func TestStarCard(t *testing.T) {
 		e.SetRole(t, merchant, user.RoleMERCHANT)
 		var card struct {
 			ApplyStarCard struct{ ID, Number, Status string }
+		}
+		// Input the credential could not carry is refused up front, never
+		// issued as a card whose QR cannot be signed.
+		for _, bad := range []string{`school: "北京\t大学"`, `schoolingYears: 10`, `school: "北"`} {
+			key := strings.SplitN(bad, ":", 2)[0]
+			q := regexp.MustCompile(key+`: [^,}]+`).ReplaceAllString(apply, bad)
+			if r := e.Post(t, tok, q, nil); r.Code() != "BAD_USER_INPUT" {
+				t.Fatalf("%s: %s %+v", bad, r.Data, r.Errors)
+			}
 		}
 		e.Must(t, tok, apply, nil, &card)
 		c := card.ApplyStarCard
@@ -97,12 +110,16 @@ func TestStarCard(t *testing.T) {
 		if revoked.VerifyStarCard.Valid || *revoked.VerifyStarCard.Reason != "REVOKED" {
 			t.Fatalf("after revocation %+v", revoked)
 		}
+		// A card revoked long ago has no valid payload left: not listed.
+		old := db.Client.StarCard.Create().SetUserID(e.UserID(t, student)).SetNumber("SCOLDREVOKED01").SetKind("PLANET_RESIDENT").
+			SetGender("FEMALE").SetSchool("北京大学").SetSchoolingYears(4).SetEnrolmentYear(2024).
+			SetStatus("REVOKED").SetRevokedAt(time.Now().Add(-time.Hour)).SaveX(t.Context())
 		resp, _ = http.Get(e.Server.URL + "/star-cards/revoked")
 		var list struct{ Revoked []string }
 		_ = json.NewDecoder(resp.Body).Decode(&list)
 		resp.Body.Close()
 		if len(list.Revoked) != 1 || list.Revoked[0] != c.Number {
-			t.Fatalf("revocation list %+v", list)
+			t.Fatalf("revocation list %+v (an old one: %s)", list, old.Number)
 		}
 	})
 }
@@ -196,4 +213,73 @@ func jsonPart(s string) (string, error) {
 	}
 	b, err := base64URL(s)
 	return string(b), err
+}
+
+// flakyBank fails its first Open as if the bank did not answer, and
+// remembers the application ids it was sent.
+type flakyBank struct {
+	bank.Bank
+	mu    sync.Mutex
+	calls []bank.Application
+}
+
+func (f *flakyBank) Open(ctx context.Context, a bank.Application) (*bank.Account, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, a)
+	first := len(f.calls) == 1
+	f.mu.Unlock()
+	if first {
+		return nil, fmt.Errorf("open: %w", bank.ErrUnavailable)
+	}
+	return f.Bank.Open(ctx, a)
+}
+
+// C2: after a refusal a new application opens the account; after no answer
+// applying again resends the stored application unchanged (one account),
+// and the documents kept for that are erased once the bank has answered.
+func TestBankAccountRefusalAndRetry(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		flaky := &flakyBank{}
+		e := apitest.New(t, db, apitest.Options{Bank: func(s *bank.Sandbox) bank.Bank { flaky.Bank = s; return flaky }})
+		id := idcard.Make("110108", time.Date(2004, 9, 1, 0, 0, 0, 0, time.UTC), 42)
+		jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte(strings.Repeat("p", 500))...)
+		files := map[string][]byte{"variables.in.idPhotoFront": jpeg, "variables.in.idPhotoBack": jpeg, "variables.in.faceData": []byte("face")}
+		in := func(name string) map[string]any {
+			return map[string]any{"in": map[string]any{"name": name, "idNumber": id, "boundCard": "6222021234567890128",
+				"idPhotoFront": nil, "idPhotoBack": nil, "faceData": nil}}
+		}
+		q := `mutation($in: BankAccountInput!) { applyBankAccount(input: $in) { holderName status } }`
+		tok := e.Login(t, student)
+		e.Grant(t, tok, "SHARE_PARTNER_BANK", "SENSITIVE_IDENTITY", "SENSITIVE_BIOMETRIC", "SENSITIVE_FINANCIAL")
+
+		// No answer: the application is kept; applying again resends it as it
+		// was (same id, same name), whatever the new input says.
+		if r := e.Upload(t, tok, q, in("李华"), files); r.Code() != "BANK_UNAVAILABLE" {
+			t.Fatalf("no answer: %s %+v", r.Data, r.Errors)
+		}
+		if r := e.Upload(t, tok, q, in("王五"), files); !strings.Contains(string(r.Data), `"holderName":"李*","status":"OPEN"`) {
+			t.Fatalf("resent: %s %+v", r.Data, r.Errors)
+		}
+		if len(flaky.calls) != 2 || flaky.calls[0].ApplicationID != flaky.calls[1].ApplicationID || flaky.calls[1].Name != "李华" {
+			t.Fatalf("bank calls %+v", flaky.calls)
+		}
+		a := db.Client.BankAccount.Query().OnlyX(t.Context())
+		empty := func(b *[]byte) bool { return b == nil || len(*b) == 0 } // NULL reads as a nil slice
+		if !empty(a.IDNumberCipher) || !empty(a.IDPhotoCipher) || !empty(a.IDPhotoBackCipher) || !empty(a.FaceCipher) {
+			t.Fatal("documents kept after the bank answered")
+		}
+
+		// A refusal, then a new application: the account opens.
+		other := e.Login(t, "13300000002")
+		e.Grant(t, other, "SHARE_PARTNER_BANK", "SENSITIVE_IDENTITY", "SENSITIVE_BIOMETRIC", "SENSITIVE_FINANCIAL")
+		if r := e.Upload(t, other, q, in(bank.SandboxRejectName), files); !strings.Contains(string(r.Data), `"status":"REJECTED"`) {
+			t.Fatalf("refused: %s %+v", r.Data, r.Errors)
+		}
+		if r := e.Upload(t, other, q, in("赵六"), files); !strings.Contains(string(r.Data), `"status":"OPEN"`) {
+			t.Fatalf("after a refusal: %s %+v", r.Data, r.Errors)
+		}
+		if r := e.Post(t, other, `{ myBankAccount { holderName status warnings } }`, nil); !strings.Contains(string(r.Data), `"holderName":"赵*","status":"OPEN","warnings":[]`) {
+			t.Fatalf("stored after a refusal: %s %+v", r.Data, r.Errors)
+		}
+	})
 }
