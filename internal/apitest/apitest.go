@@ -48,6 +48,7 @@ type Env struct {
 	Bank            *bank.Sandbox
 	Server          *httptest.Server
 	URL             string // the /graphql endpoint
+	bus             *watchedBus
 }
 
 // Options change the server under test.
@@ -85,6 +86,7 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 		bus = pubsub.NewLocal(pubsub.Options{Logger: log})
 		t.Cleanup(func() { bus.Close() })
 	}
+	e.bus = watch(bus)
 	e.Payment = payment.NewSandbox("sandbox", keys.Index.Secret("sandbox-payment"), "http://sandbox.invalid/pay")
 	e.Server = httptest.NewUnstartedServer(nil)
 	e.Bank = bank.NewSandbox()
@@ -99,7 +101,7 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	e.Deps, err = app.Build(t.Context(), app.Parts{
 		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: e.Payment, Verifier: studentverify.NewSandbox(),
 		Bank: partnerBank, Media: images,
-		Bus: bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
+		Bus: e.bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
 		PaymentWindow: opt.PaymentWindow,
 	})
 	if err != nil {

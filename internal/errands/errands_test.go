@@ -4,7 +4,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/user"
@@ -167,7 +166,7 @@ func TestErrandUpdatesArePushed(t *testing.T) {
 		ws.Send("connection_init", "", map[string]any{"authToken": req})
 		ws.Expect("connection_ack")
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { errandUpdated { errandID status } }`})
-		time.Sleep(50 * time.Millisecond)
+		e.Listening(t, 1)
 		var made struct{ PostErrand struct{ ID string } }
 		e.Must(t, req, post, nil, &made)
 		id := made.PostErrand.ID

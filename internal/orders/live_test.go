@@ -66,7 +66,7 @@ func TestLiveOrderStatus(t *testing.T) {
 			t.Fatalf("stranger: %s", m.Payload)
 		}
 
-		time.Sleep(50 * time.Millisecond) // let the subscriptions reach the bus
+		e.Listening(t, 3) // the stranger's never subscribes
 		s.do(t, s.buyer, "sandboxPay", o.ID)
 		s.do(t, s.merchant, "shipOrder", o.ID)
 		for _, ws := range []*apitest.WS{buyerWS, shopWS, mineWS} {
@@ -87,7 +87,7 @@ func TestReplayAfterReconnect(t *testing.T) {
 		e := s.e
 		_, o := s.place(t, "replay-0001", 1)
 		ws := subscribe(t, e, s.buyer, orderSub, map[string]any{"id": o.ID})
-		time.Sleep(50 * time.Millisecond)
+		e.Listening(t, 1)
 		s.do(t, s.buyer, "sandboxPay", o.ID)
 		seen := next(t, ws)
 		ws.Conn.Close() // the phone loses its connection
@@ -138,7 +138,7 @@ func TestSubscriptionsLeakNoGoroutines(t *testing.T) {
 		}
 		all = append(all, ws)
 	}
-	time.Sleep(200 * time.Millisecond)
+	e.Listening(t, conns*perConn)
 	during := runtime.NumGoroutine()
 	if during < before+conns*perConn {
 		t.Fatalf("only %d goroutines for %d subscriptions (from %d)", during, conns*perConn, before)
@@ -169,7 +169,7 @@ func TestTwoInstances(t *testing.T) {
 	_, o := s.place(t, "two-0001", 1)
 
 	ws := subscribe(t, a, s.buyer, orderSub, map[string]any{"id": o.ID})
-	time.Sleep(100 * time.Millisecond)
+	a.Listening(t, 1)
 	bShop := &shop{e: b, buyer: s.buyer}
 	if st := status(t, bShop.do(t, s.buyer, "sandboxPay", o.ID)); st != "PAID" {
 		t.Fatalf("pay through B: %s", st)

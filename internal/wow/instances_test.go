@@ -35,7 +35,7 @@ func TestLiveWowsOnAnyInstance(t *testing.T) {
 		return ws
 	}
 	mine, others := listen(author), listen(other)
-	time.Sleep(100 * time.Millisecond)
+	a.Listening(t, 2)
 
 	// Only the author sees an ONLY_ME post, so the author wows it.
 	b.Must(t, author, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": made.CreatePost.ID}, nil)
@@ -79,7 +79,7 @@ func TestLiveWowsFollowConsent(t *testing.T) {
 		ws.Send("connection_init", "", map[string]any{"authToken": p.author})
 		ws.Expect("connection_ack")
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { wowCount post { location } } }`})
-		time.Sleep(100 * time.Millisecond)
+		e.Listening(t, 1)
 		wow := `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`
 		e.Must(t, p.friend, wow, map[string]any{"id": made.CreatePost.ID}, nil)
 		if m := ws.Expect("next"); !strings.Contains(string(m.Payload), "东操场") {

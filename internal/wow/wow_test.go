@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/store"
@@ -261,7 +260,7 @@ func TestLiveWows(t *testing.T) {
 		ws.Send("connection_init", "", map[string]any{"authToken": p.author})
 		ws.Expect("connection_ack")
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { id wowCount sender { nickname } post { id text } } }`})
-		time.Sleep(50 * time.Millisecond)
+		e.Listening(t, 1)
 		e.Must(t, p.friend, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": id}, nil)
 		e.Must(t, p.other, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": id}, nil)
 		var got []string
