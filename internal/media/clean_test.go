@@ -430,21 +430,17 @@ func TestCleanDecompressionBomb(t *testing.T) {
 		if allocs > 30 {
 			t.Errorf("%s: %v allocations per refusal", name, allocs)
 		}
+		// Bytes, not time: a busy machine cannot make this fail.
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		start := time.Now()
 		for range 10 {
 			Clean(in, Limits{})
 		}
-		elapsed := time.Since(start)
 		runtime.ReadMemStats(&after)
 		if perCall := (after.TotalAlloc - before.TotalAlloc) / 10; perCall > 64<<10 {
 			t.Errorf("%s: %d bytes allocated per refusal", name, perCall)
 		}
-		if elapsed > 500*time.Millisecond {
-			t.Errorf("%s: 10 refusals took %v", name, elapsed)
-		}
-		t.Logf("%s: %.0f allocs/refusal, %v for 10", name, allocs, elapsed)
+		t.Logf("%s: %.0f allocs/refusal", name, allocs)
 	}
 }
 
