@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +32,7 @@ const (
 	// answering, so it is longer than other clients'.
 	DefaultTimeout = 20 * time.Second
 	DefaultBackoff = 200 * time.Millisecond
-	MaxBackoff     = 5 * time.Second
+	MaxBackoff     = partner.MaxBackoff
 )
 
 // maxResponseBytes bounds what is read of an answer (a page of
@@ -282,7 +280,7 @@ func (c *HTTP) do(ctx context.Context, op, method, target string, body []byte, i
 	var last error
 	for i := range c.retries + 1 {
 		if i > 0 {
-			if err := sleep(ctx, c.wait(i)); err != nil {
+			if err := partner.Sleep(ctx, partner.Backoff(c.backoff, i)); err != nil {
 				return nil, c.fail(op, fmt.Errorf("%w after %d attempts (last: %w)", err, i, last))
 			}
 		}
@@ -302,26 +300,7 @@ func (c *HTTP) do(ctx context.Context, op, method, target string, body []byte, i
 	return nil, c.fail(op, fmt.Errorf("%w (%d attempts): %w", ErrUnavailable, c.retries+1, last))
 }
 
-// wait is the pause before retry i (1-based).
-func (c *HTTP) wait(i int) time.Duration {
-	d := c.backoff
-	for ; i > 1 && d < MaxBackoff; i-- {
-		d *= 2
-	}
-	d = min(d, MaxBackoff)
-	return d - rand.N(d/2+1)
-}
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // attempt makes one call under its own timeout; retry reports whether a
 // failure may be retried.
@@ -374,10 +353,8 @@ func (c *HTTP) attempt(ctx context.Context, method, target string, body []byte, 
 		}
 		var w wireError
 		if json.Unmarshal(data, &w) == nil && w.Error != nil {
-			if codePattern.MatchString(w.Error.Code) && scrub(w.Error.Code, values) == w.Error.Code {
-				e.Code = w.Error.Code
-			}
-			e.Message = scrub(w.Error.Message, values)
+			e.Code = partner.ErrorCode(w.Error.Code, values)
+			e.Message = partner.Scrub(w.Error.Message, values)
 		}
 	}
 	return nil, e.Retryable(), e
@@ -531,38 +508,3 @@ func cleanText(s string, max int) string {
 	return strings.TrimSpace(s)
 }
 
-var (
-	codePattern = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
-	// Runs of 6 digits or more, possibly grouped by single spaces or dashes
-	// ("6222 0212 3456", "138-1234-5678"): ID, phone, card and account
-	// numbers or parts of them, birth dates.
-	digitRuns = regexp.MustCompile(`[0-9](?:[ \-]?[0-9]){5,}[Xx]?`)
-	// Long unbroken runs of base64 or hex: encoded photos, face data, tokens.
-	encodedRuns = regexp.MustCompile(`[A-Za-z0-9+/=_\-]{32,}`)
-)
-
-const maxMessageRunes = 200
-
-// scrub removes control characters, every value in values (in any letter
-// case), long runs of digits and of base64 from s, and shortens it.
-func scrub(s string, values []string) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(c rune) rune {
-		if unicode.IsControl(c) {
-			return ' '
-		}
-		return c
-	}, s)
-	for _, v := range values {
-		if utf8.RuneCountInString(v) < 2 {
-			continue
-		}
-		s = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(v)).ReplaceAllString(s, "***")
-	}
-	s = encodedRuns.ReplaceAllString(s, "***")
-	s = digitRuns.ReplaceAllString(s, "***")
-	if utf8.RuneCountInString(s) > maxMessageRunes {
-		s = string([]rune(s)[:maxMessageRunes]) + "…"
-	}
-	return strings.TrimSpace(s)
-}

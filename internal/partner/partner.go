@@ -1,6 +1,8 @@
 // Package partner holds what every client of an outside party (payment
 // provider, verification service, partner bank) shares: the rule for the
-// party's base URL and an HTTP client that never follows a redirect.
+// party's base URL, an HTTP client that never follows a redirect, the
+// jittered backoff between attempts, and scrubbing of what a party writes in
+// an error body.
 package partner
 
 import (

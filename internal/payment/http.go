@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"time"
@@ -35,7 +34,6 @@ type HTTPConfig struct {
 const (
 	DefaultTimeout = 10 * time.Second // per attempt
 	DefaultBackoff = 200 * time.Millisecond
-	maxBackoff     = 5 * time.Second
 )
 
 // maxResponseBytes bounds what is read of a provider answer.
@@ -139,27 +137,12 @@ func (p *HTTPProvider) CreatePayment(ctx context.Context, r Request) (*Intent, e
 		if !retry || n == attempts || ctx.Err() != nil {
 			return nil, err
 		}
-		t := time.NewTimer(p.wait(n))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
-		case <-t.C:
+		if werr := partner.Sleep(ctx, partner.Backoff(p.backoff, n)); werr != nil {
+			return nil, fmt.Errorf("%w (gave up: %w)", err, werr)
 		}
 	}
 }
 
-// wait is the jittered backoff before retry n (1-based): half of the
-// doubled delay plus a random part, so clients that failed together do not
-// retry together.
-func (p *HTTPProvider) wait(n int) time.Duration {
-	d := p.backoff
-	for i := 1; i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, maxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
 
 // attempt sends body once, under its own timeout, and says whether a
 // failure may be retried.

@@ -10,14 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	crand "crypto/rand"
 
@@ -31,7 +27,7 @@ const Path = "/v1/student-verifications"
 const (
 	DefaultTimeout = 10 * time.Second
 	DefaultBackoff = 200 * time.Millisecond
-	MaxBackoff     = 5 * time.Second
+	MaxBackoff     = partner.MaxBackoff
 	DefaultName    = "http"
 )
 
@@ -195,7 +191,7 @@ func (c *HTTP) Verify(ctx context.Context, r Request) (*Result, error) {
 	var last error
 	for i := range c.retries + 1 {
 		if i > 0 {
-			if err := sleep(ctx, c.wait(i)); err != nil {
+			if err := partner.Sleep(ctx, partner.Backoff(c.backoff, i)); err != nil {
 				return nil, fmt.Errorf("student verification: %w after %d attempts (last: %w)", err, i, last)
 			}
 		}
@@ -215,26 +211,7 @@ func (c *HTTP) Verify(ctx context.Context, r Request) (*Result, error) {
 	return nil, fmt.Errorf("%w (%d attempts): %w", ErrUnavailable, c.retries+1, last)
 }
 
-// wait is the pause before retry i (1-based).
-func (c *HTTP) wait(i int) time.Duration {
-	d := c.backoff
-	for ; i > 1 && d < MaxBackoff; i-- {
-		d *= 2
-	}
-	d = min(d, MaxBackoff)
-	return d - rand.N(d/2+1)
-}
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // attempt makes one call; retry reports whether a failure may be retried.
 func (c *HTTP) attempt(ctx context.Context, requestID string, body []byte, r Request) (res *Result, retry bool, err error) {
@@ -324,16 +301,6 @@ func decodeResult(data []byte) (*Result, error) {
 	return res, nil
 }
 
-var (
-	codePattern = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
-	// Runs of digits as long as a birth date or longer: ID numbers, phone
-	// numbers, parts of either.
-	digitRuns = regexp.MustCompile(`[0-9]{6,}[Xx]?`)
-	// Long unbroken runs of base64 or hex: encoded photos, tokens.
-	encodedRuns = regexp.MustCompile(`[A-Za-z0-9+/=_\-]{32,}`)
-)
-
-const maxMessageRunes = 200
 
 // serviceError reads an error body. What the service says is kept only
 // after everything that looks like r's personal data is replaced.
@@ -343,35 +310,16 @@ func serviceError(status int, data []byte, r Request) *ServiceError {
 	if json.Unmarshal(data, &w) != nil || w.Error == nil {
 		return e
 	}
-	if codePattern.MatchString(w.Error.Code) && scrub(w.Error.Code, r) == w.Error.Code {
-		e.Code = w.Error.Code
-	}
-	e.Message = scrub(w.Error.Message, r)
+	values := r.personal()
+	e.Code = partner.ErrorCode(w.Error.Code, values)
+	e.Message = partner.Scrub(w.Error.Message, values)
 	return e
 }
 
-// scrub removes control characters, every value of r (in any letter case),
-// long runs of digits and of base64 from s, and shortens it.
-func scrub(s string, r Request) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(c rune) rune {
-		if unicode.IsControl(c) {
-			return ' '
-		}
-		return c
-	}, s)
-	for _, v := range []string{r.Name, r.IDNumber, r.School, r.CHSICode, strings.TrimSuffix(r.IDNumber, "X")} {
-		if utf8.RuneCountInString(v) < 2 {
-			continue
-		}
-		s = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(v)).ReplaceAllString(s, "***")
-	}
-	s = encodedRuns.ReplaceAllString(s, "***")
-	s = digitRuns.ReplaceAllString(s, "***")
-	if utf8.RuneCountInString(s) > maxMessageRunes {
-		s = string([]rune(s)[:maxMessageRunes]) + "…"
-	}
-	return strings.TrimSpace(s)
+// personal is what in r identifies the student: never repeated from an
+// error body.
+func (r Request) personal() []string {
+	return []string{r.Name, r.IDNumber, r.School, r.CHSICode, strings.TrimSuffix(r.IDNumber, "X")}
 }
 
 var _ Provider = (*HTTP)(nil)
