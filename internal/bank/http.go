@@ -300,8 +300,6 @@ func (c *HTTP) do(ctx context.Context, op, method, target string, body []byte, i
 	return nil, c.fail(op, fmt.Errorf("%w (%d attempts): %w", ErrUnavailable, c.retries+1, last))
 }
 
-
-
 // attempt makes one call under its own timeout; retry reports whether a
 // failure may be retried.
 func (c *HTTP) attempt(ctx context.Context, method, target string, body []byte, idemKey string, values []string) (data []byte, retry bool, err error) {
@@ -507,4 +505,3 @@ func cleanText(s string, max int) string {
 	}
 	return strings.TrimSpace(s)
 }
-

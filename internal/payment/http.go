@@ -143,7 +143,6 @@ func (p *HTTPProvider) CreatePayment(ctx context.Context, r Request) (*Intent, e
 	}
 }
 
-
 // attempt sends body once, under its own timeout, and says whether a
 // failure may be retried.
 func (p *HTTPProvider) attempt(ctx context.Context, key string, body []byte) (_ *Intent, retry bool, _ error) {

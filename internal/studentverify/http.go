@@ -211,8 +211,6 @@ func (c *HTTP) Verify(ctx context.Context, r Request) (*Result, error) {
 	return nil, fmt.Errorf("%w (%d attempts): %w", ErrUnavailable, c.retries+1, last)
 }
 
-
-
 // attempt makes one call; retry reports whether a failure may be retried.
 func (c *HTTP) attempt(ctx context.Context, requestID string, body []byte, r Request) (res *Result, retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -300,7 +298,6 @@ func decodeResult(data []byte) (*Result, error) {
 	}
 	return res, nil
 }
-
 
 // serviceError reads an error body. What the service says is kept only
 // after everything that looks like r's personal data is replaced.
