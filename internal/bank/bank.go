@@ -28,6 +28,9 @@ import (
 
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/mask"
+	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/phone"
 )
 
 // Application is a student's request for a Class II account.
@@ -104,21 +107,12 @@ func (a Account) String() string {
 // GoString makes %#v as safe as %v.
 func (a Account) GoString() string { return a.String() }
 
-// maskCard keeps the last four digits, as mask.BankCard does.
+// maskCard is mask.BankCard, with "" for an empty number.
 func maskCard(s string) string {
 	if s == "" {
 		return `""`
 	}
-	d := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
-	if len(d) < 8 {
-		return "**** **** **** ****"
-	}
-	return "**** **** **** " + d[len(d)-4:]
+	return mask.BankCard(s)
 }
 
 // Balance of an account, in fen (1/100 yuan).
@@ -335,7 +329,7 @@ func CheckApplication(a Application, now time.Time) error {
 			return &InputError{Field: p.field, Problem: "add a photo of the " + p.side + " of your ID card"}
 		case len(p.b) > MaxPhotoBytes:
 			return &InputError{Field: p.field, Problem: fmt.Sprintf("the photo of the %s of your ID card is larger than %d MB", p.side, MaxPhotoBytes>>20)}
-		case !isJPEG(p.b) && !isPNG(p.b):
+		case media.Detect(p.b) == "":
 			return &InputError{Field: p.field, Problem: "the photo of the " + p.side + " of your ID card must be a JPEG or PNG image"}
 		}
 	}
@@ -378,9 +372,10 @@ func LuhnValid(card string) bool {
 	return n >= 2 && sum%10 == 0
 }
 
-// validPhone reports a mainland mobile number: 11 digits, 1 then 3-9.
+// validPhone reports a mainland mobile number in its 11-digit form.
 func validPhone(s string) bool {
-	return len(s) == 11 && allDigits(s) && s[0] == '1' && s[1] >= '3'
+	n, err := phone.Normalize(s)
+	return err == nil && n == s
 }
 
 func allDigits(s string) bool {
@@ -391,10 +386,6 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
-
-func isJPEG(b []byte) bool { return len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF }
-
-func isPNG(b []byte) bool { return len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n" }
 
 // checkApplicationID keeps the id to characters that are safe in a header
 // and in the bank's records.

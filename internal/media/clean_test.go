@@ -520,7 +520,7 @@ func FuzzClean(f *testing.F) {
 			return
 		}
 		sum := sha256.Sum256(img.Data)
-		if img.SHA256 != hex.EncodeToString(sum[:]) || detect(img.Data) != img.ContentType {
+		if img.SHA256 != hex.EncodeToString(sum[:]) || Detect(img.Data) != img.ContentType {
 			t.Fatal("inconsistent Image")
 		}
 		if bytes.Contains(img.Data, []byte("Exif\x00\x00")) {

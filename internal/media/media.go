@@ -131,7 +131,7 @@ func Clean(data []byte, limits Limits) (img *Image, err error) {
 	if len(data) > limits.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(data), limits.MaxBytes)
 	}
-	kind := detect(data)
+	kind := Detect(data)
 	if kind == "" {
 		return nil, ErrUnsupportedType
 	}
@@ -229,8 +229,8 @@ func Clean(data []byte, limits Limits) (img *Image, err error) {
 
 var pngMagic = []byte("\x89PNG\r\n\x1a\n")
 
-// detect returns JPEG or PNG from the magic numbers, or "".
-func detect(b []byte) string {
+// Detect returns JPEG or PNG from the magic numbers, or "".
+func Detect(b []byte) string {
 	switch {
 	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
 		return JPEG

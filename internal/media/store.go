@@ -116,7 +116,7 @@ func (s *DirStore) Put(ctx context.Context, img *Image) (string, error) {
 	if img.SHA256 != key {
 		return "", errors.New("media: picture hash does not match its data")
 	}
-	if ct := detect(img.Data); ct == "" || ct != img.ContentType {
+	if ct := Detect(img.Data); ct == "" || ct != img.ContentType {
 		return "", errors.New("media: picture type does not match its data")
 	}
 	shard, file := s.path(key)
@@ -183,7 +183,7 @@ func (s *DirStore) Get(ctx context.Context, key string) ([]byte, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("media: store: %w", err)
 	}
-	ct := detect(data)
+	ct := Detect(data)
 	if ct == "" {
 		return nil, "", errors.New("media: store: stored file is not a picture")
 	}

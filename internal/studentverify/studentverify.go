@@ -20,6 +20,7 @@ import (
 
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/media"
 )
 
 // Request is what the student submits.
@@ -148,7 +149,7 @@ func Check(r Request, now time.Time) error {
 	case len(r.CardPhoto) > MaxPhotoBytes:
 		return &InputError{Field: FieldCardPhoto, Problem: fmt.Sprintf(
 			"the student card photo is larger than %d MB", MaxPhotoBytes>>20)}
-	case !isJPEG(r.CardPhoto) && !isPNG(r.CardPhoto):
+	case media.Detect(r.CardPhoto) == "":
 		return &InputError{Field: FieldCardPhoto, Problem: "the student card photo must be a JPEG or PNG image"}
 	}
 	return nil
@@ -184,10 +185,6 @@ func validCode(s string) bool {
 	}
 	return true
 }
-
-func isJPEG(b []byte) bool { return len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF }
-
-func isPNG(b []byte) bool { return len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n" }
 
 // validReason reports an upper-case machine code.
 func validReason(s string) bool {
