@@ -44,7 +44,7 @@ func TestServe(t *testing.T) {
 	}
 	want := map[string]string{
 		"Content-Type":            "image/jpeg",
-		"Cache-Control":           "public, max-age=31536000, immutable",
+		"Cache-Control":           "private, max-age=86400, immutable", // personal data: no shared cache
 		"X-Content-Type-Options":  "nosniff",
 		"Content-Security-Policy": "default-src 'none'",
 		"Etag":                    `"` + key + `"`,
