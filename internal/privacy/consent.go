@@ -80,6 +80,43 @@ func (s *Service) granted(ctx context.Context, userID int) (map[string]bool, err
 	return fetch()
 }
 
+// PrimeConsents reads the consents of many users in one statement into the
+// request's cache, for a page whose fields check their owners' consents
+// (@consent(of: OWNER)): one query for the page, not one per owner.
+func (s *Service) PrimeConsents(ctx context.Context, userIDs []int) error {
+	c := cacheFrom(ctx)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	var missing []int
+	for _, id := range userIDs {
+		if _, ok := c.consents[id]; !ok && !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	rows, err := s.client.Consent.Query().Where(consent.UserIDIn(missing...), consent.Granted(true)).All(ctx)
+	if err != nil {
+		return err
+	}
+	got := make(map[int]map[string]bool, len(missing))
+	for _, id := range missing {
+		got[id] = map[string]bool{}
+	}
+	for _, r := range rows {
+		got[r.UserID][string(r.Purpose)] = true
+	}
+	for id, g := range got {
+		// An entry a resolver created meanwhile keeps its own read.
+		_, _ = load(c, c.consents, id, func() (map[string]bool, error) { return g, nil })
+	}
+	return nil
+}
+
 // ConsentState is one purpose as the settings screen shows it.
 type ConsentState struct {
 	Purpose       pii.Info

@@ -39,20 +39,28 @@ func (s *Service) Feed(ctx context.Context, v *auth.Viewer, p Page) (*ent.PostCo
 	return s.prime(ctx, conn, err)
 }
 
-// prime answers viewerHasWowed for a whole page in one statement.
+// prime answers viewerHasWowed for a whole page in one statement, and reads
+// the consents of the authors whose posts have a location (Post.location
+// needs its author's) in one more.
 func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error) (*ent.PostConnection, error) {
-	if err != nil {
-		return nil, err
-	}
-	l, ok := ctx.Value(loaderKey{}).(*loader.Loader[int, bool])
-	if !ok || len(conn.Edges) == 0 {
-		return conn, nil
+	if err != nil || len(conn.Edges) == 0 {
+		return conn, err
 	}
 	ids := make([]int, len(conn.Edges))
+	var located []int
 	for i, e := range conn.Edges {
 		ids[i] = e.Node.ID
+		if e.Node.Location != nil {
+			located = append(located, e.Node.AuthorID)
+		}
 	}
-	return conn, l.Prime(ctx, ids)
+	if err := s.priv.PrimeConsents(ctx, located); err != nil {
+		return nil, err
+	}
+	if l, ok := ctx.Value(loaderKey{}).(*loader.Loader[int, bool]); ok {
+		return conn, l.Prime(ctx, ids)
+	}
+	return conn, nil
 }
 
 // Search finds posts the viewer may see whose text has every word.

@@ -67,3 +67,49 @@ func TestFeedHasNoNPlusOne(t *testing.T) {
 		}
 	})
 }
+
+// Post.location needs its author's LOCATION consent: a page of located
+// posts by 20 authors reads their consents in one statement, as for 5, and
+// shows the place only for the authors who consent.
+func TestLocatedPostsReadAuthorConsentsOnce(t *testing.T) {
+	counter := &testdb.Counter{}
+	testdb.EachWith(t, testdb.Options{WrapDriver: counter.Wrap}, func(t *testing.T, db *store.DB) {
+		p := newPeople(t, db)
+		ctx := t.Context()
+		for i := range 20 {
+			phone := fmt.Sprintf("1370000%04d", i)
+			tok := p.e.Login(t, phone)
+			if i%2 == 0 {
+				p.e.Grant(t, tok, "LOCATION")
+			}
+			db.Client.Post.Create().SetAuthorID(p.e.UserID(t, phone)).SetText(fmt.Sprintf("操场 %d", i)).
+				SetLocation(fmt.Sprintf("东操场 %d", i)).ExecX(ctx)
+		}
+		const q = `query($n: Int!) { searchWows(text: "操场", first: $n) { edges { node { text location } } } }`
+		counts := map[int]int{}
+		for _, n := range []int{5, 20} {
+			counter.Reset()
+			var out struct {
+				SearchWows struct {
+					Edges []struct{ Node struct{ Text, Location string } }
+				}
+			}
+			p.e.Must(t, p.friend, q, map[string]any{"n": n}, &out)
+			counts[n] = counter.Count()
+			if len(out.SearchWows.Edges) != n {
+				t.Fatalf("%d posts, want %d", len(out.SearchWows.Edges), n)
+			}
+			for _, ed := range out.SearchWows.Edges {
+				var i int
+				fmt.Sscanf(ed.Node.Text, "操场 %d", &i)
+				if want := map[bool]string{true: fmt.Sprintf("东操场 %d", i), false: ""}[i%2 == 0]; ed.Node.Location != want {
+					t.Fatalf("post %d: location %q, want %q", i, ed.Node.Location, want)
+				}
+			}
+		}
+		t.Logf("SQL statements: %d for 5 authors, %d for 20", counts[5], counts[20])
+		if counts[5] != counts[20] {
+			t.Fatalf("statements grow with the authors: %d, %d\n%s", counts[5], counts[20], counter.Statements())
+		}
+	})
+}
