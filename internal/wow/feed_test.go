@@ -91,7 +91,9 @@ func TestLocatedPostsReadAuthorConsentsOnce(t *testing.T) {
 			counter.Reset()
 			var out struct {
 				SearchWows struct {
-					Edges []struct{ Node struct{ Text, Location string } }
+					Edges []struct {
+						Node struct{ Text, Location string }
+					}
 				}
 			}
 			p.e.Must(t, p.friend, q, map[string]any{"n": n}, &out)
