@@ -143,6 +143,7 @@ func run(seedDemo bool) error {
 	defer jobs.Wait()
 	defer endJobs()
 	jobs.Go(func() { every(jobsCtx, 10*time.Minute, log, "sweep", deps.Auth.Sweep) })
+	jobs.Go(func() { deps.Sessions.Run(jobsCtx) })
 	jobs.Go(func() {
 		every(jobsCtx, 30*time.Second, log, "expire unpaid orders", func(ctx context.Context) error {
 			_, err := deps.Orders.ExpireUnpaid(ctx, 500)

@@ -40,6 +40,7 @@ import (
 type Deps struct {
 	DB             *store.DB
 	Auth           *auth.Service
+	Sessions       *auth.SessionEnds // closes a session's websockets when it ends
 	Privacy        *privacy.Service
 	Feedback       *feedback.Service
 	Carts          *cart.Service
@@ -96,7 +97,7 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 			// Prefer the current protocol when a client offers both.
 			Subprotocols: []string{"graphql-transport-ws", "graphql-ws"},
 		}),
-		InitFunc:              wsInit(d.Auth),
+		InitFunc:              wsInit(d.Auth, d.Sessions),
 		InitTimeout:           wsInitTimeout,
 		KeepAlivePingInterval: wsPingInterval, // graphql-ws
 		PingPongInterval:      wsPingInterval, // graphql-transport-ws: a dead peer ends its subscriptions
@@ -146,8 +147,9 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 
 // wsInit authenticates a websocket from its connection_init payload
 // ({"authToken": "..."} or {"Authorization": "Bearer ..."}). No token means
-// an anonymous connection; a bad one is refused with 4403.
-func wsInit(a *auth.Service) transport.WebsocketInitFunc {
+// an anonymous connection; a bad one is refused with 4403. The connection
+// closes when its session ends (logout, expiry), subscriptions and all.
+func wsInit(a *auth.Service, ends *auth.SessionEnds) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		token := p.GetString("authToken")
 		if token == "" {
@@ -162,7 +164,7 @@ func wsInit(a *auth.Service) transport.WebsocketInitFunc {
 			ctx = transport.AppendCloseReason(ctx, "Forbidden")
 			return ctx, nil, errInvalidSession
 		}
-		return context.WithValue(auth.NewContext(ctx, v), socketKey{}, true), nil, nil
+		return context.WithValue(auth.NewContext(ends.Hold(ctx, v), v), socketKey{}, true), nil, nil
 	}
 }
 

@@ -4,6 +4,7 @@ package apitest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -111,6 +112,12 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	e.Server.Config.Handler = api.NewHandler(e.Deps)
 	e.Server.Start()
 	t.Cleanup(e.Server.Close)
+	// Logouts on other instances (two-instance tests) reach this one.
+	ctx, stop := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	go func() { defer close(watching); e.Deps.Sessions.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-watching })
+	e.bus.await(t, func() bool { return e.bus.ends > 0 }, func() string { return "the server did not follow session ends" })
 	e.URL = e.Server.URL + "/graphql"
 	return e
 }

@@ -78,6 +78,7 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 	return api.Deps{
 		DB:             p.DB,
 		Auth:           authSvc,
+		Sessions:       authSvc.WatchSessions(p.Bus),
 		Privacy:        priv,
 		Feedback:       feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
 		Carts:          cart.New(p.DB.Client, p.Now),

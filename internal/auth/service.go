@@ -48,6 +48,7 @@ type Service struct {
 	limiter *ratelimit.Limiter
 	now     func() time.Time
 	log     *slog.Logger
+	ends    *SessionEnds // nil until WatchSessions
 }
 
 // New wires the service; now is time.Now outside tests.
@@ -259,6 +260,7 @@ func (s *Service) authenticate(ctx context.Context, h []byte) (*Viewer, error) {
 		Role        string     `sql:"role"`
 		PolicySeq   int        `sql:"accepted_policy_seq"`
 		RevealUntil *time.Time `sql:"reveal_until"`
+		ExpiresAt   time.Time  `sql:"expires_at"`
 		Consented   []byte     `sql:"consented"`
 	}
 	err := s.client.Session.Query().
@@ -272,6 +274,7 @@ func (s *Service) authenticate(ctx context.Context, h []byte) (*Viewer, error) {
 				u.C(user.FieldRole),
 				u.C(user.FieldAcceptedPolicySeq),
 				sel.C(session.FieldRevealUntil),
+				sel.C(session.FieldExpiresAt),
 				u.C(user.FieldConsented),
 			)
 		}).Scan(ctx, &rows)
@@ -290,15 +293,21 @@ func (s *Service) authenticate(ctx context.Context, h []byte) (*Viewer, error) {
 	}
 	return &Viewer{
 		UserID: r.UserID, Role: user.Role(r.Role), SessionID: r.SessionID,
-		AcceptedPolicySeq: r.PolicySeq, RevealUntil: r.RevealUntil, Consented: consented, tokenHash: h,
+		AcceptedPolicySeq: r.PolicySeq, RevealUntil: r.RevealUntil, SessionExpires: r.ExpiresAt,
+		Consented: consented, tokenHash: h,
 	}, nil
 }
 
-// Logout revokes the viewer's current session.
+// Logout revokes the viewer's current session; what it holds open (live
+// subscriptions, on any instance) closes.
 func (s *Service) Logout(ctx context.Context, v *Viewer) error {
-	return s.client.Session.Update().
+	err := s.client.Session.Update().
 		Where(session.TokenHash(v.tokenHash), session.RevokedAtIsNil()).
 		SetRevokedAt(s.now()).Exec(ctx)
+	if err == nil && s.ends != nil {
+		s.ends.ended(ctx, v.SessionID)
+	}
+	return err
 }
 
 // Phone opens the user's sealed phone number. Callers show it masked.

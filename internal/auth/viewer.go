@@ -15,6 +15,7 @@ type Viewer struct {
 	SessionID         int
 	AcceptedPolicySeq int        // newest privacy policy version accepted
 	RevealUntil       *time.Time // fresh verification window (Y2)
+	SessionExpires    time.Time  // zero when not loaded by Authenticate
 	// Consented lists the purposes the user consented to, read with the
 	// session; nil when the viewer was not loaded by Authenticate.
 	Consented []string
