@@ -96,6 +96,9 @@ func (s *Service) Post(ctx context.Context, v *auth.Viewer, in Input) (*View, er
 		SetRecipientNameCipher(name).SetRecipientPhoneCipher(ph).SetAddressCipher(addr).
 		SetCreatedAt(s.now()).Save(ctx)
 	if err != nil {
+		if photoKey != nil { // stored for an errand that was not made
+			pictures.Release(context.WithoutCancel(ctx), s.client, s.images, s.log, *photoKey)
+		}
 		return nil, err
 	}
 	return s.view(e)

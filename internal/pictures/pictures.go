@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/errand"
@@ -17,32 +18,47 @@ import (
 )
 
 // Release deletes the pictures under keys that are no longer referenced.
-// Call it after the transaction that dropped the references commits. A
-// failure is logged, not returned: the user's deletion has happened, and
-// a picture left behind is found again by the next release of its key.
+// Call it after the transaction that dropped the references commits (or
+// failed to add them). A failure is logged, not returned: the user's
+// deletion has happened, and a picture left behind is found again by the
+// next release of its key.
 func Release(ctx context.Context, client *ent.Client, st media.Store, log *slog.Logger, keys ...string) {
-	ctx = privacy.System(ctx) // references in posts the caller cannot see count too in posts the caller cannot see count too
-	seen := map[string]bool{}
+	ctx = privacy.System(ctx) // references in posts the caller cannot see count too
+	keys = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(keys))), func(k string) bool { return k == "" })
+	if len(keys) == 0 {
+		return
+	}
+	used, err := inUse(ctx, client, keys)
+	if err != nil {
+		log.WarnContext(ctx, "release picture", "err", err)
+		return
+	}
 	for _, k := range keys {
-		if seen[k] {
+		if used[k] {
 			continue
 		}
-		seen[k] = true
-		used, err := inUse(ctx, client, k)
-		if err == nil && !used {
-			if err = st.Delete(ctx, k); errors.Is(err, media.ErrNotFound) {
-				err = nil
-			}
-		}
-		if err != nil {
+		if err := st.Delete(ctx, k); err != nil && !errors.Is(err, media.ErrNotFound) {
 			log.WarnContext(ctx, "release picture", "err", err)
 		}
 	}
 }
 
-func inUse(ctx context.Context, client *ent.Client, key string) (bool, error) {
-	if ok, err := client.PostImage.Query().Where(postimage.MediaKey(key)).Exist(ctx); err != nil || ok {
-		return ok, err
+// inUse reads which of keys a post or an errand still refers to: two
+// statements, however many keys.
+func inUse(ctx context.Context, client *ent.Client, keys []string) (map[string]bool, error) {
+	inPosts, err := client.PostImage.Query().Where(postimage.MediaKeyIn(keys...)).
+		Select(postimage.FieldMediaKey).Strings(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return client.Errand.Query().Where(errand.PhotoKey(key)).Exist(ctx)
+	inErrands, err := client.Errand.Query().Where(errand.PhotoKeyIn(keys...)).
+		Select(errand.FieldPhotoKey).Strings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	used := make(map[string]bool, len(inPosts)+len(inErrands))
+	for _, k := range append(inPosts, inErrands...) {
+		used[k] = true
+	}
+	return used, nil
 }

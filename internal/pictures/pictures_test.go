@@ -12,9 +12,11 @@ import (
 
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
 	"github.com/tongxue/tongxue/internal/wow"
@@ -74,4 +76,53 @@ func exists(t *testing.T, st media.Store, key string, want bool) {
 	if got := err == nil; got != want || (err != nil && !errors.Is(err, media.ErrNotFound)) {
 		t.Fatalf("stored = %v (%v), want %v", got, err, want)
 	}
+}
+
+// A post that could not be made (here: its author is gone) leaves none of
+// its pictures behind; one of them that another post uses stays.
+func TestFailedPostReleasesItsPictures(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		wow.Install(db.Client)
+		st, err := media.NewDirStore(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		picture := func(shade uint8) []byte {
+			m := image.NewGray(image.Rect(0, 0, 8, 8))
+			for i := range m.Pix {
+				m.Pix[i] = shade
+			}
+			var buf bytes.Buffer
+			_ = png.Encode(&buf, m)
+			return buf.Bytes()
+		}
+		shared, _ := media.Clean(picture(10), media.DefaultLimits)
+		sharedKey, err := st.Put(ctx, shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := db.Client.User.Create().SetPhoneHash([]byte("h")).SetPhoneCipher([]byte("c")).SetNickname("小明").
+			SetBirthDate(time.Date(2003, 5, 1, 0, 0, 0, 0, time.UTC)).SaveX(ctx)
+		p := db.Client.Post.Create().SetAuthorID(u.ID).SetText("旧的").SaveX(ctx)
+		db.Client.PostImage.Create().SetPostID(p.ID).SetMediaKey(sharedKey).SetPosition(0).SetWidth(8).SetHeight(8).ExecX(ctx)
+
+		own, _ := media.Clean(picture(200), media.DefaultLimits)
+		ownKey, err := st.Put(ctx, own) // to know its key; Create stores it again
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Delete(ctx, ownKey); err != nil {
+			t.Fatal(err)
+		}
+		svc := wow.New(db.Client, db.Dialect, st, pubsub.NewLocal(pubsub.Options{}), privacy.New(db.Client, time.Now, log), time.Now, log)
+		gone := &auth.Viewer{UserID: u.ID + 1000}
+		if _, err := svc.Create(ctx, gone, wow.Input{Text: "新的", Visibility: post.VisibilityPUBLIC,
+			Images: [][]byte{picture(200), picture(10)}}); err == nil {
+			t.Fatal("a post by a missing author was made")
+		}
+		exists(t, st, ownKey, false)
+		exists(t, st, sharedKey, true)
+	})
 }

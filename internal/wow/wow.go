@@ -102,9 +102,12 @@ func (s *Service) Create(ctx context.Context, v *auth.Viewer, in Input) (*ent.Po
 		cleaned[i] = img
 	}
 	keys := make([]string, len(cleaned))
+	// Pictures stored for a post that was not made are let go again.
+	release := func() { pictures.Release(context.WithoutCancel(ctx), s.client, s.images, s.log, keys...) }
 	for i, img := range cleaned {
 		key, err := s.images.Put(ctx, img)
 		if err != nil {
+			release()
 			return nil, err
 		}
 		keys[i] = key
@@ -126,6 +129,7 @@ func (s *Service) Create(ctx context.Context, v *auth.Viewer, in Input) (*ent.Po
 		return nil
 	})
 	if err != nil {
+		release()
 		return nil, err
 	}
 	return s.reload(ctx, p.ID) // bound to the client, not the finished transaction
