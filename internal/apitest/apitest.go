@@ -64,6 +64,8 @@ type Options struct {
 	PaymentWindow time.Duration
 	// Bank wraps the sandbox bank (e.g. to make it fail); nil uses it as is.
 	Bank func(*bank.Sandbox) bank.Bank
+	// Payment wraps the sandbox payment provider likewise.
+	Payment func(*payment.Sandbox) payment.Provider
 }
 
 // New starts the server on db.
@@ -91,6 +93,10 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	e.Payment = payment.NewSandbox("sandbox", keys.Index.Secret("sandbox-payment"), "http://sandbox.invalid/pay")
 	e.Server = httptest.NewUnstartedServer(nil)
 	e.Bank = bank.NewSandbox()
+	var provider payment.Provider = e.Payment
+	if opt.Payment != nil {
+		provider = opt.Payment(e.Payment)
+	}
 	var partnerBank bank.Bank = e.Bank
 	if opt.Bank != nil {
 		partnerBank = opt.Bank(e.Bank)
@@ -100,7 +106,7 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 		t.Fatal(err)
 	}
 	e.Deps, err = app.Build(t.Context(), app.Parts{
-		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: e.Payment, Verifier: studentverify.NewSandbox(),
+		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: provider, Verifier: studentverify.NewSandbox(),
 		Bank: partnerBank, Media: images,
 		Bus: e.bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
 		PaymentWindow: opt.PaymentWindow,

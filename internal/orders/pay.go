@@ -53,6 +53,11 @@ func (s *Service) Pay(ctx context.Context, v *auth.Viewer, id int) (*payment.Int
 		return nil, err
 	}
 	intent, err := s.provider.CreatePayment(ctx, req)
+	var pe *payment.ProviderError
+	if errors.As(err, &pe) && pe.Code == payment.CodeOrderPaid {
+		// Paid already; the provider's callback is on its way and settles it.
+		return nil, apperr.New("ALREADY_PAID", "this order has been paid; it shows as paid in a moment")
+	}
 	if errors.Is(err, payment.ErrInvalidRequest) {
 		s.log.ErrorContext(ctx, "payment request refused before sending", "order_id", o.ID, "err", err)
 		return nil, err
@@ -85,6 +90,10 @@ func summary(items []*ent.OrderItem) string {
 // ErrUnknownProvider is a callback for a provider we do not use.
 var ErrUnknownProvider = errors.New("orders: unknown payment provider")
 
+// AmountMismatch is the recorded status of a payment callback whose amount
+// is not the order's.
+const AmountMismatch = "AMOUNT_MISMATCH"
+
 // HandleCallback applies a provider's result notification. It is
 // idempotent: a callback delivered again is acknowledged and changes
 // nothing; a replayed nonce with another event is refused.
@@ -109,17 +118,26 @@ func (s *Service) HandleCallback(ctx context.Context, provider string, h http.He
 		return err // already processed: acknowledge again
 	}
 	now := s.now()
+	// A payment of another amount than the order's is kept on record and
+	// acknowledged (the provider would otherwise resend it for a day) but
+	// does not pay the order: operations refund it.
+	mismatch := cb.Status == payment.StatusPaid && cb.AmountFen != o.TotalFen
+	status := string(cb.Status)
+	if mismatch {
+		status = AmountMismatch
+	}
 	err = s.write(ctx, func(tx *ent.Tx) ([]*ent.OrderEvent, error) {
 		if err := tx.PaymentCallback.Create().SetProvider(provider).SetEventID(cb.EventID).SetNonce(cb.Nonce).
-			SetOrderID(o.ID).SetStatus(string(cb.Status)).SetReceivedAt(now).Exec(ctx); err != nil {
+			SetOrderID(o.ID).SetStatus(status).SetReceivedAt(now).Exec(ctx); err != nil {
 			return nil, err
 		}
 		if cb.Status != payment.StatusPaid {
 			return nil, nil // the buyer may try again until the window closes
 		}
-		if cb.AmountFen != o.TotalFen {
-			s.log.ErrorContext(ctx, "paid amount differs from the order", "order_id", o.ID)
-			return nil, payment.ErrMalformed
+		if mismatch {
+			s.log.ErrorContext(ctx, "paid amount differs from the order: refund it", "order_id", o.ID,
+				"paid_fen", cb.AmountFen, "total_fen", o.TotalFen)
+			return nil, nil
 		}
 		n, err := tx.Order.Update().Where(order.ID(o.ID), order.StatusEQ(order.StatusAWAITING_PAYMENT)).
 			SetStatus(order.StatusPAID).SetPaidFen(cb.AmountFen).SetPaidAt(cb.PaidAt).
