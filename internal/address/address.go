@@ -114,6 +114,10 @@ func (s *Service) Create(ctx context.Context, userID int, in Input) (*View, erro
 	}
 	var a *ent.Address
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		// Two creates at once must not both pass the limit or both become the default.
+		if err := store.LockUser(ctx, tx, userID); err != nil {
+			return err
+		}
 		n, err := tx.Address.Query().Where(address.UserID(userID)).Count(ctx)
 		if err != nil {
 			return err

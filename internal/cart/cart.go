@@ -11,6 +11,7 @@ import (
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/paging"
+	"github.com/tongxue/tongxue/internal/store"
 )
 
 // Limits of a cart.
@@ -53,17 +54,23 @@ func (s *Service) SetQuantity(ctx context.Context, userID, productID, quantity i
 	} else if !ok {
 		return apperr.NotFound("product")
 	}
-	n, err := s.client.CartItem.Query().Where(cartitem.UserID(userID), cartitem.ProductIDNEQ(productID)).Count(ctx)
-	if err != nil {
-		return err
-	}
-	if n >= MaxLines {
-		return apperr.BadInput("a cart holds at most %d products", MaxLines)
-	}
-	return s.client.CartItem.Create().SetUserID(userID).SetProductID(productID).SetQuantity(quantity).
-		SetUpdatedAt(s.now()).
-		OnConflictColumns(cartitem.FieldUserID, cartitem.FieldProductID).UpdateQuantity().UpdateUpdatedAt().
-		Exec(ctx)
+	return store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		// Adds at once must not both pass the limit.
+		if err := store.LockUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		n, err := tx.CartItem.Query().Where(cartitem.UserID(userID), cartitem.ProductIDNEQ(productID)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n >= MaxLines {
+			return apperr.BadInput("a cart holds at most %d products", MaxLines)
+		}
+		return tx.CartItem.Create().SetUserID(userID).SetProductID(productID).SetQuantity(quantity).
+			SetUpdatedAt(s.now()).
+			OnConflictColumns(cartitem.FieldUserID, cartitem.FieldProductID).UpdateQuantity().UpdateUpdatedAt().
+			Exec(ctx)
+	})
 }
 
 // Lines returns the cart with its products, in two statements.

@@ -1,10 +1,16 @@
 package orders_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
+	entaddress "github.com/tongxue/tongxue/ent/address"
+	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/product"
+	"github.com/tongxue/tongxue/internal/address"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/cart"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
 )
@@ -49,6 +55,44 @@ func TestCartAndFavouritesHaveNoNPlusOne(t *testing.T) {
 		}
 		if counts[2] != counts[8] {
 			t.Fatalf("statements: %d for 2 products, %d for 8\n%s", counts[2], counts[8], counter.Statements())
+		}
+	})
+}
+
+// Limits and the one default hold when a user's requests race: 20 adds to a
+// cart one line short of full leave it full, not over; 10 addresses created
+// at once as the default leave one default.
+func TestRacingWritesKeepLimits(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := apitest.New(t, db, apitest.Options{})
+		e.Seed(t)
+		e.Login(t, buyer)
+		uid := e.UserID(t, buyer)
+		ctx := t.Context()
+		ps := db.Client.Product.Query().Limit(cart.MaxLines + 19).IDsX(ctx)
+		for _, p := range ps[:cart.MaxLines-1] {
+			if err := e.Deps.Carts.SetQuantity(ctx, uid, p, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		for _, p := range ps[cart.MaxLines-1:] {
+			wg.Go(func() { _ = e.Deps.Carts.SetQuantity(ctx, uid, p, 1) }) // all but one are refused
+		}
+		for i := range 10 {
+			wg.Go(func() {
+				if _, err := e.Deps.Addresses.Create(ctx, uid, address.Input{RecipientName: "张三", Phone: "13800138000",
+					Address: fmt.Sprintf("浙江省杭州市西湖区余杭塘路 %d 号", i+1), IsDefault: true}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := db.Client.CartItem.Query().Where(cartitem.UserID(uid)).CountX(ctx); n != cart.MaxLines {
+			t.Fatalf("%d cart lines, limit %d", n, cart.MaxLines)
+		}
+		if n := db.Client.Address.Query().Where(entaddress.UserID(uid), entaddress.IsDefault(true)).CountX(ctx); n != 1 {
+			t.Fatalf("%d default addresses", n)
 		}
 	})
 }

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // WithTx runs fn in a transaction: committed when fn returns nil, rolled
@@ -31,4 +35,17 @@ func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) 
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// LockUser serialises one user's writes that check before they write (a
+// count against a limit, the one default address): on PostgreSQL it locks
+// the user's row until tx ends. SQLite transactions already run one at a
+// time (_txlock=immediate), and SQLite has no FOR UPDATE.
+func LockUser(ctx context.Context, tx *ent.Tx, userID int) error {
+	_, err := tx.User.Query().Where(user.ID(userID)).Select(user.FieldID).Modify(func(s *sql.Selector) {
+		if s.Dialect() == dialect.Postgres {
+			s.ForUpdate()
+		}
+	}).Ints(ctx)
+	return err
 }
