@@ -205,6 +205,9 @@ func TestOrderLifecycle(t *testing.T) {
 		if r := s.do(t, s.merchant, "shipOrder", o.ID); r.Code() != "INVALID_TRANSITION" {
 			t.Fatalf("ship before payment: %+v", r.Errors)
 		}
+		if r := e.Post(t, s.merchant, `query($id: ID!) { order(id: $id) { delivery { address @reveal } } }`, map[string]any{"id": o.ID}); r.Code() != "FORBIDDEN" {
+			t.Fatalf("merchant reveals before payment: %s %+v", r.Data, r.Errors)
+		}
 		var intent struct {
 			PayOrder struct{ Provider, PayURL string }
 		}
@@ -255,6 +258,13 @@ func TestOrderLifecycle(t *testing.T) {
 
 		if st := status(t, s.do(t, s.runner, "markDelivered", o.ID)); st != "DELIVERED" {
 			t.Fatalf("deliver: %s", st)
+		}
+		// Delivered: the address is no longer theirs to read.
+		for _, who := range []string{s.merchant, s.runner} {
+			r := e.Post(t, who, `query($id: ID!) { order(id: $id) { delivery { address @reveal } } }`, map[string]any{"id": o.ID})
+			if r.Code() != "FORBIDDEN" || strings.Contains(string(r.Data), "紫荆公寓") {
+				t.Fatalf("processor reveals after delivery: %s %+v", r.Data, r.Errors)
+			}
 		}
 		if r := s.do(t, s.merchant, "confirmReceipt", o.ID); r.Code() != "FORBIDDEN" {
 			t.Fatalf("merchant confirms receipt: %+v", r.Errors)

@@ -22,7 +22,8 @@ type View struct {
 // DeliveryView is the delivery snapshot of an order, opened for the graph:
 // @mask shows it masked to everyone. The buyer may reveal it after a fresh
 // verification; the order's merchant and courier may reveal the address,
-// and only the address, because delivery needs it (each reveal audited).
+// and only the address, while delivery needs it: from payment until the
+// parcel is delivered (each reveal audited).
 type DeliveryView struct {
 	address.Delivery
 	buyerID    int
@@ -81,11 +82,13 @@ func (s *Service) Views(ctx context.Context, os []*ent.Order) ([]*View, error) {
 		}
 		m := byMerchant[o.MerchantID]
 		dv := &DeliveryView{Delivery: d, buyerID: o.UserID, orderNo: o.OrderNo}
-		if m != nil && m.OwnerID != nil {
-			dv.processors = append(dv.processors, *m.OwnerID)
-		}
-		if o.CourierID != nil {
-			dv.processors = append(dv.processors, *o.CourierID)
+		if o.Status == order.StatusPAID || o.Status == order.StatusSHIPPED {
+			if m != nil && m.OwnerID != nil {
+				dv.processors = append(dv.processors, *m.OwnerID)
+			}
+			if o.CourierID != nil {
+				dv.processors = append(dv.processors, *o.CourierID)
+			}
 		}
 		out[i] = &View{Order: o, Items: byOrder[o.ID], Merchant: m, Delivery: dv}
 	}
