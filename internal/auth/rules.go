@@ -3,6 +3,7 @@ package auth
 import (
 	"time"
 
+	"github.com/tongxue/tongxue/internal/cst"
 	"github.com/tongxue/tongxue/internal/ratelimit"
 )
 
@@ -26,12 +27,9 @@ var (
 	ruleLoginPerIP         = ratelimit.Rule{Name: "login:ip:10m", Limit: 60, Window: 10 * time.Minute}
 )
 
-// chinaTime is the zone ages are counted in (China has no daylight saving).
-var chinaTime = time.FixedZone("UTC+8", 8*3600)
-
 // Age returns the completed years between birth and now, as counted in China.
 func Age(birth, now time.Time) int {
-	n := now.In(chinaTime)
+	n := now.In(cst.Zone)
 	y := n.Year() - birth.Year()
 	if n.Month() < birth.Month() || (n.Month() == birth.Month() && n.Day() < birth.Day()) {
 		y--

@@ -60,6 +60,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tongxue/tongxue/internal/cst"
 )
 
 // Kind is the kind of credential.
@@ -144,9 +146,6 @@ type Claims struct {
 	KeyID string
 }
 
-// beijing is China Standard Time, which has no daylight saving time.
-var beijing = time.FixedZone("UTC+8", 8*3600)
-
 // GraduationYear is the enrolment year plus the schooling length (学制) in
 // years, the Claims.GradYear of a student.
 func GraduationYear(enrolYear, schoolingYears int) (int, error) {
@@ -166,7 +165,7 @@ func GraduationYear(enrolYear, schoolingYears int) (int, error) {
 // the end of the academic year (学年) in which they graduate. The online
 // check must use the same rule.
 func GraduationCutoff(gradYear int) time.Time {
-	return time.Date(gradYear, time.September, 1, 0, 0, 0, 0, beijing)
+	return time.Date(gradYear, time.September, 1, 0, 0, 0, 0, cst.Zone)
 }
 
 // Card is a credential as the platform keeps it.

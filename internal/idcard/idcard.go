@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/cst"
 )
 
 // Length is the number of characters of a resident ID number. The 15-digit
@@ -43,9 +44,6 @@ type Info struct {
 	Female    bool
 	Region    string // the first 6 digits: the administrative division of first registration
 }
-
-// chinaTime is the zone ages are counted in (China has no daylight saving).
-var chinaTime = time.FixedZone("UTC+8", 8*3600)
 
 // weights of the first 17 digits; checkChars is indexed by the weighted sum mod 11.
 var weights = [Length - 1]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
@@ -91,7 +89,7 @@ func Validate(id string, now time.Time, minAge int) (Info, error) {
 		return Info{}, ErrRegion
 	}
 	birth, ok := birthDate(id[6:14])
-	today := now.In(chinaTime)
+	today := now.In(cst.Zone)
 	if !ok || birth.Year() < 1900 || dateAfter(birth, today) {
 		return Info{}, ErrBirthDate
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/internal/cst"
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/vault"
@@ -134,5 +135,5 @@ func newOrderNo(now time.Time) string {
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	return fmt.Sprintf("TX%s-%s", now.In(time.FixedZone("UTC+8", 8*3600)).Format("20060102"), b)
+	return fmt.Sprintf("TX%s-%s", now.In(cst.Zone).Format("20060102"), b)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/cst"
 	"github.com/tongxue/tongxue/internal/store"
 )
 
@@ -20,7 +21,7 @@ import (
 var initialPolicy = ent.PolicyVersion{
 	Seq:         1,
 	Version:     "2024-02-22",
-	EffectiveAt: time.Date(2024, 2, 29, 0, 0, 0, 0, time.FixedZone("UTC+8", 8*3600)),
+	EffectiveAt: time.Date(2024, 2, 29, 0, 0, 0, 0, cst.Zone),
 	Summary:     "《个人信息保护政策》首次发布。",
 	Major:       true,
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/tongxue/tongxue/internal/cst"
 )
 
 // Sandbox is the development provider: it reaches no service and decides
@@ -45,7 +47,7 @@ func (s *Sandbox) Verify(ctx context.Context, r Request) (*Result, error) {
 	res := &Result{Ref: fmt.Sprintf("sandbox-%06d", s.seq.Add(1))}
 	switch {
 	case strings.HasPrefix(r.CHSICode, "TEST"):
-		until := time.Date(t.In(chinaTime).Year()+1, time.July, 31, 0, 0, 0, 0, time.UTC)
+		until := time.Date(t.In(cst.Zone).Year()+1, time.July, 31, 0, 0, 0, 0, time.UTC)
 		res.Verified, res.EnrolledUntil = true, &until
 	case strings.HasPrefix(r.CHSICode, "NOPE"):
 		res.Reason = ReasonNotEnrolled
@@ -54,5 +56,3 @@ func (s *Sandbox) Verify(ctx context.Context, r Request) (*Result, error) {
 	}
 	return res, nil
 }
-
-var chinaTime = time.FixedZone("UTC+8", 8*3600)
