@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/tongxue/tongxue/internal/mask"
 )
@@ -14,11 +15,58 @@ import (
 // logged (message, values, errors) has phone numbers, ID numbers, bank card
 // numbers, emails and session tokens masked, whatever code logged them.
 
-var redactedKeys = map[string]bool{
-	"phone": true, "mobile": true, "code": true, "token": true, "password": true,
-	"id_number": true, "idnumber": true, "name": true, "real_name": true, "email": true,
-	"address": true, "ip": true, "client_ip": true, "authorization": true,
-	"bank_card": true, "card": true, "variables": true, "query": true,
+// redactedKeys are keys dropped whole.
+var redactedKeys = map[string]bool{"code": true, "idnumber": true}
+
+// redactedWords drop a key that has one of them as a word, however it is
+// spelt: buyer_phone, recipientName, contact-email, bankCard.
+var redactedWords = map[string]bool{
+	"phone": true, "mobile": true, "token": true, "password": true, "secret": true,
+	"name": true, "email": true, "address": true, "ip": true, "authorization": true,
+	"card": true, "variables": true, "query": true, "birth": true, "cipher": true,
+}
+
+// redactedKey reports whether a key names personal data: whole, by one of
+// its words, or as id + number.
+func redactedKey(key string) bool {
+	if redactedKeys[strings.ToLower(key)] {
+		return true
+	}
+	words := keyWords(key)
+	for i, w := range words {
+		if redactedWords[w] || w == "id" && i+1 < len(words) && words[i+1] == "number" {
+			return true
+		}
+	}
+	return false
+}
+
+// keyWords splits a key at non-letters and at lower-to-upper case changes,
+// lower-cased: "recipientName_2" is recipient, name, 2.
+func keyWords(key string) []string {
+	var words []string
+	var cur []rune
+	prevLower := false
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	for _, r := range key {
+		switch {
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			flush()
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			flush()
+		}
+		cur = append(cur, r)
+		prevLower = unicode.IsLower(r)
+	}
+	flush()
+	return words
 }
 
 var (
@@ -75,7 +123,7 @@ func (h redactHandler) WithGroup(name string) slog.Handler {
 }
 
 func redactAttr(a slog.Attr) slog.Attr {
-	if redactedKeys[strings.ToLower(a.Key)] {
+	if redactedKey(a.Key) {
 		return slog.String(a.Key, "[redacted]")
 	}
 	v := a.Value.Resolve()
