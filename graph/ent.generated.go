@@ -36,6 +36,7 @@ import (
 
 type PostResolver interface {
 	ViewerHasWowed(ctx context.Context, obj *ent.Post) (bool, error)
+	PreviewImages(ctx context.Context, obj *ent.Post, first int) ([]*ent.PostImage, error)
 }
 type PostImageResolver interface {
 	URL(ctx context.Context, obj *ent.PostImage) (string, error)
@@ -133,6 +134,20 @@ func (ec *executionContext) field_Merchant_products_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Post_previewImages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -1558,6 +1573,52 @@ func (ec *executionContext) _Post_viewerHasWowed(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Post_viewerHasWowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Post", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Post_previewImages(ctx context.Context, field graphql.CollectedField, obj *ent.Post) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Post_previewImages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Post().PreviewImages(ctx, obj, fc.Args["first"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PostImage) graphql.Marshaler {
+			return ec.marshalNPostImage2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostImageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Post_previewImages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Post",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PostImage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Post_previewImages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PostConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PostConnection) (ret graphql.Marshaler) {
@@ -6632,6 +6693,12 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Post_viewerHasWowed(ctx, field, obj)
 				})
+		case "previewImages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Post_previewImages(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7515,6 +7582,22 @@ func (ec *executionContext) marshalNPostConnection2ᚖgithubᚗcomᚋtongxueᚋt
 		return graphql.Null
 	}
 	return ec._PostConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPostImage2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PostImage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPostImage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPostImage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostImage(ctx context.Context, sel ast.SelectionSet, v *ent.PostImage) graphql.Marshaler {

@@ -331,6 +331,7 @@ type ComplexityRoot struct {
 		ID             func(childComplexity int) int
 		Images         func(childComplexity int) int
 		Location       func(childComplexity int) int
+		PreviewImages  func(childComplexity int, first int) int
 		Text           func(childComplexity int) int
 		ViewerHasWowed func(childComplexity int) int
 		Visibility     func(childComplexity int) int
@@ -1906,6 +1907,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Post.Location(childComplexity), true
+	case "Post.previewImages":
+		if e.ComplexityRoot.Post.PreviewImages == nil {
+			break
+		}
+
+		args, err := ec.field_Post_previewImages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Post.PreviewImages(childComplexity, args["first"].(int)), true
 	case "Post.text":
 		if e.ComplexityRoot.Post.Text == nil {
 			break
@@ -3343,6 +3355,8 @@ extend type Post {
   "The place the author attached: shown only while the author consents to LOCATION."
   location: String @consent(purpose: LOCATION, of: OWNER)
   viewerHasWowed: Boolean!
+  "The first pictures, in the author's order: what a feed shows (one statement for a page)."
+  previewImages(first: Int! = 3): [PostImage!]!
 }
 
 extend type User {
@@ -5183,6 +5197,8 @@ func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.
 		return ec.fieldContext_Post_location(ctx, field)
 	case "viewerHasWowed":
 		return ec.fieldContext_Post_viewerHasWowed(ctx, field)
+	case "previewImages":
+		return ec.fieldContext_Post_previewImages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Post", field.Name)
 }

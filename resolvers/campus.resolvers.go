@@ -170,6 +170,10 @@ func (r *postResolver) ViewerHasWowed(ctx context.Context, obj *ent.Post) (bool,
 	return r.Wows.HasWowed(ctx, obj.ID)
 }
 
+func (r *postResolver) PreviewImages(ctx context.Context, obj *ent.Post, first int) ([]*ent.PostImage, error) {
+	return r.Wows.Preview(ctx, obj.ID, first)
+}
+
 func (r *postImageResolver) URL(ctx context.Context, obj *ent.PostImage) (string, error) {
 	return mediaURL(obj.MediaKey), nil
 }

@@ -3,6 +3,7 @@ package wow
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/user"
 	entwow "github.com/tongxue/tongxue/ent/wow"
 	"github.com/tongxue/tongxue/internal/apperr"
@@ -39,9 +41,9 @@ func (s *Service) Feed(ctx context.Context, v *auth.Viewer, p Page) (*ent.PostCo
 	return s.prime(ctx, conn, err)
 }
 
-// prime answers viewerHasWowed for a whole page in one statement, and reads
+// prime answers viewerHasWowed for a whole page in one statement, reads
 // the consents of the authors whose posts have a location (Post.location
-// needs its author's) in one more.
+// needs its author's) in one more, and registers the page for Preview.
 func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error) (*ent.PostConnection, error) {
 	if err != nil || len(conn.Edges) == 0 {
 		return conn, err
@@ -56,6 +58,11 @@ func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error
 	}
 	if err := s.priv.PrimeConsents(ctx, located); err != nil {
 		return nil, err
+	}
+	if c, ok := ctx.Value(previewKey{}).(*previews); ok {
+		c.mu.Lock()
+		c.page = append(c.page, ids...)
+		c.mu.Unlock()
 	}
 	if l, ok := ctx.Value(loaderKey{}).(*loader.Loader[int, bool]); ok {
 		return conn, l.Prime(ctx, ids)
@@ -86,10 +93,59 @@ func (s *Service) Friends(ctx context.Context, v *auth.Viewer) ([]*ent.User, err
 
 type loaderKey struct{}
 
+type previewKey struct{}
+
+// previews holds a request's first pictures of posts. The pages a request
+// loads register their posts, so the first Preview reads the pictures of a
+// whole page in one statement, however its resolvers are scheduled.
+type previews struct {
+	mu   sync.Mutex
+	page []int
+	got  map[preview][]*ent.PostImage
+}
+
+// preview is the first pictures of a post.
+type preview struct{ post, first int }
+
+// Preview returns the first pictures of a post (at most MaxImages).
+func (s *Service) Preview(ctx context.Context, postID, first int) ([]*ent.PostImage, error) {
+	first = min(max(first, 0), MaxImages)
+	c, ok := ctx.Value(previewKey{}).(*previews)
+	if !ok {
+		c = &previews{got: map[preview][]*ent.PostImage{}}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if imgs, ok := c.got[preview{postID, first}]; ok {
+		return imgs, nil
+	}
+	ids := []int{postID}
+	for _, id := range c.page {
+		if _, ok := c.got[preview{id, first}]; !ok && id != postID {
+			ids = append(ids, id)
+		}
+	}
+	imgs, err := s.client.PostImage.Query().
+		Where(postimage.PostIDIn(ids...), postimage.PositionLT(first)).
+		Order(ent.Asc(postimage.FieldPostID), ent.Asc(postimage.FieldPosition)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		c.got[preview{id, first}] = []*ent.PostImage{} // none: an empty list
+	}
+	for _, img := range imgs {
+		k := preview{img.PostID, first}
+		c.got[k] = append(c.got[k], img)
+	}
+	return c.got[preview{postID, first}], nil
+}
+
 // WithLoaders gives a request the batch loader behind HasWowed, so a page
 // of posts asks whether the viewer wowed them in one statement.
 func (s *Service) WithLoaders(ctx context.Context) context.Context {
 	ctx = context.WithValue(ctx, countKey{}, loader.New(500*time.Microsecond, s.wowCounts))
+	ctx = context.WithValue(ctx, previewKey{}, &previews{got: map[preview][]*ent.PostImage{}})
 	v := auth.FromContext(ctx)
 	if v == nil {
 		return ctx
