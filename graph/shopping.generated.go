@@ -37,7 +37,7 @@ type OrderEventResolver interface {
 type SubscriptionResolver interface {
 	OrderStatusChanged(ctx context.Context, orderID int, after *int) (<-chan *orders.Event, error)
 	MyOrderUpdates(ctx context.Context, after *int) (<-chan *orders.Event, error)
-	MerchantOrderUpdates(ctx context.Context, after *int) (<-chan *orders.Event, error)
+	MerchantOrderUpdates(ctx context.Context, merchantID *int, after *int) (<-chan *orders.Event, error)
 	ErrandUpdated(ctx context.Context) (<-chan *errands.Update, error)
 	WowReceived(ctx context.Context, after *int) (<-chan *wow.Event, error)
 }
@@ -49,14 +49,22 @@ type SubscriptionResolver interface {
 func (ec *executionContext) field_Subscription_merchantOrderUpdates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "merchantId",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOID2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg0
+	args["merchantId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -1795,7 +1803,7 @@ func (ec *executionContext) _Subscription_merchantOrderUpdates(ctx context.Conte
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().MerchantOrderUpdates(ctx, fc.Args["after"].(*int))
+			return ec.Resolvers.Subscription().MerchantOrderUpdates(ctx, fc.Args["merchantId"].(*int), fc.Args["after"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

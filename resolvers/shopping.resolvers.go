@@ -201,16 +201,9 @@ func (r *subscriptionResolver) MyOrderUpdates(ctx context.Context, after *int) (
 	return r.Orders.Stream(ctx, r.Bus, orders.BuyerTopic(v.UserID), orderevent.UserID(v.UserID), deref(after, -1)), nil
 }
 
-func (r *subscriptionResolver) MerchantOrderUpdates(ctx context.Context, after *int) (<-chan *orders.Event, error) {
+func (r *subscriptionResolver) MerchantOrderUpdates(ctx context.Context, merchantID *int, after *int) (<-chan *orders.Event, error) {
 	v, _ := auth.Require(ctx)
-	shops, err := r.Orders.ShopsOf(ctx, v.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if len(shops) != 1 {
-		return nil, apperr.BadInput("this stream serves accounts that run exactly one shop")
-	}
-	return r.Orders.Stream(ctx, r.Bus, orders.MerchantTopic(shops[0]), orderevent.MerchantID(shops[0]), deref(after, -1)), nil
+	return r.Orders.ShopStream(ctx, r.Bus, v.UserID, merchantID, deref(after, -1))
 }
 
 func (r *Resolver) OrderEvent() graph.OrderEventResolver { return &orderEventResolver{r} }

@@ -2,12 +2,16 @@ package orders
 
 import (
 	"context"
+	"slices"
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
+	"github.com/tongxue/tongxue/ent/orderevent"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/paging"
+	"github.com/tongxue/tongxue/internal/pubsub"
 )
 
 // ListFilter narrows a list of orders.
@@ -46,6 +50,27 @@ func (s *Service) Sold(ctx context.Context, ownerID int, f ListFilter) ([]*View,
 // Delivering lists the orders a runner delivers.
 func (s *Service) Delivering(ctx context.Context, courierID int, f ListFilter) ([]*View, error) {
 	return s.list(ctx, order.CourierID(courierID), f)
+}
+
+// ShopStream streams the order events of a shop ownerID runs: merchantID,
+// or the only one they run (an account with several names one).
+func (s *Service) ShopStream(ctx context.Context, bus pubsub.Bus, ownerID int, merchantID *int, after int) (<-chan *Event, error) {
+	shops, err := s.ShopsOf(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	var id int
+	switch {
+	case merchantID != nil && slices.Contains(shops, *merchantID):
+		id = *merchantID
+	case merchantID != nil || len(shops) == 0:
+		return nil, apperr.NotFound("merchant")
+	case len(shops) > 1:
+		return nil, apperr.BadField("merchantId", "you run %d shops: name the one to follow", len(shops))
+	default:
+		id = shops[0]
+	}
+	return s.Stream(ctx, bus, MerchantTopic(id), orderevent.MerchantID(id), after), nil
 }
 
 // ShopsOf returns the merchants a user runs.

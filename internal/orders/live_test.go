@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/seed"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
 )
@@ -177,4 +179,34 @@ func TestTwoInstances(t *testing.T) {
 	if ev := next(t, ws); ev.Status != "PAID" || ev.OrderID != o.ID {
 		t.Fatalf("A heard %+v", ev)
 	}
+}
+
+// An account that runs two shops names the one whose orders it follows;
+// nobody follows a shop they do not run.
+func TestMerchantWithTwoShops(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		e := s.e
+		pid, _ := e.Codec.DecodeID(s.productID)
+		first := db.Client.Product.GetX(t.Context(), pid).MerchantID
+		owner := e.UserID(t, seed.MerchantPhone)
+		second := db.Client.Merchant.Create().SetName("第二家店").SetCampus("东区").SetLocation("东区食堂二楼").
+			SetOwnerID(owner).SaveX(t.Context())
+		other := db.Client.Merchant.Query().Where(merchant.IDNotIn(first, second.ID)).FirstIDX(t.Context())
+		const q = `subscription($m: ID) { merchantOrderUpdates(merchantId: $m) { orderID status } }`
+
+		if m := subscribe(t, e, s.merchant, q, nil).Expect("next"); !strings.Contains(string(m.Payload), "BAD_USER_INPUT") {
+			t.Fatalf("two shops, none named: %s", m.Payload)
+		}
+		if m := subscribe(t, e, s.merchant, q, map[string]any{"m": e.Codec.EncodeID(other)}).Expect("next"); !strings.Contains(string(m.Payload), "NOT_FOUND") {
+			t.Fatalf("someone else's shop: %s", m.Payload)
+		}
+		ws := subscribe(t, e, s.merchant, q, map[string]any{"m": e.Codec.EncodeID(first)})
+		e.Listening(t, 1)
+		_, o := s.place(t, "two-shops-0001", 1)
+		s.do(t, s.buyer, "sandboxPay", o.ID)
+		if m := ws.Expect("next"); !strings.Contains(string(m.Payload), o.ID) || !strings.Contains(string(m.Payload), "AWAITING_PAYMENT") {
+			t.Fatalf("named shop: %s", m.Payload)
+		}
+	})
 }
