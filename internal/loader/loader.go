@@ -70,18 +70,3 @@ func (l *Loader[K, V]) run(ctx context.Context, b *batch[K, V]) {
 	}
 	close(b.ready)
 }
-
-// Prime fetches keys at once (one query) so later Loads are answered from
-// memory: for a page whose keys are known before its fields resolve.
-func (l *Loader[K, V]) Prime(ctx context.Context, keys []K) error {
-	vals, err := l.fetch(ctx, keys)
-	if err != nil {
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		l.done[k] = vals[k] // keys without a value get the zero value
-	}
-	return nil
-}

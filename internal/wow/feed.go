@@ -3,7 +3,6 @@ package wow
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -12,9 +11,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/post"
-	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/user"
-	entwow "github.com/tongxue/tongxue/ent/wow"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/loader"
@@ -41,9 +38,9 @@ func (s *Service) Feed(ctx context.Context, v *auth.Viewer, p Page) (*ent.PostCo
 	return s.prime(ctx, conn, err)
 }
 
-// prime answers viewerHasWowed for a whole page in one statement, reads
-// the consents of the authors whose posts have a location (Post.location
-// needs its author's) in one more, and registers the page for Preview.
+// prime reads the consents of the authors whose posts have a location
+// (Post.location needs its author's) in one statement, and registers the
+// page, so viewerHasWowed and previewImages read it whole when first asked.
 func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error) (*ent.PostConnection, error) {
 	if err != nil || len(conn.Edges) == 0 {
 		return conn, err
@@ -59,14 +56,7 @@ func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error
 	if err := s.priv.PrimeConsents(ctx, located); err != nil {
 		return nil, err
 	}
-	if c, ok := ctx.Value(previewKey{}).(*previews); ok {
-		c.mu.Lock()
-		c.page = append(c.page, ids...)
-		c.mu.Unlock()
-	}
-	if l, ok := ctx.Value(loaderKey{}).(*loader.Loader[int, bool]); ok {
-		return conn, l.Prime(ctx, ids)
-	}
+	loaded(ctx, ids)
 	return conn, nil
 }
 
@@ -91,87 +81,12 @@ func (s *Service) Friends(ctx context.Context, v *auth.Viewer) ([]*ent.User, err
 	).Order(ent.Asc(user.FieldNickname)).Limit(500).All(ctx)
 }
 
-type loaderKey struct{}
-
-type previewKey struct{}
-
-// previews holds a request's first pictures of posts. The pages a request
-// loads register their posts, so the first Preview reads the pictures of a
-// whole page in one statement, however its resolvers are scheduled.
-type previews struct {
-	mu   sync.Mutex
-	page []int
-	got  map[preview][]*ent.PostImage
-}
-
-// preview is the first pictures of a post.
-type preview struct{ post, first int }
-
-// Preview returns the first pictures of a post (at most MaxImages).
-func (s *Service) Preview(ctx context.Context, postID, first int) ([]*ent.PostImage, error) {
-	first = min(max(first, 0), MaxImages)
-	c, ok := ctx.Value(previewKey{}).(*previews)
-	if !ok {
-		c = &previews{got: map[preview][]*ent.PostImage{}}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if imgs, ok := c.got[preview{postID, first}]; ok {
-		return imgs, nil
-	}
-	ids := []int{postID}
-	for _, id := range c.page {
-		if _, ok := c.got[preview{id, first}]; !ok && id != postID {
-			ids = append(ids, id)
-		}
-	}
-	imgs, err := s.client.PostImage.Query().
-		Where(postimage.PostIDIn(ids...), postimage.PositionLT(first)).
-		Order(ent.Asc(postimage.FieldPostID), ent.Asc(postimage.FieldPosition)).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		c.got[preview{id, first}] = []*ent.PostImage{} // none: an empty list
-	}
-	for _, img := range imgs {
-		k := preview{img.PostID, first}
-		c.got[k] = append(c.got[k], img)
-	}
-	return c.got[preview{postID, first}], nil
-}
-
-// WithLoaders gives a request the batch loader behind HasWowed, so a page
-// of posts asks whether the viewer wowed them in one statement.
+// WithLoaders gives a request what answers a page's questions in one
+// statement each: the wow counts of users, and (pages.go) whether the
+// viewer wowed each post and each post's first pictures.
 func (s *Service) WithLoaders(ctx context.Context) context.Context {
 	ctx = context.WithValue(ctx, countKey{}, loader.New(500*time.Microsecond, s.wowCounts))
-	ctx = context.WithValue(ctx, previewKey{}, &previews{got: map[preview][]*ent.PostImage{}})
-	v := auth.FromContext(ctx)
-	if v == nil {
-		return ctx
-	}
-	l := loader.New(500*time.Microsecond, func(ctx context.Context, ids []int) (map[int]bool, error) {
-		ws, err := s.client.Wow.Query().Where(entwow.UserID(v.UserID), entwow.PostIDIn(ids...)).All(ctx)
-		out := make(map[int]bool, len(ws))
-		for _, w := range ws {
-			out[w.PostID] = true
-		}
-		return out, err
-	})
-	ctx = context.WithValue(ctx, loaderKey{}, l)
-	return ctx
-}
-
-// HasWowed reports whether the viewer wowed the post.
-func (s *Service) HasWowed(ctx context.Context, postID int) (bool, error) {
-	v := auth.FromContext(ctx)
-	if v == nil {
-		return false, nil
-	}
-	if l, ok := ctx.Value(loaderKey{}).(*loader.Loader[int, bool]); ok {
-		return l.Load(ctx, postID)
-	}
-	return s.client.Wow.Query().Where(entwow.UserID(v.UserID), entwow.PostID(postID)).Exist(ctx)
+	return withPages(ctx)
 }
 
 type countKey struct{}
