@@ -56,7 +56,11 @@ func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error
 	if err := s.priv.PrimeConsents(ctx, located); err != nil {
 		return nil, err
 	}
-	loaded(ctx, ids)
+	authors := make([]int, len(conn.Edges))
+	for i, e := range conn.Edges {
+		authors[i] = e.Node.AuthorID
+	}
+	loaded(ctx, ids, authors)
 	return conn, nil
 }
 
@@ -75,10 +79,16 @@ func (s *Service) Search(ctx context.Context, text string, p Page) (*ent.PostCon
 
 // Friends lists the users the viewer and who follow each other.
 func (s *Service) Friends(ctx context.Context, v *auth.Viewer) ([]*ent.User, error) {
-	return s.client.User.Query().Where(
+	us, err := s.client.User.Query().Where(
 		user.HasFollowersWith(follow.FollowerID(v.UserID)),
 		user.HasFollowingWith(follow.FolloweeID(v.UserID)),
 	).Order(ent.Asc(user.FieldNickname)).Limit(500).All(ctx)
+	ids := make([]int, len(us))
+	for i, u := range us {
+		ids[i] = u.ID
+	}
+	loaded(ctx, nil, ids)
+	return us, err
 }
 
 // WithLoaders gives a request what answers a page's questions in one
@@ -91,8 +101,13 @@ func (s *Service) WithLoaders(ctx context.Context) context.Context {
 
 type countKey struct{}
 
-// WowCount is the wows a user's posts received (the public profile).
+// WowCount is the wows a user's posts received (the public profile). The
+// users of a page the request loaded (posts' authors, friends) are read
+// together when first asked; others are batched by a loader.
 func (s *Service) WowCount(ctx context.Context, userID int) (int, error) {
+	if n, ok, err := s.pageWowCount(ctx, userID); ok || err != nil {
+		return n, err
+	}
 	if l, ok := ctx.Value(countKey{}).(*loader.Loader[int, int]); ok {
 		return l.Load(ctx, userID)
 	}

@@ -11,7 +11,7 @@ import (
 
 const feedQuery = `query($n: Int!) { wowFeed(first: $n) { edges { node {
   id text wowCount viewerHasWowed createdAt
-  author { nickname avatarURL school }
+  author { nickname avatarURL school wowCount }
   previewImages(first: 3) { url width height }
 } } } }`
 
@@ -95,7 +95,7 @@ func TestLocatedPostsReadAuthorConsentsOnce(t *testing.T) {
 			db.Client.Post.Create().SetAuthorID(p.e.UserID(t, phone)).SetText(fmt.Sprintf("操场 %d", i)).
 				SetLocation(fmt.Sprintf("东操场 %d", i)).ExecX(ctx)
 		}
-		const q = `query($n: Int!) { searchWows(text: "操场", first: $n) { edges { node { text location } } } }`
+		const q = `query($n: Int!) { searchWows(text: "操场", first: $n) { edges { node { text location author { nickname wowCount } } } } }`
 		counts := map[int]int{}
 		for _, n := range []int{5, 20} {
 			counter.Reset()

@@ -18,8 +18,10 @@ import (
 type pages struct {
 	mu       sync.Mutex
 	posts    []int
+	users    []int
 	wowed    map[int]bool
 	previews map[preview][]*ent.PostImage
+	counts   map[int]int // users' wow counts
 }
 
 // preview is the first pictures of a post.
@@ -28,14 +30,19 @@ type preview struct{ post, first int }
 type pagesKey struct{}
 
 func withPages(ctx context.Context) context.Context {
-	return context.WithValue(ctx, pagesKey{}, &pages{wowed: map[int]bool{}, previews: map[preview][]*ent.PostImage{}})
+	return context.WithValue(ctx, pagesKey{}, newPages())
 }
 
-// loaded registers a page's posts.
-func loaded(ctx context.Context, ids []int) {
+func newPages() *pages {
+	return &pages{wowed: map[int]bool{}, previews: map[preview][]*ent.PostImage{}, counts: map[int]int{}}
+}
+
+// loaded registers a page's posts and users.
+func loaded(ctx context.Context, posts, users []int) {
 	if p, ok := ctx.Value(pagesKey{}).(*pages); ok {
 		p.mu.Lock()
-		p.posts = append(p.posts, ids...)
+		p.posts = append(p.posts, posts...)
+		p.users = append(p.users, users...)
 		p.mu.Unlock()
 	}
 }
@@ -46,14 +53,14 @@ func pagesOf(ctx context.Context) *pages {
 	if p, ok := ctx.Value(pagesKey{}).(*pages); ok {
 		return p
 	}
-	return &pages{wowed: map[int]bool{}, previews: map[preview][]*ent.PostImage{}}
+	return newPages()
 }
 
-// missing is postID and the registered posts have not answered yet. p.mu
-// is held.
-func (p *pages) missing(postID int, has func(int) bool) []int {
-	ids := []int{postID}
-	for _, id := range p.posts {
+// missing is id and those of known (the registered posts or users) that
+// have no answer yet. p.mu is held.
+func missing(id int, known []int, has func(int) bool) []int {
+	ids := []int{id}
+	for _, id := range known {
 		if !has(id) && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
@@ -73,7 +80,7 @@ func (s *Service) HasWowed(ctx context.Context, postID int) (bool, error) {
 	if w, ok := p.wowed[postID]; ok {
 		return w, nil
 	}
-	ids := p.missing(postID, func(id int) bool { _, ok := p.wowed[id]; return ok })
+	ids := missing(postID, p.posts, func(id int) bool { _, ok := p.wowed[id]; return ok })
 	wowed, err := s.client.Wow.Query().Where(entwow.UserID(v.UserID), entwow.PostIDIn(ids...)).
 		Select(entwow.FieldPostID).Ints(ctx)
 	if err != nil {
@@ -98,7 +105,7 @@ func (s *Service) Preview(ctx context.Context, postID, first int) ([]*ent.PostIm
 	if imgs, ok := p.previews[preview{postID, first}]; ok {
 		return imgs, nil
 	}
-	ids := p.missing(postID, func(id int) bool { _, ok := p.previews[preview{id, first}]; return ok })
+	ids := missing(postID, p.posts, func(id int) bool { _, ok := p.previews[preview{id, first}]; return ok })
 	imgs, err := s.client.PostImage.Query().
 		Where(postimage.PostIDIn(ids...), postimage.PositionLT(first)).
 		Order(ent.Asc(postimage.FieldPostID), ent.Asc(postimage.FieldPosition)).All(ctx)
@@ -113,4 +120,30 @@ func (s *Service) Preview(ctx context.Context, postID, first int) ([]*ent.PostIm
 		p.previews[k] = append(p.previews[k], img)
 	}
 	return p.previews[preview{postID, first}], nil
+}
+
+// pageWowCount answers WowCount for a user of a registered page (ok false
+// for any other user).
+func (s *Service) pageWowCount(ctx context.Context, userID int) (n int, ok bool, err error) {
+	p, has := ctx.Value(pagesKey{}).(*pages)
+	if !has {
+		return 0, false, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n, ok := p.counts[userID]; ok {
+		return n, true, nil
+	}
+	if !slices.Contains(p.users, userID) {
+		return 0, false, nil
+	}
+	ids := missing(userID, p.users, func(id int) bool { _, ok := p.counts[id]; return ok })
+	m, err := s.wowCounts(ctx, ids)
+	if err != nil {
+		return 0, true, err
+	}
+	for _, id := range ids {
+		p.counts[id] = m[id]
+	}
+	return p.counts[userID], true, nil
 }
