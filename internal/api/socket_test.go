@@ -95,11 +95,7 @@ func TestSocketClosesAtSessionExpiry(t *testing.T) {
 // A logout on one instance closes the user's socket on another (PostgreSQL
 // LISTEN/NOTIFY between them).
 func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
-	url := testdb.PostgresSchema(t)
-	dbA, busA := apitest.PostgresInstance(t, url, 8)
-	dbB, busB := apitest.PostgresInstance(t, url, 8)
-	a := apitest.New(t, dbA, apitest.Options{Bus: busA})
-	b := apitest.New(t, dbB, apitest.Options{Bus: busB, Keys: &a.Keys})
+	a, b := apitest.TwoInstances(t)
 	tok := a.Login(t, "13912340003")
 	ws, _, err := a.DialWS(t, "graphql-transport-ws", nil)
 	if err != nil {

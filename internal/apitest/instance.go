@@ -7,6 +7,7 @@ import (
 
 	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/testdb"
 )
 
 // PostgresInstance opens what one server instance has on the PostgreSQL
@@ -29,4 +30,17 @@ func PostgresInstance(t testing.TB, url string, maxConns int) (*store.DB, pubsub
 	}
 	t.Cleanup(func() { bus.Close() })
 	return db, bus
+}
+
+// TwoInstances starts two servers on one fresh PostgreSQL database, with
+// the same keys, each with its own pools and LISTEN connection: what a
+// client does on one, a subscriber on the other hears.
+func TwoInstances(t testing.TB) (a, b *Env) {
+	t.Helper()
+	url := testdb.PostgresSchema(t)
+	dbA, busA := PostgresInstance(t, url, 8)
+	dbB, busB := PostgresInstance(t, url, 8)
+	a = New(t, dbA, Options{Bus: busA})
+	b = New(t, dbB, Options{Bus: busB, Keys: &a.Keys})
+	return a, b
 }

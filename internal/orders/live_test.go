@@ -162,12 +162,8 @@ func TestSubscriptionsLeakNoGoroutines(t *testing.T) {
 // Any instance: two servers on one PostgreSQL, each with its own LISTEN
 // connection; a subscriber on A hears a change made through B.
 func TestTwoInstances(t *testing.T) {
-	url := testdb.PostgresSchema(t)
-	dbA, busA := apitest.PostgresInstance(t, url, 8)
-	dbB, busB := apitest.PostgresInstance(t, url, 8)
-	a := apitest.New(t, dbA, apitest.Options{Bus: busA})
-	b := apitest.New(t, dbB, apitest.Options{Bus: busB, Keys: &a.Keys})
-	s := shopOn(t, dbA, a)
+	a, b := apitest.TwoInstances(t)
+	s := shopOn(t, a.DB, a)
 	_, o := s.place(t, "two-0001", 1)
 
 	ws := subscribe(t, a, s.buyer, orderSub, map[string]any{"id": o.ID})

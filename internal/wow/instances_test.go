@@ -15,11 +15,7 @@ import (
 // goes through instance B (one PostgreSQL, LISTEN/NOTIFY between them);
 // nobody else hears of it.
 func TestLiveWowsOnAnyInstance(t *testing.T) {
-	url := testdb.PostgresSchema(t)
-	dbA, busA := apitest.PostgresInstance(t, url, 8)
-	dbB, busB := apitest.PostgresInstance(t, url, 8)
-	a := apitest.New(t, dbA, apitest.Options{Bus: busA})
-	b := apitest.New(t, dbB, apitest.Options{Bus: busB, Keys: &a.Keys})
+	a, b := apitest.TwoInstances(t)
 	author, friend, other := a.Login(t, authorPhone), a.Login(t, friendPhone), a.Login(t, otherPhone)
 	var made struct{ CreatePost struct{ ID string } }
 	a.Must(t, author, `mutation { createPost(input: {text: "两台服务器", visibility: ONLY_ME}) { id } }`, nil, &made)
