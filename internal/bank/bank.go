@@ -245,29 +245,9 @@ const (
 	FieldBoundCard    = "boundCard"
 )
 
-// InputError reports a malformed application. It names the field and the
-// problem, never the value.
-type InputError struct {
-	Field   string // one of the Field constants
-	Problem string // English, shown to the user
-	Err     error  // the cause, e.g. idcard.ErrCheckDigit; may be nil
-}
-
-func (e *InputError) Error() string {
-	return fmt.Sprintf("bank account application: %s: %s", e.Field, e.Problem)
-}
-
-func (e *InputError) Unwrap() error { return e.Err }
-
-// AppError is the error the graph shows for e: idcard's own error (with its
-// code, AGE_RESTRICTED for an underage holder) when it is the cause,
-// BAD_USER_INPUT otherwise; both name the field.
-func (e *InputError) AppError() *apperr.Error {
-	if ae, ok := apperr.As(e.Err); ok {
-		return ae.With("field", e.Field)
-	}
-	return apperr.BadField(e.Field, "%s", e.Problem)
-}
+// InputError reports a malformed application: the field and the problem,
+// never the value.
+type InputError = apperr.InputError
 
 // Normalize returns a with surrounding spaces trimmed from the name, the ID
 // number normalised (idcard.Normalize), and spaces and dashes taken out of
@@ -301,6 +281,10 @@ func stripSeparators(s string) string {
 // (LuhnValid). The ApplicationID is the platform's, not the student's, and
 // is checked by Open.
 func CheckApplication(a Application, now time.Time) error {
+	return apperr.Scoped("bank account application", checkApplication(a, now))
+}
+
+func checkApplication(a Application, now time.Time) error {
 	switch {
 	case a.Name == "":
 		return &InputError{Field: FieldName, Problem: "enter your name as on your ID card"}

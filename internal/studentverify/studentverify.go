@@ -87,29 +87,9 @@ const (
 	FieldCardPhoto = "cardPhoto"
 )
 
-// InputError reports a malformed request. It names the field and the
-// problem, never the value.
-type InputError struct {
-	Field   string // one of the Field constants
-	Problem string // English, shown to the user
-	Err     error  // the cause, e.g. idcard.ErrCheckDigit; may be nil
-}
-
-func (e *InputError) Error() string {
-	return fmt.Sprintf("student verification: %s: %s", e.Field, e.Problem)
-}
-
-func (e *InputError) Unwrap() error { return e.Err }
-
-// AppError is the error the graph shows for e: the cause's own (with its
-// code, e.g. AGE_RESTRICTED) when it has one, BAD_USER_INPUT otherwise;
-// both name the field.
-func (e *InputError) AppError() *apperr.Error {
-	if ae, ok := apperr.As(e.Err); ok {
-		return ae.With("field", e.Field)
-	}
-	return apperr.BadField(e.Field, "%s", e.Problem)
-}
+// InputError reports a malformed request: the field and the problem,
+// never the value.
+type InputError = apperr.InputError
 
 // Normalize returns r with surrounding spaces trimmed, the ID number
 // normalised (idcard.Normalize) and the code upper-cased. It does not
@@ -127,6 +107,10 @@ func Normalize(r Request) Request {
 // age rules are the caller's), a code of 12-16 ASCII letters and digits, and
 // a JPEG or PNG photo of at most MaxPhotoBytes.
 func Check(r Request, now time.Time) error {
+	return apperr.Scoped("student verification", check(r, now))
+}
+
+func check(r Request, now time.Time) error {
 	if err := checkText(FieldName, "name", r.Name, MaxNameRunes); err != nil {
 		return err
 	}

@@ -240,8 +240,10 @@ func TestSandboxWithTheRealClock(t *testing.T) {
 }
 
 func TestInputErrorMessage(t *testing.T) {
-	err := &studentverify.InputError{Field: studentverify.FieldSchool, Problem: "enter your school"}
-	if got := err.Error(); got != fmt.Sprintf("student verification: %s: enter your school", studentverify.FieldSchool) {
-		t.Fatalf("Error() = %q", got)
+	r := validRequest()
+	r.School = ""
+	err := studentverify.Check(r, time.Now())
+	if err == nil || err.Error() != fmt.Sprintf("student verification: %s: enter your school", studentverify.FieldSchool) {
+		t.Fatalf("Check = %v", err)
 	}
 }
