@@ -87,9 +87,9 @@ func Stream[T any](ctx context.Context, src Source[T], after int) <-chan T {
 				src.Log.WarnContext(ctx, "live: subscribe", "topic", src.Topic, "err", err)
 				return
 			}
-			w, err := window(ctx, src, st, first, after)
+			w, none, err := window(ctx, src, st, first, after)
 			first = false
-			goOn := err == nil && replay(ctx, src, w, st.floor, send) && forward(ctx, src, sub, send)
+			goOn := err == nil && (none || replay(ctx, src, w, st.floor, send)) && forward(ctx, src, sub, send)
 			sub.Close()
 			if !goOn {
 				return
@@ -127,36 +127,36 @@ func (s *state) remember(id int, at time.Time) {
 }
 
 // window is what to replay: at the start, the ids above the client's (with
-// after < 0, above the newest stored: commits after the subscription arrive
-// on the bus); on a resync, after what was sent, with Slack for late commits.
-func window[T any](ctx context.Context, src Source[T], s *state, first bool, after int) (Window, error) {
+// after < 0 nothing: what commits after the subscription arrives on the
+// bus, and the newest stored id is the floor); on a resync, after what was
+// sent, with Slack for late commits.
+func window[T any](ctx context.Context, src Source[T], s *state, first bool, after int) (w Window, none bool, err error) {
 	if !first {
 		w := Window{AfterID: s.last}
 		if !s.at.IsZero() {
 			w.Since = s.at.Add(-Slack)
 		}
-		return w, nil
+		return w, false, nil
 	}
 	if after >= 0 {
 		s.last, s.floor = after, after
-		return Window{AfterID: after}, nil
+		return Window{AfterID: after}, false, nil
 	}
 	id, at, err := src.Newest(ctx)
 	s.last, s.at, s.floor = id, at, id
-	return Window{AfterID: id, UpTo: id}, err // nothing to replay
+	return Window{}, true, err
 }
 
+// replay sends the stored events in w up to the newest when it begins.
 func replay[T any](ctx context.Context, src Source[T], w Window, floor int, send func(T) bool) bool {
-	if w.UpTo == 0 {
-		top, _, err := src.Newest(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				src.Log.WarnContext(ctx, "live: replay", "topic", src.Topic, "err", err)
-			}
-			return false
+	top, _, err := src.Newest(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			src.Log.WarnContext(ctx, "live: replay", "topic", src.Topic, "err", err)
 		}
-		w.UpTo = top
+		return false
 	}
+	w.UpTo = top
 	if w.UpTo <= w.AfterID && w.Since.IsZero() {
 		return true // nothing stored since
 	}

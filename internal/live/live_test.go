@@ -207,3 +207,37 @@ func waitGoroutines(t *testing.T, before int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A stream from now on replays nothing, even when the store was empty as it
+// began and an event commits at that moment: the event arrives from the bus
+// (as published, not as re-read from the store later).
+func TestFromNowReplaysNothing(t *testing.T) {
+	bus := newBus(0)
+	defer bus.Close()
+	store := &events{}
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	src := store.source(bus)
+	newest, calls := src.Newest, 0
+	src.Newest = func(ctx context.Context) (int, time.Time, error) {
+		id, at, err := newest(ctx)
+		if calls++; calls == 1 { // event 1 commits just after the stream looked
+			store.commit(event{1, t0})
+			publish(t, bus, event{1, t0})
+		}
+		return id, at, err
+	}
+	replay := src.Replay
+	src.Replay = func(ctx context.Context, w live.Window, limit int) ([]event, error) {
+		evs, err := replay(ctx, w, limit)
+		if len(evs) > 0 {
+			t.Errorf("replayed %v", evs)
+		}
+		return evs, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := live.Stream(ctx, src, -1)
+	if e := next(t, c); e.ID != 1 {
+		t.Fatalf("got %d, want 1", e.ID)
+	}
+}
