@@ -23,12 +23,7 @@ func TestSocketSeesWithdrawalAndLogout(t *testing.T) {
 		e := apitest.New(t, db, apitest.Options{})
 		tok := e.Login(t, "13912340001")
 		e.Grant(t, tok, "FEEDBACK")
-		ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Send("connection_init", "", map[string]any{"authToken": tok})
-		ws.Expect("connection_ack")
+		ws := e.Socket(t, tok)
 		run := func(id, query string) string {
 			t.Helper()
 			ws.Send("subscribe", id, map[string]any{"query": query})
@@ -81,12 +76,7 @@ func TestSocketClosesAtSessionExpiry(t *testing.T) {
 		tok := e.Login(t, "13912340002")
 		db.Client.Session.Update().Where(session.UserID(e.UserID(t, "13912340002"))).
 			SetExpiresAt(time.Now().Add(3 * time.Second)).ExecX(t.Context())
-		ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Send("connection_init", "", map[string]any{"authToken": tok})
-		ws.Expect("connection_ack")
+		ws := e.Socket(t, tok)
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { id } }`})
 		expectClosed(t, ws)
 	})
@@ -97,12 +87,7 @@ func TestSocketClosesAtSessionExpiry(t *testing.T) {
 func TestLogoutClosesSocketsOnEveryInstance(t *testing.T) {
 	a, b := apitest.TwoInstances(t)
 	tok := a.Login(t, "13912340003")
-	ws, _, err := a.DialWS(t, "graphql-transport-ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws.Send("connection_init", "", map[string]any{"authToken": tok})
-	ws.Expect("connection_ack")
+	ws := a.Socket(t, tok)
 	ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { id } }`})
 	a.Listening(t, 1)
 	b.Must(t, tok, `mutation { logout }`, nil, nil)

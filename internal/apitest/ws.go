@@ -90,3 +90,16 @@ func (w *WS) Expect(typ string) Message {
 	}
 	return m
 }
+
+// Socket opens a graphql-transport-ws connection logged in with token, as
+// the app does: connection_init carries the token, the server acknowledges.
+func (e *Env) Socket(t testing.TB, token string) *WS {
+	t.Helper()
+	ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Send("connection_init", "", map[string]any{"authToken": token})
+	ws.Expect("connection_ack")
+	return ws
+}

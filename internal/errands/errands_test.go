@@ -159,12 +159,7 @@ func TestErrandUpdatesArePushed(t *testing.T) {
 		run := e.Login(t, "13400000021")
 		e.SetRole(t, "13400000021", user.RoleRUNNER)
 		e.Grant(t, req, "SHARE_COURIER")
-		ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Send("connection_init", "", map[string]any{"authToken": req})
-		ws.Expect("connection_ack")
+		ws := e.Socket(t, req)
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { errandUpdated { errandID status } }`})
 		e.Listening(t, 1)
 		var made struct{ PostErrand struct{ ID string } }

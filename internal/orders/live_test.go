@@ -25,12 +25,7 @@ type event struct{ ID, OrderID, Status, PreviousStatus, Actor string }
 // subscribe opens an authenticated graphql-transport-ws subscription.
 func subscribe(t *testing.T, e *apitest.Env, token, query string, vars map[string]any) *apitest.WS {
 	t.Helper()
-	ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws.Send("connection_init", "", map[string]any{"authToken": token})
-	ws.Expect("connection_ack")
+	ws := e.Socket(t, token)
 	ws.Send("subscribe", "1", map[string]any{"query": query, "variables": vars})
 	return ws
 }
@@ -129,12 +124,7 @@ func TestSubscriptionsLeakNoGoroutines(t *testing.T) {
 	const conns, perConn = 20, 50
 	var all []*apitest.WS
 	for range conns {
-		ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Send("connection_init", "", map[string]any{"authToken": s.buyer})
-		ws.Expect("connection_ack")
+		ws := e.Socket(t, s.buyer)
 		for i := range perConn {
 			ws.Send("subscribe", string(rune('a'+i%26))+string(rune('a'+i/26)), map[string]any{"query": myOrdersSub})
 		}

@@ -21,12 +21,7 @@ func TestLiveWowsOnAnyInstance(t *testing.T) {
 	a.Must(t, author, `mutation { createPost(input: {text: "两台服务器", visibility: ONLY_ME}) { id } }`, nil, &made)
 
 	listen := func(tok string) *apitest.WS {
-		ws, _, err := a.DialWS(t, "graphql-transport-ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Send("connection_init", "", map[string]any{"authToken": tok})
-		ws.Expect("connection_ack")
+		ws := a.Socket(t, tok)
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { wowCount post { id } sender { nickname } } }`})
 		return ws
 	}
@@ -68,12 +63,7 @@ func TestLiveWowsFollowConsent(t *testing.T) {
 		e.Must(t, p.author, `mutation { reportDevicePermissions(input: {platform: IOS, phone: false, camera: true, album: true, location: true, storage: false}) { location } }`, nil, nil)
 		var made struct{ CreatePost struct{ ID string } }
 		e.Must(t, p.author, `mutation { createPost(input: {text: "在操场", location: "东操场"}) { id } }`, nil, &made)
-		ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Send("connection_init", "", map[string]any{"authToken": p.author})
-		ws.Expect("connection_ack")
+		ws := e.Socket(t, p.author)
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { wowCount post { location } } }`})
 		e.Listening(t, 1)
 		wow := `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`

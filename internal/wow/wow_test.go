@@ -253,12 +253,7 @@ func TestLiveWows(t *testing.T) {
 		p := newPeople(t, db)
 		e := p.e
 		id := p.post(t, "求 wow", "PUBLIC")
-		ws, _, err := e.DialWS(t, "graphql-transport-ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Send("connection_init", "", map[string]any{"authToken": p.author})
-		ws.Expect("connection_ack")
+		ws := e.Socket(t, p.author)
 		ws.Send("subscribe", "1", map[string]any{"query": `subscription { wowReceived { id wowCount sender { nickname } post { id text } } }`})
 		e.Listening(t, 1)
 		e.Must(t, p.friend, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": id}, nil)
