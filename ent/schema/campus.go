@@ -19,7 +19,7 @@ import (
 type Errand struct{ ent.Schema }
 
 func (Errand) Fields() []ent.Field {
-	const keep = "until the errand ends; the credential is erased then"
+	const keep = "until the parcel is picked up (or the errand ends); erased then"
 	return append([]ent.Field{
 		field.Int("requester_id").Immutable(),
 		field.Int("runner_id").Optional().Nillable(),
@@ -31,7 +31,7 @@ func (Errand) Fields() []ent.Field {
 		field.Int("weight_grams").Range(1, 30000),
 		field.Int64("reward_fen").Range(100, 100000),
 		// The pick-up code or QR payload: the requester and the assigned
-		// runner only, erased when the errand ends.
+		// runner only, erased once the parcel is picked up.
 		field.Bytes("credential_cipher").Optional().Nillable().Sensitive().
 			Annotations(pii.Field{Category: "取件凭证", Purpose: pii.Errands, Sensitive: true, Sealed: true,
 				Mask: mask.KindSecret, Exposes: []string{"Errand.credential"}, Retention: keep}),
@@ -40,7 +40,7 @@ func (Errand) Fields() []ent.Field {
 				Retention: "until the errand ends"}),
 		field.Time("created_at").Immutable().Default(time.Now),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
-	}, deliveryFields("ErrandDelivery", "3 years after the errand ends (transaction record), then deleted")...)
+	}, deliveryFields("ErrandDelivery", pii.Errands, "3 years after the errand ends (transaction record), then deleted")...)
 }
 
 func (Errand) Indexes() []ent.Index {

@@ -52,16 +52,16 @@ func (CartItem) Indexes() []ent.Index {
 func (CartItem) Annotations() []schema.Annotation { return skipGQL() }
 
 // delivery fields: recipient, phone and address, sealed (S6).
-func deliveryFields(exposed string, retention string) []ent.Field {
+func deliveryFields(exposed string, purpose pii.Purpose, retention string) []ent.Field {
 	return []ent.Field{
 		field.Bytes("recipient_name_cipher").Sensitive().
-			Annotations(pii.Field{Category: "收货人姓名", Purpose: pii.Shopping, Sensitive: true, Sealed: true,
+			Annotations(pii.Field{Category: "收货人姓名", Purpose: purpose, Sensitive: true, Sealed: true,
 				Mask: mask.KindName, Exposes: []string{exposed + ".recipientName"}, Retention: retention}),
 		field.Bytes("recipient_phone_cipher").Sensitive().
-			Annotations(pii.Field{Category: "收货人电话", Purpose: pii.Shopping, Sensitive: true, Sealed: true,
+			Annotations(pii.Field{Category: "收货人电话", Purpose: purpose, Sensitive: true, Sealed: true,
 				Mask: mask.KindPhone, Exposes: []string{exposed + ".phone"}, Retention: retention}),
 		field.Bytes("address_cipher").Sensitive().
-			Annotations(pii.Field{Category: "收货地址", Purpose: pii.Shopping, Sensitive: true, Sealed: true,
+			Annotations(pii.Field{Category: "收货地址", Purpose: purpose, Sensitive: true, Sealed: true,
 				Mask: mask.KindAddress, Exposes: []string{exposed + ".address"}, Retention: retention}),
 	}
 }
@@ -75,7 +75,7 @@ func (Address) Fields() []ent.Field {
 		field.String("label").Default("").MaxRuneLen(16),
 		field.Bool("is_default").Default(false),
 		field.Time("created_at").Immutable().Default(time.Now),
-	}, deliveryFields("Address", "until the user deletes it or cancels the account")...)
+	}, deliveryFields("Address", pii.Shopping, "until the user deletes it or cancels the account")...)
 }
 
 func (Address) Indexes() []ent.Index { return []ent.Index{index.Fields("user_id")} }
@@ -104,7 +104,7 @@ func (Order) Fields() []ent.Field {
 		field.Time("pay_before").Immutable(),
 		field.Time("paid_at").Optional().Nillable(),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
-	}, deliveryFields("Delivery", "3 years after the order completes (E-Commerce Law), then deleted")...)
+	}, deliveryFields("Delivery", pii.Shopping, "3 years after the order completes (E-Commerce Law), then deleted")...)
 }
 
 func (Order) Indexes() []ent.Index {

@@ -97,7 +97,7 @@ func (s *Service) Post(ctx context.Context, v *auth.Viewer, in Input) (*View, er
 		SetCreatedAt(s.now()).Save(ctx)
 	if err != nil {
 		if photoKey != nil { // stored for an errand that was not made
-			pictures.Release(context.WithoutCancel(ctx), s.client, s.images, s.log, *photoKey)
+			pictures.Release(ctx, s.client, s.images, s.log, *photoKey)
 		}
 		return nil, err
 	}
@@ -175,8 +175,9 @@ var moves = map[errand.Status]struct {
 	errand.StatusCANCELLED: {[]errand.Status{errand.StatusOPEN, errand.StatusTAKEN}, false},
 }
 
-// Move changes an errand's status. Completing or cancelling erases the
-// pick-up credential and the parcel photo: they have served their purpose.
+// Move changes an errand's status. Picking the parcel up erases the pick-up
+// credential, and the errand's end (completed or cancelled) the parcel
+// photo: each has then served its purpose.
 func (s *Service) Move(ctx context.Context, v *auth.Viewer, id int, to errand.Status) (*View, error) {
 	e, err := s.get(ctx, v, id)
 	if err != nil {
@@ -192,8 +193,11 @@ func (s *Service) Move(ctx context.Context, v *auth.Viewer, id int, to errand.St
 	}
 	upd := s.client.Errand.Update().Where(errand.ID(id), errand.StatusIn(rule.from...)).SetStatus(to).SetUpdatedAt(s.now())
 	end := to == errand.StatusCOMPLETED || to == errand.StatusCANCELLED
+	if end || to == errand.StatusPICKED_UP {
+		upd.ClearCredentialCipher()
+	}
 	if end {
-		upd.ClearCredentialCipher().ClearPhotoKey()
+		upd.ClearPhotoKey()
 	}
 	n, err := upd.Save(ctx)
 	if err != nil {

@@ -115,8 +115,15 @@ func TestErrandLifecycle(t *testing.T) {
 		if r := e.Post(t, req, `mutation($id: ID!) { pickUpErrand(id: $id) { status } }`, map[string]any{"id": id}); r.Code() != "FORBIDDEN" {
 			t.Fatalf("requester picks up: %+v", r.Errors)
 		}
-		for _, step := range []string{"pickUpErrand", "deliverErrand"} {
-			e.Must(t, runner, `mutation($id: ID!) { `+step+`(id: $id) { status } }`, map[string]any{"id": id}, nil)
+		e.Must(t, runner, `mutation($id: ID!) { pickUpErrand(id: $id) { status } }`, map[string]any{"id": id}, nil)
+		// Picked up: the credential has served its purpose and is gone.
+		if r := e.Post(t, runner, `query($id: ID!) { errand(id: $id) { credential @reveal } }`, map[string]any{"id": id}); strings.Contains(string(r.Data), "6-2-3021") {
+			t.Fatalf("credential after pick-up: %s", r.Data)
+		}
+		e.Must(t, runner, `mutation($id: ID!) { deliverErrand(id: $id) { status } }`, map[string]any{"id": id}, nil)
+		// Delivered: the address is no longer the runner's to read.
+		if r := e.Post(t, runner, `query($id: ID!) { errand(id: $id) { delivery { address @reveal } } }`, map[string]any{"id": id}); r.Code() != "FORBIDDEN" || strings.Contains(string(r.Data), "紫荆公寓") {
+			t.Fatalf("runner reveals after delivery: %s %+v", r.Data, r.Errors)
 		}
 		if r := e.Post(t, req, `mutation($id: ID!) { cancelErrand(id: $id) { status } }`, map[string]any{"id": id}); r.Code() != "INVALID_TRANSITION" {
 			t.Fatalf("cancel after delivery: %+v", r.Errors)

@@ -44,7 +44,8 @@ type DeliveryView struct {
 // OwnerID is the requester.
 func (d *DeliveryView) OwnerID() int { return d.requesterID }
 
-// MayReveal lets the runner read the address.
+// MayReveal lets the runner read the address while the parcel is theirs
+// to deliver (runnerID is set only then).
 func (d *DeliveryView) MayReveal(viewerID int, field string) (string, bool) {
 	if field == "ErrandDelivery.address" && d.runnerID != nil && *d.runnerID == viewerID {
 		return "delivery of errand", true
@@ -57,7 +58,10 @@ func (s *Service) view(e *ent.Errand) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &View{Errand: e, Delivery: &DeliveryView{Delivery: d, requesterID: e.RequesterID, runnerID: e.RunnerID}}
+	v := &View{Errand: e, Delivery: &DeliveryView{Delivery: d, requesterID: e.RequesterID}}
+	if e.Status == errand.StatusTAKEN || e.Status == errand.StatusPICKED_UP {
+		v.Delivery.runnerID = e.RunnerID
+	}
 	if e.CredentialCipher != nil && len(*e.CredentialCipher) > 0 {
 		c, err := s.ring.Open(*e.CredentialCipher, credentialColumn)
 		if err != nil {
