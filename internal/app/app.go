@@ -70,7 +70,7 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 	if err != nil {
 		return api.Deps{}, err
 	}
-	ords := orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students,
+	ords := orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students, priv,
 		orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log)
 	ords.StreamFrom(p.DB.Live)
 	wows := wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Now, p.Log)

@@ -134,8 +134,14 @@ func (s *Service) move(ctx context.Context, o *ent.Order, to Status, actor Actor
 	return moved, err
 }
 
-// assignCourier hands the order to a runner and records the hand-over.
+// assignCourier hands the order to a runner and records the hand-over. It
+// needs the buyer's courier consent as it is now, not when they ordered.
 func (s *Service) assignCourier(ctx context.Context, tx *ent.Tx, o *ent.Order, courierID int, now time.Time) error {
+	if ok, err := s.priv.Allowed(ctx, o.UserID, pii.ShareCourier); err != nil {
+		return err
+	} else if !ok {
+		return apperr.Forbidden("the buyer no longer agrees to share the delivery with a courier: ship it without one")
+	}
 	c, err := tx.User.Query().Where(user.ID(courierID), user.RoleEQ(user.RoleRUNNER)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return apperr.BadField("courierId", "no runner with this ID")

@@ -15,6 +15,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/internal/cst"
 	"github.com/tongxue/tongxue/internal/payment"
+	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/vault"
 )
@@ -43,6 +44,7 @@ type Service struct {
 	bus      Publisher
 	provider payment.Provider
 	students StudentChecker
+	priv     *privacy.Service // the buyer's consents at hand-overs
 	cfg      Config
 	now      func() time.Time
 	log      *slog.Logger
@@ -50,12 +52,12 @@ type Service struct {
 
 // New wires the service.
 func New(client *ent.Client, ring *vault.Keyring, bus Publisher, provider payment.Provider,
-	students StudentChecker, cfg Config, now func() time.Time, log *slog.Logger) *Service {
+	students StudentChecker, priv *privacy.Service, cfg Config, now func() time.Time, log *slog.Logger) *Service {
 	if cfg.PaymentWindow == 0 {
 		cfg.PaymentWindow = 15 * time.Minute
 	}
 	return &Service{client: client, live: client, ring: ring, bus: bus, provider: provider, students: students,
-		cfg: cfg, now: now, log: log}
+		priv: priv, cfg: cfg, now: now, log: log}
 }
 
 // StreamFrom makes the streams read from live (store.DB.Live) instead of

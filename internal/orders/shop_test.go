@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/ent/product"
+	"github.com/tongxue/tongxue/ent/sharingrecord"
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/seed"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/studentverify"
@@ -339,6 +341,32 @@ func TestOrderInputIsChecked(t *testing.T) {
 			"idempotencyKey": "key-00000006", "addressId": s.addressID, "lines": []map[string]any{{"productId": s.studentOnlyID, "quantity": 1}}}})
 		if len(r.Errors) > 0 {
 			t.Fatalf("verified student: %+v", r.Errors)
+		}
+	})
+}
+
+// S6: handing an order to a courier needs the buyer's SHARE_COURIER consent
+// as it is at shipping; withdrawn since ordering, the merchant ships without
+// a courier, and no courier is recorded in the ledger.
+func TestCourierNeedsTheBuyersConsentNow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		s := newShop(t, db)
+		e := s.e
+		_, o := s.place(t, "courier-0001", 1)
+		if st := status(t, s.do(t, s.buyer, "sandboxPay", o.ID)); st != "PAID" {
+			t.Fatal(st)
+		}
+		e.Must(t, s.buyer, `mutation { withdrawConsent(purpose: SHARE_COURIER, channel: SETTINGS) { granted } }`, nil, nil)
+		ship := `mutation($id: ID!, $c: ID) { o: shipOrder(id: $id, courierId: $c) { id status } }`
+		runner := e.Codec.EncodeID(e.UserID(t, seed.RunnerPhone))
+		if r := e.Post(t, s.merchant, ship, map[string]any{"id": o.ID, "c": runner}); r.Code() != "FORBIDDEN" {
+			t.Fatalf("courier without consent: %s %+v", r.Data, r.Errors)
+		}
+		if st := status(t, e.Post(t, s.merchant, ship, map[string]any{"id": o.ID})); st != "SHIPPED" {
+			t.Fatalf("ship without a courier: %s", st)
+		}
+		if n := db.Client.SharingRecord.Query().Where(sharingrecord.Purpose(pii.ShareCourier)).CountX(t.Context()); n != 0 {
+			t.Fatalf("%d courier hand-overs recorded", n)
 		}
 	})
 }
