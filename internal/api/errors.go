@@ -42,13 +42,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = msg
 			gerr.Extensions = map[string]any{"code": "BAD_REQUEST"}
 			return gerr
-		case ent.IsValidationError(err):
+		case clientField(err) != "":
 			// The schema's own checks, behind the domain's: a value it refuses
 			// is still the client's input, named by field, never echoed.
-			var ve *ent.ValidationError
-			errors.As(err, &ve)
-			gerr.Message = "the value of " + ve.Name + " is not valid"
-			gerr.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": ve.Name}
+			f := clientField(err)
+			gerr.Message = "the value of " + f + " is not valid"
+			gerr.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": f}
 			return gerr
 		case ent.IsNotFound(err):
 			gerr.Message = "not found"
@@ -61,6 +60,32 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return internal(ctx, log, gerr, err)
 	}
+}
+
+// clientField is the input field, as the graph spells it, of an ent
+// validation error about a value a client sent; "" for anything else: a
+// missing field or a column only the server writes (sealed, hashed, keys)
+// is the server's fault, logged as INTERNAL and never named to the client.
+func clientField(err error) string {
+	var ve *ent.ValidationError
+	if !errors.As(err, &ve) || strings.Contains(ve.Error(), "missing required field") {
+		return ""
+	}
+	for _, server := range []string{"_cipher", "_hash", "_id", "_key", "_seq"} {
+		if strings.HasSuffix(ve.Name, server) {
+			return ""
+		}
+	}
+	words := strings.Split(ve.Name, "_")
+	for i, w := range words[1:] {
+		switch w {
+		case "url", "id":
+			words[i+1] = strings.ToUpper(w)
+		default:
+			words[i+1] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, "")
 }
 
 func internal(ctx context.Context, log *slog.Logger, gerr *gqlerror.Error, cause error) *gqlerror.Error {

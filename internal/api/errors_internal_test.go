@@ -28,3 +28,24 @@ func TestSchemaValidationIsBadInput(t *testing.T) {
 		t.Fatalf("presented %q %v", got.Message, got.Extensions)
 	}
 }
+
+// A validation error about what only the server writes (here a missing
+// field) is the server's fault: INTERNAL, the column never named; a
+// client's field is named as the graph spells it.
+func TestServerColumnsAreNotNamed(t *testing.T) {
+	present := errorPresenter(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, missing := ent.NewClient().User.Create().SetPhoneHash([]byte("h")).SetNickname("小明").
+		SetBirthDate(time.Now()).Save(context.Background())
+	if !ent.IsValidationError(missing) {
+		t.Fatalf("not a validation error: %v", missing)
+	}
+	if got := present(context.Background(), missing); got.Extensions["code"] != "INTERNAL" ||
+		strings.Contains(got.Message, "cipher") || got.Extensions["field"] != nil {
+		t.Fatalf("presented %q %v", got.Message, got.Extensions)
+	}
+	_, place := ent.NewClient().Errand.Create().SetRequesterID(1).SetArea("东区").
+		SetPickupPlace(strings.Repeat("站", 129)).Save(context.Background())
+	if got := present(context.Background(), place); got.Extensions["field"] != "pickupPlace" {
+		t.Fatalf("presented %q %v", got.Message, got.Extensions)
+	}
+}
