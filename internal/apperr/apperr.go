@@ -80,6 +80,10 @@ func RateLimited(retryAfterSeconds int) *Error {
 
 // As finds an *Error in err's chain.
 func As(err error) (*Error, bool) {
+	var ie *InputError // before its cause, whose error lacks the field
+	if errors.As(err, &ie) {
+		return ie.AppError(), true
+	}
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok

@@ -82,7 +82,7 @@ func (s *Accounts) Apply(ctx context.Context, v *auth.Viewer, in ApplyInput) (*A
 		IDPhotoFront: in.IDPhotoFront, IDPhotoBack: in.IDPhotoBack, FaceData: in.FaceData, BoundCard: in.BoundCard})
 	now := s.now()
 	if err := bank.CheckApplication(app, now); err != nil {
-		return nil, inputError(err)
+		return nil, err
 	}
 	if app, err = s.claim(ctx, v.UserID, app, now); err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (s *Accounts) openFailed(ctx context.Context, userID int, app bank.Applicat
 	s.log.WarnContext(ctx, "bank open", "err", err)
 	switch {
 	case ie != nil:
-		return ie.AppError()
+		return ie
 	case refused:
 		return apperr.New("BANK_REFUSED", "the bank refused the application (%s): check what you entered and apply again", be.Code)
 	}
@@ -218,15 +218,6 @@ func warnings(boundCard string) []string {
 		return []string{}
 	}
 	return []string{WarnBoundCardChecksum}
-}
-
-// inputError turns the checker's *InputError into the graph's error.
-func inputError(err error) error {
-	var ie *bank.InputError
-	if errors.As(err, &ie) {
-		return ie.AppError()
-	}
-	return err
 }
 
 // deref reads an optional sealed column (NULL reads as nil).

@@ -61,7 +61,7 @@ func (s *Service) Submit(ctx context.Context, v *auth.Viewer, in studentverify.R
 	r := studentverify.Normalize(in)
 	now := s.now()
 	if err := studentverify.Check(r, now); err != nil {
-		return nil, inputError(err)
+		return nil, err
 	}
 	// A4: the ID number's holder must be old enough.
 	if _, err := idcard.Validate(r.IDNumber, now, auth.MinimumAge); err != nil {
@@ -76,8 +76,8 @@ func (s *Service) Submit(ctx context.Context, v *auth.Viewer, in studentverify.R
 	}
 	res, err := s.provider.Verify(ctx, r)
 	if err != nil {
-		if ie := inputError(err); ie != err {
-			return nil, ie
+		if ie := (*studentverify.InputError)(nil); errors.As(err, &ie) {
+			return nil, err // the graph shows it with its field (apperr.As)
 		}
 		s.log.WarnContext(ctx, "student verification", "err", err)
 		return nil, apperr.New("VERIFICATION_UNAVAILABLE", "the verification service is not answering; try again shortly")
@@ -119,16 +119,6 @@ func (s *Service) store(ctx context.Context, userID int, r studentverify.Request
 	})
 	if ent.IsConstraintError(err) {
 		return apperr.BadField("idNumber", "this ID number is already verified on another account")
-	}
-	return err
-}
-
-// inputError turns the checker's *InputError into the graph's error; other
-// errors come back as they are.
-func inputError(err error) error {
-	var ie *studentverify.InputError
-	if errors.As(err, &ie) {
-		return ie.AppError()
 	}
 	return err
 }
