@@ -3,6 +3,7 @@ package privacy
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tongxue/tongxue/ent"
@@ -61,60 +62,70 @@ func (s *Service) allowedFor(ctx context.Context, userID int, p pii.Purpose) (bo
 	return granted[string(p)], nil
 }
 
-// granted reads a user's consents once per request.
+// granted reads a user's consents once per request. The first ask reads
+// those of the owners the request registered (RegisterOwners) too, in the
+// same statement: every entry created then waits on that one read.
 func (s *Service) granted(ctx context.Context, userID int) (map[string]bool, error) {
-	fetch := func() (map[string]bool, error) {
-		rows, err := s.client.Consent.Query().Where(consent.UserID(userID), consent.Granted(true)).All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		g := make(map[string]bool, len(rows))
-		for _, r := range rows {
-			g[string(r.Purpose)] = true
-		}
-		return g, nil
-	}
-	if c := cacheFrom(ctx); c != nil {
-		return load(c, c.consents, userID, fetch)
-	}
-	return fetch()
-}
-
-// PrimeConsents reads the consents of many users in one statement into the
-// request's cache, for a page whose fields check their owners' consents
-// (@consent(of: OWNER)): one query for the page, not one per owner.
-func (s *Service) PrimeConsents(ctx context.Context, userIDs []int) error {
 	c := cacheFrom(ctx)
 	if c == nil {
-		return nil
+		m, err := s.consentsOf(ctx, []int{userID})
+		return m[userID], err
 	}
 	c.mu.Lock()
-	var missing []int
-	for _, id := range userIDs {
-		if _, ok := c.consents[id]; !ok && !slices.Contains(missing, id) {
-			missing = append(missing, id)
+	e := c.consents[userID]
+	if e == nil {
+		b := &consentBatch{ids: []int{userID}}
+		for _, id := range c.owners {
+			if _, ok := c.consents[id]; !ok && !slices.Contains(b.ids, id) {
+				b.ids = append(b.ids, id)
+			}
 		}
+		for _, id := range b.ids {
+			c.consents[id] = &once[map[string]bool]{batch: b}
+		}
+		e = c.consents[userID]
 	}
 	c.mu.Unlock()
-	if len(missing) == 0 {
-		return nil
-	}
-	rows, err := s.client.Consent.Query().Where(consent.UserIDIn(missing...), consent.Granted(true)).All(ctx)
+	e.Do(func() {
+		e.batch.Do(func() { e.batch.got, e.batch.err = s.consentsOf(ctx, e.batch.ids) })
+		e.val, e.err = e.batch.got[userID], e.batch.err
+	})
+	return e.val, e.err
+}
+
+// consentBatch is one read of several users' consents.
+type consentBatch struct {
+	sync.Once
+	ids []int
+	got map[int]map[string]bool
+	err error
+}
+
+// consentsOf reads the granted purposes of users in one statement.
+func (s *Service) consentsOf(ctx context.Context, ids []int) (map[int]map[string]bool, error) {
+	rows, err := s.client.Consent.Query().Where(consent.UserIDIn(ids...), consent.Granted(true)).All(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	got := make(map[int]map[string]bool, len(missing))
-	for _, id := range missing {
-		got[id] = map[string]bool{}
+	out := make(map[int]map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = map[string]bool{}
 	}
 	for _, r := range rows {
-		got[r.UserID][string(r.Purpose)] = true
+		out[r.UserID][string(r.Purpose)] = true
 	}
-	for id, g := range got {
-		// An entry a resolver created meanwhile keeps its own read.
-		_, _ = load(c, c.consents, id, func() (map[string]bool, error) { return g, nil })
+	return out, nil
+}
+
+// RegisterOwners tells the request's cache whose data a page it loaded
+// holds: the first @consent(of: OWNER) check then reads all their consents
+// in one statement; nothing is read if no field asks.
+func RegisterOwners(ctx context.Context, userIDs []int) {
+	if c := cacheFrom(ctx); c != nil {
+		c.mu.Lock()
+		c.owners = append(c.owners, userIDs...)
+		c.mu.Unlock()
 	}
-	return nil
 }
 
 // ConsentState is one purpose as the settings screen shows it.

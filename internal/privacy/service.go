@@ -45,6 +45,7 @@ type Processor interface {
 type cache struct {
 	mu          sync.Mutex
 	consents    map[int]*once[map[string]bool]
+	owners      []int // whose consents a page may ask (RegisterOwners)
 	permissions map[int]*once[*ent.DevicePermission]
 	version     once[string] // the policy version in force
 }
@@ -53,8 +54,9 @@ type cache struct {
 // (gqlgen resolves list items in parallel) ask at the same moment.
 type once[T any] struct {
 	sync.Once
-	val T
-	err error
+	val   T
+	err   error
+	batch *consentBatch // consents: the read this entry shares
 }
 
 // load returns the entry for key, creating it.

@@ -3,7 +3,6 @@ package wow
 import (
 	"context"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"entgo.io/contrib/entgql"
@@ -14,7 +13,6 @@ import (
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/loader"
 	"github.com/tongxue/tongxue/internal/privacy"
 )
 
@@ -35,33 +33,7 @@ func (s *Service) Feed(ctx context.Context, v *auth.Viewer, p Page) (*ent.PostCo
 		post.HasAuthorWith(user.HasFollowersWith(follow.FollowerID(v.UserID))),
 	))
 	conn, err := q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
-	return s.prime(ctx, conn, err)
-}
-
-// prime reads the consents of the authors whose posts have a location
-// (Post.location needs its author's) in one statement, and registers the
-// page, so viewerHasWowed and previewImages read it whole when first asked.
-func (s *Service) prime(ctx context.Context, conn *ent.PostConnection, err error) (*ent.PostConnection, error) {
-	if err != nil || len(conn.Edges) == 0 {
-		return conn, err
-	}
-	ids := make([]int, len(conn.Edges))
-	var located []int
-	for i, e := range conn.Edges {
-		ids[i] = e.Node.ID
-		if e.Node.Location != nil {
-			located = append(located, e.Node.AuthorID)
-		}
-	}
-	if err := s.priv.PrimeConsents(ctx, located); err != nil {
-		return nil, err
-	}
-	authors := make([]int, len(conn.Edges))
-	for i, e := range conn.Edges {
-		authors[i] = e.Node.AuthorID
-	}
-	loaded(ctx, ids, authors)
-	return conn, nil
+	return conn, err
 }
 
 // Search finds posts the viewer may see whose text has every word.
@@ -74,45 +46,27 @@ func (s *Service) Search(ctx context.Context, text string, p Page) (*ent.PostCon
 		q = q.Where(post.TextContainsFold(w))
 	}
 	conn, err := q.Paginate(ctx, p.After, p.First, p.Before, p.Last, newestFirst)
-	return s.prime(ctx, conn, err)
+	return conn, err
 }
 
 // Friends lists the users the viewer and who follow each other.
 func (s *Service) Friends(ctx context.Context, v *auth.Viewer) ([]*ent.User, error) {
-	us, err := s.client.User.Query().Where(
+	return s.client.User.Query().Where(
 		user.HasFollowersWith(follow.FollowerID(v.UserID)),
 		user.HasFollowingWith(follow.FolloweeID(v.UserID)),
 	).Order(ent.Asc(user.FieldNickname)).Limit(500).All(ctx)
-	ids := make([]int, len(us))
-	for i, u := range us {
-		ids[i] = u.ID
-	}
-	loaded(ctx, nil, ids)
-	return us, err
 }
 
-// WithLoaders gives a request what answers a page's questions in one
-// statement each: the wow counts of users, and (pages.go) whether the
-// viewer wowed each post and each post's first pictures.
+// WithLoaders gives a request the page registry (pages.go): whether the
+// viewer wowed each post, each post's first pictures and users' wow counts
+// are read for a whole page in one statement each.
 func (s *Service) WithLoaders(ctx context.Context) context.Context {
-	ctx = context.WithValue(ctx, countKey{}, loader.New(500*time.Microsecond, s.wowCounts))
 	return withPages(ctx)
 }
 
-type countKey struct{}
-
-// WowCount is the wows a user's posts received (the public profile). The
-// users of a page the request loaded (posts' authors, friends) are read
-// together when first asked; others are batched by a loader.
+// WowCount is the wows a user's posts received (the public profile).
 func (s *Service) WowCount(ctx context.Context, userID int) (int, error) {
-	if n, ok, err := s.pageWowCount(ctx, userID); ok || err != nil {
-		return n, err
-	}
-	if l, ok := ctx.Value(countKey{}).(*loader.Loader[int, int]); ok {
-		return l.Load(ctx, userID)
-	}
-	m, err := s.wowCounts(ctx, []int{userID})
-	return m[userID], err
+	return s.pageWowCount(ctx, userID)
 }
 
 // wowCounts sums the counts of the users' posts, all of them: the total is

@@ -122,28 +122,22 @@ func (s *Service) Preview(ctx context.Context, postID, first int) ([]*ent.PostIm
 	return p.previews[preview{postID, first}], nil
 }
 
-// pageWowCount answers WowCount for a user of a registered page (ok false
-// for any other user).
-func (s *Service) pageWowCount(ctx context.Context, userID int) (n int, ok bool, err error) {
-	p, has := ctx.Value(pagesKey{}).(*pages)
-	if !has {
-		return 0, false, nil
-	}
+// pageWowCount reads the wow counts of the registered users not read yet,
+// userID among them.
+func (s *Service) pageWowCount(ctx context.Context, userID int) (int, error) {
+	p := pagesOf(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if n, ok := p.counts[userID]; ok {
-		return n, true, nil
-	}
-	if !slices.Contains(p.users, userID) {
-		return 0, false, nil
+		return n, nil
 	}
 	ids := missing(userID, p.users, func(id int) bool { _, ok := p.counts[id]; return ok })
 	m, err := s.wowCounts(ctx, ids)
 	if err != nil {
-		return 0, true, err
+		return 0, err
 	}
 	for _, id := range ids {
-		p.counts[id] = m[id]
+		p.counts[id] = m[id] // no posts: 0
 	}
-	return p.counts[userID], true, nil
+	return p.counts[userID], nil
 }

@@ -50,4 +50,34 @@ func Install(client *ent.Client) {
 		}
 		return nil
 	}))
+	// Every page of posts or users a request loads (feed, search, profile,
+	// edges) is registered, so what its items ask is read for all of them
+	// at once (pages.go).
+	client.Post.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			v, err := next.Query(ctx, q)
+			if ps, ok := v.([]*ent.Post); ok {
+				posts, authors := make([]int, len(ps)), make([]int, len(ps))
+				for i, p := range ps {
+					posts[i], authors[i] = p.ID, p.AuthorID
+				}
+				loaded(ctx, posts, authors)
+				privacy.RegisterOwners(ctx, authors) // Post.location needs its author's consent
+			}
+			return v, err
+		})
+	}))
+	client.User.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			v, err := next.Query(ctx, q)
+			if us, ok := v.([]*ent.User); ok {
+				ids := make([]int, len(us))
+				for i, u := range us {
+					ids[i] = u.ID
+				}
+				loaded(ctx, nil, ids)
+			}
+			return v, err
+		})
+	}))
 }

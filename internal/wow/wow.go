@@ -103,7 +103,7 @@ func (s *Service) Create(ctx context.Context, v *auth.Viewer, in Input) (*ent.Po
 	}
 	keys := make([]string, len(cleaned))
 	// Pictures stored for a post that was not made are let go again.
-	release := func() { pictures.Release(context.WithoutCancel(ctx), s.client, s.images, s.log, keys...) }
+	release := func() { pictures.Release(ctx, s.client, s.images, s.log, keys...) }
 	for i, img := range cleaned {
 		key, err := s.images.Put(ctx, img)
 		if err != nil {
@@ -250,7 +250,8 @@ func (s *Service) Send(ctx context.Context, v *auth.Viewer, postID int) (*ent.Po
 			s.log.WarnContext(ctx, "publish wow", "err", err) // stored: the stream replays it
 		}
 	}
-	return s.reload(ctx, postID)
+	p.WowCount = ev.Count // the count this wow made (UPDATE ... RETURNING)
+	return p, nil
 }
 
 // StreamFrom makes the live wow stream read from live (store.DB.Live)
