@@ -89,6 +89,9 @@ func Stream[T any](ctx context.Context, src Source[T], after int) <-chan T {
 			}
 			w, none, err := window(ctx, src, st, first, after)
 			first = false
+			if err != nil && ctx.Err() == nil {
+				src.Log.WarnContext(ctx, "live: newest", "topic", src.Topic, "err", err)
+			}
 			goOn := err == nil && (none || replay(ctx, src, w, st.floor, send)) && forward(ctx, src, sub, send)
 			sub.Close()
 			if !goOn {

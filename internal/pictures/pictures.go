@@ -23,7 +23,9 @@ import (
 // deletion has happened, and a picture left behind is found again by the
 // next release of its key.
 func Release(ctx context.Context, client *ent.Client, st media.Store, log *slog.Logger, keys ...string) {
-	ctx = privacy.System(ctx) // references in posts the caller cannot see count too
+	// It finishes even when the request that dropped the references has
+	// gone; references in posts the caller cannot see count too.
+	ctx = privacy.System(context.WithoutCancel(ctx))
 	keys = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(keys))), func(k string) bool { return k == "" })
 	if len(keys) == 0 {
 		return
