@@ -2,6 +2,7 @@ package bank
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -123,9 +124,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		base:    base,
 		appID:   cfg.AppID,
 		secret:  []byte(cfg.Secret),
-		timeout: partner.OrDefault(cfg.Timeout, DefaultTimeout),
+		timeout: cmp.Or(cfg.Timeout, DefaultTimeout),
 		retries: cfg.Retries,
-		backoff: partner.OrDefault(cfg.Backoff, DefaultBackoff),
+		backoff: cmp.Or(cfg.Backoff, DefaultBackoff),
 		now:     cfg.Now,
 		client:  partner.Client(cfg.Client),
 	}
@@ -277,27 +278,16 @@ func (c *HTTP) fail(op string, err error) error {
 // verified 200 answer. idemKey, when set, is the Idempotency-Key of every
 // attempt; values are what to scrub from the bank's error messages.
 func (c *HTTP) do(ctx context.Context, op, method, target string, body []byte, idemKey string, values []string) ([]byte, error) {
-	var last error
-	for i := range c.retries + 1 {
-		if i > 0 {
-			if err := partner.Sleep(ctx, partner.Backoff(c.backoff, i)); err != nil {
-				return nil, c.fail(op, fmt.Errorf("%w after %d attempts (last: %w)", err, i, last))
-			}
-		}
-		data, retry, err := c.attempt(ctx, method, target, body, idemKey, values)
-		if err == nil {
-			return data, nil
-		}
-		if !retry {
-			return nil, c.fail(op, err)
-		}
-		if ctx.Err() != nil {
-			// The caller's deadline or cancellation, not the attempt's.
-			return nil, c.fail(op, fmt.Errorf("%w (attempt %d: %w)", ctx.Err(), i+1, err))
-		}
-		last = err
+	data, err := partner.Retry(ctx, c.retries, c.backoff, func() ([]byte, bool, error) {
+		return c.attempt(ctx, method, target, body, idemKey, values)
+	})
+	if errors.Is(err, partner.ErrGaveUp) {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return nil, c.fail(op, fmt.Errorf("%w (%d attempts): %w", ErrUnavailable, c.retries+1, last))
+	if err != nil {
+		return nil, c.fail(op, err)
+	}
+	return data, nil
 }
 
 // attempt makes one call under its own timeout; retry reports whether a

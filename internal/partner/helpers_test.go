@@ -2,6 +2,7 @@ package partner_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +54,29 @@ func TestScrub(t *testing.T) {
 		if got := partner.ErrorCode(code, values); got != want {
 			t.Errorf("ErrorCode(%q) = %q, want %q", code, got, want)
 		}
+	}
+}
+
+func TestRetry(t *testing.T) {
+	errDown, errBad := errors.New("down"), errors.New("bad")
+	calls := 0
+	_, err := partner.Retry(context.Background(), 2, time.Millisecond, func() (int, bool, error) { calls++; return 0, true, errDown })
+	if calls != 3 || !errors.Is(err, partner.ErrGaveUp) || !errors.Is(err, errDown) || !strings.Contains(err.Error(), "attempt 3 of 3") {
+		t.Fatalf("retryable: %d calls, %v", calls, err)
+	}
+	calls = 0
+	_, err = partner.Retry(context.Background(), 2, time.Millisecond, func() (int, bool, error) { calls++; return 0, false, errBad })
+	if calls != 1 || err != errBad {
+		t.Fatalf("final: %d calls, %v", calls, err)
+	}
+	calls = 0
+	v, err := partner.Retry(context.Background(), 2, time.Millisecond, func() (int, bool, error) {
+		if calls++; calls < 2 {
+			return 0, true, errDown
+		}
+		return 7, false, nil
+	})
+	if v != 7 || err != nil || calls != 2 {
+		t.Fatalf("second try: %d %v after %d calls", v, err, calls)
 	}
 }

@@ -54,15 +54,6 @@ func Client(c *http.Client) *http.Client {
 	return cl
 }
 
-// OrDefault returns v, or def when v is the zero value.
-func OrDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
 // ValidAppID reports whether id is non-empty printable ASCII without
 // spaces, as the parties' signature headers require.
 func ValidAppID(id string) bool {

@@ -48,13 +48,10 @@ func TestClientNeverFollowsRedirects(t *testing.T) {
 	}
 }
 
-func TestValidAppIDAndOrDefault(t *testing.T) {
+func TestValidAppID(t *testing.T) {
 	for id, ok := range map[string]bool{"app-1": true, "": false, "a b": false, "应用": false, "a\n": false} {
 		if partner.ValidAppID(id) != ok {
 			t.Errorf("ValidAppID(%q) != %v", id, ok)
 		}
-	}
-	if partner.OrDefault(0, 5) != 5 || partner.OrDefault(3, 5) != 3 {
-		t.Error("OrDefault")
 	}
 }

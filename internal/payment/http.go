@@ -2,6 +2,7 @@ package payment
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,8 +64,8 @@ func NewHTTP(cfg HTTPConfig) (*HTTPProvider, error) {
 	switch {
 	case cfg.Name == "":
 		return nil, errors.New("payment: provider name is empty")
-	case cfg.MerchantID == "":
-		return nil, errors.New("payment: merchant id is empty")
+	case !partner.ValidAppID(cfg.MerchantID):
+		return nil, errors.New("payment: merchant id must be printable ASCII without spaces")
 	case err != nil:
 		return nil, fmt.Errorf("payment: %w", err)
 	case cfg.Timeout < 0 || cfg.Retries < 0 || cfg.Backoff < 0:
@@ -76,15 +77,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTPProvider, error) {
 		mchid:    cfg.MerchantID,
 		signer:   s,
 		client:   partner.Client(cfg.Client),
-		timeout:  cfg.Timeout,
+		timeout:  cmp.Or(cfg.Timeout, DefaultTimeout),
 		retries:  cfg.Retries,
-		backoff:  cfg.Backoff,
-	}
-	if p.timeout == 0 {
-		p.timeout = DefaultTimeout
-	}
-	if p.backoff == 0 {
-		p.backoff = DefaultBackoff
+		backoff:  cmp.Or(cfg.Backoff, DefaultBackoff),
 	}
 	return p, nil
 }
@@ -127,20 +122,13 @@ func (p *HTTPProvider) CreatePayment(ctx context.Context, r Request) (*Intent, e
 	if err != nil {
 		return nil, fmt.Errorf("payment %s: %w", p.name, err)
 	}
-	attempts := p.retries + 1
-	for n := 1; ; n++ {
-		in, retry, err := p.attempt(ctx, r.OrderNo, body)
-		if err == nil {
-			return in, nil
-		}
-		err = fmt.Errorf("payment %s: create payment, attempt %d of %d: %w", p.name, n, attempts, err)
-		if !retry || n == attempts || ctx.Err() != nil {
-			return nil, err
-		}
-		if werr := partner.Sleep(ctx, partner.Backoff(p.backoff, n)); werr != nil {
-			return nil, fmt.Errorf("%w (gave up: %w)", err, werr)
-		}
+	in, err := partner.Retry(ctx, p.retries, p.backoff, func() (*Intent, bool, error) {
+		return p.attempt(ctx, r.OrderNo, body)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("payment %s: create payment: %w", p.name, err)
 	}
+	return in, nil
 }
 
 // attempt sends body once, under its own timeout, and says whether a
@@ -178,8 +166,8 @@ func (p *HTTPProvider) attempt(ctx context.Context, key string, body []byte) (_ 
 			Code    string `json:"code"`
 			Message string `json:"message"`
 		}
-		if json.Unmarshal(data, &b) == nil {
-			e.Code, e.Message = b.Code, b.Message
+		if json.Unmarshal(data, &b) == nil { // logged: kept short and clean
+			e.Code, e.Message = partner.ErrorCode(b.Code, nil), partner.Scrub(b.Message, nil)
 		}
 		return nil, e.Retryable(), e
 	}

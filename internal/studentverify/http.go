@@ -2,6 +2,7 @@ package studentverify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -129,13 +130,13 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		return nil, errors.New("studentverify: Timeout, Retries and Backoff must not be negative")
 	}
 	c := &HTTP{
-		name:     partner.OrDefault(cfg.Name, DefaultName),
+		name:     cmp.Or(cfg.Name, DefaultName),
 		endpoint: base + Path,
 		appID:    cfg.AppID,
 		secret:   []byte(cfg.Secret),
-		timeout:  partner.OrDefault(cfg.Timeout, DefaultTimeout),
+		timeout:  cmp.Or(cfg.Timeout, DefaultTimeout),
 		retries:  cfg.Retries,
-		backoff:  partner.OrDefault(cfg.Backoff, DefaultBackoff),
+		backoff:  cmp.Or(cfg.Backoff, DefaultBackoff),
 		now:      cfg.Now,
 		client:   partner.Client(cfg.Client),
 	}
@@ -188,27 +189,16 @@ func (c *HTTP) Verify(ctx context.Context, r Request) (*Result, error) {
 		return nil, errors.New("student verification: the request cannot be encoded")
 	}
 	requestID := randomHex(16)
-	var last error
-	for i := range c.retries + 1 {
-		if i > 0 {
-			if err := partner.Sleep(ctx, partner.Backoff(c.backoff, i)); err != nil {
-				return nil, fmt.Errorf("student verification: %w after %d attempts (last: %w)", err, i, last)
-			}
-		}
-		res, retry, err := c.attempt(ctx, requestID, body, r)
-		if err == nil {
-			return res, nil
-		}
-		if !retry {
-			return nil, err
-		}
-		if ctx.Err() != nil {
-			// The caller's deadline or cancellation, not the attempt's.
-			return nil, fmt.Errorf("student verification: %w (attempt %d: %w)", ctx.Err(), i+1, err)
-		}
-		last = err
+	res, err := partner.Retry(ctx, c.retries, c.backoff, func() (*Result, bool, error) {
+		return c.attempt(ctx, requestID, body, r)
+	})
+	if errors.Is(err, partner.ErrGaveUp) {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return nil, fmt.Errorf("%w (%d attempts): %w", ErrUnavailable, c.retries+1, last)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("student verification: %w", err)
+	}
+	return res, err
 }
 
 // attempt makes one call; retry reports whether a failure may be retried.
