@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"io"
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/order"
@@ -114,7 +113,7 @@ func (r *mutationResolver) ApproveRefund(ctx context.Context, id int) (*orders.V
 
 func (r *mutationResolver) SubmitStudentVerification(ctx context.Context, input model.StudentVerificationInput) (*student.View, error) {
 	v, _ := auth.Require(ctx)
-	photo, err := io.ReadAll(io.LimitReader(input.CardPhoto.File, studentverify.MaxPhotoBytes+1))
+	photo, err := readUpload(&input.CardPhoto, studentverify.MaxPhotoBytes)
 	if err != nil {
 		return nil, apperr.BadField("cardPhoto", "the photo could not be read")
 	}

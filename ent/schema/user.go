@@ -36,12 +36,12 @@ func (User) Fields() []ent.Field {
 		field.Bytes("phone_cipher").Sensitive().
 			Annotations(entgql.Skip(entgql.SkipAll), pii.Field{
 				Category: "手机号码", Purpose: pii.Account, Sensitive: true, Sealed: true,
-				Mask: mask.KindPhone, Exposes: []string{"Account.phone"},
+				Mask: mask.KindPhone, Exposes: []string{"Account.phone", "StaffAccountView.phone"},
 				Retention: "until the account is cancelled",
 			}),
 		field.String("nickname").NotEmpty().MaxRuneLen(32).
 			Annotations(pii.Field{
-				Category: "昵称", Purpose: pii.Wow, Exposes: []string{"User.nickname", "Account.profile"},
+				Category: "昵称", Purpose: pii.Wow, Exposes: []string{"User.nickname", "Account.profile", "StaffAccountView.profile"},
 				Retention: "until the account is cancelled (public profile)",
 			}),
 		field.String("avatar_url").Optional().

@@ -72,7 +72,7 @@ func Validate(in Input) (Delivery, error) {
 	if n := utf8.RuneCountInString(addr); n < 5 || n > 200 {
 		return Delivery{}, apperr.BadField("address", "the address has 5 to 200 characters")
 	}
-	if utf8.RuneCountInString(in.Label) > 16 {
+	if utf8.RuneCountInString(strings.TrimSpace(in.Label)) > 16 { // stored trimmed
 		return Delivery{}, apperr.BadField("label", "a label has at most 16 characters")
 	}
 	return Delivery{RecipientName: name, Phone: p, Address: addr}, nil

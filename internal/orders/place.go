@@ -22,7 +22,7 @@ import (
 // Limits of one order.
 const (
 	MaxLines    = 20
-	MaxQuantity = 99
+	MaxQuantity = cart.MaxQuantity // per line, as in the cart
 )
 
 // Line is a product and quantity the buyer asks for.
