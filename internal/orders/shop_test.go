@@ -333,7 +333,7 @@ func TestOrderInputIsChecked(t *testing.T) {
 		}
 		if _, err := s.e.Deps.Students.Submit(t.Context(), v, studentverify.Request{
 			Name: "张小明", IDNumber: idcard.Make("110108", time.Date(2004, 5, 6, 0, 0, 0, 0, time.UTC), 1),
-			School: "清华大学", CHSICode: "TESTOK123456", CardPhoto: []byte{0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3},
+			School: "清华大学", CHSICode: "TESTOK123456", CardPhoto: testdb.Photo(),
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -63,7 +63,7 @@ func TestKeyRotation(t *testing.T) {
 		}
 		if _, err := e.Deps.Students.Submit(t.Context(), v, studentverify.Request{Name: "赵六",
 			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), School: "浙江大学",
-			CHSICode: "TESTOK654321", CardPhoto: []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 1}}); err != nil {
+			CHSICode: "TESTOK654321", CardPhoto: testdb.Photo()}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -72,7 +72,7 @@ func TestKeyRotation(t *testing.T) {
 			Delivery: address.Input{RecipientName: "赵六", Phone: phones[2], Address: "浙江省杭州市西湖区余杭塘路 866 号"}}); err != nil {
 			t.Fatal(err)
 		}
-		jpeg := []byte{0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3}
+		jpeg := testdb.Photo()
 		down.silent.Store(true)
 		if _, err := e.Deps.Accounts.Apply(t.Context(), v, starcard.ApplyInput{Name: "赵六",
 			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), BoundCard: "6222021234567890128",

@@ -14,6 +14,7 @@ import (
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/bank"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/store"
@@ -83,6 +84,18 @@ func (s *Accounts) Apply(ctx context.Context, v *auth.Viewer, in ApplyInput) (*A
 	now := s.now()
 	if err := bank.CheckApplication(app, now); err != nil {
 		return nil, err
+	}
+	// The photos go to the bank without their metadata (EXIF may say where
+	// and when they were taken).
+	for _, p := range []struct {
+		field string
+		b     *[]byte
+	}{{bank.FieldIDPhotoFront, &app.IDPhotoFront}, {bank.FieldIDPhotoBack, &app.IDPhotoBack}} {
+		img, err := media.Clean(*p.b, media.Limits{MaxBytes: bank.MaxPhotoBytes})
+		if err != nil {
+			return nil, apperr.BadField(p.field, "the photo could not be read as a JPEG or PNG picture")
+		}
+		*p.b = img.Data
 	}
 	if app, err = s.claim(ctx, v.UserID, app, now); err != nil {
 		return nil, err

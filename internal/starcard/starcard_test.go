@@ -1,6 +1,7 @@
 package starcard_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/credential"
 	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
 )
@@ -131,7 +133,7 @@ func TestBankAccount(t *testing.T) {
 		e := apitest.New(t, db, apitest.Options{})
 		tok := e.Login(t, student)
 		id := idcard.Make("110108", time.Date(2004, 9, 1, 0, 0, 0, 0, time.UTC), 42)
-		jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte(strings.Repeat("p", 500))...)
+		jpeg := testdb.Photo()
 		files := map[string][]byte{"variables.in.idPhotoFront": jpeg, "variables.in.idPhotoBack": jpeg, "variables.in.faceData": []byte("face-liveness-bytes")}
 		in := func(card string) map[string]any {
 			return map[string]any{"in": map[string]any{"name": "李华", "idNumber": id, "boundCard": card,
@@ -242,7 +244,7 @@ func TestBankAccountRefusalAndRetry(t *testing.T) {
 		flaky := &flakyBank{}
 		e := apitest.New(t, db, apitest.Options{Bank: func(s *bank.Sandbox) bank.Bank { flaky.Bank = s; return flaky }})
 		id := idcard.Make("110108", time.Date(2004, 9, 1, 0, 0, 0, 0, time.UTC), 42)
-		jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte(strings.Repeat("p", 500))...)
+		jpeg := testdb.Photo()
 		files := map[string][]byte{"variables.in.idPhotoFront": jpeg, "variables.in.idPhotoBack": jpeg, "variables.in.faceData": []byte("face")}
 		in := func(name string) map[string]any {
 			return map[string]any{"in": map[string]any{"name": name, "idNumber": id, "boundCard": "6222021234567890128",
@@ -262,6 +264,14 @@ func TestBankAccountRefusalAndRetry(t *testing.T) {
 		}
 		if len(flaky.calls) != 2 || flaky.calls[0].ApplicationID != flaky.calls[1].ApplicationID || flaky.calls[1].Name != "李华" {
 			t.Fatalf("bank calls %+v", flaky.calls)
+		}
+		// The photos reached the bank as pictures, without their EXIF block.
+		for _, c := range flaky.calls {
+			for _, p := range [][]byte{c.IDPhotoFront, c.IDPhotoBack} {
+				if len(p) == 0 || bytes.Contains(p, []byte(testdb.ExifMarker)) || media.Detect(p) != media.JPEG {
+					t.Fatalf("photo sent to the bank: %d bytes, EXIF kept: %v", len(p), bytes.Contains(p, []byte(testdb.ExifMarker)))
+				}
+			}
 		}
 		a := db.Client.BankAccount.Query().OnlyX(t.Context())
 		empty := func(b *[]byte) bool { return b == nil || len(*b) == 0 } // NULL reads as a nil slice

@@ -14,6 +14,7 @@ import (
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/store"
@@ -63,6 +64,13 @@ func (s *Service) Submit(ctx context.Context, v *auth.Viewer, in studentverify.R
 	if err := studentverify.Check(r, now); err != nil {
 		return nil, err
 	}
+	// The card photo goes out without its metadata (EXIF may say where and
+	// when it was taken).
+	img, err := media.Clean(r.CardPhoto, media.Limits{MaxBytes: studentverify.MaxPhotoBytes})
+	if err != nil {
+		return nil, apperr.BadField(studentverify.FieldCardPhoto, "the photo could not be read as a JPEG or PNG picture")
+	}
+	r.CardPhoto = img.Data
 	// A4: the ID number's holder must be old enough.
 	if _, err := idcard.Validate(r.IDNumber, now, auth.MinimumAge); err != nil {
 		return nil, err

@@ -1,19 +1,22 @@
 package student_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/idcard"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
 )
 
 const submit = `mutation($in: StudentVerificationInput!) { submitStudentVerification(input: $in) { name idNumber school status reason } }`
 
-var jpeg = append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte(strings.Repeat("x", 2000))...)
+var jpeg = testdb.Photo()
 
 func input(id, code string) map[string]any {
 	return map[string]any{"in": map[string]any{"name": "王小红", "idNumber": id, "school": "清华大学", "chsiCode": code, "cardPhoto": nil}}
@@ -79,6 +82,12 @@ func TestStudentVerification(t *testing.T) {
 		v := ok.SubmitStudentVerification
 		if v.Status != "VERIFIED" || v.Name != "王**" || v.IDNumber != id[:1]+strings.Repeat("*", 15)+id[16:] || v.School != "清华大学" {
 			t.Fatalf("verification shown as %+v", v)
+		}
+		// The card photo was kept (and sent) as a picture without its EXIF.
+		sv := db.Client.StudentVerification.Query().Where(studentverification.StatusEQ(studentverification.StatusVERIFIED)).OnlyX(t.Context())
+		stored, err := e.Keys.Ring.Open(*sv.CardPhotoCipher, "student_verifications."+studentverification.FieldCardPhotoCipher)
+		if err != nil || bytes.Contains(stored, []byte(testdb.ExifMarker)) || media.Detect(stored) != media.JPEG {
+			t.Fatalf("stored card photo: %d bytes, %v", len(stored), err)
 		}
 		// The hand-over is in the ledger; nothing is stored in the clear.
 		var led struct {
