@@ -3389,6 +3389,7 @@ type WowEvent {
 
 input ProfileInput {
   nickname: String
+  "The URL of a picture uploaded here (/media/...): never another host, which would see who views the profile."
   avatarURL: String
   school: String
 }

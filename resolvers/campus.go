@@ -9,10 +9,11 @@ import (
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/errands"
+	"github.com/tongxue/tongxue/internal/media"
 )
 
 // MediaPath is where pictures are served.
-const MediaPath = "/media/"
+const MediaPath = media.URLPath
 
 func mediaURL(key string) string { return MediaPath + key }
 

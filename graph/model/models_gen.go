@@ -127,7 +127,8 @@ type PlaceOrderInput struct {
 }
 
 type ProfileInput struct {
-	Nickname  *string `json:"nickname,omitempty"`
+	Nickname *string `json:"nickname,omitempty"`
+	// The URL of a picture uploaded here (/media/...): never another host, which would see who views the profile.
 	AvatarURL *string `json:"avatarURL,omitempty"`
 	School    *string `json:"school,omitempty"`
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/phone"
 	"github.com/tongxue/tongxue/internal/ratelimit"
 	"github.com/tongxue/tongxue/internal/reqinfo"
@@ -356,8 +357,10 @@ func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, p Profile) (*ent
 	}
 	if p.AvatarURL != nil {
 		u := strings.TrimSpace(*p.AvatarURL)
-		if u != "" && (len(u) > 512 || !strings.HasPrefix(u, "https://")) {
-			return nil, apperr.BadField("avatarURL", "an avatar is an https URL of at most 512 characters")
+		// A picture of our own store: an avatar from another host would
+		// tell that host the address of everyone who views the profile.
+		if u != "" && !media.IsURL(u) {
+			return nil, apperr.BadField("avatarURL", "an avatar is the URL of an uploaded picture (%s...)", media.URLPath)
 		}
 		upd.SetAvatarURL(u)
 	}

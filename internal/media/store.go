@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tongxue/tongxue/internal/apperr"
 )
@@ -43,6 +44,17 @@ var (
 	// and Delete for such a key match both ErrInvalidKey and ErrNotFound.
 	ErrInvalidKey = apperr.BadInput("malformed picture key")
 )
+
+// URLPath is where the server serves stored pictures: URLPath + key.
+const URLPath = "/media/"
+
+// IsURL reports whether u is the address of a stored picture (URLPath +
+// a valid key): the only pictures the app shows from a user's choice, so
+// none is fetched from a host that would learn who looked.
+func IsURL(u string) bool {
+	key, ok := strings.CutPrefix(u, URLPath)
+	return ok && ValidKey(key)
+}
 
 // KeyLen is the length of a key: a hex SHA-256.
 const KeyLen = 2 * sha256.Size

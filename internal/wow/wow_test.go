@@ -141,6 +141,16 @@ func TestWowsAndProfile(t *testing.T) {
 		e := p.e
 		// Limits count characters: 12 Chinese characters are 36 bytes.
 		e.Must(t, p.author, `mutation { updateProfile(input: {school: "清华大学", nickname: "一二三四五六七八九十一二"}) { id } }`, nil, nil)
+		// An avatar is one of our stored pictures: another host would learn
+		// who views the profile.
+		avatar := `mutation($u: String!) { updateProfile(input: {avatarURL: $u}) { profile { avatarURL } } }`
+		if r := e.Post(t, p.author, avatar, map[string]any{"u": "https://tracker.example/pixel.gif"}); r.Code() != "BAD_USER_INPUT" {
+			t.Fatalf("foreign avatar: %s %+v", r.Data, r.Errors)
+		}
+		own := "/media/" + strings.Repeat("ab", 32)
+		if r := e.Post(t, p.author, avatar, map[string]any{"u": own}); len(r.Errors) > 0 || !strings.Contains(string(r.Data), own) {
+			t.Fatalf("own avatar: %s %+v", r.Data, r.Errors)
+		}
 		id := p.post(t, "第一条 wow", "PUBLIC")
 		for range 3 {
 			e.Must(t, p.friend, `mutation($id: ID!) { sendWow(postId: $id) { wowCount } }`, map[string]any{"id": id}, nil)
