@@ -16,7 +16,7 @@ import (
 // numbers, emails and session tokens masked, whatever code logged them.
 
 // redactedKeys are keys dropped whole.
-var redactedKeys = map[string]bool{"code": true, "idnumber": true}
+var redactedKeys = map[string]bool{"idnumber": true, "idcard": true}
 
 // redactedWords drop a key that has one of them as a word, however it is
 // spelt: buyer_phone, recipientName, contact-email, bankCard.
@@ -24,6 +24,7 @@ var redactedWords = map[string]bool{
 	"phone": true, "mobile": true, "token": true, "password": true, "secret": true,
 	"name": true, "email": true, "address": true, "ip": true, "authorization": true,
 	"card": true, "variables": true, "query": true, "birth": true, "cipher": true,
+	"code": true, "idnumber": true, "idcard": true,
 }
 
 // redactedKey reports whether a key names personal data: whole, by one of
@@ -41,31 +42,30 @@ func redactedKey(key string) bool {
 	return false
 }
 
-// keyWords splits a key at non-letters and at lower-to-upper case changes,
-// lower-cased: "recipientName_2" is recipient, name, 2.
+// keyWords splits a key at non-letters and at case changes, lower-cased:
+// "recipientName_2" is recipient, name, 2; "holderIDNumber" is holder, id,
+// number (an acronym ends before the capital that starts the next word).
 func keyWords(key string) []string {
 	var words []string
-	var cur []rune
-	prevLower := false
-	flush := func() {
-		if len(cur) > 0 {
-			words = append(words, strings.ToLower(string(cur)))
-			cur = cur[:0]
+	rs := []rune(key)
+	start := 0
+	flush := func(end int) {
+		if end > start {
+			words = append(words, strings.ToLower(string(rs[start:end])))
 		}
+		start = end
 	}
-	for _, r := range key {
+	for i, r := range rs {
 		switch {
 		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
-			flush()
-			prevLower = false
-			continue
-		case unicode.IsUpper(r) && prevLower:
-			flush()
+			flush(i)
+			start = i + 1
+		case i > start && unicode.IsUpper(r) &&
+			(unicode.IsLower(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])):
+			flush(i)
 		}
-		cur = append(cur, r)
-		prevLower = unicode.IsLower(r)
 	}
-	flush()
+	flush(len(rs))
 	return words
 }
 

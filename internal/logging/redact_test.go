@@ -63,7 +63,8 @@ func TestRedactedKeys(t *testing.T) {
 	for key, want := range map[string]bool{
 		"phone": true, "buyer_phone": true, "recipientName": true, "contact-email": true, "bankCard": true,
 		"holder_name": true, "id_number": true, "idNumber": true, "IDNumber": true, "client_ip": true, "code": true,
-		"birth_date": true, "Authorization": true,
+		"birth_date": true, "Authorization": true, "holderIDNumber": true, "IPAddress": true, "IDCard": true,
+		"smsCode": true, "login_code": true,
 		"order_id": false, "err": false, "topic": false, "error_codes": false, "zip": false, "user_id": false,
 		"addr": false, "operation": false, "staff_id": false,
 	} {
