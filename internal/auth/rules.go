@@ -3,7 +3,7 @@ package auth
 import (
 	"time"
 
-	"github.com/tongxue/tongxue/internal/cst"
+	"github.com/tongxue/tongxue/internal/idcard"
 	"github.com/tongxue/tongxue/internal/ratelimit"
 )
 
@@ -27,12 +27,6 @@ var (
 	ruleLoginPerIP         = ratelimit.Rule{Name: "login:ip:10m", Limit: 60, Window: 10 * time.Minute}
 )
 
-// Age returns the completed years between birth and now, as counted in China.
-func Age(birth, now time.Time) int {
-	n := now.In(cst.Zone)
-	y := n.Year() - birth.Year()
-	if n.Month() < birth.Month() || (n.Month() == birth.Month() && n.Day() < birth.Day()) {
-		y--
-	}
-	return y
-}
+// Age returns the completed years between birth and now, as counted in
+// China (idcard.Age).
+func Age(birth, now time.Time) int { return idcard.Age(birth, now) }

@@ -96,7 +96,7 @@ func Validate(id string, now time.Time, minAge int) (Info, error) {
 	if id[17] != checkChar(id[:17]) {
 		return Info{}, ErrCheckDigit
 	}
-	if age(birth, today) < minAge {
+	if Age(birth, today) < minAge {
 		return Info{}, ErrUnderage
 	}
 	return Info{
@@ -184,9 +184,11 @@ func dateAfter(a, b time.Time) bool {
 	return a.Day() > b.Day()
 }
 
-// age is the completed years between birth and today (both calendar dates),
-// as auth.Age counts them.
-func age(birth, today time.Time) int {
+// Age is the completed years between birth (a calendar date) and now, as
+// counted in China: the one age rule of the service (registration, ID
+// numbers).
+func Age(birth, now time.Time) int {
+	today := now.In(cst.Zone)
 	y := today.Year() - birth.Year()
 	if today.Month() < birth.Month() || (today.Month() == birth.Month() && today.Day() < birth.Day()) {
 		y--
