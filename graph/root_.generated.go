@@ -3435,7 +3435,7 @@ extend type Mutation {
 }
 
 extend type Subscription {
-  "Status changes of my errands."
+  "Status changes of the errands I posted or run."
   errandUpdated: ErrandUpdate! @auth
   "Each wow on my posts, live; resubscribe with after: <last id seen> to get the ones missed."
   wowReceived(after: ID): WowEvent! @auth

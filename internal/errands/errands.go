@@ -260,7 +260,8 @@ func (s *Service) Mine(ctx context.Context, v *auth.Viewer, asRunner bool, limit
 	return out, nil
 }
 
-// Update is a status change as the requester's stream carries it.
+// Update is a status change as the streams of the requester and the runner
+// carry it.
 type Update struct {
 	ErrandID int       `json:"errand"`
 	Status   string    `json:"status"`
@@ -268,19 +269,29 @@ type Update struct {
 	seq      int
 }
 
-func topic(requesterID int) string { return "errands:" + strconv.Itoa(requesterID) }
+// topic carries the updates of the errands a user posted or runs.
+func topic(userID int) string { return "errands:" + strconv.Itoa(userID) }
 
+// publish tells the requester and the runner (a cancellation too).
 func (s *Service) publish(ctx context.Context, e *ent.Errand) {
 	b, err := json.Marshal(Update{ErrandID: e.ID, Status: string(e.Status), At: e.UpdatedAt})
-	if err == nil {
-		err = s.bus.Publish(context.WithoutCancel(ctx), topic(e.RequesterID), b)
-	}
 	if err != nil {
 		s.log.WarnContext(ctx, "publish errand update", "err", err)
+		return
+	}
+	parties := []int{e.RequesterID}
+	if e.RunnerID != nil {
+		parties = append(parties, *e.RunnerID)
+	}
+	for _, id := range parties {
+		if err := s.bus.Publish(context.WithoutCancel(ctx), topic(id), b); err != nil {
+			s.log.WarnContext(ctx, "publish errand update", "err", err)
+		}
 	}
 }
 
-// Updates streams status changes of the viewer's errands, live.
+// Updates streams status changes of the errands the viewer posted or runs,
+// live.
 func (s *Service) Updates(ctx context.Context, v *auth.Viewer) <-chan *Update {
 	var n int
 	return live.Stream(ctx, live.Source[*Update]{

@@ -158,7 +158,8 @@ func TestErrandLifecycle(t *testing.T) {
 	})
 }
 
-// errandUpdated pushes each state change to the requester.
+// errandUpdated pushes each state change to the requester, and to the
+// runner once they have taken it (a cancellation too).
 func TestErrandUpdatesArePushed(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		e := apitest.New(t, db, apitest.Options{})
@@ -178,6 +179,20 @@ func TestErrandUpdatesArePushed(t *testing.T) {
 			m := ws.Expect("next")
 			if !strings.Contains(string(m.Payload), want) || !strings.Contains(string(m.Payload), id) {
 				t.Fatalf("want %s: %s", want, m.Payload)
+			}
+		}
+
+		// A second errand: the runner hears the requester cancel it.
+		rws := e.Socket(t, run)
+		rws.Send("subscribe", "1", map[string]any{"query": `subscription { errandUpdated { errandID status } }`})
+		e.Listening(t, 2)
+		e.Must(t, req, post, nil, &made)
+		second := made.PostErrand.ID
+		e.Must(t, run, `mutation($id: ID!) { takeErrand(id: $id) { status } }`, map[string]any{"id": second}, nil)
+		e.Must(t, req, `mutation($id: ID!) { cancelErrand(id: $id) { status } }`, map[string]any{"id": second}, nil)
+		for _, want := range []string{"TAKEN", "CANCELLED"} {
+			if m := rws.Expect("next"); !strings.Contains(string(m.Payload), want) || !strings.Contains(string(m.Payload), second) {
+				t.Fatalf("runner wants %s: %s", want, m.Payload)
 			}
 		}
 	})
