@@ -5,6 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"github.com/tongxue/tongxue/internal/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -245,6 +246,9 @@ func (ec *executionContext) fieldContext_BankAccount_boundCard(_ context.Context
 }
 
 func (ec *executionContext) _BankAccount_status(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBankAccountStatus2githubᚗcomᚋtongxueᚋtongxueᚋentᚋbankaccountᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -270,6 +274,9 @@ func (ec *executionContext) fieldContext_BankAccount_status(_ context.Context, f
 }
 
 func (ec *executionContext) _BankAccount_reason(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -295,6 +302,16 @@ func (ec *executionContext) fieldContext_BankAccount_reason(_ context.Context, f
 }
 
 func (ec *executionContext) _BankAccount_warnings(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_BankAccount_warnings(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Warnings
+		fc.Result = v
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -392,7 +409,9 @@ func (ec *executionContext) fieldContext_BankAccount_transactions(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_BankAccount_transactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_BankAccount_transactions_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -400,6 +419,9 @@ func (ec *executionContext) fieldContext_BankAccount_transactions(ctx context.Co
 }
 
 func (ec *executionContext) _BankBalance_availableFen(ctx context.Context, field graphql.CollectedField, obj *bank.Balance) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.AvailableFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -425,6 +447,9 @@ func (ec *executionContext) fieldContext_BankBalance_availableFen(_ context.Cont
 }
 
 func (ec *executionContext) _BankBalance_ledgerFen(ctx context.Context, field graphql.CollectedField, obj *bank.Balance) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.LedgerFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -450,6 +475,9 @@ func (ec *executionContext) fieldContext_BankBalance_ledgerFen(_ context.Context
 }
 
 func (ec *executionContext) _BankBalance_asOf(ctx context.Context, field graphql.CollectedField, obj *bank.Balance) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.AsOf)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -475,6 +503,9 @@ func (ec *executionContext) fieldContext_BankBalance_asOf(_ context.Context, fie
 }
 
 func (ec *executionContext) _BankTransaction_id(ctx context.Context, field graphql.CollectedField, obj *bank.Transaction) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -500,6 +531,9 @@ func (ec *executionContext) fieldContext_BankTransaction_id(_ context.Context, f
 }
 
 func (ec *executionContext) _BankTransaction_amountFen(ctx context.Context, field graphql.CollectedField, obj *bank.Transaction) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.AmountFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -525,6 +559,9 @@ func (ec *executionContext) fieldContext_BankTransaction_amountFen(_ context.Con
 }
 
 func (ec *executionContext) _BankTransaction_kind(ctx context.Context, field graphql.CollectedField, obj *bank.Transaction) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -550,6 +587,9 @@ func (ec *executionContext) fieldContext_BankTransaction_kind(_ context.Context,
 }
 
 func (ec *executionContext) _BankTransaction_description(ctx context.Context, field graphql.CollectedField, obj *bank.Transaction) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -575,6 +615,9 @@ func (ec *executionContext) fieldContext_BankTransaction_description(_ context.C
 }
 
 func (ec *executionContext) _BankTransaction_at(ctx context.Context, field graphql.CollectedField, obj *bank.Transaction) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -600,6 +643,16 @@ func (ec *executionContext) fieldContext_BankTransaction_at(_ context.Context, f
 }
 
 func (ec *executionContext) _BankTransactionPage_items(ctx context.Context, field graphql.CollectedField, obj *model.BankTransactionPage) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_BankTransactionPage_items(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Items
+		fc.Result = v
+		return ec.marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransactionᚄ(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -634,6 +687,16 @@ func (ec *executionContext) fieldContext_BankTransactionPage_items(_ context.Con
 }
 
 func (ec *executionContext) _BankTransactionPage_next(ctx context.Context, field graphql.CollectedField, obj *model.BankTransactionPage) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_BankTransactionPage_next(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Next
+		fc.Result = v
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -659,6 +722,16 @@ func (ec *executionContext) fieldContext_BankTransactionPage_next(_ context.Cont
 }
 
 func (ec *executionContext) _Errand_id(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Errand_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -684,6 +757,9 @@ func (ec *executionContext) fieldContext_Errand_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Errand_status(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNErrandStatus2githubᚗcomᚋtongxueᚋtongxueᚋentᚋerrandᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -709,6 +785,9 @@ func (ec *executionContext) fieldContext_Errand_status(_ context.Context, field 
 }
 
 func (ec *executionContext) _Errand_area(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Area)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -734,6 +813,9 @@ func (ec *executionContext) fieldContext_Errand_area(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Errand_pickupPlace(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.PickupPlace)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -759,6 +841,9 @@ func (ec *executionContext) fieldContext_Errand_pickupPlace(_ context.Context, f
 }
 
 func (ec *executionContext) _Errand_parcelType(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNParcelType2githubᚗcomᚋtongxueᚋtongxueᚋentᚋerrandᚐParcelType(ctx, field.Selections, obj.ParcelType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -784,6 +869,9 @@ func (ec *executionContext) fieldContext_Errand_parcelType(_ context.Context, fi
 }
 
 func (ec *executionContext) _Errand_weightGrams(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.WeightGrams)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -809,6 +897,9 @@ func (ec *executionContext) fieldContext_Errand_weightGrams(_ context.Context, f
 }
 
 func (ec *executionContext) _Errand_rewardFen(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.RewardFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -900,6 +991,16 @@ func (ec *executionContext) fieldContext_Errand_photoURL(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Errand_delivery(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Errand_delivery(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Delivery
+		fc.Result = v
+		return ec.marshalNErrandDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐDeliveryView(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -934,6 +1035,9 @@ func (ec *executionContext) fieldContext_Errand_delivery(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Errand_createdAt(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -959,6 +1063,9 @@ func (ec *executionContext) fieldContext_Errand_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Errand_updatedAt(ctx context.Context, field graphql.CollectedField, obj *errands.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1107,6 +1214,16 @@ func (ec *executionContext) fieldContext_ErrandDelivery_address(_ context.Contex
 }
 
 func (ec *executionContext) _ErrandOffer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Errand) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ErrandOffer_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1132,6 +1249,9 @@ func (ec *executionContext) fieldContext_ErrandOffer_id(_ context.Context, field
 }
 
 func (ec *executionContext) _ErrandOffer_area(ctx context.Context, field graphql.CollectedField, obj *ent.Errand) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Area)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1157,6 +1277,9 @@ func (ec *executionContext) fieldContext_ErrandOffer_area(_ context.Context, fie
 }
 
 func (ec *executionContext) _ErrandOffer_parcelType(ctx context.Context, field graphql.CollectedField, obj *ent.Errand) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNParcelType2githubᚗcomᚋtongxueᚋtongxueᚋentᚋerrandᚐParcelType(ctx, field.Selections, obj.ParcelType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1182,6 +1305,9 @@ func (ec *executionContext) fieldContext_ErrandOffer_parcelType(_ context.Contex
 }
 
 func (ec *executionContext) _ErrandOffer_weightGrams(ctx context.Context, field graphql.CollectedField, obj *ent.Errand) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.WeightGrams)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1207,6 +1333,9 @@ func (ec *executionContext) fieldContext_ErrandOffer_weightGrams(_ context.Conte
 }
 
 func (ec *executionContext) _ErrandOffer_rewardFen(ctx context.Context, field graphql.CollectedField, obj *ent.Errand) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.RewardFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1232,6 +1361,9 @@ func (ec *executionContext) fieldContext_ErrandOffer_rewardFen(_ context.Context
 }
 
 func (ec *executionContext) _ErrandOffer_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Errand) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1257,6 +1389,16 @@ func (ec *executionContext) fieldContext_ErrandOffer_createdAt(_ context.Context
 }
 
 func (ec *executionContext) _ErrandUpdate_errandID(ctx context.Context, field graphql.CollectedField, obj *errands.Update) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ErrandUpdate_errandID(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ErrandID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1307,6 +1449,9 @@ func (ec *executionContext) fieldContext_ErrandUpdate_status(_ context.Context, 
 }
 
 func (ec *executionContext) _ErrandUpdate_at(ctx context.Context, field graphql.CollectedField, obj *errands.Update) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1332,6 +1477,16 @@ func (ec *executionContext) fieldContext_ErrandUpdate_at(_ context.Context, fiel
 }
 
 func (ec *executionContext) _StarCard_id(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_StarCard_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1357,6 +1512,9 @@ func (ec *executionContext) fieldContext_StarCard_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _StarCard_number(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Number)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1382,6 +1540,9 @@ func (ec *executionContext) fieldContext_StarCard_number(_ context.Context, fiel
 }
 
 func (ec *executionContext) _StarCard_kind(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNStarCardKind2githubᚗcomᚋtongxueᚋtongxueᚋentᚋstarcardᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1407,6 +1568,9 @@ func (ec *executionContext) fieldContext_StarCard_kind(_ context.Context, field 
 }
 
 func (ec *executionContext) _StarCard_gender(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNGender2githubᚗcomᚋtongxueᚋtongxueᚋentᚋstarcardᚐGender(ctx, field.Selections, obj.Gender)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1432,6 +1596,9 @@ func (ec *executionContext) fieldContext_StarCard_gender(_ context.Context, fiel
 }
 
 func (ec *executionContext) _StarCard_school(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.School)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1457,6 +1624,9 @@ func (ec *executionContext) fieldContext_StarCard_school(_ context.Context, fiel
 }
 
 func (ec *executionContext) _StarCard_schoolingYears(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SchoolingYears)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1482,6 +1652,9 @@ func (ec *executionContext) fieldContext_StarCard_schoolingYears(_ context.Conte
 }
 
 func (ec *executionContext) _StarCard_enrolmentYear(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.EnrolmentYear)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1507,6 +1680,9 @@ func (ec *executionContext) fieldContext_StarCard_enrolmentYear(_ context.Contex
 }
 
 func (ec *executionContext) _StarCard_status(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNStarCardStatus2githubᚗcomᚋtongxueᚋtongxueᚋentᚋstarcardᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1532,6 +1708,9 @@ func (ec *executionContext) fieldContext_StarCard_status(_ context.Context, fiel
 }
 
 func (ec *executionContext) _StarCard_issuedAt(ctx context.Context, field graphql.CollectedField, obj *ent.StarCard) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.IssuedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1557,6 +1736,9 @@ func (ec *executionContext) fieldContext_StarCard_issuedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _StarCardCheck_valid(ctx context.Context, field graphql.CollectedField, obj *starcard.Check) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Valid)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1582,6 +1764,9 @@ func (ec *executionContext) fieldContext_StarCardCheck_valid(_ context.Context, 
 }
 
 func (ec *executionContext) _StarCardCheck_reason(ctx context.Context, field graphql.CollectedField, obj *starcard.Check) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1607,6 +1792,9 @@ func (ec *executionContext) fieldContext_StarCardCheck_reason(_ context.Context,
 }
 
 func (ec *executionContext) _StarCardCheck_number(ctx context.Context, field graphql.CollectedField, obj *starcard.Check) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.Number)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1632,6 +1820,9 @@ func (ec *executionContext) fieldContext_StarCardCheck_number(_ context.Context,
 }
 
 func (ec *executionContext) _StarCardCheck_kind(ctx context.Context, field graphql.CollectedField, obj *starcard.Check) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOStarCardKind2githubᚗcomᚋtongxueᚋtongxueᚋentᚋstarcardᚐKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1657,6 +1848,9 @@ func (ec *executionContext) fieldContext_StarCardCheck_kind(_ context.Context, f
 }
 
 func (ec *executionContext) _StarCardCheck_school(ctx context.Context, field graphql.CollectedField, obj *starcard.Check) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.School)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1682,6 +1876,9 @@ func (ec *executionContext) fieldContext_StarCardCheck_school(_ context.Context,
 }
 
 func (ec *executionContext) _StarCardCheck_gradYear(ctx context.Context, field graphql.CollectedField, obj *starcard.Check) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOInt2int(ctx, field.Selections, obj.GradYear)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1707,6 +1904,9 @@ func (ec *executionContext) fieldContext_StarCardCheck_gradYear(_ context.Contex
 }
 
 func (ec *executionContext) _StarCardQR_payload(ctx context.Context, field graphql.CollectedField, obj *model.StarCardQR) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Payload)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1732,6 +1932,9 @@ func (ec *executionContext) fieldContext_StarCardQR_payload(_ context.Context, f
 }
 
 func (ec *executionContext) _StarCardQR_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StarCardQR) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1757,6 +1960,16 @@ func (ec *executionContext) fieldContext_StarCardQR_expiresAt(_ context.Context,
 }
 
 func (ec *executionContext) _WowEvent_id(ctx context.Context, field graphql.CollectedField, obj *wow.Event) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_WowEvent_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1850,6 +2063,9 @@ func (ec *executionContext) fieldContext_WowEvent_sender(_ context.Context, fiel
 }
 
 func (ec *executionContext) _WowEvent_wowCount(ctx context.Context, field graphql.CollectedField, obj *wow.Event) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1875,6 +2091,9 @@ func (ec *executionContext) fieldContext_WowEvent_wowCount(_ context.Context, fi
 }
 
 func (ec *executionContext) _WowEvent_at(ctx context.Context, field graphql.CollectedField, obj *wow.Event) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2292,7 +2511,7 @@ func (ec *executionContext) _BankAccount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, bankAccountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2300,45 +2519,43 @@ func (ec *executionContext) _BankAccount(ctx context.Context, sel ast.SelectionS
 		case "holderName":
 			out.Values[i] = ec._BankAccount_holderName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "accountNumber":
 			out.Values[i] = ec._BankAccount_accountNumber(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "boundCard":
 			out.Values[i] = ec._BankAccount_boundCard(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._BankAccount_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "reason":
 			out.Values[i] = ec._BankAccount_reason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "warnings":
 			out.Values[i] = ec._BankAccount_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "balance":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._BankAccount_balance(ctx, field, obj)
-				})
+			out.Values[i] = ec._BankAccount_balance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "transactions":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._BankAccount_transactions(ctx, field, obj)
-				})
+			out.Values[i] = ec._BankAccount_transactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2353,7 +2570,7 @@ func (ec *executionContext) _BankAccount(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var bankBalanceImplementors = []string{"BankBalance"}
@@ -2362,7 +2579,7 @@ func (ec *executionContext) _BankBalance(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, bankBalanceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2396,7 +2613,7 @@ func (ec *executionContext) _BankBalance(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var bankTransactionImplementors = []string{"BankTransaction"}
@@ -2405,7 +2622,7 @@ func (ec *executionContext) _BankTransaction(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, bankTransactionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2449,7 +2666,7 @@ func (ec *executionContext) _BankTransaction(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var bankTransactionPageImplementors = []string{"BankTransactionPage"}
@@ -2458,7 +2675,7 @@ func (ec *executionContext) _BankTransactionPage(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, bankTransactionPageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2487,7 +2704,7 @@ func (ec *executionContext) _BankTransactionPage(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var errandImplementors = []string{"Errand"}
@@ -2496,7 +2713,7 @@ func (ec *executionContext) _Errand(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, errandImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2504,63 +2721,62 @@ func (ec *executionContext) _Errand(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Errand_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._Errand_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "area":
 			out.Values[i] = ec._Errand_area(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "pickupPlace":
 			out.Values[i] = ec._Errand_pickupPlace(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "parcelType":
 			out.Values[i] = ec._Errand_parcelType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "weightGrams":
 			out.Values[i] = ec._Errand_weightGrams(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "rewardFen":
 			out.Values[i] = ec._Errand_rewardFen(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "credential":
 			out.Values[i] = ec._Errand_credential(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "photoURL":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Errand_photoURL(ctx, field, obj)
-				})
+			out.Values[i] = ec._Errand_photoURL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "delivery":
 			out.Values[i] = ec._Errand_delivery(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Errand_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Errand_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2576,7 +2792,7 @@ func (ec *executionContext) _Errand(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var errandDeliveryImplementors = []string{"ErrandDelivery"}
@@ -2585,7 +2801,7 @@ func (ec *executionContext) _ErrandDelivery(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, errandDeliveryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2619,7 +2835,7 @@ func (ec *executionContext) _ErrandDelivery(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var errandOfferImplementors = []string{"ErrandOffer"}
@@ -2628,7 +2844,7 @@ func (ec *executionContext) _ErrandOffer(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, errandOfferImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2677,7 +2893,7 @@ func (ec *executionContext) _ErrandOffer(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var errandUpdateImplementors = []string{"ErrandUpdate"}
@@ -2686,7 +2902,7 @@ func (ec *executionContext) _ErrandUpdate(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, errandUpdateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2694,18 +2910,17 @@ func (ec *executionContext) _ErrandUpdate(ctx context.Context, sel ast.Selection
 		case "errandID":
 			out.Values[i] = ec._ErrandUpdate_errandID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ErrandUpdate_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._ErrandUpdate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "at":
 			out.Values[i] = ec._ErrandUpdate_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2721,7 +2936,7 @@ func (ec *executionContext) _ErrandUpdate(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var starCardImplementors = []string{"StarCard"}
@@ -2730,7 +2945,7 @@ func (ec *executionContext) _StarCard(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, starCardImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2794,7 +3009,7 @@ func (ec *executionContext) _StarCard(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var starCardCheckImplementors = []string{"StarCardCheck"}
@@ -2803,7 +3018,7 @@ func (ec *executionContext) _StarCardCheck(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, starCardCheckImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2852,7 +3067,7 @@ func (ec *executionContext) _StarCardCheck(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var starCardQRImplementors = []string{"StarCardQR"}
@@ -2861,7 +3076,7 @@ func (ec *executionContext) _StarCardQR(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, starCardQRImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2890,7 +3105,7 @@ func (ec *executionContext) _StarCardQR(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var wowEventImplementors = []string{"WowEvent"}
@@ -2899,7 +3114,7 @@ func (ec *executionContext) _WowEvent(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, wowEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2907,29 +3122,27 @@ func (ec *executionContext) _WowEvent(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._WowEvent_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "post":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WowEvent_post(ctx, field, obj)
-				})
+			out.Values[i] = ec._WowEvent_post(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "sender":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WowEvent_sender(ctx, field, obj)
-				})
+			out.Values[i] = ec._WowEvent_sender(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "wowCount":
 			out.Values[i] = ec._WowEvent_wowCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "at":
 			out.Values[i] = ec._WowEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2945,7 +3158,7 @@ func (ec *executionContext) _WowEvent(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -2976,7 +3189,7 @@ func (ec *executionContext) marshalNBankAccountStatus2githubᚗcomᚋtongxueᚋt
 }
 
 func (ec *executionContext) marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []*bank.Transaction) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBankTransaction2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransaction(ctx, sel, v[i])
@@ -3013,7 +3226,7 @@ func (ec *executionContext) unmarshalNCreatePostInput2githubᚗcomᚋtongxueᚋt
 }
 
 func (ec *executionContext) marshalNErrand2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*errands.View) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, sel, v[i])
@@ -3050,7 +3263,7 @@ func (ec *executionContext) unmarshalNErrandInput2githubᚗcomᚋtongxueᚋtongx
 }
 
 func (ec *executionContext) marshalNErrandOffer2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐErrandᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Errand) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNErrandOffer2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐErrand(ctx, sel, v[i])
@@ -3117,7 +3330,7 @@ func (ec *executionContext) unmarshalNProfileInput2githubᚗcomᚋtongxueᚋtong
 }
 
 func (ec *executionContext) marshalNStarCard2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐStarCardᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.StarCard) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStarCard2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐStarCard(ctx, sel, v[i])

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tongxue/tongxue/internal/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -764,6 +765,16 @@ func (ec *executionContext) field_User_posts_args(ctx context.Context, rawArgs m
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Merchant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Merchant_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -789,6 +800,9 @@ func (ec *executionContext) fieldContext_Merchant_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Merchant_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -814,6 +828,9 @@ func (ec *executionContext) fieldContext_Merchant_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Merchant_name(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -839,6 +856,9 @@ func (ec *executionContext) fieldContext_Merchant_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _Merchant_campus(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Campus)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -864,6 +884,9 @@ func (ec *executionContext) fieldContext_Merchant_campus(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Merchant_location(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Location)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -889,6 +912,16 @@ func (ec *executionContext) fieldContext_Merchant_location(_ context.Context, fi
 }
 
 func (ec *executionContext) _Merchant_latitude(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Merchant_latitude(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Latitude
+		fc.Result = v
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -914,6 +947,16 @@ func (ec *executionContext) fieldContext_Merchant_latitude(_ context.Context, fi
 }
 
 func (ec *executionContext) _Merchant_longitude(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Merchant_longitude(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Longitude
+		fc.Result = v
+		return ec.marshalOFloat2ᚖfloat64(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -939,6 +982,9 @@ func (ec *executionContext) fieldContext_Merchant_longitude(_ context.Context, f
 }
 
 func (ec *executionContext) _Merchant_description(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -964,6 +1010,9 @@ func (ec *executionContext) fieldContext_Merchant_description(_ context.Context,
 }
 
 func (ec *executionContext) _Merchant_logoURL(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.LogoURL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -989,6 +1038,9 @@ func (ec *executionContext) fieldContext_Merchant_logoURL(_ context.Context, fie
 }
 
 func (ec *executionContext) _Merchant_contact(ctx context.Context, field graphql.CollectedField, obj *ent.Merchant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Contact)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1052,7 +1104,9 @@ func (ec *executionContext) fieldContext_Merchant_products(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Merchant_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Merchant_products_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1060,6 +1114,16 @@ func (ec *executionContext) fieldContext_Merchant_products(ctx context.Context, 
 }
 
 func (ec *executionContext) _MerchantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MerchantConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_MerchantConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Edges
+		fc.Result = v
+		return ec.marshalOMerchantEdge2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐMerchantEdge(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1128,6 +1192,9 @@ func (ec *executionContext) fieldContext_MerchantConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _MerchantConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MerchantConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1153,6 +1220,16 @@ func (ec *executionContext) fieldContext_MerchantConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _MerchantEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MerchantEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_MerchantEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Node
+		fc.Result = v
+		return ec.marshalOMerchant2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐMerchant(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1187,6 +1264,16 @@ func (ec *executionContext) fieldContext_MerchantEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _MerchantEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MerchantEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_MerchantEdge_cursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Cursor
+		fc.Result = v
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1212,6 +1299,9 @@ func (ec *executionContext) fieldContext_MerchantEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1237,6 +1327,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1262,6 +1355,16 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_PageInfo_startCursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.StartCursor
+		fc.Result = v
+		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1287,6 +1390,16 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_PageInfo_endCursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.EndCursor
+		fc.Result = v
+		return ec.marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1312,6 +1425,16 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Post_id(ctx context.Context, field graphql.CollectedField, obj *ent.Post) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Post_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1337,6 +1460,9 @@ func (ec *executionContext) fieldContext_Post_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Post_text(ctx context.Context, field graphql.CollectedField, obj *ent.Post) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1362,6 +1488,9 @@ func (ec *executionContext) fieldContext_Post_text(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Post_visibility(ctx context.Context, field graphql.CollectedField, obj *ent.Post) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNPostVisibility2githubᚗcomᚋtongxueᚋtongxueᚋentᚋpostᚐVisibility(ctx, field.Selections, obj.Visibility)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1387,6 +1516,9 @@ func (ec *executionContext) fieldContext_Post_visibility(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Post_wowCount(ctx context.Context, field graphql.CollectedField, obj *ent.Post) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.WowCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1412,6 +1544,9 @@ func (ec *executionContext) fieldContext_Post_wowCount(_ context.Context, field 
 }
 
 func (ec *executionContext) _Post_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Post) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1614,7 +1749,9 @@ func (ec *executionContext) fieldContext_Post_previewImages(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Post_previewImages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Post_previewImages_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1622,6 +1759,16 @@ func (ec *executionContext) fieldContext_Post_previewImages(ctx context.Context,
 }
 
 func (ec *executionContext) _PostConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PostConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_PostConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Edges
+		fc.Result = v
+		return ec.marshalOPostEdge2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostEdge(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1690,6 +1837,9 @@ func (ec *executionContext) fieldContext_PostConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _PostConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PostConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1715,6 +1865,16 @@ func (ec *executionContext) fieldContext_PostConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _PostEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PostEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_PostEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Node
+		fc.Result = v
+		return ec.marshalOPost2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPost(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1749,6 +1909,16 @@ func (ec *executionContext) fieldContext_PostEdge_node(_ context.Context, field 
 }
 
 func (ec *executionContext) _PostEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PostEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_PostEdge_cursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Cursor
+		fc.Result = v
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1774,6 +1944,16 @@ func (ec *executionContext) fieldContext_PostEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PostImage_id(ctx context.Context, field graphql.CollectedField, obj *ent.PostImage) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_PostImage_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1799,6 +1979,9 @@ func (ec *executionContext) fieldContext_PostImage_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _PostImage_position(ctx context.Context, field graphql.CollectedField, obj *ent.PostImage) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1824,6 +2007,9 @@ func (ec *executionContext) fieldContext_PostImage_position(_ context.Context, f
 }
 
 func (ec *executionContext) _PostImage_width(ctx context.Context, field graphql.CollectedField, obj *ent.PostImage) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Width)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1849,6 +2035,9 @@ func (ec *executionContext) fieldContext_PostImage_width(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PostImage_height(ctx context.Context, field graphql.CollectedField, obj *ent.PostImage) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Height)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1933,6 +2122,16 @@ func (ec *executionContext) fieldContext_PostImage_url(_ context.Context, field 
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Product_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1958,6 +2157,9 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1983,6 +2185,9 @@ func (ec *executionContext) fieldContext_Product_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2008,6 +2213,9 @@ func (ec *executionContext) fieldContext_Product_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2033,6 +2241,9 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_priceFen(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.PriceFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2058,6 +2269,9 @@ func (ec *executionContext) fieldContext_Product_priceFen(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_stock(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Stock)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2083,6 +2297,9 @@ func (ec *executionContext) fieldContext_Product_stock(_ context.Context, field 
 }
 
 func (ec *executionContext) _Product_category(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNProductCategory2githubᚗcomᚋtongxueᚋtongxueᚋentᚋproductᚐCategory(ctx, field.Selections, obj.Category)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2108,6 +2325,16 @@ func (ec *executionContext) fieldContext_Product_category(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_images(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Product_images(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Images
+		fc.Result = v
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2133,6 +2360,9 @@ func (ec *executionContext) fieldContext_Product_images(_ context.Context, field
 }
 
 func (ec *executionContext) _Product_studentOnly(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.StudentOnly)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2158,6 +2388,16 @@ func (ec *executionContext) fieldContext_Product_studentOnly(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_rating(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Product_rating(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Rating
+		fc.Result = v
+		return ec.marshalNFloat2float64(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2183,6 +2423,9 @@ func (ec *executionContext) fieldContext_Product_rating(_ context.Context, field
 }
 
 func (ec *executionContext) _Product_reviewCount(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ReviewCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2208,6 +2451,16 @@ func (ec *executionContext) fieldContext_Product_reviewCount(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_merchantID(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Product_merchantID(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.MerchantID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2305,7 +2558,9 @@ func (ec *executionContext) fieldContext_Product_reviews(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Product_reviews_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Product_reviews_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2313,6 +2568,16 @@ func (ec *executionContext) fieldContext_Product_reviews(ctx context.Context, fi
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProductConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ProductConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Edges
+		fc.Result = v
+		return ec.marshalOProductEdge2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐProductEdge(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2381,6 +2646,9 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ProductConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2406,6 +2674,16 @@ func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProductEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ProductEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Node
+		fc.Result = v
+		return ec.marshalOProduct2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐProduct(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2440,6 +2718,16 @@ func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ProductEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ProductEdge_cursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Cursor
+		fc.Result = v
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2503,7 +2791,9 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2549,7 +2839,9 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2595,7 +2887,9 @@ func (ec *executionContext) fieldContext_Query_merchants(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_merchants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_merchants_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2691,7 +2985,9 @@ func (ec *executionContext) fieldContext_Query_openErrands(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_openErrands_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_openErrands_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2748,7 +3044,9 @@ func (ec *executionContext) fieldContext_Query_errand(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_errand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_errand_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2805,7 +3103,9 @@ func (ec *executionContext) fieldContext_Query_myErrands(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_myErrands_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_myErrands_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2912,7 +3212,9 @@ func (ec *executionContext) fieldContext_Query_verifyStarCard(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_verifyStarCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_verifyStarCard_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3014,7 +3316,9 @@ func (ec *executionContext) fieldContext_Query_wowFeed(ctx context.Context, fiel
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_wowFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_wowFeed_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3060,7 +3364,9 @@ func (ec *executionContext) fieldContext_Query_searchWows(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_searchWows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_searchWows_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3151,7 +3457,9 @@ func (ec *executionContext) fieldContext_Query_products(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_products_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_products_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3208,7 +3516,9 @@ func (ec *executionContext) fieldContext_Query_myFeedback(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_myFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_myFeedback_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3414,7 +3724,9 @@ func (ec *executionContext) fieldContext_Query_myConsentHistory(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_myConsentHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_myConsentHistory_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3516,7 +3828,9 @@ func (ec *executionContext) fieldContext_Query_mySensitiveDataAccess(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_mySensitiveDataAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_mySensitiveDataAccess_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3602,7 +3916,9 @@ func (ec *executionContext) fieldContext_Query_nearbyMerchants(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_nearbyMerchants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_nearbyMerchants_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3664,7 +3980,9 @@ func (ec *executionContext) fieldContext_Query_staffAccount(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_staffAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_staffAccount_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3766,7 +4084,9 @@ func (ec *executionContext) fieldContext_Query_myFavorites(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_myFavorites_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_myFavorites_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3868,7 +4188,9 @@ func (ec *executionContext) fieldContext_Query_myOrders(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_myOrders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_myOrders_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3925,7 +4247,9 @@ func (ec *executionContext) fieldContext_Query_order(ctx context.Context, field 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_order_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_order_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3987,7 +4311,9 @@ func (ec *executionContext) fieldContext_Query_merchantOrders(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_merchantOrders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_merchantOrders_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4049,7 +4375,9 @@ func (ec *executionContext) fieldContext_Query_courierOrders(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_courierOrders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_courierOrders_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4106,7 +4434,9 @@ func (ec *executionContext) fieldContext_Query_mySharingRecords(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_mySharingRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_mySharingRecords_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4197,7 +4527,9 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query___type_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query___type_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4239,6 +4571,16 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Review_id(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Review_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4264,6 +4606,9 @@ func (ec *executionContext) fieldContext_Review_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Review_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4289,6 +4634,9 @@ func (ec *executionContext) fieldContext_Review_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Review_rating(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Rating)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4314,6 +4662,9 @@ func (ec *executionContext) fieldContext_Review_rating(_ context.Context, field 
 }
 
 func (ec *executionContext) _Review_text(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4339,6 +4690,16 @@ func (ec *executionContext) fieldContext_Review_text(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Review_productID(ctx context.Context, field graphql.CollectedField, obj *ent.Review) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Review_productID(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ProductID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4432,6 +4793,16 @@ func (ec *executionContext) fieldContext_Review_author(_ context.Context, field 
 }
 
 func (ec *executionContext) _ReviewConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ReviewConnection_edges(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Edges
+		fc.Result = v
+		return ec.marshalOReviewEdge2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐReviewEdge(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4500,6 +4871,9 @@ func (ec *executionContext) fieldContext_ReviewConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _ReviewConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewConnection) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4525,6 +4899,16 @@ func (ec *executionContext) fieldContext_ReviewConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _ReviewEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ReviewEdge_node(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Node
+		fc.Result = v
+		return ec.marshalOReview2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐReview(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4559,6 +4943,16 @@ func (ec *executionContext) fieldContext_ReviewEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ReviewEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ReviewEdge) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ReviewEdge_cursor(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Cursor
+		fc.Result = v
+		return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4584,6 +4978,16 @@ func (ec *executionContext) fieldContext_ReviewEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_User_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4609,6 +5013,9 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_nickname(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Nickname)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4634,6 +5041,9 @@ func (ec *executionContext) fieldContext_User_nickname(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_avatarURL(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.AvatarURL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4659,6 +5069,9 @@ func (ec *executionContext) fieldContext_User_avatarURL(_ context.Context, field
 }
 
 func (ec *executionContext) _User_school(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.School)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4722,7 +5135,9 @@ func (ec *executionContext) fieldContext_User_posts(ctx context.Context, field g
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_User_posts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_User_posts_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6427,7 +6842,7 @@ func (ec *executionContext) _Merchant(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, merchantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6435,59 +6850,58 @@ func (ec *executionContext) _Merchant(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Merchant_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Merchant_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Merchant_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "campus":
 			out.Values[i] = ec._Merchant_campus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "location":
 			out.Values[i] = ec._Merchant_location(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "latitude":
 			out.Values[i] = ec._Merchant_latitude(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "longitude":
 			out.Values[i] = ec._Merchant_longitude(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Merchant_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "logoURL":
 			out.Values[i] = ec._Merchant_logoURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "contact":
 			out.Values[i] = ec._Merchant_contact(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "products":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Merchant_products(ctx, field, obj)
-				})
+			out.Values[i] = ec._Merchant_products(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6502,7 +6916,7 @@ func (ec *executionContext) _Merchant(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var merchantConnectionImplementors = []string{"MerchantConnection"}
@@ -6511,7 +6925,7 @@ func (ec *executionContext) _MerchantConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, merchantConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6545,7 +6959,7 @@ func (ec *executionContext) _MerchantConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var merchantEdgeImplementors = []string{"MerchantEdge"}
@@ -6554,7 +6968,7 @@ func (ec *executionContext) _MerchantEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, merchantEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6583,7 +6997,7 @@ func (ec *executionContext) _MerchantEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -6592,7 +7006,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6631,7 +7045,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var postImplementors = []string{"Post", "Node"}
@@ -6640,7 +7054,7 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, postImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6648,57 +7062,53 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Post_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "text":
 			out.Values[i] = ec._Post_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "visibility":
 			out.Values[i] = ec._Post_visibility(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "wowCount":
 			out.Values[i] = ec._Post_wowCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Post_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "author":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Post_author(ctx, field, obj)
-				})
+			out.Values[i] = ec._Post_author(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "images":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Post_images(ctx, field, obj)
-				})
+			out.Values[i] = ec._Post_images(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "location":
 			out.Values[i] = ec._Post_location(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "viewerHasWowed":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Post_viewerHasWowed(ctx, field, obj)
-				})
+			out.Values[i] = ec._Post_viewerHasWowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "previewImages":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Post_previewImages(ctx, field, obj)
-				})
+			out.Values[i] = ec._Post_previewImages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6713,7 +7123,7 @@ func (ec *executionContext) _Post(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var postConnectionImplementors = []string{"PostConnection"}
@@ -6722,7 +7132,7 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, postConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6756,7 +7166,7 @@ func (ec *executionContext) _PostConnection(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var postEdgeImplementors = []string{"PostEdge"}
@@ -6765,7 +7175,7 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, postEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6794,7 +7204,7 @@ func (ec *executionContext) _PostEdge(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var postImageImplementors = []string{"PostImage", "Node"}
@@ -6803,7 +7213,7 @@ func (ec *executionContext) _PostImage(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, postImageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6811,35 +7221,33 @@ func (ec *executionContext) _PostImage(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._PostImage_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "position":
 			out.Values[i] = ec._PostImage_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "width":
 			out.Values[i] = ec._PostImage_width(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "height":
 			out.Values[i] = ec._PostImage_height(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "post":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PostImage_post(ctx, field, obj)
-				})
+			out.Values[i] = ec._PostImage_post(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "url":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PostImage_url(ctx, field, obj)
-				})
+			out.Values[i] = ec._PostImage_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6854,7 +7262,7 @@ func (ec *executionContext) _PostImage(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var productImplementors = []string{"Product", "Node"}
@@ -6863,7 +7271,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6871,75 +7279,73 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Product_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Product_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Product_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "priceFen":
 			out.Values[i] = ec._Product_priceFen(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "stock":
 			out.Values[i] = ec._Product_stock(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "category":
 			out.Values[i] = ec._Product_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "images":
 			out.Values[i] = ec._Product_images(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "studentOnly":
 			out.Values[i] = ec._Product_studentOnly(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "rating":
 			out.Values[i] = ec._Product_rating(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "reviewCount":
 			out.Values[i] = ec._Product_reviewCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "merchantID":
 			out.Values[i] = ec._Product_merchantID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "merchant":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_merchant(ctx, field, obj)
-				})
+			out.Values[i] = ec._Product_merchant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "reviews":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_reviews(ctx, field, obj)
-				})
+			out.Values[i] = ec._Product_reviews(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6954,7 +7360,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var productConnectionImplementors = []string{"ProductConnection"}
@@ -6963,7 +7369,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -6997,7 +7403,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var productEdgeImplementors = []string{"ProductEdge"}
@@ -7006,7 +7412,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7035,7 +7441,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var queryImplementors = []string{"Query"}
@@ -7047,7 +7453,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -7277,7 +7683,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var reviewImplementors = []string{"Review", "Node"}
@@ -7286,7 +7692,7 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7294,40 +7700,38 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Review_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Review_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "rating":
 			out.Values[i] = ec._Review_rating(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "text":
 			out.Values[i] = ec._Review_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "productID":
 			out.Values[i] = ec._Review_productID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "product":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Review_product(ctx, field, obj)
-				})
+			out.Values[i] = ec._Review_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "author":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Review_author(ctx, field, obj)
-				})
+			out.Values[i] = ec._Review_author(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7342,7 +7746,7 @@ func (ec *executionContext) _Review(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var reviewConnectionImplementors = []string{"ReviewConnection"}
@@ -7351,7 +7755,7 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7385,7 +7789,7 @@ func (ec *executionContext) _ReviewConnection(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var reviewEdgeImplementors = []string{"ReviewEdge"}
@@ -7394,7 +7798,7 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, reviewEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7423,7 +7827,7 @@ func (ec *executionContext) _ReviewEdge(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -7432,7 +7836,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7440,35 +7844,33 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "nickname":
 			out.Values[i] = ec._User_nickname(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "avatarURL":
 			out.Values[i] = ec._User_avatarURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "school":
 			out.Values[i] = ec._User_school(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "posts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_posts(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_posts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "wowCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_wowCount(ctx, field, obj)
-				})
+			out.Values[i] = ec._User_wowCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7483,7 +7885,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -7545,7 +7947,7 @@ func (ec *executionContext) unmarshalNMerchantWhereInput2ᚖgithubᚗcomᚋtongx
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋtongxueᚋtongxueᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋtongxueᚋtongxueᚋentᚐNoder(ctx, sel, v[i])
@@ -7585,7 +7987,7 @@ func (ec *executionContext) marshalNPostConnection2ᚖgithubᚗcomᚋtongxueᚋt
 }
 
 func (ec *executionContext) marshalNPostImage2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostImageᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PostImage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostImage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostImage(ctx, sel, v[i])
@@ -7633,7 +8035,7 @@ func (ec *executionContext) marshalNPostVisibility2githubᚗcomᚋtongxueᚋtong
 }
 
 func (ec *executionContext) marshalNProduct2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐProductᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Product) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProduct2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐProduct(ctx, sel, v[i])
@@ -7731,7 +8133,7 @@ func (ec *executionContext) unmarshalNReviewWhereInput2ᚖgithubᚗcomᚋtongxue
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.User) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx, sel, v[i])
@@ -7782,7 +8184,7 @@ func (ec *executionContext) marshalOMerchantEdge2ᚕᚖgithubᚗcomᚋtongxueᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOMerchantEdge2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐMerchantEdge(ctx, sel, v[i])
@@ -7858,7 +8260,7 @@ func (ec *executionContext) marshalOPostEdge2ᚕᚖgithubᚗcomᚋtongxueᚋtong
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPostEdge2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostEdge(ctx, sel, v[i])
@@ -7878,7 +8280,7 @@ func (ec *executionContext) marshalOPostImage2ᚕᚖgithubᚗcomᚋtongxueᚋton
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPostImage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPostImage(ctx, sel, v[i])
@@ -7945,7 +8347,7 @@ func (ec *executionContext) marshalOProductCategory2ᚕgithubᚗcomᚋtongxueᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductCategory2githubᚗcomᚋtongxueᚋtongxueᚋentᚋproductᚐCategory(ctx, sel, v[i])
@@ -7980,7 +8382,7 @@ func (ec *executionContext) marshalOProductEdge2ᚕᚖgithubᚗcomᚋtongxueᚋt
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProductEdge2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐProductEdge(ctx, sel, v[i])
@@ -8049,7 +8451,7 @@ func (ec *executionContext) marshalOReviewEdge2ᚕᚖgithubᚗcomᚋtongxueᚋto
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOReviewEdge2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐReviewEdge(ctx, sel, v[i])

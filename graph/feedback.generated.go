@@ -5,6 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"github.com/tongxue/tongxue/internal/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -27,6 +28,16 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Feedback_id(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Feedback_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -52,6 +63,9 @@ func (ec *executionContext) fieldContext_Feedback_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Feedback_text(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -193,6 +207,9 @@ func (ec *executionContext) fieldContext_Feedback_contactEmail(_ context.Context
 }
 
 func (ec *executionContext) _Feedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *feedback.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -291,7 +308,7 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedbackImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -335,7 +352,7 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -343,7 +360,7 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*feedback.View) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐView(ctx, sel, v[i])

@@ -5,6 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"github.com/tongxue/tongxue/internal/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -127,6 +128,9 @@ func (ec *executionContext) dir_reveal_args(ctx context.Context, rawArgs map[str
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ConsentEvent_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -152,6 +156,9 @@ func (ec *executionContext) fieldContext_ConsentEvent_purpose(_ context.Context,
 }
 
 func (ec *executionContext) _ConsentEvent_decision(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNConsentDecision2githubᚗcomᚋtongxueᚋtongxueᚋentᚋconsenteventᚐDecision(ctx, field.Selections, obj.Decision)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -177,6 +184,9 @@ func (ec *executionContext) fieldContext_ConsentEvent_decision(_ context.Context
 }
 
 func (ec *executionContext) _ConsentEvent_policyVersion(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.PolicyVersion)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -202,6 +212,9 @@ func (ec *executionContext) fieldContext_ConsentEvent_policyVersion(_ context.Co
 }
 
 func (ec *executionContext) _ConsentEvent_channel(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNConsentChannel2githubᚗcomᚋtongxueᚋtongxueᚋentᚋconsenteventᚐChannel(ctx, field.Selections, obj.Channel)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -227,6 +240,9 @@ func (ec *executionContext) fieldContext_ConsentEvent_channel(_ context.Context,
 }
 
 func (ec *executionContext) _ConsentEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -286,6 +302,9 @@ func (ec *executionContext) fieldContext_ConsentState_purpose(_ context.Context,
 }
 
 func (ec *executionContext) _ConsentState_granted(ctx context.Context, field graphql.CollectedField, obj *privacy.ConsentState) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Granted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -311,6 +330,16 @@ func (ec *executionContext) fieldContext_ConsentState_granted(_ context.Context,
 }
 
 func (ec *executionContext) _ConsentState_decidedAt(ctx context.Context, field graphql.CollectedField, obj *privacy.ConsentState) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ConsentState_decidedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.DecidedAt
+		fc.Result = v
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -336,6 +365,16 @@ func (ec *executionContext) fieldContext_ConsentState_decidedAt(_ context.Contex
 }
 
 func (ec *executionContext) _ConsentState_policyVersion(ctx context.Context, field graphql.CollectedField, obj *privacy.ConsentState) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ConsentState_policyVersion(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.PolicyVersion
+		fc.Result = v
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -361,6 +400,9 @@ func (ec *executionContext) fieldContext_ConsentState_policyVersion(_ context.Co
 }
 
 func (ec *executionContext) _DevicePermissions_platform(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNDevicePlatform2githubᚗcomᚋtongxueᚋtongxueᚋentᚋdevicepermissionᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -386,6 +428,9 @@ func (ec *executionContext) fieldContext_DevicePermissions_platform(_ context.Co
 }
 
 func (ec *executionContext) _DevicePermissions_phone(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Phone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -411,6 +456,9 @@ func (ec *executionContext) fieldContext_DevicePermissions_phone(_ context.Conte
 }
 
 func (ec *executionContext) _DevicePermissions_camera(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Camera)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -436,6 +484,9 @@ func (ec *executionContext) fieldContext_DevicePermissions_camera(_ context.Cont
 }
 
 func (ec *executionContext) _DevicePermissions_album(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Album)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -461,6 +512,9 @@ func (ec *executionContext) fieldContext_DevicePermissions_album(_ context.Conte
 }
 
 func (ec *executionContext) _DevicePermissions_location(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Location)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -486,6 +540,9 @@ func (ec *executionContext) fieldContext_DevicePermissions_location(_ context.Co
 }
 
 func (ec *executionContext) _DevicePermissions_storage(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Storage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -511,6 +568,9 @@ func (ec *executionContext) fieldContext_DevicePermissions_storage(_ context.Con
 }
 
 func (ec *executionContext) _DevicePermissions_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -536,6 +596,16 @@ func (ec *executionContext) fieldContext_DevicePermissions_updatedAt(_ context.C
 }
 
 func (ec *executionContext) _MerchantNearby_merchant(ctx context.Context, field graphql.CollectedField, obj *catalog.Nearby) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_MerchantNearby_merchant(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Merchant
+		fc.Result = v
+		return ec.marshalNMerchant2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐMerchant(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -570,6 +640,9 @@ func (ec *executionContext) fieldContext_MerchantNearby_merchant(_ context.Conte
 }
 
 func (ec *executionContext) _MerchantNearby_distanceMeters(ctx context.Context, field graphql.CollectedField, obj *catalog.Nearby) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.DistanceMeters)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -595,6 +668,9 @@ func (ec *executionContext) fieldContext_MerchantNearby_distanceMeters(_ context
 }
 
 func (ec *executionContext) _PrivacyPolicy_version(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyVersion) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -620,6 +696,9 @@ func (ec *executionContext) fieldContext_PrivacyPolicy_version(_ context.Context
 }
 
 func (ec *executionContext) _PrivacyPolicy_effectiveAt(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyVersion) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.EffectiveAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -645,6 +724,9 @@ func (ec *executionContext) fieldContext_PrivacyPolicy_effectiveAt(_ context.Con
 }
 
 func (ec *executionContext) _PrivacyPolicy_summary(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyVersion) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Summary)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -670,6 +752,9 @@ func (ec *executionContext) fieldContext_PrivacyPolicy_summary(_ context.Context
 }
 
 func (ec *executionContext) _PrivacyPolicy_major(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyVersion) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Major)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -695,6 +780,16 @@ func (ec *executionContext) fieldContext_PrivacyPolicy_major(_ context.Context, 
 }
 
 func (ec *executionContext) _PrivacyPolicy_url(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyVersion) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_PrivacyPolicy_url(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.URL
+		fc.Result = v
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -745,6 +840,9 @@ func (ec *executionContext) fieldContext_PrivacyPolicy_accepted(_ context.Contex
 }
 
 func (ec *executionContext) _PurposeInfo_purpose(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -770,6 +868,9 @@ func (ec *executionContext) fieldContext_PurposeInfo_purpose(_ context.Context, 
 }
 
 func (ec *executionContext) _PurposeInfo_tier(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -795,6 +896,9 @@ func (ec *executionContext) fieldContext_PurposeInfo_tier(_ context.Context, fie
 }
 
 func (ec *executionContext) _PurposeInfo_legalBasis(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐLegalBasis(ctx, field.Selections, obj.Basis)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -845,6 +949,9 @@ func (ec *executionContext) fieldContext_PurposeInfo_needsConsent(_ context.Cont
 }
 
 func (ec *executionContext) _PurposeInfo_title(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -870,6 +977,9 @@ func (ec *executionContext) fieldContext_PurposeInfo_title(_ context.Context, fi
 }
 
 func (ec *executionContext) _PurposeInfo_policySection(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Section)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -895,6 +1005,9 @@ func (ec *executionContext) fieldContext_PurposeInfo_policySection(_ context.Con
 }
 
 func (ec *executionContext) _PurposeInfo_dataCategories(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Categories)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -945,6 +1058,9 @@ func (ec *executionContext) fieldContext_PurposeInfo_recipient(_ context.Context
 }
 
 func (ec *executionContext) _PurposeInfo_description(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -970,6 +1086,9 @@ func (ec *executionContext) fieldContext_PurposeInfo_description(_ context.Conte
 }
 
 func (ec *executionContext) _RevealGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.RevealGrant) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -995,6 +1114,9 @@ func (ec *executionContext) fieldContext_RevealGrant_expiresAt(_ context.Context
 }
 
 func (ec *executionContext) _SensitiveDataAccess_field(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveAccess) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Field)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1070,6 +1192,9 @@ func (ec *executionContext) fieldContext_SensitiveDataAccess_byMe(_ context.Cont
 }
 
 func (ec *executionContext) _SensitiveDataAccess_reason(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveAccess) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1095,6 +1220,9 @@ func (ec *executionContext) fieldContext_SensitiveDataAccess_reason(_ context.Co
 }
 
 func (ec *executionContext) _SensitiveDataAccess_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SensitiveAccess) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1120,6 +1248,16 @@ func (ec *executionContext) fieldContext_SensitiveDataAccess_createdAt(_ context
 }
 
 func (ec *executionContext) _StaffAccountView_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_StaffAccountView_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1220,6 +1358,9 @@ func (ec *executionContext) fieldContext_StaffAccountView_phone(_ context.Contex
 }
 
 func (ec *executionContext) _StaffAccountView_role(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNRole2githubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1245,6 +1386,9 @@ func (ec *executionContext) fieldContext_StaffAccountView_role(_ context.Context
 }
 
 func (ec *executionContext) _StaffAccountView_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1434,7 +1578,7 @@ func (ec *executionContext) _ConsentEvent(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1478,7 +1622,7 @@ func (ec *executionContext) _ConsentEvent(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var consentStateImplementors = []string{"ConsentState"}
@@ -1487,7 +1631,7 @@ func (ec *executionContext) _ConsentState(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentStateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1526,7 +1670,7 @@ func (ec *executionContext) _ConsentState(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var devicePermissionsImplementors = []string{"DevicePermissions"}
@@ -1535,7 +1679,7 @@ func (ec *executionContext) _DevicePermissions(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, devicePermissionsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1589,7 +1733,7 @@ func (ec *executionContext) _DevicePermissions(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var merchantNearbyImplementors = []string{"MerchantNearby"}
@@ -1598,7 +1742,7 @@ func (ec *executionContext) _MerchantNearby(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, merchantNearbyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1627,7 +1771,7 @@ func (ec *executionContext) _MerchantNearby(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var privacyPolicyImplementors = []string{"PrivacyPolicy"}
@@ -1636,7 +1780,7 @@ func (ec *executionContext) _PrivacyPolicy(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, privacyPolicyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1644,34 +1788,33 @@ func (ec *executionContext) _PrivacyPolicy(ctx context.Context, sel ast.Selectio
 		case "version":
 			out.Values[i] = ec._PrivacyPolicy_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "effectiveAt":
 			out.Values[i] = ec._PrivacyPolicy_effectiveAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "summary":
 			out.Values[i] = ec._PrivacyPolicy_summary(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "major":
 			out.Values[i] = ec._PrivacyPolicy_major(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "url":
 			out.Values[i] = ec._PrivacyPolicy_url(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "accepted":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PrivacyPolicy_accepted(ctx, field, obj)
-				})
+			out.Values[i] = ec._PrivacyPolicy_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1686,7 +1829,7 @@ func (ec *executionContext) _PrivacyPolicy(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var purposeInfoImplementors = []string{"PurposeInfo"}
@@ -1695,7 +1838,7 @@ func (ec *executionContext) _PurposeInfo(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, purposeInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1703,48 +1846,47 @@ func (ec *executionContext) _PurposeInfo(ctx context.Context, sel ast.SelectionS
 		case "purpose":
 			out.Values[i] = ec._PurposeInfo_purpose(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tier":
 			out.Values[i] = ec._PurposeInfo_tier(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "legalBasis":
 			out.Values[i] = ec._PurposeInfo_legalBasis(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "needsConsent":
 			out.Values[i] = ec._PurposeInfo_needsConsent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "title":
 			out.Values[i] = ec._PurposeInfo_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "policySection":
 			out.Values[i] = ec._PurposeInfo_policySection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "dataCategories":
 			out.Values[i] = ec._PurposeInfo_dataCategories(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "recipient":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PurposeInfo_recipient(ctx, field, obj)
-				})
+			out.Values[i] = ec._PurposeInfo_recipient(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "description":
 			out.Values[i] = ec._PurposeInfo_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -1760,7 +1902,7 @@ func (ec *executionContext) _PurposeInfo(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var revealGrantImplementors = []string{"RevealGrant"}
@@ -1769,7 +1911,7 @@ func (ec *executionContext) _RevealGrant(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, revealGrantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1793,7 +1935,7 @@ func (ec *executionContext) _RevealGrant(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var sensitiveDataAccessImplementors = []string{"SensitiveDataAccess"}
@@ -1802,7 +1944,7 @@ func (ec *executionContext) _SensitiveDataAccess(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, sensitiveDataAccessImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1810,29 +1952,27 @@ func (ec *executionContext) _SensitiveDataAccess(ctx context.Context, sel ast.Se
 		case "field":
 			out.Values[i] = ec._SensitiveDataAccess_field(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "actorRole":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SensitiveDataAccess_actorRole(ctx, field, obj)
-				})
+			out.Values[i] = ec._SensitiveDataAccess_actorRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "byMe":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SensitiveDataAccess_byMe(ctx, field, obj)
-				})
+			out.Values[i] = ec._SensitiveDataAccess_byMe(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "reason":
 			out.Values[i] = ec._SensitiveDataAccess_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._SensitiveDataAccess_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -1848,7 +1988,7 @@ func (ec *executionContext) _SensitiveDataAccess(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var staffAccountViewImplementors = []string{"StaffAccountView"}
@@ -1857,7 +1997,7 @@ func (ec *executionContext) _StaffAccountView(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, staffAccountViewImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -1865,29 +2005,27 @@ func (ec *executionContext) _StaffAccountView(ctx context.Context, sel ast.Selec
 		case "id":
 			out.Values[i] = ec._StaffAccountView_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "profile":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._StaffAccountView_profile(ctx, field, obj)
-				})
+			out.Values[i] = ec._StaffAccountView_profile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "phone":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._StaffAccountView_phone(ctx, field, obj)
-				})
+			out.Values[i] = ec._StaffAccountView_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "role":
 			out.Values[i] = ec._StaffAccountView_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._StaffAccountView_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -1903,7 +2041,7 @@ func (ec *executionContext) _StaffAccountView(ctx context.Context, sel ast.Selec
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -1931,7 +2069,7 @@ func (ec *executionContext) marshalNConsentDecision2githubᚗcomᚋtongxueᚋton
 }
 
 func (ec *executionContext) marshalNConsentEvent2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐConsentEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ConsentEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsentEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐConsentEvent(ctx, sel, v[i])
@@ -1955,7 +2093,7 @@ func (ec *executionContext) marshalNConsentEvent2ᚖgithubᚗcomᚋtongxueᚋton
 }
 
 func (ec *executionContext) marshalNConsentState2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*privacy.ConsentState) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentState(ctx, sel, v[i])
@@ -2067,7 +2205,7 @@ func (ec *executionContext) marshalNPurposeInfo2githubᚗcomᚋtongxueᚋtongxue
 }
 
 func (ec *executionContext) marshalNPurposeInfo2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*pii.Info) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPurposeInfo2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfo(ctx, sel, v[i])
@@ -2109,7 +2247,7 @@ func (ec *executionContext) marshalNRevealGrant2ᚖgithubᚗcomᚋtongxueᚋtong
 }
 
 func (ec *executionContext) marshalNSensitiveDataAccess2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐSensitiveAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SensitiveAccess) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSensitiveDataAccess2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐSensitiveAccess(ctx, sel, v[i])
@@ -2175,7 +2313,7 @@ func (ec *executionContext) marshalOMerchantNearby2ᚕᚖgithubᚗcomᚋtongxue�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearby(ctx, sel, v[i])

@@ -5,6 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"github.com/tongxue/tongxue/internal/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -123,6 +124,16 @@ func (ec *executionContext) field_Subscription_wowReceived_args(ctx context.Cont
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Address_id(ctx context.Context, field graphql.CollectedField, obj *address.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Address_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -148,6 +159,9 @@ func (ec *executionContext) fieldContext_Address_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Address_label(ctx context.Context, field graphql.CollectedField, obj *address.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Label)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -173,6 +187,9 @@ func (ec *executionContext) fieldContext_Address_label(_ context.Context, field 
 }
 
 func (ec *executionContext) _Address_isDefault(ctx context.Context, field graphql.CollectedField, obj *address.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDefault)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -321,6 +338,9 @@ func (ec *executionContext) fieldContext_Address_address(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Address_createdAt(ctx context.Context, field graphql.CollectedField, obj *address.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -346,6 +366,16 @@ func (ec *executionContext) fieldContext_Address_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Cart_lines(ctx context.Context, field graphql.CollectedField, obj *model.Cart) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Cart_lines(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Lines
+		fc.Result = v
+		return ec.marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLineᚄ(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -380,6 +410,9 @@ func (ec *executionContext) fieldContext_Cart_lines(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Cart_totalFen(ctx context.Context, field graphql.CollectedField, obj *model.Cart) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -405,6 +438,16 @@ func (ec *executionContext) fieldContext_Cart_totalFen(_ context.Context, field 
 }
 
 func (ec *executionContext) _CartLine_product(ctx context.Context, field graphql.CollectedField, obj *cart.Line) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_CartLine_product(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Product
+		fc.Result = v
+		return ec.marshalNProduct2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐProduct(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -439,6 +482,9 @@ func (ec *executionContext) fieldContext_CartLine_product(_ context.Context, fie
 }
 
 func (ec *executionContext) _CartLine_quantity(ctx context.Context, field graphql.CollectedField, obj *cart.Line) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Quantity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -612,6 +658,16 @@ func (ec *executionContext) fieldContext_Delivery_address(_ context.Context, fie
 }
 
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Order_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -637,6 +693,9 @@ func (ec *executionContext) fieldContext_Order_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Order_orderNo(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.OrderNo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -662,6 +721,9 @@ func (ec *executionContext) fieldContext_Order_orderNo(_ context.Context, field 
 }
 
 func (ec *executionContext) _Order_status(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNOrderStatus2githubᚗcomᚋtongxueᚋtongxueᚋentᚋorderᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -687,6 +749,16 @@ func (ec *executionContext) fieldContext_Order_status(_ context.Context, field g
 }
 
 func (ec *executionContext) _Order_items(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Order_items(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Items
+		fc.Result = v
+		return ec.marshalNOrderItem2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐOrderItemᚄ(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -721,6 +793,9 @@ func (ec *executionContext) fieldContext_Order_items(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Order_totalFen(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.TotalFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -746,6 +821,16 @@ func (ec *executionContext) fieldContext_Order_totalFen(_ context.Context, field
 }
 
 func (ec *executionContext) _Order_paidFen(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Order_paidFen(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.PaidFen
+		fc.Result = v
+		return ec.marshalOInt2ᚖint64(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -771,6 +856,9 @@ func (ec *executionContext) fieldContext_Order_paidFen(_ context.Context, field 
 }
 
 func (ec *executionContext) _Order_paymentProvider(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.PaymentProvider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -796,6 +884,9 @@ func (ec *executionContext) fieldContext_Order_paymentProvider(_ context.Context
 }
 
 func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -821,6 +912,9 @@ func (ec *executionContext) fieldContext_Order_createdAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Order_payBefore(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.PayBefore)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -846,6 +940,16 @@ func (ec *executionContext) fieldContext_Order_payBefore(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Order_paidAt(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Order_paidAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.PaidAt
+		fc.Result = v
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -871,6 +975,16 @@ func (ec *executionContext) fieldContext_Order_paidAt(_ context.Context, field g
 }
 
 func (ec *executionContext) _Order_merchant(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Order_merchant(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Merchant
+		fc.Result = v
+		return ec.marshalNMerchant2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐMerchant(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -905,6 +1019,16 @@ func (ec *executionContext) fieldContext_Order_merchant(_ context.Context, field
 }
 
 func (ec *executionContext) _Order_delivery(ctx context.Context, field graphql.CollectedField, obj *orders.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Order_delivery(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Delivery
+		fc.Result = v
+		return ec.marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐDeliveryView(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -939,6 +1063,16 @@ func (ec *executionContext) fieldContext_Order_delivery(_ context.Context, field
 }
 
 func (ec *executionContext) _OrderEvent_id(ctx context.Context, field graphql.CollectedField, obj *orders.Event) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_OrderEvent_id(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -964,6 +1098,16 @@ func (ec *executionContext) fieldContext_OrderEvent_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _OrderEvent_orderID(ctx context.Context, field graphql.CollectedField, obj *orders.Event) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_OrderEvent_orderID(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.OrderID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1064,6 +1208,9 @@ func (ec *executionContext) fieldContext_OrderEvent_actor(_ context.Context, fie
 }
 
 func (ec *executionContext) _OrderEvent_at(ctx context.Context, field graphql.CollectedField, obj *orders.Event) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.At)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1089,6 +1236,16 @@ func (ec *executionContext) fieldContext_OrderEvent_at(_ context.Context, field 
 }
 
 func (ec *executionContext) _OrderItem_productID(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_OrderItem_productID(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.ProductID
+		fc.Result = v
+		return ec.marshalNID2int(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1114,6 +1271,9 @@ func (ec *executionContext) fieldContext_OrderItem_productID(_ context.Context, 
 }
 
 func (ec *executionContext) _OrderItem_name(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1139,6 +1299,9 @@ func (ec *executionContext) fieldContext_OrderItem_name(_ context.Context, field
 }
 
 func (ec *executionContext) _OrderItem_unitPriceFen(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int64(ctx, field.Selections, obj.UnitPriceFen)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1164,6 +1327,9 @@ func (ec *executionContext) fieldContext_OrderItem_unitPriceFen(_ context.Contex
 }
 
 func (ec *executionContext) _OrderItem_quantity(ctx context.Context, field graphql.CollectedField, obj *ent.OrderItem) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Quantity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1189,6 +1355,9 @@ func (ec *executionContext) fieldContext_OrderItem_quantity(_ context.Context, f
 }
 
 func (ec *executionContext) _PaymentIntent_provider(ctx context.Context, field graphql.CollectedField, obj *payment.Intent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1214,6 +1383,9 @@ func (ec *executionContext) fieldContext_PaymentIntent_provider(_ context.Contex
 }
 
 func (ec *executionContext) _PaymentIntent_providerRef(ctx context.Context, field graphql.CollectedField, obj *payment.Intent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.ProviderRef)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1239,6 +1411,9 @@ func (ec *executionContext) fieldContext_PaymentIntent_providerRef(_ context.Con
 }
 
 func (ec *executionContext) _PaymentIntent_payURL(ctx context.Context, field graphql.CollectedField, obj *payment.Intent) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.PayURL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1264,6 +1439,9 @@ func (ec *executionContext) fieldContext_PaymentIntent_payURL(_ context.Context,
 }
 
 func (ec *executionContext) _SharingRecord_recipient(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Recipient)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1289,6 +1467,9 @@ func (ec *executionContext) fieldContext_SharingRecord_recipient(_ context.Conte
 }
 
 func (ec *executionContext) _SharingRecord_recipientContact(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.RecipientContact)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1314,6 +1495,9 @@ func (ec *executionContext) fieldContext_SharingRecord_recipientContact(_ contex
 }
 
 func (ec *executionContext) _SharingRecord_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1339,6 +1523,9 @@ func (ec *executionContext) fieldContext_SharingRecord_purpose(_ context.Context
 }
 
 func (ec *executionContext) _SharingRecord_method(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.Method)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1364,6 +1551,9 @@ func (ec *executionContext) fieldContext_SharingRecord_method(_ context.Context,
 }
 
 func (ec *executionContext) _SharingRecord_dataCategories(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.DataCategories)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1389,6 +1579,9 @@ func (ec *executionContext) fieldContext_SharingRecord_dataCategories(_ context.
 }
 
 func (ec *executionContext) _SharingRecord_reference(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.Reference)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1414,6 +1607,9 @@ func (ec *executionContext) fieldContext_SharingRecord_reference(_ context.Conte
 }
 
 func (ec *executionContext) _SharingRecord_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1555,6 +1751,9 @@ func (ec *executionContext) fieldContext_StudentVerification_idNumber(_ context.
 }
 
 func (ec *executionContext) _StudentVerification_school(ctx context.Context, field graphql.CollectedField, obj *student.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNString2string(ctx, field.Selections, obj.School)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1580,6 +1779,9 @@ func (ec *executionContext) fieldContext_StudentVerification_school(_ context.Co
 }
 
 func (ec *executionContext) _StudentVerification_status(ctx context.Context, field graphql.CollectedField, obj *student.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalNStudentVerificationStatus2githubᚗcomᚋtongxueᚋtongxueᚋentᚋstudentverificationᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1605,6 +1807,9 @@ func (ec *executionContext) fieldContext_StudentVerification_status(_ context.Co
 }
 
 func (ec *executionContext) _StudentVerification_reason(ctx context.Context, field graphql.CollectedField, obj *student.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		return ec.marshalOString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1630,6 +1835,16 @@ func (ec *executionContext) fieldContext_StudentVerification_reason(_ context.Co
 }
 
 func (ec *executionContext) _StudentVerification_verifiedAt(ctx context.Context, field graphql.CollectedField, obj *student.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_StudentVerification_verifiedAt(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.VerifiedAt
+		fc.Result = v
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1655,6 +1870,16 @@ func (ec *executionContext) fieldContext_StudentVerification_verifiedAt(_ contex
 }
 
 func (ec *executionContext) _StudentVerification_enrolledUntil(ctx context.Context, field graphql.CollectedField, obj *student.View) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_StudentVerification_enrolledUntil(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.EnrolledUntil
+		fc.Result = v
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1729,7 +1954,9 @@ func (ec *executionContext) fieldContext_Subscription_orderStatusChanged(ctx con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_orderStatusChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Subscription_orderStatusChanged_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1786,7 +2013,9 @@ func (ec *executionContext) fieldContext_Subscription_myOrderUpdates(ctx context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_myOrderUpdates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Subscription_myOrderUpdates_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1848,7 +2077,9 @@ func (ec *executionContext) fieldContext_Subscription_merchantOrderUpdates(ctx c
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_merchantOrderUpdates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Subscription_merchantOrderUpdates_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1950,7 +2181,9 @@ func (ec *executionContext) fieldContext_Subscription_wowReceived(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Subscription_wowReceived_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Subscription_wowReceived_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2220,7 +2453,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2274,7 +2507,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var cartImplementors = []string{"Cart"}
@@ -2283,7 +2516,7 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, cartImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2312,7 +2545,7 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var cartLineImplementors = []string{"CartLine"}
@@ -2321,7 +2554,7 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, cartLineImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2355,7 +2588,7 @@ func (ec *executionContext) _CartLine(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var deliveryImplementors = []string{"Delivery"}
@@ -2364,7 +2597,7 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2398,7 +2631,7 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var orderImplementors = []string{"Order"}
@@ -2407,7 +2640,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2486,7 +2719,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var orderEventImplementors = []string{"OrderEvent"}
@@ -2495,7 +2728,7 @@ func (ec *executionContext) _OrderEvent(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2503,35 +2736,32 @@ func (ec *executionContext) _OrderEvent(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._OrderEvent_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "orderID":
 			out.Values[i] = ec._OrderEvent_orderID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderEvent_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "previousStatus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderEvent_previousStatus(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderEvent_previousStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "actor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderEvent_actor(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "at":
 			out.Values[i] = ec._OrderEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2547,7 +2777,7 @@ func (ec *executionContext) _OrderEvent(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var orderItemImplementors = []string{"OrderItem"}
@@ -2556,7 +2786,7 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, orderItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2595,7 +2825,7 @@ func (ec *executionContext) _OrderItem(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var paymentIntentImplementors = []string{"PaymentIntent"}
@@ -2604,7 +2834,7 @@ func (ec *executionContext) _PaymentIntent(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, paymentIntentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2638,7 +2868,7 @@ func (ec *executionContext) _PaymentIntent(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var sharingRecordImplementors = []string{"SharingRecord"}
@@ -2647,7 +2877,7 @@ func (ec *executionContext) _SharingRecord(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, sharingRecordImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2701,7 +2931,7 @@ func (ec *executionContext) _SharingRecord(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var studentVerificationImplementors = []string{"StudentVerification"}
@@ -2710,7 +2940,7 @@ func (ec *executionContext) _StudentVerification(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, studentVerificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -2764,7 +2994,7 @@ func (ec *executionContext) _StudentVerification(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -2800,7 +3030,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋaddressᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*address.View) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddress2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋaddressᚐView(ctx, sel, v[i])
@@ -2837,7 +3067,7 @@ func (ec *executionContext) marshalNCart2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋg
 }
 
 func (ec *executionContext) marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*cart.Line) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCartLine2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLine(ctx, sel, v[i])
@@ -2869,7 +3099,7 @@ func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxue
 }
 
 func (ec *executionContext) marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*orders.View) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, sel, v[i])
@@ -2911,7 +3141,7 @@ func (ec *executionContext) marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongx
 }
 
 func (ec *executionContext) marshalNOrderItem2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐOrderItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.OrderItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderItem2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐOrderItem(ctx, sel, v[i])
@@ -2977,7 +3207,7 @@ func (ec *executionContext) unmarshalNPlaceOrderInput2githubᚗcomᚋtongxueᚋt
 }
 
 func (ec *executionContext) marshalNSharingRecord2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐSharingRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SharingRecord) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSharingRecord2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐSharingRecord(ctx, sel, v[i])

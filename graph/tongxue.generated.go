@@ -5,6 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"github.com/tongxue/tongxue/internal/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -721,7 +722,9 @@ func (ec *executionContext) fieldContext_Mutation_requestLoginCode(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_requestLoginCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_requestLoginCode_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -767,7 +770,9 @@ func (ec *executionContext) fieldContext_Mutation_login(ctx context.Context, fie
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_login_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_login_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -884,7 +889,9 @@ func (ec *executionContext) fieldContext_Mutation_postErrand(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_postErrand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_postErrand_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -946,7 +953,9 @@ func (ec *executionContext) fieldContext_Mutation_takeErrand(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_takeErrand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_takeErrand_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1008,7 +1017,9 @@ func (ec *executionContext) fieldContext_Mutation_pickUpErrand(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_pickUpErrand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_pickUpErrand_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1070,7 +1081,9 @@ func (ec *executionContext) fieldContext_Mutation_deliverErrand(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deliverErrand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_deliverErrand_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1127,7 +1140,9 @@ func (ec *executionContext) fieldContext_Mutation_completeErrand(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_completeErrand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_completeErrand_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1184,7 +1199,9 @@ func (ec *executionContext) fieldContext_Mutation_cancelErrand(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cancelErrand_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_cancelErrand_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1241,7 +1258,9 @@ func (ec *executionContext) fieldContext_Mutation_applyStarCard(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_applyStarCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_applyStarCard_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1298,7 +1317,9 @@ func (ec *executionContext) fieldContext_Mutation_starCardQR(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_starCardQR_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_starCardQR_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1355,7 +1376,9 @@ func (ec *executionContext) fieldContext_Mutation_revokeStarCard(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_revokeStarCard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_revokeStarCard_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1480,7 +1503,9 @@ func (ec *executionContext) fieldContext_Mutation_applyBankAccount(ctx context.C
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_applyBankAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_applyBankAccount_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1537,7 +1562,9 @@ func (ec *executionContext) fieldContext_Mutation_createPost(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createPost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_createPost_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1594,7 +1621,9 @@ func (ec *executionContext) fieldContext_Mutation_deletePost(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deletePost_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_deletePost_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1651,7 +1680,9 @@ func (ec *executionContext) fieldContext_Mutation_sendWow(ctx context.Context, f
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_sendWow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_sendWow_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1708,7 +1739,9 @@ func (ec *executionContext) fieldContext_Mutation_follow(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_follow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_follow_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1765,7 +1798,9 @@ func (ec *executionContext) fieldContext_Mutation_unfollow(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_unfollow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_unfollow_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1822,7 +1857,9 @@ func (ec *executionContext) fieldContext_Mutation_updateProfile(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1896,7 +1933,9 @@ func (ec *executionContext) fieldContext_Mutation_submitFeedback(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_submitFeedback_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1960,7 +1999,9 @@ func (ec *executionContext) fieldContext_Mutation_acceptPrivacyPolicy(ctx contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_acceptPrivacyPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_acceptPrivacyPolicy_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2024,7 +2065,9 @@ func (ec *executionContext) fieldContext_Mutation_grantConsent(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_grantConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_grantConsent_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2088,7 +2131,9 @@ func (ec *executionContext) fieldContext_Mutation_withdrawConsent(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_withdrawConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_withdrawConsent_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2145,7 +2190,9 @@ func (ec *executionContext) fieldContext_Mutation_reportDevicePermissions(ctx co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_reportDevicePermissions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_reportDevicePermissions_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2247,7 +2294,9 @@ func (ec *executionContext) fieldContext_Mutation_verifyReveal(ctx context.Conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_verifyReveal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_verifyReveal_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2309,7 +2358,9 @@ func (ec *executionContext) fieldContext_Mutation_publishPrivacyPolicy(ctx conte
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_publishPrivacyPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_publishPrivacyPolicy_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2366,7 +2417,9 @@ func (ec *executionContext) fieldContext_Mutation_setCartQuantity(ctx context.Co
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_setCartQuantity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_setCartQuantity_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2423,7 +2476,9 @@ func (ec *executionContext) fieldContext_Mutation_setFavorite(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_setFavorite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_setFavorite_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2480,7 +2535,9 @@ func (ec *executionContext) fieldContext_Mutation_createAddress(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_createAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_createAddress_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2537,7 +2594,9 @@ func (ec *executionContext) fieldContext_Mutation_deleteAddress(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_deleteAddress_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2628,7 +2687,9 @@ func (ec *executionContext) fieldContext_Mutation_placeOrder(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_placeOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_placeOrder_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2702,7 +2763,9 @@ func (ec *executionContext) fieldContext_Mutation_payOrder(ctx context.Context, 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_payOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_payOrder_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2759,7 +2822,9 @@ func (ec *executionContext) fieldContext_Mutation_sandboxPay(ctx context.Context
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_sandboxPay_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_sandboxPay_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2816,7 +2881,9 @@ func (ec *executionContext) fieldContext_Mutation_cancelOrder(ctx context.Contex
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_cancelOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_cancelOrder_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2878,7 +2945,9 @@ func (ec *executionContext) fieldContext_Mutation_shipOrder(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_shipOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_shipOrder_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2940,7 +3009,9 @@ func (ec *executionContext) fieldContext_Mutation_markDelivered(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_markDelivered_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_markDelivered_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2997,7 +3068,9 @@ func (ec *executionContext) fieldContext_Mutation_confirmReceipt(ctx context.Con
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_confirmReceipt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_confirmReceipt_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3054,7 +3127,9 @@ func (ec *executionContext) fieldContext_Mutation_requestRefund(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_requestRefund_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_requestRefund_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3116,7 +3191,9 @@ func (ec *executionContext) fieldContext_Mutation_approveRefund(ctx context.Cont
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_approveRefund_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_approveRefund_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3207,7 +3284,9 @@ func (ec *executionContext) fieldContext_Mutation_submitStudentVerification(ctx 
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_submitStudentVerification_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_submitStudentVerification_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3235,7 +3314,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup // sequential: nothing is deferred
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -3546,7 +3625,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return gqlexec.Object(fields, out.Values)
 }
 
 // endregion **************************** object.gotpl ****************************

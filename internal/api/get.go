@@ -59,7 +59,12 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeResponse(w, responses(ctx))
+	resp := responses(ctx)
+	if resp == nil {
+		writeError(w, http.StatusOK, "TIMEOUT", "the request took too long")
+		return
+	}
+	writeResponse(w, resp)
 }
 
 const graphqlResponseJSON = "application/graphql-response+json"
@@ -74,15 +79,6 @@ func responseType(r *http.Request) string {
 		}
 	}
 	return "application/json"
-}
-
-func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
-	b, err := json.Marshal(resp)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "INTERNAL", "internal error")
-		return
-	}
-	_, _ = w.Write(b)
 }
 
 // writeError writes a response holding one error with a code, for failures

@@ -98,7 +98,9 @@ func OpenSQLite(ctx context.Context, dsn string, opt Options) (*DB, error) {
 // requests, and the small pools of DB.Live and DB.Notify.
 func OpenPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	n := max(opt.MaxOpenConns, 1)
-	main, err := pgPool(ctx, dsn, n, max(n/2, 1))
+	// As many idle as open: under load a smaller idle bound closes and
+	// reopens connections (a backend process each) many times a second.
+	main, err := pgPool(ctx, dsn, n, n)
 	if err != nil {
 		return nil, err
 	}
