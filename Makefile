@@ -6,7 +6,7 @@ PKGS  := ./...
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
 
-.PHONY: run build test test-unit vet fmt-check generate check-generate privacy-catalog check-privacy-catalog bench clean
+.PHONY: run build test test-unit vet fmt-check generate check-generate privacy-catalog check-privacy-catalog bench bench-http clean
 
 run: ## serve on :8080 with SQLite under ./data, demo data and the playground
 	$(GO) run .
@@ -44,6 +44,11 @@ check-privacy-catalog:
 
 bench: ## Go benchmarks (figures go in closing notes)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
+
+# The home read under load on PostgreSQL (DATABASE_URL=sqlite for SQLite);
+# PEER=1 alternates runs with PostGraphile on the same tables. See bench/http.sh.
+bench-http: ## req/s, p50, p99 and bytes of the home read over 32 connections
+	bench/http.sh
 
 clean:
 	rm -rf bin data

@@ -53,7 +53,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = "not found"
 			gerr.Extensions = map[string]any{"code": apperr.CodeNotFound}
 			return gerr
-		case errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// lib/pq reports a statement cancelled at the deadline with its own
+			// error (57014), not ctx.Err(): the request's deadline decides.
 			gerr.Message = "the request took too long"
 			gerr.Extensions = map[string]any{"code": "TIMEOUT"}
 			return gerr

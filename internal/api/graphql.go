@@ -24,6 +24,7 @@ import (
 	"github.com/tongxue/tongxue/internal/errands"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/gqlexec"
 	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -31,6 +32,7 @@ import (
 	"github.com/tongxue/tongxue/internal/starcard"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/student"
+	"github.com/tongxue/tongxue/internal/throttle"
 	"github.com/tongxue/tongxue/internal/wow"
 	"github.com/tongxue/tongxue/internal/wsgorilla"
 	"github.com/tongxue/tongxue/resolvers"
@@ -58,11 +60,12 @@ type Deps struct {
 	Production     bool     // no playground, no introspection
 	AllowedOrigins []string // websocket origins besides the server's own host
 	TrustProxy     bool     // client IP from X-Forwarded-For (behind a load balancer)
+	// Throttle holds per-client budgets for every operation; nil: none.
+	Throttle *throttle.Limiter
 }
 
 // Limits of the graph (G3).
 const (
-	maxComplexity    = 2000
 	maxBodyBytes     = 1 << 20
 	maxUploadBytes   = 24 << 20 // multipart requests: pictures (each at most 5 MB) and their form
 	wsPayloadLimit   = 64 << 10
@@ -104,23 +107,27 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 		PayloadReadLimit:      &wsLimit,
 	})
 	srv.AddTransport(getTransport{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUploadBytes, MaxMemory: 8 << 20})
 
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	queries := lru.New[*ast.QueryDocument](queryCacheSize)
+	srv.SetQueryCache(queries)
 	if d.Production {
-		srv.SetValidationRulesFn(productionRules)
+		srv.SetValidationRulesFn(quietRules) // no introspection, no "Did you mean"
+		srv.SetDisableSuggestion(true)       // else gqlgen puts two suggesting rules back
 	} else {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](persistedQueries)})
-	srv.Use(extension.FixedComplexityLimit(maxComplexity))
+	if !benchWithoutLimits {
+		srv.Use(requestLimits{queries: queries}) // after APQ, which fills in the query (limits.go)
+	}
 
 	srv.SetErrorPresenter(errorPresenter(d.Log))
 	srv.SetRecoverFunc(recoverFunc(d.Log))
 	present := errorPresenter(d.Log)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		ctx = gid.WithCodec(ctx, d.Codec)
+		ctx = gqlexec.WithArgs(gid.WithCodec(ctx, d.Codec))
 		ctx, err := viewerNow(ctx, d.Auth)
 		if err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
@@ -139,9 +146,9 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 		}
 		return next(ctx)
 	})
+	srv.AroundOperations(throttleOperations(d.Throttle, present)) // inside: sees the socket's viewer as it is now
 	srv.AroundRootFields(d.Privacy.Gate)
 	srv.AroundResponses(logOperation(d.Log))
-	srv.Use(pageLimits{})
 	return srv
 }
 

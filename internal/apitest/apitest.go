@@ -4,6 +4,7 @@ package apitest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"github.com/tongxue/tongxue/internal/sms"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/studentverify"
+	"github.com/tongxue/tongxue/internal/throttle"
 	"github.com/tongxue/tongxue/internal/vault"
 )
 
@@ -66,6 +68,9 @@ type Options struct {
 	Bank func(*bank.Sandbox) bank.Bank
 	// Payment wraps the sandbox payment provider likewise.
 	Payment func(*payment.Sandbox) payment.Provider
+	// Throttle is the per-client budgets; nil: throttle.Generous(), as the
+	// suite sends thousands of requests from 127.0.0.1.
+	Throttle *throttle.Budgets
 }
 
 // New starts the server on db.
@@ -109,7 +114,7 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: provider, Verifier: studentverify.NewSandbox(),
 		Bank: partnerBank, Media: images,
 		Bus: e.bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
-		PaymentWindow: opt.PaymentWindow,
+		PaymentWindow: opt.PaymentWindow, Throttle: cmp.Or(opt.Throttle, new(throttle.Generous())),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/student"
 	"github.com/tongxue/tongxue/internal/studentverify"
+	"github.com/tongxue/tongxue/internal/throttle"
 	"github.com/tongxue/tongxue/internal/vault"
 	"github.com/tongxue/tongxue/internal/wow"
 )
@@ -48,6 +49,8 @@ type Parts struct {
 	TrustProxy     bool
 	PublicURL      string        // base URL the payment provider calls back
 	PaymentWindow  time.Duration // 0: 15 minutes
+	// Throttle is the per-client budgets; nil: throttle.DefaultBudgets().
+	Throttle *throttle.Budgets
 }
 
 // Build wires every service and returns the API's dependencies. It makes
@@ -75,6 +78,10 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 	ords.StreamFrom(p.DB.Live)
 	wows := wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Now, p.Log)
 	wows.StreamFrom(p.DB.Live)
+	budgets := throttle.DefaultBudgets()
+	if p.Throttle != nil {
+		budgets = *p.Throttle
+	}
 	return api.Deps{
 		DB:             p.DB,
 		Auth:           authSvc,
@@ -96,5 +103,6 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 		Production:     p.Production,
 		AllowedOrigins: p.AllowedOrigins,
 		TrustProxy:     p.TrustProxy,
+		Throttle:       throttle.New(throttle.Config{Budgets: budgets, Index: p.Keys.Index, Now: p.Now, Log: p.Log, DB: p.DB}),
 	}, nil
 }

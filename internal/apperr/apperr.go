@@ -19,6 +19,8 @@ const (
 	CodeRegistrationRequired = "REGISTRATION_REQUIRED"
 	CodeConsentRequired      = "CONSENT_REQUIRED"
 	CodePolicyUpdateRequired = "POLICY_UPDATE_REQUIRED"
+	CodeQueryTooComplex      = "QUERY_TOO_COMPLEX" // a request over a cost or size limit, refused before it runs
+	CodeQueryTooDeep         = "QUERY_TOO_DEEP"    // fields or input objects nested past the limit, refused before it runs
 	CodeInternal             = "INTERNAL"
 )
 

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,16 @@ type Config struct {
 	BankAppID      string // TONGXUE_BANK_APP_ID
 	BankSecret     string // TONGXUE_BANK_SECRET
 
+	// PprofAddr serves /debug/pprof on a loopback address (TONGXUE_PPROF,
+	// e.g. 127.0.0.1:6060) to profile a development server; refused in
+	// production, where profiles would show request data.
+	PprofAddr string
+
+	// RateLimits is TONGXUE_RATE_LIMITS: "default", or "load-test" for a load
+	// test from one address (development only): budgets no client reaches,
+	// every check still made, so the limiter's cost stays in the figures.
+	RateLimits string
+
 	MaxOpenConns    int           // TONGXUE_DB_MAX_OPEN, default 20
 	ShutdownTimeout time.Duration // TONGXUE_SHUTDOWN_TIMEOUT, default 15s
 }
@@ -83,6 +94,8 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		BankURL:        get("TONGXUE_BANK_URL", ""),
 		BankAppID:      get("TONGXUE_BANK_APP_ID", ""),
 		BankSecret:     get("TONGXUE_BANK_SECRET", ""),
+		PprofAddr:      get("TONGXUE_PPROF", ""),
+		RateLimits:     get("TONGXUE_RATE_LIMITS", "default"),
 	}
 	var err error
 	if c.Port, err = atoi(get("PORT", "8080"), "PORT"); err != nil {
@@ -109,6 +122,20 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	case Development, Production:
 	default:
 		return c, fmt.Errorf("TONGXUE_ENV must be %q or %q", Development, Production)
+	}
+	if c.PprofAddr != "" {
+		if c.IsProduction() {
+			return c, fmt.Errorf("TONGXUE_PPROF is for development only")
+		}
+		if host, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(host) {
+			return c, fmt.Errorf("TONGXUE_PPROF must be a loopback host:port such as 127.0.0.1:6060")
+		}
+	}
+	switch {
+	case c.RateLimits == "load-test" && c.IsProduction():
+		return c, fmt.Errorf("TONGXUE_RATE_LIMITS=load-test is for development only")
+	case c.RateLimits != "default" && c.RateLimits != "load-test":
+		return c, fmt.Errorf("TONGXUE_RATE_LIMITS must be \"default\" or \"load-test\"")
 	}
 	if c.SMSSender == "" && !c.IsProduction() {
 		c.SMSSender = "sandbox"
@@ -150,6 +177,14 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		return c, fmt.Errorf("TONGXUE_DB_MAX_OPEN must be at least 1")
 	}
 	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func atoi(s, name string) (int, error) {

@@ -232,9 +232,20 @@ func TestFromEnvOtherBadValues(t *testing.T) {
 		{env{"TONGXUE_SHUTDOWN_TIMEOUT": "15"}, "TONGXUE_SHUTDOWN_TIMEOUT"},
 		{env{"TONGXUE_SHUTDOWN_TIMEOUT": "soon"}, "TONGXUE_SHUTDOWN_TIMEOUT"},
 		{env{"TONGXUE_TRUST_PROXY": "yes"}, "TONGXUE_TRUST_PROXY"},
+		{env{"TONGXUE_PPROF": "0.0.0.0:6060"}, "TONGXUE_PPROF"},
+		{env{"TONGXUE_PPROF": "6060"}, "TONGXUE_PPROF"},
+		{env{"TONGXUE_RATE_LIMITS": "off"}, "TONGXUE_RATE_LIMITS"},
+		{env{"TONGXUE_RATE_LIMITS": "load-test", "TONGXUE_ENV": "production"}, "TONGXUE_RATE_LIMITS"},
+		{env{"TONGXUE_PPROF": "127.0.0.1:6060", "TONGXUE_ENV": "production"}, "TONGXUE_PPROF"},
 	}
 	for _, tc := range cases {
 		loadErr(t, tc.e, tc.mention)
+	}
+	if c := load(t, env{}); c.RateLimits != "default" {
+		t.Fatalf("RateLimits = %q", c.RateLimits)
+	}
+	if c := load(t, env{"TONGXUE_PPROF": "127.0.0.1:6060"}); c.PprofAddr != "127.0.0.1:6060" {
+		t.Fatalf("PprofAddr = %q", c.PprofAddr)
 	}
 	if c := load(t, env{"TONGXUE_DB_MAX_OPEN": "1"}); c.MaxOpenConns != 1 {
 		t.Fatalf("MaxOpenConns = %d, want 1", c.MaxOpenConns)
