@@ -68,11 +68,13 @@ kind=sqlite; [ -n "$db" ] && kind=postgres
 echo "bench-http: home read, ${CONNECTIONS} connections, ${DURATION}s, database $kind"
 
 if [ "${PEER:-0}" != 1 ]; then
+  prof=""
   if [ "${PROFILE:-0}" = 1 ]; then
     (sleep "$WARMUP"; curl -s -o bench/cpu.pprof "http://127.0.0.1:6061/debug/pprof/profile?seconds=$(( DURATION < 10 ? DURATION : 10 ))") &
+    prof=$!
   fi
   load tongxue "$txurl" "$tmp/tx.json"
-  wait 2>/dev/null || true
+  [ -z "$prof" ] || wait "$prof"
   exit 0
 fi
 

@@ -59,6 +59,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Message = "the request took too long"
 			gerr.Extensions = map[string]any{"code": "TIMEOUT"}
 			return gerr
+		case errors.Is(ctx.Err(), context.Canceled):
+			// The client went away (closed the connection or the socket):
+			// nobody reads this answer, and it is no fault of the server's.
+			gerr.Message = "the request was cancelled"
+			gerr.Extensions = map[string]any{"code": "CANCELLED"}
+			return gerr
 		}
 		return internal(ctx, log, gerr, err)
 	}

@@ -49,3 +49,31 @@ func TestServerColumnsAreNotNamed(t *testing.T) {
 		t.Fatalf("presented %q %v", got.Message, got.Extensions)
 	}
 }
+
+// A request whose client went away (wrk closing its connections, a phone
+// losing the network) is CANCELLED and logged as no error; one that ran out
+// of time is TIMEOUT, whatever error the database driver chose to say it.
+func TestCancelledAndTimedOutRequests(t *testing.T) {
+	var logs strings.Builder
+	present := errorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := present(ctx, fmt.Errorf("products: %w", context.Canceled)); got.Extensions["code"] != "CANCELLED" {
+		t.Fatalf("cancelled: %q %v", got.Message, got.Extensions)
+	}
+	if got := present(ctx, fmt.Errorf("pq: canceling statement due to user request")); got.Extensions["code"] != "CANCELLED" {
+		t.Fatalf("driver's own words: %q %v", got.Message, got.Extensions)
+	}
+	if strings.Contains(logs.String(), "ERROR") {
+		t.Fatalf("a client going away is logged as an error:\n%s", logs.String())
+	}
+	dctx, dcancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer dcancel()
+	if got := present(dctx, fmt.Errorf("pq: canceling statement due to user request")); got.Extensions["code"] != "TIMEOUT" {
+		t.Fatalf("deadline: %q %v", got.Message, got.Extensions)
+	}
+	// A live request's failure is still INTERNAL.
+	if got := present(context.Background(), fmt.Errorf("boom")); got.Extensions["code"] != "INTERNAL" {
+		t.Fatalf("internal: %v", got.Extensions)
+	}
+}
