@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 
@@ -40,24 +39,5 @@ func BenchmarkHomeReadLimits(b *testing.B) {
 	deps := be.env.Deps
 	with := run(api.NewGraphQLWith(deps, resolvers.NewSchema(deps.Resolver())))
 	without := run(api.NewGraphQLWithoutLimits(deps, resolvers.NewSchema(deps.Resolver())))
-	var tWith, tWithout time.Duration
-	n := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		first, second, t1, t2 := with, without, &tWith, &tWithout
-		if n%2 == 1 {
-			first, second, t1, t2 = without, with, &tWithout, &tWith
-		}
-		start := time.Now()
-		first()
-		mid := time.Now()
-		second()
-		*t1 += mid.Sub(start)
-		*t2 += time.Since(mid)
-		n++
-	}
-	b.ReportMetric(float64(tWith.Nanoseconds())/float64(n), "ns/limits")
-	b.ReportMetric(float64(tWithout.Nanoseconds())/float64(n), "ns/none")
-	b.ReportMetric(100*(float64(tWith)-float64(tWithout))/float64(tWithout), "%overhead")
+	alternate(b, with, without, "limits", "none")
 }
