@@ -59,12 +59,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	resp := responses(ctx)
-	if resp == nil {
-		writeError(w, http.StatusOK, "TIMEOUT", "the request took too long")
-		return
-	}
-	writeResponse(w, resp)
+	writeResponse(w, responses(ctx))
 }
 
 const graphqlResponseJSON = "application/graphql-response+json"

@@ -91,6 +91,12 @@ func NewGraphQL(d Deps) *handler.Server {
 // NewGraphQLWith builds the handler around a given executable schema
 // (benchmarks compare directive implementations with it).
 func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
+	return newGraphQL(d, es, true)
+}
+
+// newGraphQL builds the handler; without limits only for the benchmark
+// that measures what they cost (limits_export_test.go).
+func newGraphQL(d Deps, es graphql.ExecutableSchema, limits bool) *handler.Server {
 	srv := handler.New(es)
 
 	wsLimit := int64(wsPayloadLimit)
@@ -119,7 +125,7 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](persistedQueries)})
-	if !benchWithoutLimits {
+	if limits {
 		srv.Use(requestLimits{queries: queries}) // after APQ, which fills in the query (limits.go)
 	}
 
@@ -127,7 +133,7 @@ func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
 	srv.SetRecoverFunc(recoverFunc(d.Log))
 	present := errorPresenter(d.Log)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		ctx = gqlexec.WithArgs(gid.WithCodec(ctx, d.Codec))
+		ctx = gqlexec.WithOperation(gid.WithCodec(ctx, d.Codec))
 		ctx, err := viewerNow(ctx, d.Auth)
 		if err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})

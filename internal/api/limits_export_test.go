@@ -8,7 +8,5 @@ import (
 // NewGraphQLWithoutLimits is NewGraphQLWith without the request limits
 // (limits.go): the baseline of BenchmarkHomeReadLimits.
 func NewGraphQLWithoutLimits(d Deps, es graphql.ExecutableSchema) *handler.Server {
-	benchWithoutLimits = true
-	defer func() { benchWithoutLimits = false }()
-	return NewGraphQLWith(d, es)
+	return newGraphQL(d, es, false)
 }

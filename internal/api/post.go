@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"sync"
@@ -56,14 +55,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	resp := responses(ctx)
-	if resp == nil {
-		// The client went away or the deadline passed before the operation
-		// ran: gqlgen answers nothing.
-		writeError(w, http.StatusOK, "TIMEOUT", "the request took too long")
-		return
-	}
-	writeResponse(w, resp)
+	writeResponse(w, responses(ctx))
 }
 
 // statusFor is the status of a request refused before it ran, as the
@@ -82,8 +74,14 @@ func statusFor(ctype string, errs gqlerror.List) int {
 
 // writeResponse writes resp as encoding/json would, but copies Data as it
 // is: the executor wrote it as JSON already, and json.Marshal would scan and
-// compact it again (a tenth of the home read's CPU).
-func writeResponse(w io.Writer, resp *graphql.Response) {
+// compact it again (a tenth of the home read's CPU). No response at all
+// means the client went away or the deadline passed before the operation
+// ran.
+func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
+	if resp == nil {
+		writeError(w, http.StatusOK, "TIMEOUT", "the request took too long")
+		return
+	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	buf.WriteByte('{')

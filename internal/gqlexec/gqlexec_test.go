@@ -14,7 +14,7 @@ import (
 
 func responseCtx() context.Context {
 	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
-	return gqlexec.WithArgs(ctx)
+	return gqlexec.WithOperation(ctx)
 }
 
 func render(m graphql.Marshaler) string {

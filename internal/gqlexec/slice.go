@@ -49,9 +49,9 @@ func marshalOne(ctx context.Context, i int, marshalElement func(ctx context.Cont
 }
 
 // stopped adds the context's error to the response once per operation
-// (WithArgs holds the flag), not once per list cut short.
+// (WithOperation), not once per list cut short.
 func stopped(ctx context.Context) {
-	if c, _ := ctx.Value(argsKey{}).(*argsCache); c != nil && !c.stopped.CompareAndSwap(false, true) {
+	if op := operationOf(ctx); op != nil && !op.stopped.CompareAndSwap(false, true) {
 		return
 	}
 	graphql.AddError(ctx, ctx.Err())
