@@ -199,14 +199,19 @@ func run(seedDemo bool) error {
 	return nil
 }
 
-// tuneGC lets the heap grow to five times what is live before collecting
-// (GOGC=400) unless GOGC is set: a request's garbage is short-lived and the
+// tuneGC lets the heap grow to eleven times what is live before collecting
+// (GOGC=1000) unless GOGC is set: a request's garbage is short-lived and the
 // live heap small (tens of MB), so the default of 100 collected several
-// times a second under load and cost a fifth of the home read's CPU.
-// GOMEMLIMIT, when set, still caps the heap.
+// times a second under load and cost a fifth of the home read's CPU (400:
+// +100 % req/s over 100; 1000: +6-12 % more, about 200 MB resident under
+// load). A soft limit of 512 MiB, unless GOMEMLIMIT is set, makes the
+// collector run sooner rather than let a burst take the machine's memory.
 func tuneGC() {
 	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(1000)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(512 << 20)
 	}
 }
 
