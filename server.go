@@ -1,6 +1,7 @@
 // Command tongxue serves the campus app's GraphQL graph.
 //
 //	make run                 # SQLite under ./data, demo data, playground at http://localhost:8080/
+//	TONGXUE_LISTEN=127.0.0.1:8080 ./tongxue  # this machine only (PORT=8080 alone: every interface)
 //	DATABASE_URL=postgres://... TONGXUE_ENV=production ./tongxue -seed=false
 //	tongxue rotate-keys      # re-seal personal data under the first key of TONGXUE_DATA_KEYS
 //	tongxue privacy-catalog  # print docs/privacy-catalog.md
@@ -19,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -112,6 +114,10 @@ func run(seedDemo bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	// The SQLite file, the development keys and the pictures live here.
+	if err := store.PrepareDataDir(cfg.DataDir); err != nil {
+		return err
+	}
 	keys, generated, err := vault.Load(cfg.DataKeys, cfg.IndexKey, cfg.DataDir, cfg.IsProduction())
 	if err != nil {
 		return err
@@ -167,7 +173,7 @@ func run(seedDemo bool) error {
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	srv := &http.Server{
-		Addr:              fmt.Sprintf(":%d", cfg.Port),
+		Addr:              cfg.Listen,
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -180,8 +186,9 @@ func run(seedDemo bool) error {
 	if err != nil {
 		return err
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "env", cfg.Env, "database", db.Dialect,
-		"playground", !cfg.IsProduction(), "startup_ms", time.Since(started).Milliseconds())
+	url, where := serveURL(ln.Addr(), !cfg.IsProduction())
+	log.Info("serving", "addr", ln.Addr().String(), "url", url, "interfaces", where, "env", cfg.Env,
+		"database", db.Dialect, "playground", !cfg.IsProduction(), "startup_ms", time.Since(started).Milliseconds())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -197,6 +204,26 @@ func run(seedDemo bool) error {
 		return err
 	}
 	return nil
+}
+
+// serveURL is an address to click in the start-up log (the playground, or
+// /graphql in production) and which interfaces addr listens on: on all of
+// them, localhost reaches the server.
+func serveURL(addr net.Addr, playground bool) (url, interfaces string) {
+	path := "/"
+	if !playground {
+		path = "/graphql"
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "", addr.String()
+	}
+	port := strconv.Itoa(tcp.Port)
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("localhost", port) + path, "all"
+	}
+	ip := tcp.IP.String()
+	return "http://" + net.JoinHostPort(ip, port) + path, "only " + ip
 }
 
 // tuneGC lets the heap grow to eleven times what is live before collecting

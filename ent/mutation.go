@@ -14421,27 +14421,27 @@ func (m *PolicyVersionMutation) ResetEdge(name string) error {
 // PostMutation represents an operation that mutates the Post nodes in the graph.
 type PostMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	text          *string
-	visibility    *post.Visibility
-	location      *string
-	wow_count     *int
-	addwow_count  *int
-	created_at    *time.Time
-	clearedFields map[string]struct{}
-	author        *int
-	clearedauthor bool
-	images        map[int]struct{}
-	removedimages map[int]struct{}
-	clearedimages bool
-	wows          map[int]struct{}
-	removedwows   map[int]struct{}
-	clearedwows   bool
-	done          bool
-	oldValue      func(context.Context) (*Post, error)
-	predicates    []predicate.Post
+	op              Op
+	typ             string
+	id              *int
+	text            *string
+	visibility      *post.Visibility
+	location_cipher *[]byte
+	wow_count       *int
+	addwow_count    *int
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	author          *int
+	clearedauthor   bool
+	images          map[int]struct{}
+	removedimages   map[int]struct{}
+	clearedimages   bool
+	wows            map[int]struct{}
+	removedwows     map[int]struct{}
+	clearedwows     bool
+	done            bool
+	oldValue        func(context.Context) (*Post, error)
+	predicates      []predicate.Post
 }
 
 var _ ent.Mutation = (*PostMutation)(nil)
@@ -14650,53 +14650,53 @@ func (m *PostMutation) ResetVisibility() {
 	m.visibility = nil
 }
 
-// SetLocation sets the "location" field.
-func (m *PostMutation) SetLocation(s string) {
-	m.location = &s
+// SetLocationCipher sets the "location_cipher" field.
+func (m *PostMutation) SetLocationCipher(b []byte) {
+	m.location_cipher = &b
 }
 
-// Location returns the value of the "location" field in the mutation.
-func (m *PostMutation) Location() (r string, exists bool) {
-	v := m.location
+// LocationCipher returns the value of the "location_cipher" field in the mutation.
+func (m *PostMutation) LocationCipher() (r []byte, exists bool) {
+	v := m.location_cipher
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldLocation returns the old "location" field's value of the Post entity.
+// OldLocationCipher returns the old "location_cipher" field's value of the Post entity.
 // If the Post object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PostMutation) OldLocation(ctx context.Context) (v *string, err error) {
+func (m *PostMutation) OldLocationCipher(ctx context.Context) (v *[]byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldLocation is only allowed on UpdateOne operations")
+		return v, errors.New("OldLocationCipher is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldLocation requires an ID field in the mutation")
+		return v, errors.New("OldLocationCipher requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldLocation: %w", err)
+		return v, fmt.Errorf("querying old value for OldLocationCipher: %w", err)
 	}
-	return oldValue.Location, nil
+	return oldValue.LocationCipher, nil
 }
 
-// ClearLocation clears the value of the "location" field.
-func (m *PostMutation) ClearLocation() {
-	m.location = nil
-	m.clearedFields[post.FieldLocation] = struct{}{}
+// ClearLocationCipher clears the value of the "location_cipher" field.
+func (m *PostMutation) ClearLocationCipher() {
+	m.location_cipher = nil
+	m.clearedFields[post.FieldLocationCipher] = struct{}{}
 }
 
-// LocationCleared returns if the "location" field was cleared in this mutation.
-func (m *PostMutation) LocationCleared() bool {
-	_, ok := m.clearedFields[post.FieldLocation]
+// LocationCipherCleared returns if the "location_cipher" field was cleared in this mutation.
+func (m *PostMutation) LocationCipherCleared() bool {
+	_, ok := m.clearedFields[post.FieldLocationCipher]
 	return ok
 }
 
-// ResetLocation resets all changes to the "location" field.
-func (m *PostMutation) ResetLocation() {
-	m.location = nil
-	delete(m.clearedFields, post.FieldLocation)
+// ResetLocationCipher resets all changes to the "location_cipher" field.
+func (m *PostMutation) ResetLocationCipher() {
+	m.location_cipher = nil
+	delete(m.clearedFields, post.FieldLocationCipher)
 }
 
 // SetWowCount sets the "wow_count" field.
@@ -14970,8 +14970,8 @@ func (m *PostMutation) Fields() []string {
 	if m.visibility != nil {
 		fields = append(fields, post.FieldVisibility)
 	}
-	if m.location != nil {
-		fields = append(fields, post.FieldLocation)
+	if m.location_cipher != nil {
+		fields = append(fields, post.FieldLocationCipher)
 	}
 	if m.wow_count != nil {
 		fields = append(fields, post.FieldWowCount)
@@ -14993,8 +14993,8 @@ func (m *PostMutation) Field(name string) (ent.Value, bool) {
 		return m.Text()
 	case post.FieldVisibility:
 		return m.Visibility()
-	case post.FieldLocation:
-		return m.Location()
+	case post.FieldLocationCipher:
+		return m.LocationCipher()
 	case post.FieldWowCount:
 		return m.WowCount()
 	case post.FieldCreatedAt:
@@ -15014,8 +15014,8 @@ func (m *PostMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldText(ctx)
 	case post.FieldVisibility:
 		return m.OldVisibility(ctx)
-	case post.FieldLocation:
-		return m.OldLocation(ctx)
+	case post.FieldLocationCipher:
+		return m.OldLocationCipher(ctx)
 	case post.FieldWowCount:
 		return m.OldWowCount(ctx)
 	case post.FieldCreatedAt:
@@ -15050,12 +15050,12 @@ func (m *PostMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetVisibility(v)
 		return nil
-	case post.FieldLocation:
-		v, ok := value.(string)
+	case post.FieldLocationCipher:
+		v, ok := value.([]byte)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetLocation(v)
+		m.SetLocationCipher(v)
 		return nil
 	case post.FieldWowCount:
 		v, ok := value.(int)
@@ -15116,8 +15116,8 @@ func (m *PostMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *PostMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(post.FieldLocation) {
-		fields = append(fields, post.FieldLocation)
+	if m.FieldCleared(post.FieldLocationCipher) {
+		fields = append(fields, post.FieldLocationCipher)
 	}
 	return fields
 }
@@ -15133,8 +15133,8 @@ func (m *PostMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *PostMutation) ClearField(name string) error {
 	switch name {
-	case post.FieldLocation:
-		m.ClearLocation()
+	case post.FieldLocationCipher:
+		m.ClearLocationCipher()
 		return nil
 	}
 	return fmt.Errorf("unknown Post nullable field %s", name)
@@ -15153,8 +15153,8 @@ func (m *PostMutation) ResetField(name string) error {
 	case post.FieldVisibility:
 		m.ResetVisibility()
 		return nil
-	case post.FieldLocation:
-		m.ResetLocation()
+	case post.FieldLocationCipher:
+		m.ResetLocationCipher()
 		return nil
 	case post.FieldWowCount:
 		m.ResetWowCount()

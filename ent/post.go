@@ -24,8 +24,8 @@ type Post struct {
 	Text string `json:"text,omitempty"`
 	// Visibility holds the value of the "visibility" field.
 	Visibility post.Visibility `json:"visibility,omitempty"`
-	// Location holds the value of the "location" field.
-	Location *string `json:"location,omitempty"`
+	// LocationCipher holds the value of the "location_cipher" field.
+	LocationCipher *[]byte `json:"-"`
 	// WowCount holds the value of the "wow_count" field.
 	WowCount int `json:"wow_count,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -88,9 +88,11 @@ func (*Post) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case post.FieldLocationCipher:
+			values[i] = new([]byte)
 		case post.FieldID, post.FieldAuthorID, post.FieldWowCount:
 			values[i] = new(sql.NullInt64)
-		case post.FieldText, post.FieldVisibility, post.FieldLocation:
+		case post.FieldText, post.FieldVisibility:
 			values[i] = new(sql.NullString)
 		case post.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -133,12 +135,11 @@ func (_m *Post) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Visibility = post.Visibility(value.String)
 			}
-		case post.FieldLocation:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field location", values[i])
-			} else if value.Valid {
-				_m.Location = new(string)
-				*_m.Location = value.String
+		case post.FieldLocationCipher:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field location_cipher", values[i])
+			} else if value != nil {
+				_m.LocationCipher = value
 			}
 		case post.FieldWowCount:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -212,10 +213,7 @@ func (_m *Post) String() string {
 	builder.WriteString("visibility=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Visibility))
 	builder.WriteString(", ")
-	if v := _m.Location; v != nil {
-		builder.WriteString("location=")
-		builder.WriteString(*v)
-	}
+	builder.WriteString("location_cipher=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("wow_count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WowCount))

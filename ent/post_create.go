@@ -51,17 +51,9 @@ func (_c *PostCreate) SetNillableVisibility(v *post.Visibility) *PostCreate {
 	return _c
 }
 
-// SetLocation sets the "location" field.
-func (_c *PostCreate) SetLocation(v string) *PostCreate {
-	_c.mutation.SetLocation(v)
-	return _c
-}
-
-// SetNillableLocation sets the "location" field if the given value is not nil.
-func (_c *PostCreate) SetNillableLocation(v *string) *PostCreate {
-	if v != nil {
-		_c.SetLocation(*v)
-	}
+// SetLocationCipher sets the "location_cipher" field.
+func (_c *PostCreate) SetLocationCipher(v []byte) *PostCreate {
+	_c.mutation.SetLocationCipher(v)
 	return _c
 }
 
@@ -198,11 +190,6 @@ func (_c *PostCreate) check() error {
 			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "Post.visibility": %w`, err)}
 		}
 	}
-	if v, ok := _c.mutation.Location(); ok {
-		if err := post.LocationValidator(v); err != nil {
-			return &ValidationError{Name: "location", err: fmt.Errorf(`ent: validator failed for field "Post.location": %w`, err)}
-		}
-	}
 	if _, ok := _c.mutation.WowCount(); !ok {
 		return &ValidationError{Name: "wow_count", err: errors.New(`ent: missing required field "Post.wow_count"`)}
 	}
@@ -252,9 +239,9 @@ func (_c *PostCreate) createSpec() (*Post, *sqlgraph.CreateSpec) {
 		_spec.SetField(post.FieldVisibility, field.TypeEnum, value)
 		_node.Visibility = value
 	}
-	if value, ok := _c.mutation.Location(); ok {
-		_spec.SetField(post.FieldLocation, field.TypeString, value)
-		_node.Location = &value
+	if value, ok := _c.mutation.LocationCipher(); ok {
+		_spec.SetField(post.FieldLocationCipher, field.TypeBytes, value)
+		_node.LocationCipher = &value
 	}
 	if value, ok := _c.mutation.WowCount(); ok {
 		_spec.SetField(post.FieldWowCount, field.TypeInt, value)
@@ -389,21 +376,21 @@ func (u *PostUpsert) UpdateVisibility() *PostUpsert {
 	return u
 }
 
-// SetLocation sets the "location" field.
-func (u *PostUpsert) SetLocation(v string) *PostUpsert {
-	u.Set(post.FieldLocation, v)
+// SetLocationCipher sets the "location_cipher" field.
+func (u *PostUpsert) SetLocationCipher(v []byte) *PostUpsert {
+	u.Set(post.FieldLocationCipher, v)
 	return u
 }
 
-// UpdateLocation sets the "location" field to the value that was provided on create.
-func (u *PostUpsert) UpdateLocation() *PostUpsert {
-	u.SetExcluded(post.FieldLocation)
+// UpdateLocationCipher sets the "location_cipher" field to the value that was provided on create.
+func (u *PostUpsert) UpdateLocationCipher() *PostUpsert {
+	u.SetExcluded(post.FieldLocationCipher)
 	return u
 }
 
-// ClearLocation clears the value of the "location" field.
-func (u *PostUpsert) ClearLocation() *PostUpsert {
-	u.SetNull(post.FieldLocation)
+// ClearLocationCipher clears the value of the "location_cipher" field.
+func (u *PostUpsert) ClearLocationCipher() *PostUpsert {
+	u.SetNull(post.FieldLocationCipher)
 	return u
 }
 
@@ -501,24 +488,24 @@ func (u *PostUpsertOne) UpdateVisibility() *PostUpsertOne {
 	})
 }
 
-// SetLocation sets the "location" field.
-func (u *PostUpsertOne) SetLocation(v string) *PostUpsertOne {
+// SetLocationCipher sets the "location_cipher" field.
+func (u *PostUpsertOne) SetLocationCipher(v []byte) *PostUpsertOne {
 	return u.Update(func(s *PostUpsert) {
-		s.SetLocation(v)
+		s.SetLocationCipher(v)
 	})
 }
 
-// UpdateLocation sets the "location" field to the value that was provided on create.
-func (u *PostUpsertOne) UpdateLocation() *PostUpsertOne {
+// UpdateLocationCipher sets the "location_cipher" field to the value that was provided on create.
+func (u *PostUpsertOne) UpdateLocationCipher() *PostUpsertOne {
 	return u.Update(func(s *PostUpsert) {
-		s.UpdateLocation()
+		s.UpdateLocationCipher()
 	})
 }
 
-// ClearLocation clears the value of the "location" field.
-func (u *PostUpsertOne) ClearLocation() *PostUpsertOne {
+// ClearLocationCipher clears the value of the "location_cipher" field.
+func (u *PostUpsertOne) ClearLocationCipher() *PostUpsertOne {
 	return u.Update(func(s *PostUpsert) {
-		s.ClearLocation()
+		s.ClearLocationCipher()
 	})
 }
 
@@ -785,24 +772,24 @@ func (u *PostUpsertBulk) UpdateVisibility() *PostUpsertBulk {
 	})
 }
 
-// SetLocation sets the "location" field.
-func (u *PostUpsertBulk) SetLocation(v string) *PostUpsertBulk {
+// SetLocationCipher sets the "location_cipher" field.
+func (u *PostUpsertBulk) SetLocationCipher(v []byte) *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
-		s.SetLocation(v)
+		s.SetLocationCipher(v)
 	})
 }
 
-// UpdateLocation sets the "location" field to the value that was provided on create.
-func (u *PostUpsertBulk) UpdateLocation() *PostUpsertBulk {
+// UpdateLocationCipher sets the "location_cipher" field to the value that was provided on create.
+func (u *PostUpsertBulk) UpdateLocationCipher() *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
-		s.UpdateLocation()
+		s.UpdateLocationCipher()
 	})
 }
 
-// ClearLocation clears the value of the "location" field.
-func (u *PostUpsertBulk) ClearLocation() *PostUpsertBulk {
+// ClearLocationCipher clears the value of the "location_cipher" field.
+func (u *PostUpsertBulk) ClearLocationCipher() *PostUpsertBulk {
 	return u.Update(func(s *PostUpsert) {
-		s.ClearLocation()
+		s.ClearLocationCipher()
 	})
 }
 

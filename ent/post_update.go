@@ -58,23 +58,15 @@ func (_u *PostUpdate) SetNillableVisibility(v *post.Visibility) *PostUpdate {
 	return _u
 }
 
-// SetLocation sets the "location" field.
-func (_u *PostUpdate) SetLocation(v string) *PostUpdate {
-	_u.mutation.SetLocation(v)
+// SetLocationCipher sets the "location_cipher" field.
+func (_u *PostUpdate) SetLocationCipher(v []byte) *PostUpdate {
+	_u.mutation.SetLocationCipher(v)
 	return _u
 }
 
-// SetNillableLocation sets the "location" field if the given value is not nil.
-func (_u *PostUpdate) SetNillableLocation(v *string) *PostUpdate {
-	if v != nil {
-		_u.SetLocation(*v)
-	}
-	return _u
-}
-
-// ClearLocation clears the value of the "location" field.
-func (_u *PostUpdate) ClearLocation() *PostUpdate {
-	_u.mutation.ClearLocation()
+// ClearLocationCipher clears the value of the "location_cipher" field.
+func (_u *PostUpdate) ClearLocationCipher() *PostUpdate {
+	_u.mutation.ClearLocationCipher()
 	return _u
 }
 
@@ -215,11 +207,6 @@ func (_u *PostUpdate) check() error {
 			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "Post.visibility": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Location(); ok {
-		if err := post.LocationValidator(v); err != nil {
-			return &ValidationError{Name: "location", err: fmt.Errorf(`ent: validator failed for field "Post.location": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.WowCount(); ok {
 		if err := post.WowCountValidator(v); err != nil {
 			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "Post.wow_count": %w`, err)}
@@ -255,11 +242,11 @@ func (_u *PostUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Visibility(); ok {
 		_spec.SetField(post.FieldVisibility, field.TypeEnum, value)
 	}
-	if value, ok := _u.mutation.Location(); ok {
-		_spec.SetField(post.FieldLocation, field.TypeString, value)
+	if value, ok := _u.mutation.LocationCipher(); ok {
+		_spec.SetField(post.FieldLocationCipher, field.TypeBytes, value)
 	}
-	if _u.mutation.LocationCleared() {
-		_spec.ClearField(post.FieldLocation, field.TypeString)
+	if _u.mutation.LocationCipherCleared() {
+		_spec.ClearField(post.FieldLocationCipher, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.WowCount(); ok {
 		_spec.SetField(post.FieldWowCount, field.TypeInt, value)
@@ -407,23 +394,15 @@ func (_u *PostUpdateOne) SetNillableVisibility(v *post.Visibility) *PostUpdateOn
 	return _u
 }
 
-// SetLocation sets the "location" field.
-func (_u *PostUpdateOne) SetLocation(v string) *PostUpdateOne {
-	_u.mutation.SetLocation(v)
+// SetLocationCipher sets the "location_cipher" field.
+func (_u *PostUpdateOne) SetLocationCipher(v []byte) *PostUpdateOne {
+	_u.mutation.SetLocationCipher(v)
 	return _u
 }
 
-// SetNillableLocation sets the "location" field if the given value is not nil.
-func (_u *PostUpdateOne) SetNillableLocation(v *string) *PostUpdateOne {
-	if v != nil {
-		_u.SetLocation(*v)
-	}
-	return _u
-}
-
-// ClearLocation clears the value of the "location" field.
-func (_u *PostUpdateOne) ClearLocation() *PostUpdateOne {
-	_u.mutation.ClearLocation()
+// ClearLocationCipher clears the value of the "location_cipher" field.
+func (_u *PostUpdateOne) ClearLocationCipher() *PostUpdateOne {
+	_u.mutation.ClearLocationCipher()
 	return _u
 }
 
@@ -577,11 +556,6 @@ func (_u *PostUpdateOne) check() error {
 			return &ValidationError{Name: "visibility", err: fmt.Errorf(`ent: validator failed for field "Post.visibility": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Location(); ok {
-		if err := post.LocationValidator(v); err != nil {
-			return &ValidationError{Name: "location", err: fmt.Errorf(`ent: validator failed for field "Post.location": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.WowCount(); ok {
 		if err := post.WowCountValidator(v); err != nil {
 			return &ValidationError{Name: "wow_count", err: fmt.Errorf(`ent: validator failed for field "Post.wow_count": %w`, err)}
@@ -634,11 +608,11 @@ func (_u *PostUpdateOne) sqlSave(ctx context.Context) (_node *Post, err error) {
 	if value, ok := _u.mutation.Visibility(); ok {
 		_spec.SetField(post.FieldVisibility, field.TypeEnum, value)
 	}
-	if value, ok := _u.mutation.Location(); ok {
-		_spec.SetField(post.FieldLocation, field.TypeString, value)
+	if value, ok := _u.mutation.LocationCipher(); ok {
+		_spec.SetField(post.FieldLocationCipher, field.TypeBytes, value)
 	}
-	if _u.mutation.LocationCleared() {
-		_spec.ClearField(post.FieldLocation, field.TypeString)
+	if _u.mutation.LocationCipherCleared() {
+		_spec.ClearField(post.FieldLocationCipher, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.WowCount(); ok {
 		_spec.SetField(post.FieldWowCount, field.TypeInt, value)

@@ -377,10 +377,6 @@ func init() {
 	postDescText := postFields[1].Descriptor()
 	// post.TextValidator is a validator for the "text" field. It is called by the builders before save.
 	post.TextValidator = postDescText.Validators[0].(func(string) error)
-	// postDescLocation is the schema descriptor for location field.
-	postDescLocation := postFields[3].Descriptor()
-	// post.LocationValidator is a validator for the "location" field. It is called by the builders before save.
-	post.LocationValidator = postDescLocation.Validators[0].(func(string) error)
 	// postDescWowCount is the schema descriptor for wow_count field.
 	postDescWowCount := postFields[4].Descriptor()
 	// post.DefaultWowCount holds the default value on creation for the wow_count field.

@@ -348,6 +348,27 @@ func (ec *executionContext) _BankAccount_balance(ctx context.Context, field grap
 			return ec.Resolvers.BankAccount().Balance(ctx, obj)
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
+				if err != nil {
+					var zeroVal *bank.Balance
+					return zeroVal, err
+				}
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *bank.Balance
+					return zeroVal, err
+				}
+				if ec.Directives.Consent == nil {
+					var zeroVal *bank.Balance
+					return zeroVal, errors.New("directive consent is not implemented")
+				}
+				return ec.Directives.Consent(ctx, obj, directive0, purpose, of)
+			}
+
+			next = directive1
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *bank.Balance) graphql.Marshaler {
@@ -383,13 +404,34 @@ func (ec *executionContext) _BankAccount_transactions(ctx context.Context, field
 			return ec.Resolvers.BankAccount().Transactions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
+				if err != nil {
+					var zeroVal *model.BankTransactionPage
+					return zeroVal, err
+				}
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.BankTransactionPage
+					return zeroVal, err
+				}
+				if ec.Directives.Consent == nil {
+					var zeroVal *model.BankTransactionPage
+					return zeroVal, errors.New("directive consent is not implemented")
+				}
+				return ec.Directives.Consent(ctx, obj, directive0, purpose, of)
+			}
+
+			next = directive1
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BankTransactionPage) graphql.Marshaler {
-			return ec.marshalNBankTransactionPage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐBankTransactionPage(ctx, selections, v)
+			return ec.marshalOBankTransactionPage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐBankTransactionPage(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_BankAccount_transactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2553,7 +2595,7 @@ func (ec *executionContext) _BankAccount(ctx context.Context, sel ast.SelectionS
 			}
 		case "transactions":
 			out.Values[i] = ec._BankAccount_transactions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -3212,14 +3254,6 @@ func (ec *executionContext) marshalNBankTransaction2ᚖgithubᚗcomᚋtongxueᚋ
 	return ec._BankTransaction(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNBankTransactionPage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐBankTransactionPage(ctx context.Context, sel ast.SelectionSet, v *model.BankTransactionPage) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "BankTransactionPage!")
-		return graphql.Null
-	}
-	return ec._BankTransactionPage(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCreatePostInput2githubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐCreatePostInput(ctx context.Context, v any) (model.CreatePostInput, error) {
 	res, err := ec.unmarshalInputCreatePostInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -3414,6 +3448,13 @@ func (ec *executionContext) marshalOBankBalance2ᚖgithubᚗcomᚋtongxueᚋtong
 		return graphql.Null
 	}
 	return ec._BankBalance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBankTransactionPage2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐBankTransactionPage(ctx context.Context, sel ast.SelectionSet, v *model.BankTransactionPage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BankTransactionPage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx context.Context, sel ast.SelectionSet, v *errands.View) graphql.Marshaler {

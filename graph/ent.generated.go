@@ -36,6 +36,7 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type PostResolver interface {
+	Location(ctx context.Context, obj *ent.Post) (*string, error)
 	ViewerHasWowed(ctx context.Context, obj *ent.Post) (bool, error)
 	PreviewImages(ctx context.Context, obj *ent.Post, first int) ([]*ent.PostImage, error)
 }
@@ -1648,7 +1649,7 @@ func (ec *executionContext) _Post_location(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Post_location(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Location, nil
+			return ec.Resolvers.Post().Location(ctx, obj)
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1682,7 +1683,7 @@ func (ec *executionContext) _Post_location(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Post_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Post", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Post", field, true, true, "String")
 }
 
 func (ec *executionContext) _Post_viewerHasWowed(ctx context.Context, field graphql.CollectedField, obj *ent.Post) (ret graphql.Marshaler) {

@@ -3313,10 +3313,10 @@ type BankAccount {
   reason: String
   "BOUND_CARD_CHECKSUM when the bound card fails the Luhn check (checked by the bank, not refused here)."
   warnings: [String!]!
-  "Null unless the account is open."
-  balance: BankBalance
-  "Transactions made through the platform, newest first."
-  transactions(first: Int = 20, after: String): BankTransactionPage!
+  "Null unless the account is open. The bank is asked only under SENSITIVE_FINANCIAL."
+  balance: BankBalance @consent(purpose: SENSITIVE_FINANCIAL)
+  "Transactions made through the platform, newest first; null without SENSITIVE_FINANCIAL (the bank is not asked)."
+  transactions(first: Int = 20, after: String): BankTransactionPage @consent(purpose: SENSITIVE_FINANCIAL)
 }
 
 type BankBalance {

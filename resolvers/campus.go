@@ -12,10 +12,9 @@ import (
 	"github.com/tongxue/tongxue/internal/media"
 )
 
-// MediaPath is where pictures are served.
+// MediaPath is where pictures are served; their addresses come from
+// pictures.Access (signed unless public).
 const MediaPath = media.URLPath
-
-func mediaURL(key string) string { return MediaPath + key }
 
 // readUpload reads an optional upload, refusing more than limit bytes.
 func readUpload(up *graphql.Upload, limit int64) ([]byte, error) {

@@ -44,7 +44,7 @@ func (r *errandResolver) PhotoURL(ctx context.Context, obj *errands.View) (*stri
 	if key == nil {
 		return nil, nil
 	}
-	u := mediaURL(*key)
+	u := r.Pictures.URL(*key, false) // a parcel photo is never public: signed, expiring
 	return &u, nil
 }
 
@@ -166,6 +166,10 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Profil
 	return r.Auth.UpdateProfile(ctx, v, auth.Profile{Nickname: input.Nickname, AvatarURL: input.AvatarURL, School: input.School})
 }
 
+func (r *postResolver) Location(ctx context.Context, obj *ent.Post) (*string, error) {
+	return r.Wows.Location(obj)
+}
+
 func (r *postResolver) ViewerHasWowed(ctx context.Context, obj *ent.Post) (bool, error) {
 	return r.Wows.HasWowed(ctx, obj.ID)
 }
@@ -175,7 +179,7 @@ func (r *postResolver) PreviewImages(ctx context.Context, obj *ent.Post, first i
 }
 
 func (r *postImageResolver) URL(ctx context.Context, obj *ent.PostImage) (string, error) {
-	return mediaURL(obj.MediaKey), nil
+	return r.Wows.PictureURL(ctx, obj), nil
 }
 
 func (r *queryResolver) OpenErrands(ctx context.Context, area *string, limit *int) ([]*ent.Errand, error) {

@@ -7,21 +7,18 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/node"
 )
 
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	n, err := r.Client.Noder(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, apperr.NotFound("node")
-	}
-	return n, err
+	return node.One(ctx, r.Client, id)
 }
 
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
 	if len(ids) > 100 {
 		return nil, apperr.BadField("ids", "at most 100 IDs at a time")
 	}
-	return r.Client.Noders(ctx, ids)
+	return node.Many(ctx, r.Client, ids)
 }
 
 func (r *queryResolver) Merchants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) (*ent.MerchantConnection, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/tongxue/tongxue/internal/errands"
 	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/orders"
+	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/starcard"
@@ -36,6 +37,7 @@ type Resolver struct {
 	Errands   *errands.Service
 	Cards     *starcard.Cards
 	Accounts  *starcard.Accounts
+	Pictures  *pictures.Access // pictures' addresses (signed unless public)
 	Bus       pubsub.Bus
 	Now       func() time.Time
 }

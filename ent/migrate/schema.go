@@ -538,7 +538,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "text", Type: field.TypeString, Size: 1000},
 		{Name: "visibility", Type: field.TypeEnum, Enums: []string{"PUBLIC", "FRIENDS", "ONLY_ME"}, Default: "PUBLIC"},
-		{Name: "location", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "location_cipher", Type: field.TypeBytes, Nullable: true},
 		{Name: "wow_count", Type: field.TypeInt, Default: 0},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "author_id", Type: field.TypeInt},
@@ -596,6 +596,11 @@ var (
 				Name:    "postimage_post_id_position",
 				Unique:  false,
 				Columns: []*schema.Column{PostImagesColumns[5], PostImagesColumns[2]},
+			},
+			{
+				Name:    "postimage_media_key",
+				Unique:  false,
+				Columns: []*schema.Column{PostImagesColumns[1]},
 			},
 		},
 	}

@@ -23,8 +23,8 @@ const (
 	FieldText = "text"
 	// FieldVisibility holds the string denoting the visibility field in the database.
 	FieldVisibility = "visibility"
-	// FieldLocation holds the string denoting the location field in the database.
-	FieldLocation = "location"
+	// FieldLocationCipher holds the string denoting the location_cipher field in the database.
+	FieldLocationCipher = "location_cipher"
 	// FieldWowCount holds the string denoting the wow_count field in the database.
 	FieldWowCount = "wow_count"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -66,7 +66,7 @@ var Columns = []string{
 	FieldAuthorID,
 	FieldText,
 	FieldVisibility,
-	FieldLocation,
+	FieldLocationCipher,
 	FieldWowCount,
 	FieldCreatedAt,
 }
@@ -84,8 +84,6 @@ func ValidColumn(column string) bool {
 var (
 	// TextValidator is a validator for the "text" field. It is called by the builders before save.
 	TextValidator func(string) error
-	// LocationValidator is a validator for the "location" field. It is called by the builders before save.
-	LocationValidator func(string) error
 	// DefaultWowCount holds the default value on creation for the "wow_count" field.
 	DefaultWowCount int
 	// WowCountValidator is a validator for the "wow_count" field. It is called by the builders before save.
@@ -142,11 +140,6 @@ func ByText(opts ...sql.OrderTermOption) OrderOption {
 // ByVisibility orders the results by the visibility field.
 func ByVisibility(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldVisibility, opts...).ToFunc()
-}
-
-// ByLocation orders the results by the location field.
-func ByLocation(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldLocation, opts...).ToFunc()
 }
 
 // ByWowCount orders the results by the wow_count field.

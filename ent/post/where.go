@@ -65,9 +65,9 @@ func Text(v string) predicate.Post {
 	return predicate.Post(sql.FieldEQ(FieldText, v))
 }
 
-// Location applies equality check predicate on the "location" field. It's identical to LocationEQ.
-func Location(v string) predicate.Post {
-	return predicate.Post(sql.FieldEQ(FieldLocation, v))
+// LocationCipher applies equality check predicate on the "location_cipher" field. It's identical to LocationCipherEQ.
+func LocationCipher(v []byte) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldLocationCipher, v))
 }
 
 // WowCount applies equality check predicate on the "wow_count" field. It's identical to WowCountEQ.
@@ -185,79 +185,54 @@ func VisibilityNotIn(vs ...Visibility) predicate.Post {
 	return predicate.Post(sql.FieldNotIn(FieldVisibility, vs...))
 }
 
-// LocationEQ applies the EQ predicate on the "location" field.
-func LocationEQ(v string) predicate.Post {
-	return predicate.Post(sql.FieldEQ(FieldLocation, v))
+// LocationCipherEQ applies the EQ predicate on the "location_cipher" field.
+func LocationCipherEQ(v []byte) predicate.Post {
+	return predicate.Post(sql.FieldEQ(FieldLocationCipher, v))
 }
 
-// LocationNEQ applies the NEQ predicate on the "location" field.
-func LocationNEQ(v string) predicate.Post {
-	return predicate.Post(sql.FieldNEQ(FieldLocation, v))
+// LocationCipherNEQ applies the NEQ predicate on the "location_cipher" field.
+func LocationCipherNEQ(v []byte) predicate.Post {
+	return predicate.Post(sql.FieldNEQ(FieldLocationCipher, v))
 }
 
-// LocationIn applies the In predicate on the "location" field.
-func LocationIn(vs ...string) predicate.Post {
-	return predicate.Post(sql.FieldIn(FieldLocation, vs...))
+// LocationCipherIn applies the In predicate on the "location_cipher" field.
+func LocationCipherIn(vs ...[]byte) predicate.Post {
+	return predicate.Post(sql.FieldIn(FieldLocationCipher, vs...))
 }
 
-// LocationNotIn applies the NotIn predicate on the "location" field.
-func LocationNotIn(vs ...string) predicate.Post {
-	return predicate.Post(sql.FieldNotIn(FieldLocation, vs...))
+// LocationCipherNotIn applies the NotIn predicate on the "location_cipher" field.
+func LocationCipherNotIn(vs ...[]byte) predicate.Post {
+	return predicate.Post(sql.FieldNotIn(FieldLocationCipher, vs...))
 }
 
-// LocationGT applies the GT predicate on the "location" field.
-func LocationGT(v string) predicate.Post {
-	return predicate.Post(sql.FieldGT(FieldLocation, v))
+// LocationCipherGT applies the GT predicate on the "location_cipher" field.
+func LocationCipherGT(v []byte) predicate.Post {
+	return predicate.Post(sql.FieldGT(FieldLocationCipher, v))
 }
 
-// LocationGTE applies the GTE predicate on the "location" field.
-func LocationGTE(v string) predicate.Post {
-	return predicate.Post(sql.FieldGTE(FieldLocation, v))
+// LocationCipherGTE applies the GTE predicate on the "location_cipher" field.
+func LocationCipherGTE(v []byte) predicate.Post {
+	return predicate.Post(sql.FieldGTE(FieldLocationCipher, v))
 }
 
-// LocationLT applies the LT predicate on the "location" field.
-func LocationLT(v string) predicate.Post {
-	return predicate.Post(sql.FieldLT(FieldLocation, v))
+// LocationCipherLT applies the LT predicate on the "location_cipher" field.
+func LocationCipherLT(v []byte) predicate.Post {
+	return predicate.Post(sql.FieldLT(FieldLocationCipher, v))
 }
 
-// LocationLTE applies the LTE predicate on the "location" field.
-func LocationLTE(v string) predicate.Post {
-	return predicate.Post(sql.FieldLTE(FieldLocation, v))
+// LocationCipherLTE applies the LTE predicate on the "location_cipher" field.
+func LocationCipherLTE(v []byte) predicate.Post {
+	return predicate.Post(sql.FieldLTE(FieldLocationCipher, v))
 }
 
-// LocationContains applies the Contains predicate on the "location" field.
-func LocationContains(v string) predicate.Post {
-	return predicate.Post(sql.FieldContains(FieldLocation, v))
+// LocationCipherIsNil applies the IsNil predicate on the "location_cipher" field.
+func LocationCipherIsNil() predicate.Post {
+	return predicate.Post(sql.FieldIsNull(FieldLocationCipher))
 }
 
-// LocationHasPrefix applies the HasPrefix predicate on the "location" field.
-func LocationHasPrefix(v string) predicate.Post {
-	return predicate.Post(sql.FieldHasPrefix(FieldLocation, v))
-}
-
-// LocationHasSuffix applies the HasSuffix predicate on the "location" field.
-func LocationHasSuffix(v string) predicate.Post {
-	return predicate.Post(sql.FieldHasSuffix(FieldLocation, v))
-}
-
-// LocationIsNil applies the IsNil predicate on the "location" field.
-func LocationIsNil() predicate.Post {
-	return predicate.Post(sql.FieldIsNull(FieldLocation))
-}
-
-// LocationNotNil applies the NotNil predicate on the "location" field.
-func LocationNotNil() predicate.Post {
-	return predicate.Post(sql.FieldNotNull(FieldLocation))
-}
-
-// LocationEqualFold applies the EqualFold predicate on the "location" field.
-func LocationEqualFold(v string) predicate.Post {
-	return predicate.Post(sql.FieldEqualFold(FieldLocation, v))
-}
-
-// LocationContainsFold applies the ContainsFold predicate on the "location" field.
-func LocationContainsFold(v string) predicate.Post {
-	return predicate.Post(sql.FieldContainsFold(FieldLocation, v))
+// LocationCipherNotNil applies the NotNil predicate on the "location_cipher" field.
+func LocationCipherNotNil() predicate.Post {
+	return predicate.Post(sql.FieldNotNull(FieldLocationCipher))
 }
 
 // WowCountEQ applies the EQ predicate on the "wow_count" field.

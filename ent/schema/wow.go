@@ -30,10 +30,15 @@ func (Post) Fields() []ent.Field {
 				Retention: "until the author deletes it or cancels the account"}),
 		field.Enum("visibility").Values("PUBLIC", "FRIENDS", "ONLY_ME").Default("PUBLIC"),
 		// A place name the author chose to attach, with the location
-		// permission and consent; never coordinates.
-		field.String("location").Optional().Nillable().MaxRuneLen(64).
+		// permission and consent; never coordinates. Whereabouts are
+		// sensitive (PIPL art. 28): sealed at rest (internal/wow opens it
+		// for Post.location), shown whole only to the post's viewers while
+		// the author consents, and erased from all the author's posts when
+		// LOCATION is withdrawn. No query filters by it.
+		field.Bytes("location_cipher").Optional().Nillable().Sensitive().
 			Annotations(entgql.Skip(entgql.SkipAll), pii.Field{Category: "所在位置", Purpose: pii.Location,
-				Exposes: []string{"Post.location"}, Retention: "until the author deletes the post"}),
+				Sensitive: true, Sealed: true, Published: true, Exposes: []string{"Post.location"},
+				Retention: "until the author deletes the post or withdraws LOCATION"}),
 		field.Int("wow_count").Default(0).NonNegative(),
 		field.Time("created_at").Immutable().Default(time.Now).
 			Annotations(entgql.OrderField("CREATED_AT")),
@@ -78,7 +83,11 @@ func (PostImage) Edges() []ent.Edge {
 	}
 }
 
-func (PostImage) Indexes() []ent.Index { return []ent.Index{index.Fields("post_id", "position")} }
+// media_key: /media/ asks whether a key is public (internal/pictures), and
+// releasing a picture asks whether any post still uses it.
+func (PostImage) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("post_id", "position"), index.Fields("media_key")}
+}
 
 func (PostImage) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -27,6 +28,7 @@ import (
 	"github.com/tongxue/tongxue/internal/gqlexec"
 	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/orders"
+	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/starcard"
@@ -54,11 +56,12 @@ type Deps struct {
 	Cards          *starcard.Cards
 	Accounts       *starcard.Accounts
 	Media          media.Store
+	Pictures       *pictures.Access // who may fetch which picture; signed URLs
 	Bus            pubsub.Bus
 	Codec          *gid.Codec
 	Log            *slog.Logger
 	Production     bool     // no playground, no introspection
-	AllowedOrigins []string // websocket origins besides the server's own host
+	AllowedOrigins []string // web origins (websockets and CORS) besides the server's own host
 	TrustProxy     bool     // client IP from X-Forwarded-For (behind a load balancer)
 	// Throttle holds per-client budgets for every operation; nil: none.
 	Throttle *throttle.Limiter
@@ -80,7 +83,7 @@ const (
 func (d Deps) Resolver() *resolvers.Resolver {
 	return &resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback,
 		Carts: d.Carts, Addresses: d.Addresses, Orders: d.Orders, Students: d.Students, Bus: d.Bus, Now: time.Now,
-		Wows: d.Wows, Errands: d.Errands, Cards: d.Cards, Accounts: d.Accounts}
+		Wows: d.Wows, Errands: d.Errands, Cards: d.Cards, Accounts: d.Accounts, Pictures: d.Pictures}
 }
 
 // NewGraphQL builds the GraphQL handler.
@@ -138,19 +141,20 @@ func newGraphQL(d Deps, es graphql.ExecutableSchema, limits bool) *handler.Serve
 		if err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
 		}
-		// Queries and mutations read consents once; a subscription lives too
-		// long for that and reads them afresh for every event.
-		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
-			if v := auth.FromContext(ctx); v != nil {
-				fresh := *v
-				fresh.Consented = nil
-				ctx = auth.NewContext(ctx, &fresh)
-			}
-		} else {
+		oc := graphql.GetOperationContext(ctx)
+		if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
 			ctx = privacy.WithRequestCache(ctx)
 			ctx = d.Wows.WithLoaders(ctx)
+			return next(ctx)
 		}
-		return next(ctx)
+		// Queries and mutations read consents once; a subscription lives too
+		// long for that and reads them afresh for every event.
+		if v := auth.FromContext(ctx); v != nil {
+			fresh := *v
+			fresh.Consented = nil
+			ctx = auth.NewContext(ctx, &fresh)
+		}
+		return gateSubscription(ctx, d.Privacy, present, next)
 	})
 	srv.AroundOperations(throttleOperations(d.Throttle, present)) // inside: sees the socket's viewer as it is now
 	srv.AroundRootFields(d.Privacy.Gate)
@@ -158,20 +162,54 @@ func newGraphQL(d Deps, es graphql.ExecutableSchema, limits bool) *handler.Serve
 	return srv
 }
 
+// gateSubscription runs a subscription behind the policy gate (P1), which
+// gqlgen's root-field middleware (Gate) does not reach: the gate goes into
+// this operation's own field middleware. A stream it ends answers once more,
+// with the error, and then completes.
+func gateSubscription(ctx context.Context, p *privacy.Service, present graphql.ErrorPresenterFunc, next graphql.OperationHandler) graphql.ResponseHandler {
+	var stopped atomic.Pointer[gqlerror.Error]
+	oc := graphql.GetOperationContext(ctx)
+	oc.ResolverMiddleware = p.GateSubscription(func(ctx context.Context, err error) {
+		stopped.Store(present(ctx, err))
+	}, oc.ResolverMiddleware)
+	responses := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		if r := responses(ctx); r != nil {
+			return r
+		}
+		if err := stopped.Swap(nil); err != nil {
+			return &graphql.Response{Errors: gqlerror.List{err}}
+		}
+		return nil
+	}
+}
+
 // wsInit authenticates a websocket from its connection_init payload
-// ({"authToken": "..."} or {"Authorization": "Bearer ..."}). No token means
-// an anonymous connection; a bad one is refused with 4403. The connection
-// closes when its session ends (logout, expiry), subscriptions and all.
+// ({"authToken": "..."} or {"Authorization": "Bearer ..."}) or, without a
+// token there, from the upgrade request's Authorization header
+// (graphqlEndpoint put that viewer in ctx). No token means an anonymous
+// connection; a bad or ended one is refused with 4403. However it was
+// authenticated, the connection closes when its session ends (logout,
+// expiry, revocation, on any instance), subscriptions and all, and each
+// operation on it sees the session as it is now (viewerNow).
 func wsInit(a *auth.Service, ends *auth.SessionEnds) transport.WebsocketInitFunc {
 	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		token := p.GetString("authToken")
 		if token == "" {
 			token = bearer(p.Authorization())
 		}
-		if token == "" {
+		var v *auth.Viewer
+		var err error
+		switch upgraded := auth.FromContext(ctx); {
+		case token != "":
+			v, err = a.Authenticate(ctx, token)
+		case upgraded != nil:
+			// The header was read at the upgrade: the session may have
+			// ended while the client took its time to send connection_init.
+			v, err = a.Refresh(ctx, upgraded)
+		default:
 			return ctx, nil, nil
 		}
-		v, err := a.Authenticate(ctx, token)
 		if err != nil {
 			ctx = transport.WithWebsocketCloseCode(ctx, 4403)
 			ctx = transport.AppendCloseReason(ctx, "Forbidden")

@@ -31,7 +31,7 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlEndpoint(d, NewGraphQL(d)))
 	mux.Handle("POST "+orders.CallbackPath+"{provider}", paymentCallback(d))
-	mux.Handle("GET "+resolvers.MediaPath, http.StripPrefix(resolvers.MediaPath, media.Serve(d.Media)))
+	mux.Handle("GET "+resolvers.MediaPath, http.StripPrefix(resolvers.MediaPath, media.Serve(d.Media, d.Pictures.Guard())))
 	mux.HandleFunc("GET /star-cards/keys", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, d.Cards.PublicKeys())
 	})
@@ -61,7 +61,7 @@ func NewHandler(d Deps) http.Handler {
 		}
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
-	return withRequest(d, mux)
+	return withRequest(d, crossOrigin(d.AllowedOrigins, mux)) // cors.go
 }
 
 // graphqlEndpoint admits GraphQL requests: websocket upgrades, GET, and POST
@@ -106,6 +106,9 @@ func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
 				writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", errInvalidSession.Error())
 				return
 			}
+			// A websocket upgrade carries this viewer to wsInit, which ties
+			// the connection to the session as for a token sent in
+			// connection_init: it closes when the session ends.
 			ctx = auth.NewContext(ctx, v)
 		}
 		if !upgrade {

@@ -103,3 +103,17 @@ func (e *Env) Socket(t testing.TB, token string) *WS {
 	ws.Expect("connection_ack")
 	return ws
 }
+
+// SocketWithHeader opens a graphql-transport-ws connection authenticated
+// by the upgrade request's Authorization header instead, as browsers'
+// libraries and some gateways do: connection_init carries no token.
+func (e *Env) SocketWithHeader(t testing.TB, token string) *WS {
+	t.Helper()
+	ws, _, err := e.DialWS(t, "graphql-transport-ws", http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Send("connection_init", "", map[string]any{})
+	ws.Expect("connection_ack")
+	return ws
+}

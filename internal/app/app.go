@@ -19,6 +19,7 @@ import (
 	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/orders"
 	"github.com/tongxue/tongxue/internal/payment"
+	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/sms"
@@ -76,8 +77,15 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 	ords := orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students, priv,
 		orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log)
 	ords.StreamFrom(p.DB.Live)
-	wows := wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Now, p.Log)
+	pics, err := pictures.NewAccess(p.DB.Client, p.Keys.Index.Secret(pictures.SecretLabel), p.Now)
+	if err != nil {
+		return api.Deps{}, err
+	}
+	wows := wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Keys.Ring, pics, p.Now, p.Log)
 	wows.StreamFrom(p.DB.Live)
+	if err := wows.SealLegacyLocations(ctx); err != nil { // posts.location before it was sealed
+		return api.Deps{}, err
+	}
 	budgets := throttle.DefaultBudgets()
 	if p.Throttle != nil {
 		budgets = *p.Throttle
@@ -95,8 +103,9 @@ func Build(ctx context.Context, p Parts) (api.Deps, error) {
 		Wows:           wows,
 		Errands:        errands.New(p.DB.Client, p.Keys.Ring, p.Media, p.Bus, priv, p.Now, p.Log),
 		Cards:          cards,
-		Accounts:       starcard.NewAccounts(p.DB.Client, p.Keys.Ring, authSvc, p.Bank, p.Now, p.Log),
+		Accounts:       starcard.NewAccounts(p.DB.Client, p.Keys.Ring, authSvc, priv, p.Bank, p.Now, p.Log),
 		Media:          p.Media,
+		Pictures:       pics,
 		Bus:            p.Bus,
 		Codec:          codec,
 		Log:            p.Log,

@@ -21,8 +21,9 @@ const SessionTopic = "session.ended"
 const recheckEvery = time.Minute
 
 // SessionEnds ends what a session holds open, websockets above all, when
-// the session ends: at its expiry, at a logout on any instance, and at the
-// latest at the next recheck. A logged-out phone hears nothing more.
+// the session ends: at its expiry, at a logout or a revocation
+// (EndSessions) on any instance, and at the latest at the next recheck.
+// A logged-out phone hears nothing more.
 type SessionEnds struct {
 	svc *Service
 	bus pubsub.Bus
@@ -87,6 +88,28 @@ func (e *SessionEnds) ended(ctx context.Context, id int) {
 	if err := e.bus.Publish(context.WithoutCancel(ctx), SessionTopic, b); err != nil {
 		e.log.WarnContext(ctx, "auth: publish session end", "err", err)
 	}
+}
+
+// EndSessions revokes every live session of a user (an account cancelled,
+// its access revoked by an operator) and closes what they hold open, here
+// at once and on the other instances through the bus (or, if a message is
+// lost, at their next recheck).
+func (s *Service) EndSessions(ctx context.Context, userID int) error {
+	ids, err := s.client.Session.Query().
+		Where(session.UserID(userID), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).IDs(ctx)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	if err := s.client.Session.Update().Where(session.IDIn(ids...), session.RevokedAtIsNil()).
+		SetRevokedAt(s.now()).Exec(ctx); err != nil {
+		return err
+	}
+	if s.ends != nil {
+		for _, id := range ids {
+			s.ends.ended(ctx, id)
+		}
+	}
+	return nil
 }
 
 func (e *SessionEnds) end(id int) {

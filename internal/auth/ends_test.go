@@ -74,3 +74,46 @@ func TestSessionEnds(t *testing.T) {
 		}
 	})
 }
+
+// EndSessions (an account cancelled or revoked) ends every session of the
+// account and what each holds open, and no other account's.
+func TestEndSessions(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		bus := pubsub.NewLocal(pubsub.Options{})
+		defer bus.Close()
+		ends := f.svc.WatchSessions(bus)
+		ctx := ctxIP("10.0.0.4")
+		first := f.register(t, ctx, number)
+		f.clock.Add(61 * time.Second)
+		second := f.login(t, ctx, number)
+		stranger := f.register(t, ctx, "13812345679")
+		var held []context.Context
+		for _, tok := range []string{first.Token, second.Token, stranger.Token} {
+			v, err := f.svc.Authenticate(ctx, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, ends.Hold(context.Background(), v))
+		}
+		if err := f.svc.EndSessions(ctx, first.User.ID); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range held[:2] {
+			select {
+			case <-c.Done():
+			case <-time.After(2 * time.Second):
+				t.Fatalf("socket %d of the revoked account stays open", i)
+			}
+			if _, err := f.svc.Authenticate(ctx, []string{first.Token, second.Token}[i]); err != auth.ErrInvalidSession {
+				t.Fatalf("token %d after EndSessions: %v", i, err)
+			}
+		}
+		if held[2].Err() != nil {
+			t.Fatal("another account's socket closed")
+		}
+		if _, err := f.svc.Authenticate(ctx, stranger.Token); err != nil {
+			t.Fatalf("another account's token: %v", err)
+		}
+	})
+}

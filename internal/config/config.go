@@ -5,6 +5,8 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +20,12 @@ const (
 
 // Config is everything the server needs to start.
 type Config struct {
-	Port        int    // PORT, default 8080
+	// Listen is the address the server listens on: TONGXUE_LISTEN
+	// ("127.0.0.1:8080", "[::1]:8080", ":8080"), else ":PORT" (every
+	// interface). TONGXUE_LISTEN wins when both are set: it is the more
+	// specific, and PORT is often injected by a platform.
+	Listen      string
+	Port        int    // the port of Listen: TONGXUE_LISTEN's, else PORT, default 8080
 	DatabaseURL string // DATABASE_URL; empty means SQLite under DataDir
 	Env         string // TONGXUE_ENV: development (default) or production
 	DataDir     string // TONGXUE_DATA_DIR, default ./data
@@ -104,6 +111,13 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if c.Port < 0 || c.Port > 65535 {
 		return c, fmt.Errorf("PORT must be between 0 and 65535")
 	}
+	c.Listen = fmt.Sprintf(":%d", c.Port)
+	if l := get("TONGXUE_LISTEN", ""); l != "" {
+		if c.Port, err = listenPort(l); err != nil {
+			return c, err
+		}
+		c.Listen = l
+	}
 	if c.MaxOpenConns, err = atoi(get("TONGXUE_DB_MAX_OPEN", "20"), "TONGXUE_DB_MAX_OPEN"); err != nil {
 		return c, err
 	}
@@ -115,6 +129,9 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	for _, o := range strings.Split(get("TONGXUE_ALLOWED_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
+			if err := checkOrigin(o); err != nil {
+				return c, err
+			}
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
 	}
@@ -177,6 +194,48 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		return c, fmt.Errorf("TONGXUE_DB_MAX_OPEN must be at least 1")
 	}
 	return c, nil
+}
+
+// listenPort checks a TONGXUE_LISTEN address and returns its port. The
+// host must be empty (every interface), an IP address or localhost: a name
+// that resolves elsewhere would listen somewhere nobody meant.
+func listenPort(addr string) (int, error) {
+	bad := func(why string) (int, error) {
+		return 0, fmt.Errorf("TONGXUE_LISTEN must be host:port such as 127.0.0.1:8080, [::1]:8080 or :8080 (%s)", why)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return bad("no port")
+	}
+	if host != "" && host != "localhost" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return bad("the host must be an IP address, localhost or empty")
+		}
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 || port != strconv.Itoa(n) {
+		return bad("the port must be a number from 0 to 65535")
+	}
+	return n, nil
+}
+
+// checkOrigin refuses an allowed-origin pattern that could never match or
+// that lets every web site in (see wsgorilla.AllowOrigins for the forms).
+func checkOrigin(p string) error {
+	hostPart := p
+	if _, rest, ok := strings.Cut(p, "://"); ok {
+		hostPart = rest
+	}
+	switch {
+	case p == "*" || p == "*://*" || hostPart == "*":
+		return fmt.Errorf("TONGXUE_ALLOWED_ORIGINS: %q would let every web site call the API; list the origins", p)
+	case hostPart == "" || strings.Contains(hostPart, "/"):
+		return fmt.Errorf("TONGXUE_ALLOWED_ORIGINS: %q is not an origin (scheme://host[:port] or host[:port], no path)", p)
+	}
+	if _, err := path.Match(strings.ToLower(p), ""); err != nil {
+		return fmt.Errorf("TONGXUE_ALLOWED_ORIGINS: bad pattern %q: %v", p, err)
+	}
+	return nil
 }
 
 func isLoopback(host string) bool {

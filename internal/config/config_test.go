@@ -251,3 +251,55 @@ func TestFromEnvOtherBadValues(t *testing.T) {
 		t.Fatalf("MaxOpenConns = %d, want 1", c.MaxOpenConns)
 	}
 }
+
+// TONGXUE_LISTEN names the address; PORT alone keeps meaning every
+// interface, and TONGXUE_LISTEN wins when both are set.
+func TestFromEnvListen(t *testing.T) {
+	cases := []struct {
+		env    env
+		listen string
+		port   int
+	}{
+		{env{}, ":8080", 8080},
+		{env{"PORT": "9000"}, ":9000", 9000},
+		{env{"PORT": "0"}, ":0", 0},
+		{env{"TONGXUE_LISTEN": "127.0.0.1:8081"}, "127.0.0.1:8081", 8081},
+		{env{"TONGXUE_LISTEN": ":8082"}, ":8082", 8082},
+		{env{"TONGXUE_LISTEN": "[::1]:8083"}, "[::1]:8083", 8083},
+		{env{"TONGXUE_LISTEN": "localhost:0"}, "localhost:0", 0},
+		{env{"TONGXUE_LISTEN": " 0.0.0.0:80 "}, "0.0.0.0:80", 80},
+		{env{"TONGXUE_LISTEN": "127.0.0.1:7000", "PORT": "9000"}, "127.0.0.1:7000", 7000},
+		{env{"TONGXUE_LISTEN": "", "PORT": "9001"}, ":9001", 9001},
+	}
+	for _, c := range cases {
+		got := load(t, c.env)
+		if got.Listen != c.listen || got.Port != c.port {
+			t.Errorf("%v: Listen, Port = %q, %d, want %q, %d", map[string]string(c.env), got.Listen, got.Port, c.listen, c.port)
+		}
+	}
+	// The public URL providers call back follows the port listened on.
+	if c := load(t, env{"TONGXUE_LISTEN": "127.0.0.1:7000", "PORT": "9000"}); c.PublicURL != "http://localhost:7000" {
+		t.Errorf("PublicURL = %q, want http://localhost:7000", c.PublicURL)
+	}
+}
+
+func TestFromEnvBadListen(t *testing.T) {
+	for _, l := range []string{"8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:65536",
+		"127.0.0.1:-1", ":08080", ":+80", "example.com:8080", "::1:8080", "127.0.0.1:80:80", "[::1]8080"} {
+		loadErr(t, env{"TONGXUE_LISTEN": l}, "TONGXUE_LISTEN must be host:port")
+	}
+	// A bad PORT is refused even when TONGXUE_LISTEN would win.
+	loadErr(t, env{"TONGXUE_LISTEN": ":8080", "PORT": "x"}, "PORT")
+}
+
+// A pattern that lets every site in, or that no Origin can ever match, is
+// a mistake the server should name at start.
+func TestFromEnvBadAllowedOrigins(t *testing.T) {
+	for _, o := range []string{"*", "*://*", "https://*", "https://app.example.com/", "https://", "[", "https://a.example,*"} {
+		loadErr(t, env{"TONGXUE_ALLOWED_ORIGINS": o}, "TONGXUE_ALLOWED_ORIGINS")
+	}
+	// Narrow wildcards stay allowed.
+	if c := load(t, env{"TONGXUE_ALLOWED_ORIGINS": "*.example.com,https://*.example.com"}); len(c.AllowedOrigins) != 2 {
+		t.Errorf("AllowedOrigins = %q", c.AllowedOrigins)
+	}
+}

@@ -116,7 +116,9 @@ func canonical(s string) ([]byte, bool) {
 var (
 	ErrInvalidID     = errors.New("invalid ID")
 	ErrInvalidCursor = errors.New("invalid cursor")
-	errNoCodec       = errors.New("gid: no codec in context")
+	// ErrNoCodec is the server's fault (a request served without
+	// WithCodec), never the client's, even when met reading an argument.
+	ErrNoCodec = errors.New("gid: no codec in context")
 )
 
 type ctxKey struct{}
@@ -130,7 +132,7 @@ func WithCodec(ctx context.Context, c *Codec) context.Context {
 func FromContext(ctx context.Context) (*Codec, error) {
 	c, _ := ctx.Value(ctxKey{}).(*Codec)
 	if c == nil {
-		return nil, errNoCodec
+		return nil, ErrNoCodec
 	}
 	return c, nil
 }

@@ -29,6 +29,12 @@ var kinds = []Kind{KindPhone, KindIDNumber, KindBankCard, KindName, KindAddress,
 // Kinds lists every kind.
 func Kinds() []Kind { return append([]Kind(nil), kinds...) }
 
+// StaffMayReveal reports whether staff may reveal a value of this kind by
+// stating a reason. A secret is a key (a pick-up code opens a parcel
+// locker), not a record to look into: only the parties the object itself
+// names ever see it (E2), so no reason lets staff reveal one.
+func (k Kind) StaffMayReveal() bool { return k != KindSecret }
+
 // Apply masks s by kind; an unknown kind hides everything.
 func Apply(k Kind, s string) string {
 	switch k {

@@ -38,3 +38,12 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+// E2: a secret is never staff's to reveal; every other kind is, with a reason.
+func TestStaffMayReveal(t *testing.T) {
+	for _, k := range Kinds() {
+		if got, want := k.StaffMayReveal(), k != KindSecret; got != want {
+			t.Errorf("%s: StaffMayReveal %v, want %v", k, got, want)
+		}
+	}
+}

@@ -109,7 +109,7 @@ type Image struct {
 	ContentType string // JPEG or PNG, the same type as the input
 	Width       int    // after the EXIF orientation was applied
 	Height      int
-	SHA256      string // lowercase hex SHA-256 of Data: its Store key
+	SHA256      string // lowercase hex SHA-256 of Data (a check of Data, not its Store key)
 }
 
 // maxTrailing is how many bytes of anything may follow the end of the

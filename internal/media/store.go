@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,21 +15,22 @@ import (
 	"github.com/tongxue/tongxue/internal/apperr"
 )
 
-// Store keeps cleaned pictures, addressed by the lowercase hex SHA-256 of
-// their bytes (Image.SHA256): the same picture posted twice is stored once
-// under the same key.
+// Store keeps cleaned pictures, each under a key of its own: 256 random
+// bits drawn for each upload. A key says nothing about the picture, so the
+// same picture uploaded by two users gets two unrelated keys, and having a
+// picture does not tell its key (a key derived from the content would let
+// anyone holding a photo compute its address and check whether, and
+// where, it was posted).
 //
-// Because of that sharing, deleting a key deletes it for every post that
-// references it: callers must delete only when no post references the key
-// any more (or never delete, and collect garbage separately).
-//
-// A key is unguessable (256 bits derived from the content) but it is not an
-// access check: the caller reveals a key only to viewers allowed to see the
-// post that holds it. NewDirStore keeps files on a local disk; a deployment
-// with several servers would put object storage behind this interface.
+// A key is not an access check either: a picture that is not public is
+// served only with a signed, expiring URL (Serve, URLs) that the server
+// gives to viewers allowed to see the post or errand that holds it.
+// NewDirStore keeps files on a local disk; a deployment with several
+// servers would put object storage behind this interface.
 type Store interface {
-	// Put stores img.Data and returns its key. img must come from Clean:
-	// its SHA256 must match its Data, which must be a JPEG or PNG.
+	// Put stores img.Data under a new random key and returns the key. img
+	// must come from Clean: its SHA256 must match its Data, which must be a
+	// JPEG or PNG.
 	Put(ctx context.Context, img *Image) (key string, err error)
 	// Get returns the bytes and content type stored under key, or an error
 	// matching ErrNotFound.
@@ -56,8 +58,19 @@ func IsURL(u string) bool {
 	return ok && ValidKey(key)
 }
 
-// KeyLen is the length of a key: a hex SHA-256.
-const KeyLen = 2 * sha256.Size
+// KeyLen is the length of a key: 32 random bytes in hex.
+const KeyLen = 2 * keyBytes
+
+const keyBytes = 32
+
+// newKey draws a key.
+func newKey() string {
+	b := make([]byte, keyBytes)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
 
 // ValidKey reports whether key is exactly 64 lowercase hex digits, the only
 // keys a Store accepts (so a key can never name another path).
@@ -87,7 +100,8 @@ type DirStore struct {
 
 var _ Store = (*DirStore)(nil)
 
-// NewDirStore returns a store in dir, creating it (mode 0700) if needed.
+// NewDirStore returns a store in dir, creating it (mode 0700) if needed and
+// closing it and its shard directories to group and others if they are not.
 func NewDirStore(dir string) (*DirStore, error) {
 	if dir == "" {
 		return nil, errors.New("media: empty store directory")
@@ -106,7 +120,39 @@ func NewDirStore(dir string) (*DirStore, error) {
 	if !fi.IsDir() {
 		return nil, errors.New("media: store path is not a directory")
 	}
+	if err := closeDirs(abs); err != nil {
+		return nil, fmt.Errorf("media: store directory: %w", err)
+	}
 	return &DirStore{dir: abs}, nil
+}
+
+// closeDirs takes group and other access away from the store directory and
+// its shard directories when an older version or an operator left them
+// open: a picture may show a person, and with its directory closed a file
+// is out of reach whatever its own mode.
+func closeDirs(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	dirs := []string{dir}
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(dir, e.Name()))
+		}
+	}
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(d, perm&^0o077); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // path returns the shard directory and file of a valid key.
@@ -124,17 +170,14 @@ func (s *DirStore) Put(ctx context.Context, img *Image) (string, error) {
 		return "", errors.New("media: nothing to store")
 	}
 	sum := sha256.Sum256(img.Data)
-	key := hex.EncodeToString(sum[:])
-	if img.SHA256 != key {
+	if img.SHA256 != hex.EncodeToString(sum[:]) {
 		return "", errors.New("media: picture hash does not match its data")
 	}
 	if ct := Detect(img.Data); ct == "" || ct != img.ContentType {
 		return "", errors.New("media: picture type does not match its data")
 	}
+	key := newKey()
 	shard, file := s.path(key)
-	if _, err := os.Stat(file); err == nil {
-		return key, nil // already stored: same bytes
-	}
 	if err := os.MkdirAll(shard, 0o700); err != nil {
 		return "", fmt.Errorf("media: store: %w", err)
 	}

@@ -43,13 +43,16 @@ func TestDirStoreRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if key != img.SHA256 || !ValidKey(key) {
-			t.Fatalf("key %q, want %q", key, img.SHA256)
+		if key == img.SHA256 || !ValidKey(key) {
+			t.Fatalf("key %q: the content's hash, or malformed", key)
 		}
-		// Same content, same key, no second file.
+		// Same content, another upload: an unrelated key, its own file.
 		again, err := s.Put(ctx, &Image{Data: bytes.Clone(img.Data), ContentType: img.ContentType, SHA256: img.SHA256})
-		if err != nil || again != key {
+		if err != nil || again == key || !ValidKey(again) {
 			t.Fatalf("second Put: %q, %v", again, err)
+		}
+		if err := s.Delete(ctx, again); err != nil {
+			t.Fatal(err)
 		}
 		data, ct, err := s.Get(ctx, key)
 		if err != nil || ct != img.ContentType || !bytes.Equal(data, img.Data) {
@@ -160,10 +163,12 @@ func TestDirStoreConcurrentPut(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
-			if key, err := s.Put(ctx, img); err != nil || key != img.SHA256 {
+			key, err := s.Put(ctx, img)
+			if err != nil || !ValidKey(key) {
 				t.Errorf("Put: %q, %v", key, err)
+				return
 			}
-			if _, _, err := s.Get(ctx, img.SHA256); err != nil {
+			if _, _, err := s.Get(ctx, key); err != nil {
 				t.Errorf("Get: %v", err)
 			}
 		})
@@ -179,5 +184,35 @@ func TestNewDirStore(t *testing.T) {
 	os.WriteFile(f, nil, 0o600)
 	if _, err := NewDirStore(f); err == nil {
 		t.Error("a file accepted as store directory")
+	}
+}
+
+// A store left open to others by an older version or an operator is closed
+// at start: the store directory and its shards become 0700.
+func TestNewDirStoreClosesOpenDirectories(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes")
+	}
+	dir := filepath.Join(t.TempDir(), "media")
+	shard := filepath.Join(dir, "ab")
+	if err := os.MkdirAll(shard, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir, shard} {
+		if err := os.Chmod(d, 0o755); err != nil { // whatever the umask
+			t.Fatal(err)
+		}
+	}
+	if _, err := NewDirStore(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{dir, shard} {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %o, want 0700", d, fi.Mode().Perm())
+		}
 	}
 }

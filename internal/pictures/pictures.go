@@ -1,7 +1,7 @@
-// Package pictures releases stored pictures that nothing uses any more.
-// Posts and errands share one content-addressed store (the same photo
-// uploaded twice is stored once), so a picture is deleted only when no post
-// and no errand refers to it.
+// Package pictures decides who may fetch a stored picture (Access) and
+// releases stored pictures that nothing uses any more. Posts and errands
+// share one store; each upload has a random key of its own, and a picture
+// is deleted only when no post and no errand refers to its key.
 package pictures
 
 import (

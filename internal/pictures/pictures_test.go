@@ -6,7 +6,9 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/vault"
 	"github.com/tongxue/tongxue/internal/wow"
 )
 
@@ -79,12 +82,13 @@ func exists(t *testing.T, st media.Store, key string, want bool) {
 }
 
 // A post that could not be made (here: its author is gone) leaves none of
-// its pictures behind; one of them that another post uses stays.
+// its pictures behind; the same picture another post uses stays.
 func TestFailedPostReleasesItsPictures(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		wow.Install(db.Client)
-		st, err := media.NewDirStore(t.TempDir())
+		dir := t.TempDir()
+		st, err := media.NewDirStore(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,21 +112,40 @@ func TestFailedPostReleasesItsPictures(t *testing.T) {
 		p := db.Client.Post.Create().SetAuthorID(u.ID).SetText("旧的").SaveX(ctx)
 		db.Client.PostImage.Create().SetPostID(p.ID).SetMediaKey(sharedKey).SetPosition(0).SetWidth(8).SetHeight(8).ExecX(ctx)
 
-		own, _ := media.Clean(picture(200), media.DefaultLimits)
-		ownKey, err := st.Put(ctx, own) // to know its key; Create stores it again
+		ring, err := vault.ParseKeyring("t1:" + vault.NewKey())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Delete(ctx, ownKey); err != nil {
+		access, err := pictures.NewAccess(db.Client, bytes.Repeat([]byte{1}, 32), time.Now)
+		if err != nil {
 			t.Fatal(err)
 		}
-		svc := wow.New(db.Client, db.Dialect, st, pubsub.NewLocal(pubsub.Options{}), privacy.New(db.Client, time.Now, log), time.Now, log)
+		svc := wow.New(db.Client, db.Dialect, st, pubsub.NewLocal(pubsub.Options{}), privacy.New(db.Client, time.Now, log),
+			ring, access, time.Now, log)
 		gone := &auth.Viewer{UserID: u.ID + 1000}
 		if _, err := svc.Create(ctx, gone, wow.Input{Text: "新的", Visibility: post.VisibilityPUBLIC,
 			Images: [][]byte{picture(200), picture(10)}}); err == nil {
 			t.Fatal("a post by a missing author was made")
 		}
-		exists(t, st, ownKey, false)
 		exists(t, st, sharedKey, true)
+		if n := files(t, dir); n != 1 { // each upload has a key of its own: Create stored two, then let them go
+			t.Fatalf("%d pictures stored, want the shared one", n)
+		}
 	})
+}
+
+// files counts the pictures stored under dir.
+func files(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -16,8 +16,12 @@ type Field struct {
 	Sealed    bool      // the column holds AES-256-GCM ciphertext (internal/vault)
 	Lookup    bool      // the column holds a keyed hash for exact-match look-ups
 	Mask      mask.Kind // how the graph shows it; required when Sensitive and exposed
-	Exposes   []string  // GraphQL fields ("Type.field") that show it
-	Retention string    // how long it is kept
+	// Published: its owner shows it whole, on purpose, to an audience they
+	// choose (a post's place, to the post's viewers), so it has no mask;
+	// it is still sealed at rest and guarded by @consent.
+	Published bool
+	Exposes   []string // GraphQL fields ("Type.field") that show it
+	Retention string   // how long it is kept
 }
 
 // Name implements ent's schema.Annotation.

@@ -160,6 +160,8 @@ func CatalogMarkdown(s *ast.Schema) (string, error) {
 		masking := "—"
 		if d.Mask != "" {
 			masking = string(d.Mask)
+		} else if d.Published {
+			masking = "none: published by its owner"
 		}
 		shown := "not shown"
 		if len(d.Exposes) > 0 {

@@ -161,7 +161,8 @@ func (s *Service) States(ctx context.Context, userID int) ([]*ConsentState, erro
 
 // Decide grants or withdraws the viewer's consent to purpose. The history
 // row and the current state change in one transaction; withdrawal counts
-// from the next request and leaves past records as they were.
+// from the next request, leaves past records as they were, and erases in
+// the same transaction what was kept only under that consent (OnWithdraw).
 func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, grant bool, channel consentevent.Channel) (*ConsentState, error) {
 	if channel == consentevent.ChannelREGISTRATION {
 		return nil, errRegistrationChannel() // only registration itself records that
@@ -203,6 +204,13 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 		if err != nil {
 			return err
 		}
+		if !grant {
+			for _, erase := range s.onWithdraw(p) {
+				if err := erase(ctx, tx, v.UserID); err != nil {
+					return err
+				}
+			}
+		}
 		rows, err := tx.Consent.Query().Where(consent.UserID(v.UserID), consent.Granted(true)).
 			Order(ent.Asc(consent.FieldPurpose)).All(ctx)
 		if err != nil {
@@ -220,6 +228,33 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 	v.Consented = consented // the rest of this request sees the decision
 	s.log.InfoContext(ctx, "consent", "user_id", v.UserID, "purpose", string(p), "decision", string(decision), "channel", string(channel))
 	return &ConsentState{Purpose: info, Granted: grant, DecidedAt: &now, PolicyVersion: &cur.Version}, nil
+}
+
+// WithdrawHook erases, inside the withdrawal's transaction, the data of
+// userID that was kept only under the consent being withdrawn.
+type WithdrawHook func(ctx context.Context, tx *ent.Tx, userID int) error
+
+type withdrawHooks struct {
+	mu    sync.Mutex
+	hooks map[pii.Purpose][]WithdrawHook
+}
+
+// OnWithdraw makes a withdrawal of p run h in its transaction: the data
+// goes with the consent or the withdrawal fails and nothing changes (a
+// post's location is erased when LOCATION is withdrawn, internal/wow).
+func (s *Service) OnWithdraw(p pii.Purpose, h WithdrawHook) {
+	s.withdrawals.mu.Lock()
+	defer s.withdrawals.mu.Unlock()
+	if s.withdrawals.hooks == nil {
+		s.withdrawals.hooks = map[pii.Purpose][]WithdrawHook{}
+	}
+	s.withdrawals.hooks[p] = append(s.withdrawals.hooks[p], h)
+}
+
+func (s *Service) onWithdraw(p pii.Purpose) []WithdrawHook {
+	s.withdrawals.mu.Lock()
+	defer s.withdrawals.mu.Unlock()
+	return slices.Clone(s.withdrawals.hooks[p])
 }
 
 // History lists the viewer's consent decisions, newest first.

@@ -84,8 +84,10 @@ const (
 
 // Mask implements @mask(kind): the value is masked unless the query asks
 // for it with @reveal and the viewer may see it (the owner after a fresh
-// verification, staff with a reason). Each reveal is audited first; a
-// refused reveal still returns the masked value, with an error saying why.
+// verification, staff with a reason; a secret never to staff). Each reveal
+// is audited first, and only a value that is there is a reveal: asking for
+// an erased one is answered null and records nothing. A refused reveal
+// still returns the masked value (a secret: null), with an error saying why.
 func (s *Service) Mask(ctx context.Context, obj any, next graphql.Resolver, kind mask.Kind) (any, error) {
 	res, err := next(ctx)
 	if err != nil || res == nil {
@@ -120,8 +122,11 @@ func (s *Service) revealOrMask(ctx context.Context, obj, res any, kind mask.Kind
 			reason, _ = r.(string)
 		}
 	}
-	if err := s.reveal(ctx, obj, fc.Object+"."+fc.Field.Name, strings.TrimSpace(reason)); err != nil {
+	if err := s.reveal(ctx, obj, fc.Object+"."+fc.Field.Name, strings.TrimSpace(reason), kind, res); err != nil {
 		graphql.AddError(ctx, err)
+		if kind == mask.KindSecret {
+			return nil // a refused secret: no value, not even its masked form
+		}
 		masked, merr := maskValue(res, kind)
 		if merr != nil {
 			graphql.AddError(ctx, merr)
@@ -132,7 +137,10 @@ func (s *Service) revealOrMask(ctx context.Context, obj, res any, kind mask.Kind
 	return res
 }
 
-func (s *Service) reveal(ctx context.Context, obj any, field, reason string) error {
+// reveal decides whether the viewer may see value (the field's plain
+// value) and audits the reveal; an erased value (a nil pointer) is decided
+// on alike but not recorded, as nothing is revealed.
+func (s *Service) reveal(ctx context.Context, obj any, field, reason string, kind mask.Kind, value any) error {
 	v, err := auth.Require(ctx)
 	if err != nil {
 		return err
@@ -143,10 +151,12 @@ func (s *Service) reveal(ctx context.Context, obj any, field, reason string) err
 	}
 	if p, ok := obj.(Processor); ok {
 		if why, ok := p.MayReveal(v.UserID, field); ok {
-			return s.recordReveal(ctx, v, o.OwnerID(), field, why)
+			return s.recordReveal(ctx, v, o.OwnerID(), field, why, value)
 		}
 	}
 	switch {
+	case v.Role == user.RoleSTAFF && v.UserID != o.OwnerID() && !kind.StaffMayReveal():
+		return apperr.Forbidden("%s is for the parties to it only: staff may not reveal it", field)
 	case v.Role == user.RoleSTAFF && v.UserID != o.OwnerID():
 		if n := utf8.RuneCountInString(reason); n < MinReasonLength || n > MaxReasonLength {
 			return apperr.BadInput("staff must state a reason of %d to %d characters to reveal %s",
@@ -163,7 +173,7 @@ func (s *Service) reveal(ctx context.Context, obj any, field, reason string) err
 	default:
 		return apperr.Forbidden("only the owner and staff may reveal %s", field)
 	}
-	return s.recordReveal(ctx, v, o.OwnerID(), field, reason)
+	return s.recordReveal(ctx, v, o.OwnerID(), field, reason, value)
 }
 
 // Reveal implements @reveal: it only checks placement; @mask does the work.
@@ -192,14 +202,14 @@ func (s *Service) PolicyExempt(ctx context.Context, _ any, next graphql.Resolver
 	return next(ctx)
 }
 
-// Gate is the P1 rule, for every root field in one place: while a major
-// policy version is in force that the viewer has not accepted, only fields
-// marked @policyExempt run.
+// Gate is the P1 rule, for every root field of queries and mutations in one
+// place: while a major policy version is in force that the viewer has not
+// accepted, only fields marked @policyExempt run. Subscriptions have their
+// own (GateSubscription): gqlgen does not run this for them.
 func (s *Service) Gate(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
 	v := auth.FromContext(ctx)
 	fc := graphql.GetRootFieldContext(ctx)
-	if v == nil || fc == nil || strings.HasPrefix(fc.Field.Name, "__") ||
-		(fc.Field.Definition != nil && fc.Field.Definition.Directives.ForName("policyExempt") != nil) {
+	if v == nil || fc == nil || strings.HasPrefix(fc.Field.Name, "__") || policyExempt(fc.Field.Definition) {
 		return next(ctx)
 	}
 	if err := s.UpdateRequired(ctx, v); err != nil {

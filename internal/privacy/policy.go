@@ -110,10 +110,14 @@ func (s *Service) UpdateRequired(ctx context.Context, v *auth.Viewer) error {
 		return err
 	}
 	if v.AcceptedPolicySeq < seq {
-		return apperr.New(apperr.CodePolicyUpdateRequired,
-			"the privacy policy has changed: read and accept it to continue").With("policyVersion", version)
+		return updateRequired(version)
 	}
 	return nil
+}
+
+func updateRequired(version string) error {
+	return apperr.New(apperr.CodePolicyUpdateRequired,
+		"the privacy policy has changed: read and accept it to continue").With("policyVersion", version)
 }
 
 // Accept records that the viewer accepted the version in force.

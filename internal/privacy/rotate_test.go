@@ -43,6 +43,7 @@ func TestKeyRotation(t *testing.T) {
 		for _, p := range phones {
 			tok := e.Login(t, p)
 			e.Post(t, tok, `mutation { grantConsent(purpose: FEEDBACK, channel: POPUP) { granted } }`, nil)
+			e.Grant(t, tok, "SHARE_PARTNER_BANK", "SENSITIVE_IDENTITY", "SENSITIVE_BIOMETRIC", "SENSITIVE_FINANCIAL") // Accounts.Apply checks them
 			if r := e.Post(t, tok, `mutation { submitFeedback(input: {text: "好", contactPhone: "`+p+`", contactEmail: "x`+p+`@example.com"}) { id } }`, nil); len(r.Errors) > 0 {
 				t.Fatal(r.Errors)
 			}
@@ -72,6 +73,9 @@ func TestKeyRotation(t *testing.T) {
 			Delivery: address.Input{RecipientName: "赵六", Phone: phones[2], Address: "浙江省杭州市西湖区余杭塘路 866 号"}}); err != nil {
 			t.Fatal(err)
 		}
+		// A post's place (sealed; erased when LOCATION is withdrawn).
+		db.Client.Post.Create().SetAuthorID(v.UserID).SetText("到此一游").
+			SetLocationCipher(old.Seal([]byte("紫荆公寓"), "posts.location_cipher")).ExecX(t.Context())
 		jpeg := testdb.Photo()
 		down.silent.Store(true)
 		if _, err := e.Deps.Accounts.Apply(t.Context(), v, starcard.ApplyInput{Name: "赵六",
@@ -192,7 +196,12 @@ func TestRawTablesHoldNoPlaintext(t *testing.T) {
 		code := e.SMS.LastCode(alice)
 		e.Post(t, tok, `mutation { grantConsent(purpose: FEEDBACK, channel: POPUP) { granted } }`, nil)
 		e.Post(t, tok, `mutation { submitFeedback(input: {text: "好", contactPhone: "13900001234", contactEmail: "bob.lee@example.com"}) { id } }`, nil)
-		secrets := []string{alice, "13900001234", "bob.lee@example.com", code, strings.TrimPrefix(tok, "txs_")}
+		// A post's place (whereabouts, PIPL art. 28).
+		e.Grant(t, tok, "LOCATION")
+		e.Must(t, tok, `mutation { reportDevicePermissions(input: {platform: IOS, phone: false, camera: false, album: false, location: true, storage: false}) { location } }`, nil, nil)
+		e.Must(t, tok, `mutation { createPost(input: {text: "到此一游", location: "紫荆公寓 3 号楼 40.0012,116.3264"}) { id } }`, nil, nil)
+		secrets := []string{alice, "13900001234", "bob.lee@example.com", code, strings.TrimPrefix(tok, "txs_"),
+			"紫荆公寓", "40.0012", "116.3264"}
 		testdb.AssertNoPlaintext(t, db.SQL, db.Dialect, secrets...)
 	})
 }

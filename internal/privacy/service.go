@@ -21,6 +21,8 @@ type Service struct {
 
 	mu  sync.Mutex
 	req requiredCache
+
+	withdrawals withdrawHooks // what a withdrawal erases (consent.go)
 }
 
 // New returns the service; now is time.Now outside tests.

@@ -26,14 +26,34 @@ type Accounts struct {
 	client *ent.Client
 	ring   *vault.Keyring
 	auth   *auth.Service
+	priv   *privacy.Service
 	bank   bank.Bank
 	now    func() time.Time
 	log    *slog.Logger
 }
 
 // NewAccounts returns the service.
-func NewAccounts(client *ent.Client, ring *vault.Keyring, a *auth.Service, b bank.Bank, now func() time.Time, log *slog.Logger) *Accounts {
-	return &Accounts{client: client, ring: ring, auth: a, bank: b, now: now, log: log}
+func NewAccounts(client *ent.Client, ring *vault.Keyring, a *auth.Service, priv *privacy.Service, b bank.Bank, now func() time.Time, log *slog.Logger) *Accounts {
+	return &Accounts{client: client, ring: ring, auth: a, priv: priv, bank: b, now: now, log: log}
+}
+
+// Consents each call to the bank needs, checked here before the call
+// whatever path asks (a resolver, a batch, a subscription): a withdrawn
+// consent stops the processing, not only the field that shows it.
+var (
+	openConsents = []pii.Purpose{pii.ShareBank, pii.SensitiveID, pii.SensitiveFace, pii.SensitiveMoney}
+	readConsents = []pii.Purpose{pii.SensitiveMoney}
+)
+
+// consented returns CONSENT_REQUIRED unless the holder consents to every
+// purpose now.
+func (s *Accounts) consented(ctx context.Context, userID int, purposes []pii.Purpose) error {
+	for _, p := range purposes {
+		if err := s.priv.RequireConsent(ctx, userID, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func col(c string) string { return bankaccount.Table + "." + c }
@@ -71,6 +91,9 @@ const WarnBoundCardChecksum = "BOUND_CARD_CHECKSUM"
 // application starts. The hand-over is in the ledger before the call; the
 // ID number, photos and face data are erased once the bank has answered.
 func (s *Accounts) Apply(ctx context.Context, v *auth.Viewer, in ApplyInput) (*AccountView, error) {
+	if err := s.consented(ctx, v.UserID, openConsents); err != nil {
+		return nil, err
+	}
 	u, err := s.client.User.Get(ctx, v.UserID)
 	if err != nil {
 		return nil, err
@@ -271,10 +294,14 @@ func (s *Accounts) Mine(ctx context.Context, userID int) (*AccountView, error) {
 	return v, nil
 }
 
-// Balance reads the account's balance at the bank.
+// Balance reads the account's balance at the bank, with the holder's
+// SENSITIVE_FINANCIAL consent only.
 func (s *Accounts) Balance(ctx context.Context, v *AccountView) (*bank.Balance, error) {
 	if v.Status != bankaccount.StatusOPEN {
 		return nil, nil
+	}
+	if err := s.consented(ctx, v.UserID, readConsents); err != nil {
+		return nil, err
 	}
 	b, err := s.bank.Balance(ctx, v.bankRef)
 	if err != nil {
@@ -284,10 +311,14 @@ func (s *Accounts) Balance(ctx context.Context, v *AccountView) (*bank.Balance, 
 	return b, nil
 }
 
-// Transactions lists the account's transactions through the platform.
+// Transactions lists the account's transactions through the platform,
+// with the holder's SENSITIVE_FINANCIAL consent only.
 func (s *Accounts) Transactions(ctx context.Context, v *AccountView, after string, limit int) ([]bank.Transaction, string, error) {
 	if v.Status != bankaccount.StatusOPEN {
 		return nil, "", nil
+	}
+	if err := s.consented(ctx, v.UserID, readConsents); err != nil {
+		return nil, "", err
 	}
 	txs, next, err := s.bank.Transactions(ctx, v.bankRef, after, limit) // the bank bounds the page
 	if err != nil {

@@ -6,7 +6,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,15 +58,69 @@ type Options struct {
 // file tongxue.db in dataDir, creating the folder.
 func Open(ctx context.Context, url, dataDir string, opt Options) (*DB, error) {
 	if url == "" {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("store: data folder: %w", err)
+		file, err := sqliteFile(dataDir)
+		if err != nil {
+			return nil, err
 		}
-		return OpenSQLite(ctx, SQLiteFileDSN(filepath.Join(dataDir, "tongxue.db")), opt)
+		return OpenSQLite(ctx, SQLiteFileDSN(file), opt)
 	}
 	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
 		return nil, fmt.Errorf("store: DATABASE_URL must be a postgres:// URL")
 	}
 	return OpenPostgres(ctx, url, opt)
+}
+
+// PrepareDataDir makes the data folder private to the server's user: it
+// creates it (0700) when missing and takes group and other access away from
+// it and from every file and folder directly in it (0644 becomes 0600, 0755
+// becomes 0700) that an older version, an operator or an umask left open.
+// Deeper entries are private already, their folder being closed; symbolic
+// links are left alone.
+func PrepareDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("store: data folder: %w", err)
+	}
+	if err := private(dir); err != nil {
+		return fmt.Errorf("store: data folder: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("store: data folder: %w", err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() || e.IsDir() {
+			if err := private(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("store: data folder: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func private(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && fi.Mode().Type()&fs.ModeSymlink == 0 {
+		return os.Chmod(path, perm&^0o077)
+	}
+	return nil
+}
+
+// sqliteFile returns the path of tongxue.db in the private data folder,
+// creating the file 0600 when missing: SQLite would create it 0644, and its
+// -wal and -shm files take the file's mode.
+func sqliteFile(dataDir string) (string, error) {
+	if err := PrepareDataDir(dataDir); err != nil {
+		return "", err
+	}
+	file := filepath.Join(dataDir, "tongxue.db")
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("store: sqlite file: %w", err)
+	}
+	return file, f.Close()
 }
 
 // SQLiteFileDSN is the DSN of a SQLite file with the pragmas the service

@@ -552,3 +552,60 @@ func TestLiveReadsHaveTheirOwnPool(t *testing.T) {
 		}
 	})
 }
+
+// The data folder holds personal data: the folder is 0700 and the SQLite
+// file and its -wal and -shm files 0600, whether Open creates them or finds
+// them open to others (then it closes them); a symbolic link's target,
+// outside the folder, is not touched.
+func TestOpenSQLiteFilesArePrivate(t *testing.T) {
+	want := func(path string, mode os.FileMode) {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != mode {
+			t.Errorf("%s: mode %o, want %o", filepath.Base(path), got, mode)
+		}
+	}
+	check := func(dir string) {
+		t.Helper()
+		db, err := store.Open(t.Context(), "", dir, store.Options{MaxOpenConns: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		want(dir, 0o700)
+		for _, f := range []string{"tongxue.db", "tongxue.db-wal", "tongxue.db-shm"} {
+			want(filepath.Join(dir, f), 0o600)
+		}
+	}
+	check(filepath.Join(t.TempDir(), "fresh"))
+
+	old := filepath.Join(t.TempDir(), "old")
+	outside := filepath.Join(t.TempDir(), "outside")
+	for _, f := range []func() error{
+		func() error { return os.Mkdir(old, 0o755) },
+		func() error { return os.WriteFile(filepath.Join(old, "tongxue.db"), nil, 0o644) },
+		func() error { return os.WriteFile(filepath.Join(old, "dev-keys"), nil, 0o644) },
+		func() error { return os.Mkdir(filepath.Join(old, "media"), 0o755) },
+		func() error { return os.WriteFile(outside, nil, 0o644) },
+		func() error { return os.Symlink(outside, filepath.Join(old, "link")) },
+		func() error { return os.Chmod(old, 0o755) }, // whatever the umask
+		func() error { return os.Chmod(filepath.Join(old, "tongxue.db"), 0o644) },
+		func() error { return os.Chmod(filepath.Join(old, "dev-keys"), 0o644) },
+		func() error { return os.Chmod(filepath.Join(old, "media"), 0o755) },
+		func() error { return os.Chmod(outside, 0o644) },
+	} {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(old)
+	want(filepath.Join(old, "dev-keys"), 0o600)
+	want(filepath.Join(old, "media"), 0o700)
+	want(outside, 0o644)
+}

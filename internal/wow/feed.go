@@ -13,7 +13,6 @@ import (
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/privacy"
 )
 
 // Page is a Relay page request.
@@ -64,23 +63,34 @@ func (s *Service) WithLoaders(ctx context.Context) context.Context {
 	return withPages(ctx)
 }
 
-// WowCount is the wows a user's posts received (the public profile).
+// WowCount is the wows a user's posts received (the public profile),
+// counting only the posts the viewer may see: a total over hidden posts
+// would tell a stranger that FRIENDS or ONLY_ME posts exist and how much
+// they are wowed.
 func (s *Service) WowCount(ctx context.Context, userID int) (int, error) {
 	return s.pageWowCount(ctx, userID)
 }
 
-// wowCounts sums the counts of the users' posts, all of them: the total is
-// public even where a post is not.
+// wowCounts sums the counts of the users' posts that the viewer may see
+// (the query applies Visible, as every query for posts does), for a page of
+// users in one statement.
 func (s *Service) wowCounts(ctx context.Context, ids []int) (map[int]int, error) {
 	var rows []struct {
 		AuthorID int `json:"author_id"`
 		Sum      int `json:"sum"`
 	}
 	err := s.client.Post.Query().Where(post.AuthorIDIn(ids...)).GroupBy(post.FieldAuthorID).
-		Aggregate(ent.Sum(post.FieldWowCount)).Scan(privacy.System(ctx), &rows)
+		Aggregate(ent.Sum(post.FieldWowCount)).Scan(ctx, &rows)
 	out := make(map[int]int, len(rows))
 	for _, r := range rows {
 		out[r.AuthorID] = r.Sum
 	}
 	return out, err
+}
+
+// PictureURL is the address of a post's picture for the viewer, who may see
+// the post (the query that loaded img applied Visible): plain for a PUBLIC
+// post, signed and expiring otherwise (pictures.Access).
+func (s *Service) PictureURL(ctx context.Context, img *ent.PostImage) string {
+	return s.access.URL(img.MediaKey, isPublic(ctx, img.PostID))
 }

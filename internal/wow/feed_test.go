@@ -93,7 +93,7 @@ func TestLocatedPostsReadAuthorConsentsOnce(t *testing.T) {
 				p.e.Grant(t, tok, "LOCATION")
 			}
 			db.Client.Post.Create().SetAuthorID(p.e.UserID(t, phone)).SetText(fmt.Sprintf("操场 %d", i)).
-				SetLocation(fmt.Sprintf("东操场 %d", i)).ExecX(ctx)
+				SetLocationCipher(p.e.Keys.Ring.Seal([]byte(fmt.Sprintf("东操场 %d", i)), "posts.location_cipher")).ExecX(ctx)
 		}
 		const q = `query($n: Int!) { searchWows(text: "操场", first: $n) { edges { node { text location author { nickname wowCount } } } } }`
 		counts := map[int]int{}

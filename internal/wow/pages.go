@@ -21,7 +21,8 @@ type pages struct {
 	users    []int
 	wowed    map[int]bool
 	previews map[preview][]*ent.PostImage
-	counts   map[int]int // users' wow counts
+	counts   map[int]int  // users' wow counts, as the viewer may see them
+	public   map[int]bool // posts loaded: whether each is PUBLIC (pictures' URLs)
 }
 
 // preview is the first pictures of a post.
@@ -34,17 +35,31 @@ func withPages(ctx context.Context) context.Context {
 }
 
 func newPages() *pages {
-	return &pages{wowed: map[int]bool{}, previews: map[preview][]*ent.PostImage{}, counts: map[int]int{}}
+	return &pages{wowed: map[int]bool{}, previews: map[preview][]*ent.PostImage{}, counts: map[int]int{}, public: map[int]bool{}}
 }
 
-// loaded registers a page's posts and users.
-func loaded(ctx context.Context, posts, users []int) {
+// loaded registers a page's posts (with whether each is PUBLIC) and users.
+func loaded(ctx context.Context, posts []int, public []bool, users []int) {
 	if p, ok := ctx.Value(pagesKey{}).(*pages); ok {
 		p.mu.Lock()
 		p.posts = append(p.posts, posts...)
 		p.users = append(p.users, users...)
+		for i, id := range posts {
+			p.public[id] = public[i]
+		}
 		p.mu.Unlock()
 	}
+}
+
+// isPublic reports whether the request loaded post id and it is PUBLIC.
+func isPublic(ctx context.Context, id int) bool {
+	p, ok := ctx.Value(pagesKey{}).(*pages)
+	if !ok {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.public[id]
 }
 
 // pagesOf returns the request's pages, or a fresh one for a lone post

@@ -57,11 +57,11 @@ func Install(client *ent.Client) {
 		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
 			v, err := next.Query(ctx, q)
 			if ps, ok := v.([]*ent.Post); ok {
-				posts, authors := make([]int, len(ps)), make([]int, len(ps))
+				posts, authors, public := make([]int, len(ps)), make([]int, len(ps)), make([]bool, len(ps))
 				for i, p := range ps {
-					posts[i], authors[i] = p.ID, p.AuthorID
+					posts[i], authors[i], public[i] = p.ID, p.AuthorID, p.Visibility == post.VisibilityPUBLIC
 				}
-				loaded(ctx, posts, authors)
+				loaded(ctx, posts, public, authors)
 				privacy.RegisterOwners(ctx, authors) // Post.location needs its author's consent
 			}
 			return v, err
@@ -75,7 +75,7 @@ func Install(client *ent.Client) {
 				for i, u := range us {
 					ids[i] = u.ID
 				}
-				loaded(ctx, nil, ids)
+				loaded(ctx, nil, nil, ids)
 			}
 			return v, err
 		})

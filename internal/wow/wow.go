@@ -29,6 +29,7 @@ import (
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/pubsub"
 	"github.com/tongxue/tongxue/internal/store"
+	"github.com/tongxue/tongxue/internal/vault"
 )
 
 // Limits of a post.
@@ -48,14 +49,20 @@ type Service struct {
 	images  media.Store
 	bus     pubsub.Bus
 	priv    *privacy.Service
+	ring    *vault.Keyring   // seals posts' locations
+	access  *pictures.Access // pictures' addresses
 	now     func() time.Time
 	log     *slog.Logger
 }
 
-// New returns the service and installs the visibility rule on client.
-func New(client *ent.Client, dialectName string, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
+// New returns the service, installs the visibility rule on client and
+// makes a withdrawal of LOCATION erase the author's post locations.
+func New(client *ent.Client, dialectName string, images media.Store, bus pubsub.Bus, priv *privacy.Service,
+	ring *vault.Keyring, access *pictures.Access, now func() time.Time, log *slog.Logger) *Service {
 	Install(client)
-	return &Service{client: client, live: client, dialect: dialectName, images: images, bus: bus, priv: priv, now: now, log: log}
+	priv.OnWithdraw(pii.Location, forgetLocations)
+	return &Service{client: client, live: client, dialect: dialectName, images: images, bus: bus, priv: priv,
+		ring: ring, access: access, now: now, log: log}
 }
 
 func postimageVisible(ctx context.Context) predicate.PostImage {
@@ -112,11 +119,18 @@ func (s *Service) Create(ctx context.Context, v *auth.Viewer, in Input) (*ent.Po
 		}
 		keys[i] = key
 	}
+	var sealed []byte
+	if in.Location != nil {
+		sealed = s.ring.Seal([]byte(*in.Location), locationColumn)
+	}
 	var p *ent.Post
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		var err error
-		p, err = tx.Post.Create().SetAuthorID(v.UserID).SetText(text).SetVisibility(in.Visibility).
-			SetNillableLocation(in.Location).SetCreatedAt(s.now()).Save(ctx)
+		c := tx.Post.Create().SetAuthorID(v.UserID).SetText(text).SetVisibility(in.Visibility).SetCreatedAt(s.now())
+		if sealed != nil {
+			c.SetLocationCipher(sealed)
+		}
+		p, err = c.Save(ctx)
 		if err != nil {
 			return err
 		}
