@@ -5,8 +5,11 @@ PKGS  := ./...
 # The PostgreSQL the suite uses; .ci/run starts it on a fresh machine.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
+# The linter, pinned; make lint installs it into ./bin when missing.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: run build test test-unit vet fmt-check generate check-generate privacy-catalog check-privacy-catalog bench bench-http clean
+.PHONY: run build test test-unit vet fmt-check generate check-generate privacy-catalog check-privacy-catalog error-codes check-error-codes lint bench bench-http clean
 
 run: ## serve on :8080 with SQLite under ./data, demo data and the playground
 	$(GO) run .
@@ -14,7 +17,7 @@ run: ## serve on :8080 with SQLite under ./data, demo data and the playground
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/tongxue .
 
-test: fmt-check vet check-generate check-privacy-catalog test-unit ## what CI runs
+test: fmt-check vet lint check-generate check-privacy-catalog check-error-codes test-unit ## what CI runs
 
 test-unit:
 	$(GO) test -race -count=1 $(PKGS)
@@ -25,6 +28,13 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' ; git ls-files --others --exclude-standard '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+lint: $(GOLANGCI_LINT) ## golangci-lint with .golangci.yml
+	$(GOLANGCI_LINT) run $(PKGS)
+
+$(GOLANGCI_LINT):
+	GOBIN=$(CURDIR)/bin/.golangci-lint $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv bin/.golangci-lint/golangci-lint $@ && rmdir bin/.golangci-lint
 
 generate: ## ent first (it writes schema/ent.graphql), then gqlgen
 	$(GO) generate ./generate.go
@@ -41,6 +51,12 @@ privacy-catalog: ## docs/privacy-catalog.md from the pii annotations and the sch
 check-privacy-catalog:
 	@$(GO) run . privacy-catalog | diff -u docs/privacy-catalog.md - \
 		|| { echo "docs/privacy-catalog.md is stale: run make privacy-catalog"; exit 1; }
+
+error-codes: ## README.md's table of error codes from internal/apperr/codes.go
+	$(GO) run ./internal/apperr/cmd/errorcodes
+
+check-error-codes:
+	@$(GO) run ./internal/apperr/cmd/errorcodes -check
 
 bench: ## Go benchmarks (figures go in closing notes)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...

@@ -57,7 +57,7 @@ func main() {
 		err = rotateKeys(*batch)
 	case "privacy-catalog":
 		var md string
-		if md, err = privacy.CatalogMarkdown(resolvers.NewSchema(&resolvers.Resolver{}).Schema()); err == nil {
+		if md, err = privacy.CatalogMarkdown(resolvers.NewSchema(resolvers.New(&app.Services{})).Schema()); err == nil {
 			_, err = os.Stdout.WriteString(md)
 		}
 	default:
@@ -139,7 +139,7 @@ func run(seedDemo bool) error {
 		return err
 	}
 	defer parts.Bus.Close()
-	deps, err := app.Build(ctx, parts) // also publishes the first policy version
+	services, err := app.Build(ctx, parts) // also publishes the first policy version
 	if err != nil {
 		return err
 	}
@@ -151,12 +151,12 @@ func run(seedDemo bool) error {
 	jobsCtx, endJobs := context.WithCancel(ctx)
 	defer jobs.Wait()
 	defer endJobs()
-	jobs.Go(func() { every(jobsCtx, 10*time.Minute, log, "sweep", deps.Auth.Sweep) })
-	jobs.Go(func() { deps.Sessions.Run(jobsCtx) })
-	jobs.Go(func() { deps.Throttle.Run(jobsCtx) }) // shares rate-limit budgets between instances (PostgreSQL)
+	jobs.Go(func() { every(jobsCtx, 10*time.Minute, log, "sweep", services.Auth.Sweep) })
+	jobs.Go(func() { services.Sessions.Run(jobsCtx) })
+	jobs.Go(func() { services.Throttle.Run(jobsCtx) }) // shares rate-limit budgets between instances (PostgreSQL)
 	jobs.Go(func() {
 		every(jobsCtx, 30*time.Second, log, "expire unpaid orders", func(ctx context.Context) error {
-			_, err := deps.Orders.ExpireUnpaid(ctx, 500)
+			_, err := services.Orders.ExpireUnpaid(ctx, 500)
 			return err
 		})
 	})
@@ -167,7 +167,7 @@ func run(seedDemo bool) error {
 		}
 		defer stopPprof()
 	}
-	handler := api.NewHandler(deps)
+	handler := api.NewHandler(services)
 	// Websockets are hijacked connections that Shutdown does not close: they
 	// end when this base context is cancelled.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
@@ -289,7 +289,7 @@ func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vau
 	}
 	p := app.Parts{
 		DB: db, Keys: keys, Log: log, SMS: sms.NewSandbox(smsOut), Now: time.Now,
-		Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy,
+		Web:       app.Web{Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy},
 		PublicURL: cfg.PublicURL,
 	}
 	if cfg.RateLimits == "load-test" {
@@ -300,7 +300,7 @@ func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vau
 	var err error
 	if cfg.Payment == "http" {
 		p.Payment, err = payment.NewHTTP(payment.HTTPConfig{Name: "pay", BaseURL: cfg.PaymentURL,
-			MerchantID: cfg.PaymentMchID, Secret: []byte(cfg.PaymentSecret), Retries: 2})
+			AppID: cfg.PaymentMchID, Secret: cfg.PaymentSecret, Retries: 2})
 		if err != nil {
 			return p, err
 		}

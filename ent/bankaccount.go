@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/tongxue/tongxue/ent/bankaccount"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // BankAccount is the model entity for the BankAccount schema.
@@ -46,8 +47,33 @@ type BankAccount struct {
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
-	UpdatedAt    time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the BankAccountQuery when eager-loading is set.
+	Edges        BankAccountEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// BankAccountEdges holds the relations/edges for other nodes in the graph.
+type BankAccountEdges struct {
+	// User holds the value of the user edge.
+	User *User `json:"user,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
+}
+
+// UserOrErr returns the User value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e BankAccountEdges) UserOrErr() (*User, error) {
+	if e.User != nil {
+		return e.User, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "user"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -185,6 +211,11 @@ func (_m *BankAccount) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *BankAccount) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryUser queries the "user" edge of the BankAccount entity.
+func (_m *BankAccount) QueryUser() *UserQuery {
+	return NewBankAccountClient(_m.config).QueryUser(_m)
 }
 
 // Update returns a builder for updating this BankAccount.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/bankaccount"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // BankAccountCreate is the builder for creating a BankAccount entity.
@@ -144,6 +145,11 @@ func (_c *BankAccountCreate) SetNillableUpdatedAt(v *time.Time) *BankAccountCrea
 	return _c
 }
 
+// SetUser sets the "user" edge to the User entity.
+func (_c *BankAccountCreate) SetUser(v *User) *BankAccountCreate {
+	return _c.SetUserID(v.ID)
+}
+
 // Mutation returns the BankAccountMutation object of the builder.
 func (_c *BankAccountCreate) Mutation() *BankAccountMutation {
 	return _c.mutation
@@ -220,6 +226,9 @@ func (_c *BankAccountCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "BankAccount.updated_at"`)}
 	}
+	if len(_c.mutation.UserIDs()) == 0 {
+		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "BankAccount.user"`)}
+	}
 	return nil
 }
 
@@ -247,10 +256,6 @@ func (_c *BankAccountCreate) createSpec() (*BankAccount, *sqlgraph.CreateSpec) {
 		_spec = sqlgraph.NewCreateSpec(bankaccount.Table, sqlgraph.NewFieldSpec(bankaccount.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
-	if value, ok := _c.mutation.UserID(); ok {
-		_spec.SetField(bankaccount.FieldUserID, field.TypeInt, value)
-		_node.UserID = value
-	}
 	if value, ok := _c.mutation.ApplicationID(); ok {
 		_spec.SetField(bankaccount.FieldApplicationID, field.TypeString, value)
 		_node.ApplicationID = value
@@ -306,6 +311,23 @@ func (_c *BankAccountCreate) createSpec() (*BankAccount, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(bankaccount.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   bankaccount.UserTable,
+			Columns: []string{bankaccount.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.UserID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

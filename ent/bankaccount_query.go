@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // BankAccountQuery is the builder for querying BankAccount entities.
@@ -23,6 +24,7 @@ type BankAccountQuery struct {
 	order      []bankaccount.OrderOption
 	inters     []Interceptor
 	predicates []predicate.BankAccount
+	withUser   *UserQuery
 	loadTotal  []func(context.Context, []*BankAccount) error
 	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -59,6 +61,28 @@ func (_q *BankAccountQuery) Unique(unique bool) *BankAccountQuery {
 func (_q *BankAccountQuery) Order(o ...bankaccount.OrderOption) *BankAccountQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryUser chains the current query on the "user" edge.
+func (_q *BankAccountQuery) QueryUser() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(bankaccount.Table, bankaccount.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, bankaccount.UserTable, bankaccount.UserColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first BankAccount entity from the query.
@@ -253,11 +277,23 @@ func (_q *BankAccountQuery) Clone() *BankAccountQuery {
 		order:      append([]bankaccount.OrderOption{}, _q.order...),
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.BankAccount{}, _q.predicates...),
+		withUser:   _q.withUser.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithUser tells the query-builder to eager-load the nodes that are connected to
+// the "user" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *BankAccountQuery) WithUser(opts ...func(*UserQuery)) *BankAccountQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUser = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -336,8 +372,11 @@ func (_q *BankAccountQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *BankAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*BankAccount, error) {
 	var (
-		nodes = []*BankAccount{}
-		_spec = _q.querySpec()
+		nodes       = []*BankAccount{}
+		_spec       = _q.querySpec()
+		loadedTypes = [1]bool{
+			_q.withUser != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*BankAccount).scanValues(nil, columns)
@@ -345,6 +384,7 @@ func (_q *BankAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &BankAccount{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -359,12 +399,48 @@ func (_q *BankAccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withUser; query != nil {
+		if err := _q.loadUser(ctx, query, nodes, nil,
+			func(n *BankAccount, e *User) { n.Edges.User = e }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *BankAccountQuery) loadUser(ctx context.Context, query *UserQuery, nodes []*BankAccount, init func(*BankAccount), assign func(*BankAccount, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*BankAccount)
+	for i := range nodes {
+		fk := nodes[i].UserID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "user_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
 }
 
 func (_q *BankAccountQuery) sqlCount(ctx context.Context) (int, error) {
@@ -394,6 +470,9 @@ func (_q *BankAccountQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != bankaccount.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withUser != nil {
+			_spec.Node.AddColumnOnce(bankaccount.FieldUserID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

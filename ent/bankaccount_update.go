@@ -209,6 +209,9 @@ func (_u *BankAccountUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "BankAccount.status": %w`, err)}
 		}
 	}
+	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "BankAccount.user"`)
+	}
 	return nil
 }
 
@@ -498,6 +501,9 @@ func (_u *BankAccountUpdateOne) check() error {
 		if err := bankaccount.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "BankAccount.status": %w`, err)}
 		}
+	}
+	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "BankAccount.user"`)
 	}
 	return nil
 }

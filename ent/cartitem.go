@@ -10,6 +10,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/tongxue/tongxue/ent/cartitem"
+	"github.com/tongxue/tongxue/ent/product"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // CartItem is the model entity for the CartItem schema.
@@ -24,8 +26,46 @@ type CartItem struct {
 	// Quantity holds the value of the "quantity" field.
 	Quantity int `json:"quantity,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
-	UpdatedAt    time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the CartItemQuery when eager-loading is set.
+	Edges        CartItemEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// CartItemEdges holds the relations/edges for other nodes in the graph.
+type CartItemEdges struct {
+	// User holds the value of the user edge.
+	User *User `json:"user,omitempty"`
+	// Product holds the value of the product edge.
+	Product *Product `json:"product,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [2]bool
+	// totalCount holds the count of the edges above.
+	totalCount [2]map[string]int
+}
+
+// UserOrErr returns the User value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CartItemEdges) UserOrErr() (*User, error) {
+	if e.User != nil {
+		return e.User, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "user"}
+}
+
+// ProductOrErr returns the Product value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CartItemEdges) ProductOrErr() (*Product, error) {
+	if e.Product != nil {
+		return e.Product, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: product.Label}
+	}
+	return nil, &NotLoadedError{edge: "product"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -93,6 +133,16 @@ func (_m *CartItem) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *CartItem) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryUser queries the "user" edge of the CartItem entity.
+func (_m *CartItem) QueryUser() *UserQuery {
+	return NewCartItemClient(_m.config).QueryUser(_m)
+}
+
+// QueryProduct queries the "product" edge of the CartItem entity.
+func (_m *CartItem) QueryProduct() *ProductQuery {
+	return NewCartItemClient(_m.config).QueryProduct(_m)
 }
 
 // Update returns a builder for updating this CartItem.

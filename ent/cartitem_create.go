@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/cartitem"
+	"github.com/tongxue/tongxue/ent/product"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // CartItemCreate is the builder for creating a CartItem entity.
@@ -52,6 +54,16 @@ func (_c *CartItemCreate) SetNillableUpdatedAt(v *time.Time) *CartItemCreate {
 		_c.SetUpdatedAt(*v)
 	}
 	return _c
+}
+
+// SetUser sets the "user" edge to the User entity.
+func (_c *CartItemCreate) SetUser(v *User) *CartItemCreate {
+	return _c.SetUserID(v.ID)
+}
+
+// SetProduct sets the "product" edge to the Product entity.
+func (_c *CartItemCreate) SetProduct(v *Product) *CartItemCreate {
+	return _c.SetProductID(v.ID)
 }
 
 // Mutation returns the CartItemMutation object of the builder.
@@ -114,6 +126,12 @@ func (_c *CartItemCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "CartItem.updated_at"`)}
 	}
+	if len(_c.mutation.UserIDs()) == 0 {
+		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "CartItem.user"`)}
+	}
+	if len(_c.mutation.ProductIDs()) == 0 {
+		return &ValidationError{Name: "product", err: errors.New(`ent: missing required edge "CartItem.product"`)}
+	}
 	return nil
 }
 
@@ -141,14 +159,6 @@ func (_c *CartItemCreate) createSpec() (*CartItem, *sqlgraph.CreateSpec) {
 		_spec = sqlgraph.NewCreateSpec(cartitem.Table, sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
-	if value, ok := _c.mutation.UserID(); ok {
-		_spec.SetField(cartitem.FieldUserID, field.TypeInt, value)
-		_node.UserID = value
-	}
-	if value, ok := _c.mutation.ProductID(); ok {
-		_spec.SetField(cartitem.FieldProductID, field.TypeInt, value)
-		_node.ProductID = value
-	}
 	if value, ok := _c.mutation.Quantity(); ok {
 		_spec.SetField(cartitem.FieldQuantity, field.TypeInt, value)
 		_node.Quantity = value
@@ -156,6 +166,40 @@ func (_c *CartItemCreate) createSpec() (*CartItem, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(cartitem.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cartitem.UserTable,
+			Columns: []string{cartitem.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.UserID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ProductIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cartitem.ProductTable,
+			Columns: []string{cartitem.ProductColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ProductID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

@@ -14,17 +14,21 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/product"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // CartItemQuery is the builder for querying CartItem entities.
 type CartItemQuery struct {
 	config
-	ctx        *QueryContext
-	order      []cartitem.OrderOption
-	inters     []Interceptor
-	predicates []predicate.CartItem
-	loadTotal  []func(context.Context, []*CartItem) error
-	modifiers  []func(*sql.Selector)
+	ctx         *QueryContext
+	order       []cartitem.OrderOption
+	inters      []Interceptor
+	predicates  []predicate.CartItem
+	withUser    *UserQuery
+	withProduct *ProductQuery
+	loadTotal   []func(context.Context, []*CartItem) error
+	modifiers   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -59,6 +63,50 @@ func (_q *CartItemQuery) Unique(unique bool) *CartItemQuery {
 func (_q *CartItemQuery) Order(o ...cartitem.OrderOption) *CartItemQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryUser chains the current query on the "user" edge.
+func (_q *CartItemQuery) QueryUser() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cartitem.Table, cartitem.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cartitem.UserTable, cartitem.UserColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryProduct chains the current query on the "product" edge.
+func (_q *CartItemQuery) QueryProduct() *ProductQuery {
+	query := (&ProductClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cartitem.Table, cartitem.FieldID, selector),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cartitem.ProductTable, cartitem.ProductColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first CartItem entity from the query.
@@ -248,16 +296,40 @@ func (_q *CartItemQuery) Clone() *CartItemQuery {
 		return nil
 	}
 	return &CartItemQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]cartitem.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.CartItem{}, _q.predicates...),
+		config:      _q.config,
+		ctx:         _q.ctx.Clone(),
+		order:       append([]cartitem.OrderOption{}, _q.order...),
+		inters:      append([]Interceptor{}, _q.inters...),
+		predicates:  append([]predicate.CartItem{}, _q.predicates...),
+		withUser:    _q.withUser.Clone(),
+		withProduct: _q.withProduct.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithUser tells the query-builder to eager-load the nodes that are connected to
+// the "user" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CartItemQuery) WithUser(opts ...func(*UserQuery)) *CartItemQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUser = query
+	return _q
+}
+
+// WithProduct tells the query-builder to eager-load the nodes that are connected to
+// the "product" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CartItemQuery) WithProduct(opts ...func(*ProductQuery)) *CartItemQuery {
+	query := (&ProductClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withProduct = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -336,8 +408,12 @@ func (_q *CartItemQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *CartItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*CartItem, error) {
 	var (
-		nodes = []*CartItem{}
-		_spec = _q.querySpec()
+		nodes       = []*CartItem{}
+		_spec       = _q.querySpec()
+		loadedTypes = [2]bool{
+			_q.withUser != nil,
+			_q.withProduct != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*CartItem).scanValues(nil, columns)
@@ -345,6 +421,7 @@ func (_q *CartItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Car
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &CartItem{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -359,12 +436,83 @@ func (_q *CartItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Car
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withUser; query != nil {
+		if err := _q.loadUser(ctx, query, nodes, nil,
+			func(n *CartItem, e *User) { n.Edges.User = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withProduct; query != nil {
+		if err := _q.loadProduct(ctx, query, nodes, nil,
+			func(n *CartItem, e *Product) { n.Edges.Product = e }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *CartItemQuery) loadUser(ctx context.Context, query *UserQuery, nodes []*CartItem, init func(*CartItem), assign func(*CartItem, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*CartItem)
+	for i := range nodes {
+		fk := nodes[i].UserID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "user_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *CartItemQuery) loadProduct(ctx context.Context, query *ProductQuery, nodes []*CartItem, init func(*CartItem), assign func(*CartItem, *Product)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*CartItem)
+	for i := range nodes {
+		fk := nodes[i].ProductID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(product.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "product_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
 }
 
 func (_q *CartItemQuery) sqlCount(ctx context.Context) (int, error) {
@@ -394,6 +542,12 @@ func (_q *CartItemQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != cartitem.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withUser != nil {
+			_spec.Node.AddColumnOnce(cartitem.FieldUserID)
+		}
+		if _q.withProduct != nil {
+			_spec.Node.AddColumnOnce(cartitem.FieldProductID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/tongxue/tongxue/ent/errand"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // Errand is the model entity for the Errand schema.
@@ -47,7 +48,45 @@ type Errand struct {
 	RecipientPhoneCipher []byte `json:"-"`
 	// AddressCipher holds the value of the "address_cipher" field.
 	AddressCipher []byte `json:"-"`
-	selectValues  sql.SelectValues
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the ErrandQuery when eager-loading is set.
+	Edges        ErrandEdges `json:"edges"`
+	selectValues sql.SelectValues
+}
+
+// ErrandEdges holds the relations/edges for other nodes in the graph.
+type ErrandEdges struct {
+	// Requester holds the value of the requester edge.
+	Requester *User `json:"requester,omitempty"`
+	// Runner holds the value of the runner edge.
+	Runner *User `json:"runner,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [2]bool
+	// totalCount holds the count of the edges above.
+	totalCount [2]map[string]int
+}
+
+// RequesterOrErr returns the Requester value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ErrandEdges) RequesterOrErr() (*User, error) {
+	if e.Requester != nil {
+		return e.Requester, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "requester"}
+}
+
+// RunnerOrErr returns the Runner value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ErrandEdges) RunnerOrErr() (*User, error) {
+	if e.Runner != nil {
+		return e.Runner, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "runner"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -187,6 +226,16 @@ func (_m *Errand) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Errand) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryRequester queries the "requester" edge of the Errand entity.
+func (_m *Errand) QueryRequester() *UserQuery {
+	return NewErrandClient(_m.config).QueryRequester(_m)
+}
+
+// QueryRunner queries the "runner" edge of the Errand entity.
+func (_m *Errand) QueryRunner() *UserQuery {
+	return NewErrandClient(_m.config).QueryRunner(_m)
 }
 
 // Update returns a builder for updating this Errand.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/errand"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // ErrandCreate is the builder for creating a Errand entity.
@@ -152,6 +153,16 @@ func (_c *ErrandCreate) SetAddressCipher(v []byte) *ErrandCreate {
 	return _c
 }
 
+// SetRequester sets the "requester" edge to the User entity.
+func (_c *ErrandCreate) SetRequester(v *User) *ErrandCreate {
+	return _c.SetRequesterID(v.ID)
+}
+
+// SetRunner sets the "runner" edge to the User entity.
+func (_c *ErrandCreate) SetRunner(v *User) *ErrandCreate {
+	return _c.SetRunnerID(v.ID)
+}
+
 // Mutation returns the ErrandMutation object of the builder.
 func (_c *ErrandCreate) Mutation() *ErrandMutation {
 	return _c.mutation
@@ -269,6 +280,9 @@ func (_c *ErrandCreate) check() error {
 	if _, ok := _c.mutation.AddressCipher(); !ok {
 		return &ValidationError{Name: "address_cipher", err: errors.New(`ent: missing required field "Errand.address_cipher"`)}
 	}
+	if len(_c.mutation.RequesterIDs()) == 0 {
+		return &ValidationError{Name: "requester", err: errors.New(`ent: missing required edge "Errand.requester"`)}
+	}
 	return nil
 }
 
@@ -296,14 +310,6 @@ func (_c *ErrandCreate) createSpec() (*Errand, *sqlgraph.CreateSpec) {
 		_spec = sqlgraph.NewCreateSpec(errand.Table, sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
-	if value, ok := _c.mutation.RequesterID(); ok {
-		_spec.SetField(errand.FieldRequesterID, field.TypeInt, value)
-		_node.RequesterID = value
-	}
-	if value, ok := _c.mutation.RunnerID(); ok {
-		_spec.SetField(errand.FieldRunnerID, field.TypeInt, value)
-		_node.RunnerID = &value
-	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(errand.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -355,6 +361,40 @@ func (_c *ErrandCreate) createSpec() (*Errand, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AddressCipher(); ok {
 		_spec.SetField(errand.FieldAddressCipher, field.TypeBytes, value)
 		_node.AddressCipher = value
+	}
+	if nodes := _c.mutation.RequesterIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   errand.RequesterTable,
+			Columns: []string{errand.RequesterColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RequesterID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RunnerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   errand.RunnerTable,
+			Columns: []string{errand.RunnerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RunnerID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }
@@ -417,12 +457,6 @@ func (u *ErrandUpsert) SetRunnerID(v int) *ErrandUpsert {
 // UpdateRunnerID sets the "runner_id" field to the value that was provided on create.
 func (u *ErrandUpsert) UpdateRunnerID() *ErrandUpsert {
 	u.SetExcluded(errand.FieldRunnerID)
-	return u
-}
-
-// AddRunnerID adds v to the "runner_id" field.
-func (u *ErrandUpsert) AddRunnerID(v int) *ErrandUpsert {
-	u.Add(errand.FieldRunnerID, v)
 	return u
 }
 
@@ -652,13 +686,6 @@ func (u *ErrandUpsertOne) Update(set func(*ErrandUpsert)) *ErrandUpsertOne {
 func (u *ErrandUpsertOne) SetRunnerID(v int) *ErrandUpsertOne {
 	return u.Update(func(s *ErrandUpsert) {
 		s.SetRunnerID(v)
-	})
-}
-
-// AddRunnerID adds v to the "runner_id" field.
-func (u *ErrandUpsertOne) AddRunnerID(v int) *ErrandUpsertOne {
-	return u.Update(func(s *ErrandUpsert) {
-		s.AddRunnerID(v)
 	})
 }
 
@@ -1090,13 +1117,6 @@ func (u *ErrandUpsertBulk) Update(set func(*ErrandUpsert)) *ErrandUpsertBulk {
 func (u *ErrandUpsertBulk) SetRunnerID(v int) *ErrandUpsertBulk {
 	return u.Update(func(s *ErrandUpsert) {
 		s.SetRunnerID(v)
-	})
-}
-
-// AddRunnerID adds v to the "runner_id" field.
-func (u *ErrandUpsertBulk) AddRunnerID(v int) *ErrandUpsertBulk {
-	return u.Update(func(s *ErrandUpsert) {
-		s.AddRunnerID(v)
 	})
 }
 

@@ -14,17 +14,20 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // ErrandQuery is the builder for querying Errand entities.
 type ErrandQuery struct {
 	config
-	ctx        *QueryContext
-	order      []errand.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Errand
-	loadTotal  []func(context.Context, []*Errand) error
-	modifiers  []func(*sql.Selector)
+	ctx           *QueryContext
+	order         []errand.OrderOption
+	inters        []Interceptor
+	predicates    []predicate.Errand
+	withRequester *UserQuery
+	withRunner    *UserQuery
+	loadTotal     []func(context.Context, []*Errand) error
+	modifiers     []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -59,6 +62,50 @@ func (_q *ErrandQuery) Unique(unique bool) *ErrandQuery {
 func (_q *ErrandQuery) Order(o ...errand.OrderOption) *ErrandQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryRequester chains the current query on the "requester" edge.
+func (_q *ErrandQuery) QueryRequester() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(errand.Table, errand.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, errand.RequesterTable, errand.RequesterColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRunner chains the current query on the "runner" edge.
+func (_q *ErrandQuery) QueryRunner() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(errand.Table, errand.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, errand.RunnerTable, errand.RunnerColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first Errand entity from the query.
@@ -248,16 +295,40 @@ func (_q *ErrandQuery) Clone() *ErrandQuery {
 		return nil
 	}
 	return &ErrandQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]errand.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Errand{}, _q.predicates...),
+		config:        _q.config,
+		ctx:           _q.ctx.Clone(),
+		order:         append([]errand.OrderOption{}, _q.order...),
+		inters:        append([]Interceptor{}, _q.inters...),
+		predicates:    append([]predicate.Errand{}, _q.predicates...),
+		withRequester: _q.withRequester.Clone(),
+		withRunner:    _q.withRunner.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithRequester tells the query-builder to eager-load the nodes that are connected to
+// the "requester" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ErrandQuery) WithRequester(opts ...func(*UserQuery)) *ErrandQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRequester = query
+	return _q
+}
+
+// WithRunner tells the query-builder to eager-load the nodes that are connected to
+// the "runner" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ErrandQuery) WithRunner(opts ...func(*UserQuery)) *ErrandQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRunner = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -336,8 +407,12 @@ func (_q *ErrandQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *ErrandQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Errand, error) {
 	var (
-		nodes = []*Errand{}
-		_spec = _q.querySpec()
+		nodes       = []*Errand{}
+		_spec       = _q.querySpec()
+		loadedTypes = [2]bool{
+			_q.withRequester != nil,
+			_q.withRunner != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Errand).scanValues(nil, columns)
@@ -345,6 +420,7 @@ func (_q *ErrandQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Erran
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Errand{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -359,12 +435,86 @@ func (_q *ErrandQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Erran
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withRequester; query != nil {
+		if err := _q.loadRequester(ctx, query, nodes, nil,
+			func(n *Errand, e *User) { n.Edges.Requester = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRunner; query != nil {
+		if err := _q.loadRunner(ctx, query, nodes, nil,
+			func(n *Errand, e *User) { n.Edges.Runner = e }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *ErrandQuery) loadRequester(ctx context.Context, query *UserQuery, nodes []*Errand, init func(*Errand), assign func(*Errand, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Errand)
+	for i := range nodes {
+		fk := nodes[i].RequesterID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "requester_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ErrandQuery) loadRunner(ctx context.Context, query *UserQuery, nodes []*Errand, init func(*Errand), assign func(*Errand, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Errand)
+	for i := range nodes {
+		if nodes[i].RunnerID == nil {
+			continue
+		}
+		fk := *nodes[i].RunnerID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "runner_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
 }
 
 func (_q *ErrandQuery) sqlCount(ctx context.Context) (int, error) {
@@ -394,6 +544,12 @@ func (_q *ErrandQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != errand.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withRequester != nil {
+			_spec.Node.AddColumnOnce(errand.FieldRequesterID)
+		}
+		if _q.withRunner != nil {
+			_spec.Node.AddColumnOnce(errand.FieldRunnerID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // ErrandUpdate is the builder for updating Errand entities.
@@ -31,7 +32,6 @@ func (_u *ErrandUpdate) Where(ps ...predicate.Errand) *ErrandUpdate {
 
 // SetRunnerID sets the "runner_id" field.
 func (_u *ErrandUpdate) SetRunnerID(v int) *ErrandUpdate {
-	_u.mutation.ResetRunnerID()
 	_u.mutation.SetRunnerID(v)
 	return _u
 }
@@ -41,12 +41,6 @@ func (_u *ErrandUpdate) SetNillableRunnerID(v *int) *ErrandUpdate {
 	if v != nil {
 		_u.SetRunnerID(*v)
 	}
-	return _u
-}
-
-// AddRunnerID adds value to the "runner_id" field.
-func (_u *ErrandUpdate) AddRunnerID(v int) *ErrandUpdate {
-	_u.mutation.AddRunnerID(v)
 	return _u
 }
 
@@ -210,9 +204,20 @@ func (_u *ErrandUpdate) SetAddressCipher(v []byte) *ErrandUpdate {
 	return _u
 }
 
+// SetRunner sets the "runner" edge to the User entity.
+func (_u *ErrandUpdate) SetRunner(v *User) *ErrandUpdate {
+	return _u.SetRunnerID(v.ID)
+}
+
 // Mutation returns the ErrandMutation object of the builder.
 func (_u *ErrandUpdate) Mutation() *ErrandMutation {
 	return _u.mutation
+}
+
+// ClearRunner clears the "runner" edge to the User entity.
+func (_u *ErrandUpdate) ClearRunner() *ErrandUpdate {
+	_u.mutation.ClearRunner()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -283,6 +288,9 @@ func (_u *ErrandUpdate) check() error {
 			return &ValidationError{Name: "reward_fen", err: fmt.Errorf(`ent: validator failed for field "Errand.reward_fen": %w`, err)}
 		}
 	}
+	if _u.mutation.RequesterCleared() && len(_u.mutation.RequesterIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Errand.requester"`)
+	}
 	return nil
 }
 
@@ -303,15 +311,6 @@ func (_u *ErrandUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 				ps[i](selector)
 			}
 		}
-	}
-	if value, ok := _u.mutation.RunnerID(); ok {
-		_spec.SetField(errand.FieldRunnerID, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedRunnerID(); ok {
-		_spec.AddField(errand.FieldRunnerID, field.TypeInt, value)
-	}
-	if _u.mutation.RunnerIDCleared() {
-		_spec.ClearField(errand.FieldRunnerID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(errand.FieldStatus, field.TypeEnum, value)
@@ -361,6 +360,35 @@ func (_u *ErrandUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddressCipher(); ok {
 		_spec.SetField(errand.FieldAddressCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.RunnerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   errand.RunnerTable,
+			Columns: []string{errand.RunnerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunnerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   errand.RunnerTable,
+			Columns: []string{errand.RunnerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -385,7 +413,6 @@ type ErrandUpdateOne struct {
 
 // SetRunnerID sets the "runner_id" field.
 func (_u *ErrandUpdateOne) SetRunnerID(v int) *ErrandUpdateOne {
-	_u.mutation.ResetRunnerID()
 	_u.mutation.SetRunnerID(v)
 	return _u
 }
@@ -395,12 +422,6 @@ func (_u *ErrandUpdateOne) SetNillableRunnerID(v *int) *ErrandUpdateOne {
 	if v != nil {
 		_u.SetRunnerID(*v)
 	}
-	return _u
-}
-
-// AddRunnerID adds value to the "runner_id" field.
-func (_u *ErrandUpdateOne) AddRunnerID(v int) *ErrandUpdateOne {
-	_u.mutation.AddRunnerID(v)
 	return _u
 }
 
@@ -564,9 +585,20 @@ func (_u *ErrandUpdateOne) SetAddressCipher(v []byte) *ErrandUpdateOne {
 	return _u
 }
 
+// SetRunner sets the "runner" edge to the User entity.
+func (_u *ErrandUpdateOne) SetRunner(v *User) *ErrandUpdateOne {
+	return _u.SetRunnerID(v.ID)
+}
+
 // Mutation returns the ErrandMutation object of the builder.
 func (_u *ErrandUpdateOne) Mutation() *ErrandMutation {
 	return _u.mutation
+}
+
+// ClearRunner clears the "runner" edge to the User entity.
+func (_u *ErrandUpdateOne) ClearRunner() *ErrandUpdateOne {
+	_u.mutation.ClearRunner()
+	return _u
 }
 
 // Where appends a list predicates to the ErrandUpdate builder.
@@ -650,6 +682,9 @@ func (_u *ErrandUpdateOne) check() error {
 			return &ValidationError{Name: "reward_fen", err: fmt.Errorf(`ent: validator failed for field "Errand.reward_fen": %w`, err)}
 		}
 	}
+	if _u.mutation.RequesterCleared() && len(_u.mutation.RequesterIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Errand.requester"`)
+	}
 	return nil
 }
 
@@ -687,15 +722,6 @@ func (_u *ErrandUpdateOne) sqlSave(ctx context.Context) (_node *Errand, err erro
 				ps[i](selector)
 			}
 		}
-	}
-	if value, ok := _u.mutation.RunnerID(); ok {
-		_spec.SetField(errand.FieldRunnerID, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedRunnerID(); ok {
-		_spec.AddField(errand.FieldRunnerID, field.TypeInt, value)
-	}
-	if _u.mutation.RunnerIDCleared() {
-		_spec.ClearField(errand.FieldRunnerID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(errand.FieldStatus, field.TypeEnum, value)
@@ -744,6 +770,35 @@ func (_u *ErrandUpdateOne) sqlSave(ctx context.Context) (_node *Errand, err erro
 	}
 	if value, ok := _u.mutation.AddressCipher(); ok {
 		_spec.SetField(errand.FieldAddressCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.RunnerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   errand.RunnerTable,
+			Columns: []string{errand.RunnerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunnerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   errand.RunnerTable,
+			Columns: []string{errand.RunnerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Errand{config: _u.config}

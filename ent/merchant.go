@@ -49,13 +49,16 @@ type Merchant struct {
 type MerchantEdges struct {
 	// Products holds the value of the products edge.
 	Products []*Product `json:"products,omitempty"`
+	// Orders holds the value of the orders edge.
+	Orders []*Order `json:"orders,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
 	namedProducts map[string][]*Product
+	namedOrders   map[string][]*Order
 }
 
 // ProductsOrErr returns the Products value or an error if the edge
@@ -65,6 +68,15 @@ func (e MerchantEdges) ProductsOrErr() ([]*Product, error) {
 		return e.Products, nil
 	}
 	return nil, &NotLoadedError{edge: "products"}
+}
+
+// OrdersOrErr returns the Orders value or an error if the edge
+// was not loaded in eager-loading.
+func (e MerchantEdges) OrdersOrErr() ([]*Order, error) {
+	if e.loadedTypes[1] {
+		return e.Orders, nil
+	}
+	return nil, &NotLoadedError{edge: "orders"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -188,6 +200,11 @@ func (_m *Merchant) QueryProducts() *ProductQuery {
 	return NewMerchantClient(_m.config).QueryProducts(_m)
 }
 
+// QueryOrders queries the "orders" edge of the Merchant entity.
+func (_m *Merchant) QueryOrders() *OrderQuery {
+	return NewMerchantClient(_m.config).QueryOrders(_m)
+}
+
 // Update returns a builder for updating this Merchant.
 // Note that you need to call Merchant.Unwrap() before calling this method if this Merchant
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -274,6 +291,30 @@ func (_m *Merchant) appendNamedProducts(name string, edges ...*Product) {
 		_m.Edges.namedProducts[name] = []*Product{}
 	} else {
 		_m.Edges.namedProducts[name] = append(_m.Edges.namedProducts[name], edges...)
+	}
+}
+
+// NamedOrders returns the Orders named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Merchant) NamedOrders(name string) ([]*Order, error) {
+	if _m.Edges.namedOrders == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedOrders[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Merchant) appendNamedOrders(name string, edges ...*Order) {
+	if _m.Edges.namedOrders == nil {
+		_m.Edges.namedOrders = make(map[string][]*Order)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedOrders[name] = []*Order{}
+	} else {
+		_m.Edges.namedOrders[name] = append(_m.Edges.namedOrders[name], edges...)
 	}
 }
 

@@ -778,8 +778,6 @@ type BankAccountMutation struct {
 	op                    Op
 	typ                   string
 	id                    *int
-	user_id               *int
-	adduser_id            *int
 	application_id        *string
 	name_cipher           *[]byte
 	id_number_cipher      *[]byte
@@ -795,6 +793,8 @@ type BankAccountMutation struct {
 	created_at            *time.Time
 	updated_at            *time.Time
 	clearedFields         map[string]struct{}
+	user                  *int
+	cleareduser           bool
 	done                  bool
 	oldValue              func(context.Context) (*BankAccount, error)
 	predicates            []predicate.BankAccount
@@ -900,13 +900,12 @@ func (m *BankAccountMutation) IDs(ctx context.Context) ([]int, error) {
 
 // SetUserID sets the "user_id" field.
 func (m *BankAccountMutation) SetUserID(i int) {
-	m.user_id = &i
-	m.adduser_id = nil
+	m.user = &i
 }
 
 // UserID returns the value of the "user_id" field in the mutation.
 func (m *BankAccountMutation) UserID() (r int, exists bool) {
-	v := m.user_id
+	v := m.user
 	if v == nil {
 		return
 	}
@@ -930,28 +929,9 @@ func (m *BankAccountMutation) OldUserID(ctx context.Context) (v int, err error) 
 	return oldValue.UserID, nil
 }
 
-// AddUserID adds i to the "user_id" field.
-func (m *BankAccountMutation) AddUserID(i int) {
-	if m.adduser_id != nil {
-		*m.adduser_id += i
-	} else {
-		m.adduser_id = &i
-	}
-}
-
-// AddedUserID returns the value that was added to the "user_id" field in this mutation.
-func (m *BankAccountMutation) AddedUserID() (r int, exists bool) {
-	v := m.adduser_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetUserID resets all changes to the "user_id" field.
 func (m *BankAccountMutation) ResetUserID() {
-	m.user_id = nil
-	m.adduser_id = nil
+	m.user = nil
 }
 
 // SetApplicationID sets the "application_id" field.
@@ -1549,6 +1529,33 @@ func (m *BankAccountMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// ClearUser clears the "user" edge to the User entity.
+func (m *BankAccountMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[bankaccount.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *BankAccountMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *BankAccountMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *BankAccountMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
 // Where appends a list predicates to the BankAccountMutation builder.
 func (m *BankAccountMutation) Where(ps ...predicate.BankAccount) {
 	m.predicates = append(m.predicates, ps...)
@@ -1584,7 +1591,7 @@ func (m *BankAccountMutation) Type() string {
 // AddedFields().
 func (m *BankAccountMutation) Fields() []string {
 	fields := make([]string, 0, 15)
-	if m.user_id != nil {
+	if m.user != nil {
 		fields = append(fields, bankaccount.FieldUserID)
 	}
 	if m.application_id != nil {
@@ -1828,9 +1835,6 @@ func (m *BankAccountMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *BankAccountMutation) AddedFields() []string {
 	var fields []string
-	if m.adduser_id != nil {
-		fields = append(fields, bankaccount.FieldUserID)
-	}
 	return fields
 }
 
@@ -1839,8 +1843,6 @@ func (m *BankAccountMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *BankAccountMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case bankaccount.FieldUserID:
-		return m.AddedUserID()
 	}
 	return nil, false
 }
@@ -1850,13 +1852,6 @@ func (m *BankAccountMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *BankAccountMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case bankaccount.FieldUserID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddUserID(v)
-		return nil
 	}
 	return fmt.Errorf("unknown BankAccount numeric field %s", name)
 }
@@ -1980,19 +1975,28 @@ func (m *BankAccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *BankAccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, bankaccount.EdgeUser)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *BankAccountMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case bankaccount.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *BankAccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
 	return edges
 }
 
@@ -2004,45 +2008,62 @@ func (m *BankAccountMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *BankAccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, bankaccount.EdgeUser)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *BankAccountMutation) EdgeCleared(name string) bool {
+	switch name {
+	case bankaccount.EdgeUser:
+		return m.cleareduser
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *BankAccountMutation) ClearEdge(name string) error {
+	switch name {
+	case bankaccount.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
 	return fmt.Errorf("unknown BankAccount unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *BankAccountMutation) ResetEdge(name string) error {
+	switch name {
+	case bankaccount.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
 	return fmt.Errorf("unknown BankAccount edge %s", name)
 }
 
 // CartItemMutation represents an operation that mutates the CartItem nodes in the graph.
 type CartItemMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	user_id       *int
-	adduser_id    *int
-	product_id    *int
-	addproduct_id *int
-	quantity      *int
-	addquantity   *int
-	updated_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*CartItem, error)
-	predicates    []predicate.CartItem
+	op             Op
+	typ            string
+	id             *int
+	quantity       *int
+	addquantity    *int
+	updated_at     *time.Time
+	clearedFields  map[string]struct{}
+	user           *int
+	cleareduser    bool
+	product        *int
+	clearedproduct bool
+	done           bool
+	oldValue       func(context.Context) (*CartItem, error)
+	predicates     []predicate.CartItem
 }
 
 var _ ent.Mutation = (*CartItemMutation)(nil)
@@ -2145,13 +2166,12 @@ func (m *CartItemMutation) IDs(ctx context.Context) ([]int, error) {
 
 // SetUserID sets the "user_id" field.
 func (m *CartItemMutation) SetUserID(i int) {
-	m.user_id = &i
-	m.adduser_id = nil
+	m.user = &i
 }
 
 // UserID returns the value of the "user_id" field in the mutation.
 func (m *CartItemMutation) UserID() (r int, exists bool) {
-	v := m.user_id
+	v := m.user
 	if v == nil {
 		return
 	}
@@ -2175,39 +2195,19 @@ func (m *CartItemMutation) OldUserID(ctx context.Context) (v int, err error) {
 	return oldValue.UserID, nil
 }
 
-// AddUserID adds i to the "user_id" field.
-func (m *CartItemMutation) AddUserID(i int) {
-	if m.adduser_id != nil {
-		*m.adduser_id += i
-	} else {
-		m.adduser_id = &i
-	}
-}
-
-// AddedUserID returns the value that was added to the "user_id" field in this mutation.
-func (m *CartItemMutation) AddedUserID() (r int, exists bool) {
-	v := m.adduser_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetUserID resets all changes to the "user_id" field.
 func (m *CartItemMutation) ResetUserID() {
-	m.user_id = nil
-	m.adduser_id = nil
+	m.user = nil
 }
 
 // SetProductID sets the "product_id" field.
 func (m *CartItemMutation) SetProductID(i int) {
-	m.product_id = &i
-	m.addproduct_id = nil
+	m.product = &i
 }
 
 // ProductID returns the value of the "product_id" field in the mutation.
 func (m *CartItemMutation) ProductID() (r int, exists bool) {
-	v := m.product_id
+	v := m.product
 	if v == nil {
 		return
 	}
@@ -2231,28 +2231,9 @@ func (m *CartItemMutation) OldProductID(ctx context.Context) (v int, err error) 
 	return oldValue.ProductID, nil
 }
 
-// AddProductID adds i to the "product_id" field.
-func (m *CartItemMutation) AddProductID(i int) {
-	if m.addproduct_id != nil {
-		*m.addproduct_id += i
-	} else {
-		m.addproduct_id = &i
-	}
-}
-
-// AddedProductID returns the value that was added to the "product_id" field in this mutation.
-func (m *CartItemMutation) AddedProductID() (r int, exists bool) {
-	v := m.addproduct_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetProductID resets all changes to the "product_id" field.
 func (m *CartItemMutation) ResetProductID() {
-	m.product_id = nil
-	m.addproduct_id = nil
+	m.product = nil
 }
 
 // SetQuantity sets the "quantity" field.
@@ -2347,6 +2328,60 @@ func (m *CartItemMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// ClearUser clears the "user" edge to the User entity.
+func (m *CartItemMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[cartitem.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *CartItemMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *CartItemMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *CartItemMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *CartItemMutation) ClearProduct() {
+	m.clearedproduct = true
+	m.clearedFields[cartitem.FieldProductID] = struct{}{}
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *CartItemMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *CartItemMutation) ProductIDs() (ids []int) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *CartItemMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
 // Where appends a list predicates to the CartItemMutation builder.
 func (m *CartItemMutation) Where(ps ...predicate.CartItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -2382,10 +2417,10 @@ func (m *CartItemMutation) Type() string {
 // AddedFields().
 func (m *CartItemMutation) Fields() []string {
 	fields := make([]string, 0, 4)
-	if m.user_id != nil {
+	if m.user != nil {
 		fields = append(fields, cartitem.FieldUserID)
 	}
-	if m.product_id != nil {
+	if m.product != nil {
 		fields = append(fields, cartitem.FieldProductID)
 	}
 	if m.quantity != nil {
@@ -2472,12 +2507,6 @@ func (m *CartItemMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *CartItemMutation) AddedFields() []string {
 	var fields []string
-	if m.adduser_id != nil {
-		fields = append(fields, cartitem.FieldUserID)
-	}
-	if m.addproduct_id != nil {
-		fields = append(fields, cartitem.FieldProductID)
-	}
 	if m.addquantity != nil {
 		fields = append(fields, cartitem.FieldQuantity)
 	}
@@ -2489,10 +2518,6 @@ func (m *CartItemMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *CartItemMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case cartitem.FieldUserID:
-		return m.AddedUserID()
-	case cartitem.FieldProductID:
-		return m.AddedProductID()
 	case cartitem.FieldQuantity:
 		return m.AddedQuantity()
 	}
@@ -2504,20 +2529,6 @@ func (m *CartItemMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *CartItemMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case cartitem.FieldUserID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddUserID(v)
-		return nil
-	case cartitem.FieldProductID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddProductID(v)
-		return nil
 	case cartitem.FieldQuantity:
 		v, ok := value.(int)
 		if !ok {
@@ -2570,19 +2581,35 @@ func (m *CartItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CartItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.user != nil {
+		edges = append(edges, cartitem.EdgeUser)
+	}
+	if m.product != nil {
+		edges = append(edges, cartitem.EdgeProduct)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *CartItemMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case cartitem.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case cartitem.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CartItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -2594,25 +2621,53 @@ func (m *CartItemMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CartItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.cleareduser {
+		edges = append(edges, cartitem.EdgeUser)
+	}
+	if m.clearedproduct {
+		edges = append(edges, cartitem.EdgeProduct)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *CartItemMutation) EdgeCleared(name string) bool {
+	switch name {
+	case cartitem.EdgeUser:
+		return m.cleareduser
+	case cartitem.EdgeProduct:
+		return m.clearedproduct
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *CartItemMutation) ClearEdge(name string) error {
+	switch name {
+	case cartitem.EdgeUser:
+		m.ClearUser()
+		return nil
+	case cartitem.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	}
 	return fmt.Errorf("unknown CartItem unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *CartItemMutation) ResetEdge(name string) error {
+	switch name {
+	case cartitem.EdgeUser:
+		m.ResetUser()
+		return nil
+	case cartitem.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	}
 	return fmt.Errorf("unknown CartItem edge %s", name)
 }
 
@@ -4635,10 +4690,6 @@ type ErrandMutation struct {
 	op                     Op
 	typ                    string
 	id                     *int
-	requester_id           *int
-	addrequester_id        *int
-	runner_id              *int
-	addrunner_id           *int
 	status                 *errand.Status
 	area                   *string
 	pickup_place           *string
@@ -4655,6 +4706,10 @@ type ErrandMutation struct {
 	recipient_phone_cipher *[]byte
 	address_cipher         *[]byte
 	clearedFields          map[string]struct{}
+	requester              *int
+	clearedrequester       bool
+	runner                 *int
+	clearedrunner          bool
 	done                   bool
 	oldValue               func(context.Context) (*Errand, error)
 	predicates             []predicate.Errand
@@ -4760,13 +4815,12 @@ func (m *ErrandMutation) IDs(ctx context.Context) ([]int, error) {
 
 // SetRequesterID sets the "requester_id" field.
 func (m *ErrandMutation) SetRequesterID(i int) {
-	m.requester_id = &i
-	m.addrequester_id = nil
+	m.requester = &i
 }
 
 // RequesterID returns the value of the "requester_id" field in the mutation.
 func (m *ErrandMutation) RequesterID() (r int, exists bool) {
-	v := m.requester_id
+	v := m.requester
 	if v == nil {
 		return
 	}
@@ -4790,39 +4844,19 @@ func (m *ErrandMutation) OldRequesterID(ctx context.Context) (v int, err error) 
 	return oldValue.RequesterID, nil
 }
 
-// AddRequesterID adds i to the "requester_id" field.
-func (m *ErrandMutation) AddRequesterID(i int) {
-	if m.addrequester_id != nil {
-		*m.addrequester_id += i
-	} else {
-		m.addrequester_id = &i
-	}
-}
-
-// AddedRequesterID returns the value that was added to the "requester_id" field in this mutation.
-func (m *ErrandMutation) AddedRequesterID() (r int, exists bool) {
-	v := m.addrequester_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetRequesterID resets all changes to the "requester_id" field.
 func (m *ErrandMutation) ResetRequesterID() {
-	m.requester_id = nil
-	m.addrequester_id = nil
+	m.requester = nil
 }
 
 // SetRunnerID sets the "runner_id" field.
 func (m *ErrandMutation) SetRunnerID(i int) {
-	m.runner_id = &i
-	m.addrunner_id = nil
+	m.runner = &i
 }
 
 // RunnerID returns the value of the "runner_id" field in the mutation.
 func (m *ErrandMutation) RunnerID() (r int, exists bool) {
-	v := m.runner_id
+	v := m.runner
 	if v == nil {
 		return
 	}
@@ -4846,28 +4880,9 @@ func (m *ErrandMutation) OldRunnerID(ctx context.Context) (v *int, err error) {
 	return oldValue.RunnerID, nil
 }
 
-// AddRunnerID adds i to the "runner_id" field.
-func (m *ErrandMutation) AddRunnerID(i int) {
-	if m.addrunner_id != nil {
-		*m.addrunner_id += i
-	} else {
-		m.addrunner_id = &i
-	}
-}
-
-// AddedRunnerID returns the value that was added to the "runner_id" field in this mutation.
-func (m *ErrandMutation) AddedRunnerID() (r int, exists bool) {
-	v := m.addrunner_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ClearRunnerID clears the value of the "runner_id" field.
 func (m *ErrandMutation) ClearRunnerID() {
-	m.runner_id = nil
-	m.addrunner_id = nil
+	m.runner = nil
 	m.clearedFields[errand.FieldRunnerID] = struct{}{}
 }
 
@@ -4879,8 +4894,7 @@ func (m *ErrandMutation) RunnerIDCleared() bool {
 
 // ResetRunnerID resets all changes to the "runner_id" field.
 func (m *ErrandMutation) ResetRunnerID() {
-	m.runner_id = nil
-	m.addrunner_id = nil
+	m.runner = nil
 	delete(m.clearedFields, errand.FieldRunnerID)
 }
 
@@ -5418,6 +5432,60 @@ func (m *ErrandMutation) ResetAddressCipher() {
 	m.address_cipher = nil
 }
 
+// ClearRequester clears the "requester" edge to the User entity.
+func (m *ErrandMutation) ClearRequester() {
+	m.clearedrequester = true
+	m.clearedFields[errand.FieldRequesterID] = struct{}{}
+}
+
+// RequesterCleared reports if the "requester" edge to the User entity was cleared.
+func (m *ErrandMutation) RequesterCleared() bool {
+	return m.clearedrequester
+}
+
+// RequesterIDs returns the "requester" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequesterID instead. It exists only for internal usage by the builders.
+func (m *ErrandMutation) RequesterIDs() (ids []int) {
+	if id := m.requester; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequester resets all changes to the "requester" edge.
+func (m *ErrandMutation) ResetRequester() {
+	m.requester = nil
+	m.clearedrequester = false
+}
+
+// ClearRunner clears the "runner" edge to the User entity.
+func (m *ErrandMutation) ClearRunner() {
+	m.clearedrunner = true
+	m.clearedFields[errand.FieldRunnerID] = struct{}{}
+}
+
+// RunnerCleared reports if the "runner" edge to the User entity was cleared.
+func (m *ErrandMutation) RunnerCleared() bool {
+	return m.RunnerIDCleared() || m.clearedrunner
+}
+
+// RunnerIDs returns the "runner" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RunnerID instead. It exists only for internal usage by the builders.
+func (m *ErrandMutation) RunnerIDs() (ids []int) {
+	if id := m.runner; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRunner resets all changes to the "runner" edge.
+func (m *ErrandMutation) ResetRunner() {
+	m.runner = nil
+	m.clearedrunner = false
+}
+
 // Where appends a list predicates to the ErrandMutation builder.
 func (m *ErrandMutation) Where(ps ...predicate.Errand) {
 	m.predicates = append(m.predicates, ps...)
@@ -5453,10 +5521,10 @@ func (m *ErrandMutation) Type() string {
 // AddedFields().
 func (m *ErrandMutation) Fields() []string {
 	fields := make([]string, 0, 15)
-	if m.requester_id != nil {
+	if m.requester != nil {
 		fields = append(fields, errand.FieldRequesterID)
 	}
-	if m.runner_id != nil {
+	if m.runner != nil {
 		fields = append(fields, errand.FieldRunnerID)
 	}
 	if m.status != nil {
@@ -5697,12 +5765,6 @@ func (m *ErrandMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *ErrandMutation) AddedFields() []string {
 	var fields []string
-	if m.addrequester_id != nil {
-		fields = append(fields, errand.FieldRequesterID)
-	}
-	if m.addrunner_id != nil {
-		fields = append(fields, errand.FieldRunnerID)
-	}
 	if m.addweight_grams != nil {
 		fields = append(fields, errand.FieldWeightGrams)
 	}
@@ -5717,10 +5779,6 @@ func (m *ErrandMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *ErrandMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case errand.FieldRequesterID:
-		return m.AddedRequesterID()
-	case errand.FieldRunnerID:
-		return m.AddedRunnerID()
 	case errand.FieldWeightGrams:
 		return m.AddedWeightGrams()
 	case errand.FieldRewardFen:
@@ -5734,20 +5792,6 @@ func (m *ErrandMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ErrandMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case errand.FieldRequesterID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRequesterID(v)
-		return nil
-	case errand.FieldRunnerID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRunnerID(v)
-		return nil
 	case errand.FieldWeightGrams:
 		v, ok := value.(int)
 		if !ok {
@@ -5861,19 +5905,35 @@ func (m *ErrandMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ErrandMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.requester != nil {
+		edges = append(edges, errand.EdgeRequester)
+	}
+	if m.runner != nil {
+		edges = append(edges, errand.EdgeRunner)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *ErrandMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case errand.EdgeRequester:
+		if id := m.requester; id != nil {
+			return []ent.Value{*id}
+		}
+	case errand.EdgeRunner:
+		if id := m.runner; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ErrandMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -5885,25 +5945,53 @@ func (m *ErrandMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ErrandMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.clearedrequester {
+		edges = append(edges, errand.EdgeRequester)
+	}
+	if m.clearedrunner {
+		edges = append(edges, errand.EdgeRunner)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *ErrandMutation) EdgeCleared(name string) bool {
+	switch name {
+	case errand.EdgeRequester:
+		return m.clearedrequester
+	case errand.EdgeRunner:
+		return m.clearedrunner
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *ErrandMutation) ClearEdge(name string) error {
+	switch name {
+	case errand.EdgeRequester:
+		m.ClearRequester()
+		return nil
+	case errand.EdgeRunner:
+		m.ClearRunner()
+		return nil
+	}
 	return fmt.Errorf("unknown Errand unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *ErrandMutation) ResetEdge(name string) error {
+	switch name {
+	case errand.EdgeRequester:
+		m.ResetRequester()
+		return nil
+	case errand.EdgeRunner:
+		m.ResetRunner()
+		return nil
+	}
 	return fmt.Errorf("unknown Errand edge %s", name)
 }
 
@@ -8352,6 +8440,9 @@ type MerchantMutation struct {
 	products        map[int]struct{}
 	removedproducts map[int]struct{}
 	clearedproducts bool
+	orders          map[int]struct{}
+	removedorders   map[int]struct{}
+	clearedorders   bool
 	done            bool
 	oldValue        func(context.Context) (*Merchant, error)
 	predicates      []predicate.Merchant
@@ -9020,6 +9111,60 @@ func (m *MerchantMutation) ResetProducts() {
 	m.removedproducts = nil
 }
 
+// AddOrderIDs adds the "orders" edge to the Order entity by ids.
+func (m *MerchantMutation) AddOrderIDs(ids ...int) {
+	if m.orders == nil {
+		m.orders = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.orders[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOrders clears the "orders" edge to the Order entity.
+func (m *MerchantMutation) ClearOrders() {
+	m.clearedorders = true
+}
+
+// OrdersCleared reports if the "orders" edge to the Order entity was cleared.
+func (m *MerchantMutation) OrdersCleared() bool {
+	return m.clearedorders
+}
+
+// RemoveOrderIDs removes the "orders" edge to the Order entity by IDs.
+func (m *MerchantMutation) RemoveOrderIDs(ids ...int) {
+	if m.removedorders == nil {
+		m.removedorders = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.orders, ids[i])
+		m.removedorders[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOrders returns the removed IDs of the "orders" edge to the Order entity.
+func (m *MerchantMutation) RemovedOrdersIDs() (ids []int) {
+	for id := range m.removedorders {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OrdersIDs returns the "orders" edge IDs in the mutation.
+func (m *MerchantMutation) OrdersIDs() (ids []int) {
+	for id := range m.orders {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOrders resets all changes to the "orders" edge.
+func (m *MerchantMutation) ResetOrders() {
+	m.orders = nil
+	m.clearedorders = false
+	m.removedorders = nil
+}
+
 // Where appends a list predicates to the MerchantMutation builder.
 func (m *MerchantMutation) Where(ps ...predicate.Merchant) {
 	m.predicates = append(m.predicates, ps...)
@@ -9389,9 +9534,12 @@ func (m *MerchantMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MerchantMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.products != nil {
 		edges = append(edges, merchant.EdgeProducts)
+	}
+	if m.orders != nil {
+		edges = append(edges, merchant.EdgeOrders)
 	}
 	return edges
 }
@@ -9406,15 +9554,24 @@ func (m *MerchantMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case merchant.EdgeOrders:
+		ids := make([]ent.Value, 0, len(m.orders))
+		for id := range m.orders {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MerchantMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedproducts != nil {
 		edges = append(edges, merchant.EdgeProducts)
+	}
+	if m.removedorders != nil {
+		edges = append(edges, merchant.EdgeOrders)
 	}
 	return edges
 }
@@ -9429,15 +9586,24 @@ func (m *MerchantMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case merchant.EdgeOrders:
+		ids := make([]ent.Value, 0, len(m.removedorders))
+		for id := range m.removedorders {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MerchantMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedproducts {
 		edges = append(edges, merchant.EdgeProducts)
+	}
+	if m.clearedorders {
+		edges = append(edges, merchant.EdgeOrders)
 	}
 	return edges
 }
@@ -9448,6 +9614,8 @@ func (m *MerchantMutation) EdgeCleared(name string) bool {
 	switch name {
 	case merchant.EdgeProducts:
 		return m.clearedproducts
+	case merchant.EdgeOrders:
+		return m.clearedorders
 	}
 	return false
 }
@@ -9467,6 +9635,9 @@ func (m *MerchantMutation) ResetEdge(name string) error {
 	case merchant.EdgeProducts:
 		m.ResetProducts()
 		return nil
+	case merchant.EdgeOrders:
+		m.ResetOrders()
+		return nil
 	}
 	return fmt.Errorf("unknown Merchant edge %s", name)
 }
@@ -9478,12 +9649,6 @@ type OrderMutation struct {
 	typ                    string
 	id                     *int
 	order_no               *string
-	user_id                *int
-	adduser_id             *int
-	merchant_id            *int
-	addmerchant_id         *int
-	courier_id             *int
-	addcourier_id          *int
 	idempotency_key        *string
 	status                 *order.Status
 	total_fen              *int64
@@ -9500,6 +9665,15 @@ type OrderMutation struct {
 	recipient_phone_cipher *[]byte
 	address_cipher         *[]byte
 	clearedFields          map[string]struct{}
+	buyer                  *int
+	clearedbuyer           bool
+	merchant               *int
+	clearedmerchant        bool
+	courier                *int
+	clearedcourier         bool
+	items                  map[int]struct{}
+	removeditems           map[int]struct{}
+	cleareditems           bool
 	done                   bool
 	oldValue               func(context.Context) (*Order, error)
 	predicates             []predicate.Order
@@ -9641,13 +9815,12 @@ func (m *OrderMutation) ResetOrderNo() {
 
 // SetUserID sets the "user_id" field.
 func (m *OrderMutation) SetUserID(i int) {
-	m.user_id = &i
-	m.adduser_id = nil
+	m.buyer = &i
 }
 
 // UserID returns the value of the "user_id" field in the mutation.
 func (m *OrderMutation) UserID() (r int, exists bool) {
-	v := m.user_id
+	v := m.buyer
 	if v == nil {
 		return
 	}
@@ -9671,39 +9844,19 @@ func (m *OrderMutation) OldUserID(ctx context.Context) (v int, err error) {
 	return oldValue.UserID, nil
 }
 
-// AddUserID adds i to the "user_id" field.
-func (m *OrderMutation) AddUserID(i int) {
-	if m.adduser_id != nil {
-		*m.adduser_id += i
-	} else {
-		m.adduser_id = &i
-	}
-}
-
-// AddedUserID returns the value that was added to the "user_id" field in this mutation.
-func (m *OrderMutation) AddedUserID() (r int, exists bool) {
-	v := m.adduser_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetUserID resets all changes to the "user_id" field.
 func (m *OrderMutation) ResetUserID() {
-	m.user_id = nil
-	m.adduser_id = nil
+	m.buyer = nil
 }
 
 // SetMerchantID sets the "merchant_id" field.
 func (m *OrderMutation) SetMerchantID(i int) {
-	m.merchant_id = &i
-	m.addmerchant_id = nil
+	m.merchant = &i
 }
 
 // MerchantID returns the value of the "merchant_id" field in the mutation.
 func (m *OrderMutation) MerchantID() (r int, exists bool) {
-	v := m.merchant_id
+	v := m.merchant
 	if v == nil {
 		return
 	}
@@ -9727,39 +9880,19 @@ func (m *OrderMutation) OldMerchantID(ctx context.Context) (v int, err error) {
 	return oldValue.MerchantID, nil
 }
 
-// AddMerchantID adds i to the "merchant_id" field.
-func (m *OrderMutation) AddMerchantID(i int) {
-	if m.addmerchant_id != nil {
-		*m.addmerchant_id += i
-	} else {
-		m.addmerchant_id = &i
-	}
-}
-
-// AddedMerchantID returns the value that was added to the "merchant_id" field in this mutation.
-func (m *OrderMutation) AddedMerchantID() (r int, exists bool) {
-	v := m.addmerchant_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetMerchantID resets all changes to the "merchant_id" field.
 func (m *OrderMutation) ResetMerchantID() {
-	m.merchant_id = nil
-	m.addmerchant_id = nil
+	m.merchant = nil
 }
 
 // SetCourierID sets the "courier_id" field.
 func (m *OrderMutation) SetCourierID(i int) {
-	m.courier_id = &i
-	m.addcourier_id = nil
+	m.courier = &i
 }
 
 // CourierID returns the value of the "courier_id" field in the mutation.
 func (m *OrderMutation) CourierID() (r int, exists bool) {
-	v := m.courier_id
+	v := m.courier
 	if v == nil {
 		return
 	}
@@ -9783,28 +9916,9 @@ func (m *OrderMutation) OldCourierID(ctx context.Context) (v *int, err error) {
 	return oldValue.CourierID, nil
 }
 
-// AddCourierID adds i to the "courier_id" field.
-func (m *OrderMutation) AddCourierID(i int) {
-	if m.addcourier_id != nil {
-		*m.addcourier_id += i
-	} else {
-		m.addcourier_id = &i
-	}
-}
-
-// AddedCourierID returns the value that was added to the "courier_id" field in this mutation.
-func (m *OrderMutation) AddedCourierID() (r int, exists bool) {
-	v := m.addcourier_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ClearCourierID clears the value of the "courier_id" field.
 func (m *OrderMutation) ClearCourierID() {
-	m.courier_id = nil
-	m.addcourier_id = nil
+	m.courier = nil
 	m.clearedFields[order.FieldCourierID] = struct{}{}
 }
 
@@ -9816,8 +9930,7 @@ func (m *OrderMutation) CourierIDCleared() bool {
 
 // ResetCourierID resets all changes to the "courier_id" field.
 func (m *OrderMutation) ResetCourierID() {
-	m.courier_id = nil
-	m.addcourier_id = nil
+	m.courier = nil
 	delete(m.clearedFields, order.FieldCourierID)
 }
 
@@ -10369,6 +10482,154 @@ func (m *OrderMutation) ResetAddressCipher() {
 	m.address_cipher = nil
 }
 
+// SetBuyerID sets the "buyer" edge to the User entity by id.
+func (m *OrderMutation) SetBuyerID(id int) {
+	m.buyer = &id
+}
+
+// ClearBuyer clears the "buyer" edge to the User entity.
+func (m *OrderMutation) ClearBuyer() {
+	m.clearedbuyer = true
+	m.clearedFields[order.FieldUserID] = struct{}{}
+}
+
+// BuyerCleared reports if the "buyer" edge to the User entity was cleared.
+func (m *OrderMutation) BuyerCleared() bool {
+	return m.clearedbuyer
+}
+
+// BuyerID returns the "buyer" edge ID in the mutation.
+func (m *OrderMutation) BuyerID() (id int, exists bool) {
+	if m.buyer != nil {
+		return *m.buyer, true
+	}
+	return
+}
+
+// BuyerIDs returns the "buyer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BuyerID instead. It exists only for internal usage by the builders.
+func (m *OrderMutation) BuyerIDs() (ids []int) {
+	if id := m.buyer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBuyer resets all changes to the "buyer" edge.
+func (m *OrderMutation) ResetBuyer() {
+	m.buyer = nil
+	m.clearedbuyer = false
+}
+
+// ClearMerchant clears the "merchant" edge to the Merchant entity.
+func (m *OrderMutation) ClearMerchant() {
+	m.clearedmerchant = true
+	m.clearedFields[order.FieldMerchantID] = struct{}{}
+}
+
+// MerchantCleared reports if the "merchant" edge to the Merchant entity was cleared.
+func (m *OrderMutation) MerchantCleared() bool {
+	return m.clearedmerchant
+}
+
+// MerchantIDs returns the "merchant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MerchantID instead. It exists only for internal usage by the builders.
+func (m *OrderMutation) MerchantIDs() (ids []int) {
+	if id := m.merchant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMerchant resets all changes to the "merchant" edge.
+func (m *OrderMutation) ResetMerchant() {
+	m.merchant = nil
+	m.clearedmerchant = false
+}
+
+// ClearCourier clears the "courier" edge to the User entity.
+func (m *OrderMutation) ClearCourier() {
+	m.clearedcourier = true
+	m.clearedFields[order.FieldCourierID] = struct{}{}
+}
+
+// CourierCleared reports if the "courier" edge to the User entity was cleared.
+func (m *OrderMutation) CourierCleared() bool {
+	return m.CourierIDCleared() || m.clearedcourier
+}
+
+// CourierIDs returns the "courier" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CourierID instead. It exists only for internal usage by the builders.
+func (m *OrderMutation) CourierIDs() (ids []int) {
+	if id := m.courier; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCourier resets all changes to the "courier" edge.
+func (m *OrderMutation) ResetCourier() {
+	m.courier = nil
+	m.clearedcourier = false
+}
+
+// AddItemIDs adds the "items" edge to the OrderItem entity by ids.
+func (m *OrderMutation) AddItemIDs(ids ...int) {
+	if m.items == nil {
+		m.items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearItems clears the "items" edge to the OrderItem entity.
+func (m *OrderMutation) ClearItems() {
+	m.cleareditems = true
+}
+
+// ItemsCleared reports if the "items" edge to the OrderItem entity was cleared.
+func (m *OrderMutation) ItemsCleared() bool {
+	return m.cleareditems
+}
+
+// RemoveItemIDs removes the "items" edge to the OrderItem entity by IDs.
+func (m *OrderMutation) RemoveItemIDs(ids ...int) {
+	if m.removeditems == nil {
+		m.removeditems = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.items, ids[i])
+		m.removeditems[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedItems returns the removed IDs of the "items" edge to the OrderItem entity.
+func (m *OrderMutation) RemovedItemsIDs() (ids []int) {
+	for id := range m.removeditems {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ItemsIDs returns the "items" edge IDs in the mutation.
+func (m *OrderMutation) ItemsIDs() (ids []int) {
+	for id := range m.items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetItems resets all changes to the "items" edge.
+func (m *OrderMutation) ResetItems() {
+	m.items = nil
+	m.cleareditems = false
+	m.removeditems = nil
+}
+
 // Where appends a list predicates to the OrderMutation builder.
 func (m *OrderMutation) Where(ps ...predicate.Order) {
 	m.predicates = append(m.predicates, ps...)
@@ -10407,13 +10668,13 @@ func (m *OrderMutation) Fields() []string {
 	if m.order_no != nil {
 		fields = append(fields, order.FieldOrderNo)
 	}
-	if m.user_id != nil {
+	if m.buyer != nil {
 		fields = append(fields, order.FieldUserID)
 	}
-	if m.merchant_id != nil {
+	if m.merchant != nil {
 		fields = append(fields, order.FieldMerchantID)
 	}
-	if m.courier_id != nil {
+	if m.courier != nil {
 		fields = append(fields, order.FieldCourierID)
 	}
 	if m.idempotency_key != nil {
@@ -10676,15 +10937,6 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *OrderMutation) AddedFields() []string {
 	var fields []string
-	if m.adduser_id != nil {
-		fields = append(fields, order.FieldUserID)
-	}
-	if m.addmerchant_id != nil {
-		fields = append(fields, order.FieldMerchantID)
-	}
-	if m.addcourier_id != nil {
-		fields = append(fields, order.FieldCourierID)
-	}
 	if m.addtotal_fen != nil {
 		fields = append(fields, order.FieldTotalFen)
 	}
@@ -10699,12 +10951,6 @@ func (m *OrderMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *OrderMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case order.FieldUserID:
-		return m.AddedUserID()
-	case order.FieldMerchantID:
-		return m.AddedMerchantID()
-	case order.FieldCourierID:
-		return m.AddedCourierID()
 	case order.FieldTotalFen:
 		return m.AddedTotalFen()
 	case order.FieldPaidFen:
@@ -10718,27 +10964,6 @@ func (m *OrderMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OrderMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case order.FieldUserID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddUserID(v)
-		return nil
-	case order.FieldMerchantID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddMerchantID(v)
-		return nil
-	case order.FieldCourierID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddCourierID(v)
-		return nil
 	case order.FieldTotalFen:
 		v, ok := value.(int64)
 		if !ok {
@@ -10864,49 +11089,139 @@ func (m *OrderMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrderMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 4)
+	if m.buyer != nil {
+		edges = append(edges, order.EdgeBuyer)
+	}
+	if m.merchant != nil {
+		edges = append(edges, order.EdgeMerchant)
+	}
+	if m.courier != nil {
+		edges = append(edges, order.EdgeCourier)
+	}
+	if m.items != nil {
+		edges = append(edges, order.EdgeItems)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *OrderMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case order.EdgeBuyer:
+		if id := m.buyer; id != nil {
+			return []ent.Value{*id}
+		}
+	case order.EdgeMerchant:
+		if id := m.merchant; id != nil {
+			return []ent.Value{*id}
+		}
+	case order.EdgeCourier:
+		if id := m.courier; id != nil {
+			return []ent.Value{*id}
+		}
+	case order.EdgeItems:
+		ids := make([]ent.Value, 0, len(m.items))
+		for id := range m.items {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrderMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 4)
+	if m.removeditems != nil {
+		edges = append(edges, order.EdgeItems)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *OrderMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case order.EdgeItems:
+		ids := make([]ent.Value, 0, len(m.removeditems))
+		for id := range m.removeditems {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrderMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 4)
+	if m.clearedbuyer {
+		edges = append(edges, order.EdgeBuyer)
+	}
+	if m.clearedmerchant {
+		edges = append(edges, order.EdgeMerchant)
+	}
+	if m.clearedcourier {
+		edges = append(edges, order.EdgeCourier)
+	}
+	if m.cleareditems {
+		edges = append(edges, order.EdgeItems)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *OrderMutation) EdgeCleared(name string) bool {
+	switch name {
+	case order.EdgeBuyer:
+		return m.clearedbuyer
+	case order.EdgeMerchant:
+		return m.clearedmerchant
+	case order.EdgeCourier:
+		return m.clearedcourier
+	case order.EdgeItems:
+		return m.cleareditems
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *OrderMutation) ClearEdge(name string) error {
+	switch name {
+	case order.EdgeBuyer:
+		m.ClearBuyer()
+		return nil
+	case order.EdgeMerchant:
+		m.ClearMerchant()
+		return nil
+	case order.EdgeCourier:
+		m.ClearCourier()
+		return nil
+	}
 	return fmt.Errorf("unknown Order unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *OrderMutation) ResetEdge(name string) error {
+	switch name {
+	case order.EdgeBuyer:
+		m.ResetBuyer()
+		return nil
+	case order.EdgeMerchant:
+		m.ResetMerchant()
+		return nil
+	case order.EdgeCourier:
+		m.ResetCourier()
+		return nil
+	case order.EdgeItems:
+		m.ResetItems()
+		return nil
+	}
 	return fmt.Errorf("unknown Order edge %s", name)
 }
 
@@ -11668,16 +11983,16 @@ type OrderItemMutation struct {
 	op                Op
 	typ               string
 	id                *int
-	order_id          *int
-	addorder_id       *int
-	product_id        *int
-	addproduct_id     *int
 	name              *string
 	unit_price_fen    *int64
 	addunit_price_fen *int64
 	quantity          *int
 	addquantity       *int
 	clearedFields     map[string]struct{}
+	_order            *int
+	cleared_order     bool
+	product           *int
+	clearedproduct    bool
 	done              bool
 	oldValue          func(context.Context) (*OrderItem, error)
 	predicates        []predicate.OrderItem
@@ -11783,13 +12098,12 @@ func (m *OrderItemMutation) IDs(ctx context.Context) ([]int, error) {
 
 // SetOrderID sets the "order_id" field.
 func (m *OrderItemMutation) SetOrderID(i int) {
-	m.order_id = &i
-	m.addorder_id = nil
+	m._order = &i
 }
 
 // OrderID returns the value of the "order_id" field in the mutation.
 func (m *OrderItemMutation) OrderID() (r int, exists bool) {
-	v := m.order_id
+	v := m._order
 	if v == nil {
 		return
 	}
@@ -11813,39 +12127,19 @@ func (m *OrderItemMutation) OldOrderID(ctx context.Context) (v int, err error) {
 	return oldValue.OrderID, nil
 }
 
-// AddOrderID adds i to the "order_id" field.
-func (m *OrderItemMutation) AddOrderID(i int) {
-	if m.addorder_id != nil {
-		*m.addorder_id += i
-	} else {
-		m.addorder_id = &i
-	}
-}
-
-// AddedOrderID returns the value that was added to the "order_id" field in this mutation.
-func (m *OrderItemMutation) AddedOrderID() (r int, exists bool) {
-	v := m.addorder_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetOrderID resets all changes to the "order_id" field.
 func (m *OrderItemMutation) ResetOrderID() {
-	m.order_id = nil
-	m.addorder_id = nil
+	m._order = nil
 }
 
 // SetProductID sets the "product_id" field.
 func (m *OrderItemMutation) SetProductID(i int) {
-	m.product_id = &i
-	m.addproduct_id = nil
+	m.product = &i
 }
 
 // ProductID returns the value of the "product_id" field in the mutation.
 func (m *OrderItemMutation) ProductID() (r int, exists bool) {
-	v := m.product_id
+	v := m.product
 	if v == nil {
 		return
 	}
@@ -11869,28 +12163,9 @@ func (m *OrderItemMutation) OldProductID(ctx context.Context) (v int, err error)
 	return oldValue.ProductID, nil
 }
 
-// AddProductID adds i to the "product_id" field.
-func (m *OrderItemMutation) AddProductID(i int) {
-	if m.addproduct_id != nil {
-		*m.addproduct_id += i
-	} else {
-		m.addproduct_id = &i
-	}
-}
-
-// AddedProductID returns the value that was added to the "product_id" field in this mutation.
-func (m *OrderItemMutation) AddedProductID() (r int, exists bool) {
-	v := m.addproduct_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ResetProductID resets all changes to the "product_id" field.
 func (m *OrderItemMutation) ResetProductID() {
-	m.product_id = nil
-	m.addproduct_id = nil
+	m.product = nil
 }
 
 // SetName sets the "name" field.
@@ -12041,6 +12316,60 @@ func (m *OrderItemMutation) ResetQuantity() {
 	m.addquantity = nil
 }
 
+// ClearOrder clears the "order" edge to the Order entity.
+func (m *OrderItemMutation) ClearOrder() {
+	m.cleared_order = true
+	m.clearedFields[orderitem.FieldOrderID] = struct{}{}
+}
+
+// OrderCleared reports if the "order" edge to the Order entity was cleared.
+func (m *OrderItemMutation) OrderCleared() bool {
+	return m.cleared_order
+}
+
+// OrderIDs returns the "order" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrderID instead. It exists only for internal usage by the builders.
+func (m *OrderItemMutation) OrderIDs() (ids []int) {
+	if id := m._order; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrder resets all changes to the "order" edge.
+func (m *OrderItemMutation) ResetOrder() {
+	m._order = nil
+	m.cleared_order = false
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *OrderItemMutation) ClearProduct() {
+	m.clearedproduct = true
+	m.clearedFields[orderitem.FieldProductID] = struct{}{}
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *OrderItemMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *OrderItemMutation) ProductIDs() (ids []int) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *OrderItemMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
 // Where appends a list predicates to the OrderItemMutation builder.
 func (m *OrderItemMutation) Where(ps ...predicate.OrderItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -12076,10 +12405,10 @@ func (m *OrderItemMutation) Type() string {
 // AddedFields().
 func (m *OrderItemMutation) Fields() []string {
 	fields := make([]string, 0, 5)
-	if m.order_id != nil {
+	if m._order != nil {
 		fields = append(fields, orderitem.FieldOrderID)
 	}
-	if m.product_id != nil {
+	if m.product != nil {
 		fields = append(fields, orderitem.FieldProductID)
 	}
 	if m.name != nil {
@@ -12180,12 +12509,6 @@ func (m *OrderItemMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *OrderItemMutation) AddedFields() []string {
 	var fields []string
-	if m.addorder_id != nil {
-		fields = append(fields, orderitem.FieldOrderID)
-	}
-	if m.addproduct_id != nil {
-		fields = append(fields, orderitem.FieldProductID)
-	}
 	if m.addunit_price_fen != nil {
 		fields = append(fields, orderitem.FieldUnitPriceFen)
 	}
@@ -12200,10 +12523,6 @@ func (m *OrderItemMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *OrderItemMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case orderitem.FieldOrderID:
-		return m.AddedOrderID()
-	case orderitem.FieldProductID:
-		return m.AddedProductID()
 	case orderitem.FieldUnitPriceFen:
 		return m.AddedUnitPriceFen()
 	case orderitem.FieldQuantity:
@@ -12217,20 +12536,6 @@ func (m *OrderItemMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OrderItemMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case orderitem.FieldOrderID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddOrderID(v)
-		return nil
-	case orderitem.FieldProductID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddProductID(v)
-		return nil
 	case orderitem.FieldUnitPriceFen:
 		v, ok := value.(int64)
 		if !ok {
@@ -12293,19 +12598,35 @@ func (m *OrderItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrderItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m._order != nil {
+		edges = append(edges, orderitem.EdgeOrder)
+	}
+	if m.product != nil {
+		edges = append(edges, orderitem.EdgeProduct)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *OrderItemMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case orderitem.EdgeOrder:
+		if id := m._order; id != nil {
+			return []ent.Value{*id}
+		}
+	case orderitem.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrderItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -12317,25 +12638,53 @@ func (m *OrderItemMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrderItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.cleared_order {
+		edges = append(edges, orderitem.EdgeOrder)
+	}
+	if m.clearedproduct {
+		edges = append(edges, orderitem.EdgeProduct)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *OrderItemMutation) EdgeCleared(name string) bool {
+	switch name {
+	case orderitem.EdgeOrder:
+		return m.cleared_order
+	case orderitem.EdgeProduct:
+		return m.clearedproduct
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *OrderItemMutation) ClearEdge(name string) error {
+	switch name {
+	case orderitem.EdgeOrder:
+		m.ClearOrder()
+		return nil
+	case orderitem.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	}
 	return fmt.Errorf("unknown OrderItem unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *OrderItemMutation) ResetEdge(name string) error {
+	switch name {
+	case orderitem.EdgeOrder:
+		m.ResetOrder()
+		return nil
+	case orderitem.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	}
 	return fmt.Errorf("unknown OrderItem edge %s", name)
 }
 
@@ -15995,34 +16344,40 @@ func (m *PostImageMutation) ResetEdge(name string) error {
 // ProductMutation represents an operation that mutates the Product nodes in the graph.
 type ProductMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	created_at      *time.Time
-	updated_at      *time.Time
-	name            *string
-	description     *string
-	price_fen       *int64
-	addprice_fen    *int64
-	stock           *int
-	addstock        *int
-	category        *product.Category
-	images          *[]string
-	appendimages    []string
-	student_only    *bool
-	rating          *float64
-	addrating       *float64
-	review_count    *int
-	addreview_count *int
-	clearedFields   map[string]struct{}
-	merchant        *int
-	clearedmerchant bool
-	reviews         map[int]struct{}
-	removedreviews  map[int]struct{}
-	clearedreviews  bool
-	done            bool
-	oldValue        func(context.Context) (*Product, error)
-	predicates      []predicate.Product
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	name               *string
+	description        *string
+	price_fen          *int64
+	addprice_fen       *int64
+	stock              *int
+	addstock           *int
+	category           *product.Category
+	images             *[]string
+	appendimages       []string
+	student_only       *bool
+	rating             *float64
+	addrating          *float64
+	review_count       *int
+	addreview_count    *int
+	clearedFields      map[string]struct{}
+	merchant           *int
+	clearedmerchant    bool
+	reviews            map[int]struct{}
+	removedreviews     map[int]struct{}
+	clearedreviews     bool
+	cart_items         map[int]struct{}
+	removedcart_items  map[int]struct{}
+	clearedcart_items  bool
+	order_items        map[int]struct{}
+	removedorder_items map[int]struct{}
+	clearedorder_items bool
+	done               bool
+	oldValue           func(context.Context) (*Product, error)
+	predicates         []predicate.Product
 }
 
 var _ ent.Mutation = (*ProductMutation)(nil)
@@ -16731,6 +17086,114 @@ func (m *ProductMutation) ResetReviews() {
 	m.removedreviews = nil
 }
 
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by ids.
+func (m *ProductMutation) AddCartItemIDs(ids ...int) {
+	if m.cart_items == nil {
+		m.cart_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.cart_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCartItems clears the "cart_items" edge to the CartItem entity.
+func (m *ProductMutation) ClearCartItems() {
+	m.clearedcart_items = true
+}
+
+// CartItemsCleared reports if the "cart_items" edge to the CartItem entity was cleared.
+func (m *ProductMutation) CartItemsCleared() bool {
+	return m.clearedcart_items
+}
+
+// RemoveCartItemIDs removes the "cart_items" edge to the CartItem entity by IDs.
+func (m *ProductMutation) RemoveCartItemIDs(ids ...int) {
+	if m.removedcart_items == nil {
+		m.removedcart_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.cart_items, ids[i])
+		m.removedcart_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCartItems returns the removed IDs of the "cart_items" edge to the CartItem entity.
+func (m *ProductMutation) RemovedCartItemsIDs() (ids []int) {
+	for id := range m.removedcart_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CartItemsIDs returns the "cart_items" edge IDs in the mutation.
+func (m *ProductMutation) CartItemsIDs() (ids []int) {
+	for id := range m.cart_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCartItems resets all changes to the "cart_items" edge.
+func (m *ProductMutation) ResetCartItems() {
+	m.cart_items = nil
+	m.clearedcart_items = false
+	m.removedcart_items = nil
+}
+
+// AddOrderItemIDs adds the "order_items" edge to the OrderItem entity by ids.
+func (m *ProductMutation) AddOrderItemIDs(ids ...int) {
+	if m.order_items == nil {
+		m.order_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.order_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOrderItems clears the "order_items" edge to the OrderItem entity.
+func (m *ProductMutation) ClearOrderItems() {
+	m.clearedorder_items = true
+}
+
+// OrderItemsCleared reports if the "order_items" edge to the OrderItem entity was cleared.
+func (m *ProductMutation) OrderItemsCleared() bool {
+	return m.clearedorder_items
+}
+
+// RemoveOrderItemIDs removes the "order_items" edge to the OrderItem entity by IDs.
+func (m *ProductMutation) RemoveOrderItemIDs(ids ...int) {
+	if m.removedorder_items == nil {
+		m.removedorder_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.order_items, ids[i])
+		m.removedorder_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOrderItems returns the removed IDs of the "order_items" edge to the OrderItem entity.
+func (m *ProductMutation) RemovedOrderItemsIDs() (ids []int) {
+	for id := range m.removedorder_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OrderItemsIDs returns the "order_items" edge IDs in the mutation.
+func (m *ProductMutation) OrderItemsIDs() (ids []int) {
+	for id := range m.order_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOrderItems resets all changes to the "order_items" edge.
+func (m *ProductMutation) ResetOrderItems() {
+	m.order_items = nil
+	m.clearedorder_items = false
+	m.removedorder_items = nil
+}
+
 // Where appends a list predicates to the ProductMutation builder.
 func (m *ProductMutation) Where(ps ...predicate.Product) {
 	m.predicates = append(m.predicates, ps...)
@@ -17102,12 +17565,18 @@ func (m *ProductMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.merchant != nil {
 		edges = append(edges, product.EdgeMerchant)
 	}
 	if m.reviews != nil {
 		edges = append(edges, product.EdgeReviews)
+	}
+	if m.cart_items != nil {
+		edges = append(edges, product.EdgeCartItems)
+	}
+	if m.order_items != nil {
+		edges = append(edges, product.EdgeOrderItems)
 	}
 	return edges
 }
@@ -17126,15 +17595,33 @@ func (m *ProductMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case product.EdgeCartItems:
+		ids := make([]ent.Value, 0, len(m.cart_items))
+		for id := range m.cart_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case product.EdgeOrderItems:
+		ids := make([]ent.Value, 0, len(m.order_items))
+		for id := range m.order_items {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.removedreviews != nil {
 		edges = append(edges, product.EdgeReviews)
+	}
+	if m.removedcart_items != nil {
+		edges = append(edges, product.EdgeCartItems)
+	}
+	if m.removedorder_items != nil {
+		edges = append(edges, product.EdgeOrderItems)
 	}
 	return edges
 }
@@ -17149,18 +17636,36 @@ func (m *ProductMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case product.EdgeCartItems:
+		ids := make([]ent.Value, 0, len(m.removedcart_items))
+		for id := range m.removedcart_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case product.EdgeOrderItems:
+		ids := make([]ent.Value, 0, len(m.removedorder_items))
+		for id := range m.removedorder_items {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.clearedmerchant {
 		edges = append(edges, product.EdgeMerchant)
 	}
 	if m.clearedreviews {
 		edges = append(edges, product.EdgeReviews)
+	}
+	if m.clearedcart_items {
+		edges = append(edges, product.EdgeCartItems)
+	}
+	if m.clearedorder_items {
+		edges = append(edges, product.EdgeOrderItems)
 	}
 	return edges
 }
@@ -17173,6 +17678,10 @@ func (m *ProductMutation) EdgeCleared(name string) bool {
 		return m.clearedmerchant
 	case product.EdgeReviews:
 		return m.clearedreviews
+	case product.EdgeCartItems:
+		return m.clearedcart_items
+	case product.EdgeOrderItems:
+		return m.clearedorder_items
 	}
 	return false
 }
@@ -17197,6 +17706,12 @@ func (m *ProductMutation) ResetEdge(name string) error {
 		return nil
 	case product.EdgeReviews:
 		m.ResetReviews()
+		return nil
+	case product.EdgeCartItems:
+		m.ResetCartItems()
+		return nil
+	case product.EdgeOrderItems:
+		m.ResetOrderItems()
 		return nil
 	}
 	return fmt.Errorf("unknown Product edge %s", name)
@@ -22818,6 +23333,23 @@ type UserMutation struct {
 	followers                 map[int]struct{}
 	removedfollowers          map[int]struct{}
 	clearedfollowers          bool
+	orders                    map[int]struct{}
+	removedorders             map[int]struct{}
+	clearedorders             bool
+	courier_orders            map[int]struct{}
+	removedcourier_orders     map[int]struct{}
+	clearedcourier_orders     bool
+	errands                   map[int]struct{}
+	removederrands            map[int]struct{}
+	clearederrands            bool
+	runner_errands            map[int]struct{}
+	removedrunner_errands     map[int]struct{}
+	clearedrunner_errands     bool
+	cart_items                map[int]struct{}
+	removedcart_items         map[int]struct{}
+	clearedcart_items         bool
+	bank_account              *int
+	clearedbank_account       bool
 	done                      bool
 	oldValue                  func(context.Context) (*User, error)
 	predicates                []predicate.User
@@ -23810,6 +24342,315 @@ func (m *UserMutation) ResetFollowers() {
 	m.removedfollowers = nil
 }
 
+// AddOrderIDs adds the "orders" edge to the Order entity by ids.
+func (m *UserMutation) AddOrderIDs(ids ...int) {
+	if m.orders == nil {
+		m.orders = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.orders[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOrders clears the "orders" edge to the Order entity.
+func (m *UserMutation) ClearOrders() {
+	m.clearedorders = true
+}
+
+// OrdersCleared reports if the "orders" edge to the Order entity was cleared.
+func (m *UserMutation) OrdersCleared() bool {
+	return m.clearedorders
+}
+
+// RemoveOrderIDs removes the "orders" edge to the Order entity by IDs.
+func (m *UserMutation) RemoveOrderIDs(ids ...int) {
+	if m.removedorders == nil {
+		m.removedorders = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.orders, ids[i])
+		m.removedorders[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOrders returns the removed IDs of the "orders" edge to the Order entity.
+func (m *UserMutation) RemovedOrdersIDs() (ids []int) {
+	for id := range m.removedorders {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OrdersIDs returns the "orders" edge IDs in the mutation.
+func (m *UserMutation) OrdersIDs() (ids []int) {
+	for id := range m.orders {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOrders resets all changes to the "orders" edge.
+func (m *UserMutation) ResetOrders() {
+	m.orders = nil
+	m.clearedorders = false
+	m.removedorders = nil
+}
+
+// AddCourierOrderIDs adds the "courier_orders" edge to the Order entity by ids.
+func (m *UserMutation) AddCourierOrderIDs(ids ...int) {
+	if m.courier_orders == nil {
+		m.courier_orders = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.courier_orders[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCourierOrders clears the "courier_orders" edge to the Order entity.
+func (m *UserMutation) ClearCourierOrders() {
+	m.clearedcourier_orders = true
+}
+
+// CourierOrdersCleared reports if the "courier_orders" edge to the Order entity was cleared.
+func (m *UserMutation) CourierOrdersCleared() bool {
+	return m.clearedcourier_orders
+}
+
+// RemoveCourierOrderIDs removes the "courier_orders" edge to the Order entity by IDs.
+func (m *UserMutation) RemoveCourierOrderIDs(ids ...int) {
+	if m.removedcourier_orders == nil {
+		m.removedcourier_orders = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.courier_orders, ids[i])
+		m.removedcourier_orders[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCourierOrders returns the removed IDs of the "courier_orders" edge to the Order entity.
+func (m *UserMutation) RemovedCourierOrdersIDs() (ids []int) {
+	for id := range m.removedcourier_orders {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CourierOrdersIDs returns the "courier_orders" edge IDs in the mutation.
+func (m *UserMutation) CourierOrdersIDs() (ids []int) {
+	for id := range m.courier_orders {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCourierOrders resets all changes to the "courier_orders" edge.
+func (m *UserMutation) ResetCourierOrders() {
+	m.courier_orders = nil
+	m.clearedcourier_orders = false
+	m.removedcourier_orders = nil
+}
+
+// AddErrandIDs adds the "errands" edge to the Errand entity by ids.
+func (m *UserMutation) AddErrandIDs(ids ...int) {
+	if m.errands == nil {
+		m.errands = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.errands[ids[i]] = struct{}{}
+	}
+}
+
+// ClearErrands clears the "errands" edge to the Errand entity.
+func (m *UserMutation) ClearErrands() {
+	m.clearederrands = true
+}
+
+// ErrandsCleared reports if the "errands" edge to the Errand entity was cleared.
+func (m *UserMutation) ErrandsCleared() bool {
+	return m.clearederrands
+}
+
+// RemoveErrandIDs removes the "errands" edge to the Errand entity by IDs.
+func (m *UserMutation) RemoveErrandIDs(ids ...int) {
+	if m.removederrands == nil {
+		m.removederrands = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.errands, ids[i])
+		m.removederrands[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedErrands returns the removed IDs of the "errands" edge to the Errand entity.
+func (m *UserMutation) RemovedErrandsIDs() (ids []int) {
+	for id := range m.removederrands {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ErrandsIDs returns the "errands" edge IDs in the mutation.
+func (m *UserMutation) ErrandsIDs() (ids []int) {
+	for id := range m.errands {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetErrands resets all changes to the "errands" edge.
+func (m *UserMutation) ResetErrands() {
+	m.errands = nil
+	m.clearederrands = false
+	m.removederrands = nil
+}
+
+// AddRunnerErrandIDs adds the "runner_errands" edge to the Errand entity by ids.
+func (m *UserMutation) AddRunnerErrandIDs(ids ...int) {
+	if m.runner_errands == nil {
+		m.runner_errands = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.runner_errands[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRunnerErrands clears the "runner_errands" edge to the Errand entity.
+func (m *UserMutation) ClearRunnerErrands() {
+	m.clearedrunner_errands = true
+}
+
+// RunnerErrandsCleared reports if the "runner_errands" edge to the Errand entity was cleared.
+func (m *UserMutation) RunnerErrandsCleared() bool {
+	return m.clearedrunner_errands
+}
+
+// RemoveRunnerErrandIDs removes the "runner_errands" edge to the Errand entity by IDs.
+func (m *UserMutation) RemoveRunnerErrandIDs(ids ...int) {
+	if m.removedrunner_errands == nil {
+		m.removedrunner_errands = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.runner_errands, ids[i])
+		m.removedrunner_errands[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRunnerErrands returns the removed IDs of the "runner_errands" edge to the Errand entity.
+func (m *UserMutation) RemovedRunnerErrandsIDs() (ids []int) {
+	for id := range m.removedrunner_errands {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RunnerErrandsIDs returns the "runner_errands" edge IDs in the mutation.
+func (m *UserMutation) RunnerErrandsIDs() (ids []int) {
+	for id := range m.runner_errands {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRunnerErrands resets all changes to the "runner_errands" edge.
+func (m *UserMutation) ResetRunnerErrands() {
+	m.runner_errands = nil
+	m.clearedrunner_errands = false
+	m.removedrunner_errands = nil
+}
+
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by ids.
+func (m *UserMutation) AddCartItemIDs(ids ...int) {
+	if m.cart_items == nil {
+		m.cart_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.cart_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCartItems clears the "cart_items" edge to the CartItem entity.
+func (m *UserMutation) ClearCartItems() {
+	m.clearedcart_items = true
+}
+
+// CartItemsCleared reports if the "cart_items" edge to the CartItem entity was cleared.
+func (m *UserMutation) CartItemsCleared() bool {
+	return m.clearedcart_items
+}
+
+// RemoveCartItemIDs removes the "cart_items" edge to the CartItem entity by IDs.
+func (m *UserMutation) RemoveCartItemIDs(ids ...int) {
+	if m.removedcart_items == nil {
+		m.removedcart_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.cart_items, ids[i])
+		m.removedcart_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCartItems returns the removed IDs of the "cart_items" edge to the CartItem entity.
+func (m *UserMutation) RemovedCartItemsIDs() (ids []int) {
+	for id := range m.removedcart_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CartItemsIDs returns the "cart_items" edge IDs in the mutation.
+func (m *UserMutation) CartItemsIDs() (ids []int) {
+	for id := range m.cart_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCartItems resets all changes to the "cart_items" edge.
+func (m *UserMutation) ResetCartItems() {
+	m.cart_items = nil
+	m.clearedcart_items = false
+	m.removedcart_items = nil
+}
+
+// SetBankAccountID sets the "bank_account" edge to the BankAccount entity by id.
+func (m *UserMutation) SetBankAccountID(id int) {
+	m.bank_account = &id
+}
+
+// ClearBankAccount clears the "bank_account" edge to the BankAccount entity.
+func (m *UserMutation) ClearBankAccount() {
+	m.clearedbank_account = true
+}
+
+// BankAccountCleared reports if the "bank_account" edge to the BankAccount entity was cleared.
+func (m *UserMutation) BankAccountCleared() bool {
+	return m.clearedbank_account
+}
+
+// BankAccountID returns the "bank_account" edge ID in the mutation.
+func (m *UserMutation) BankAccountID() (id int, exists bool) {
+	if m.bank_account != nil {
+		return *m.bank_account, true
+	}
+	return
+}
+
+// BankAccountIDs returns the "bank_account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BankAccountID instead. It exists only for internal usage by the builders.
+func (m *UserMutation) BankAccountIDs() (ids []int) {
+	if id := m.bank_account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBankAccount resets all changes to the "bank_account" edge.
+func (m *UserMutation) ResetBankAccount() {
+	m.bank_account = nil
+	m.clearedbank_account = false
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -24143,7 +24984,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 14)
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -24167,6 +25008,24 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.followers != nil {
 		edges = append(edges, user.EdgeFollowers)
+	}
+	if m.orders != nil {
+		edges = append(edges, user.EdgeOrders)
+	}
+	if m.courier_orders != nil {
+		edges = append(edges, user.EdgeCourierOrders)
+	}
+	if m.errands != nil {
+		edges = append(edges, user.EdgeErrands)
+	}
+	if m.runner_errands != nil {
+		edges = append(edges, user.EdgeRunnerErrands)
+	}
+	if m.cart_items != nil {
+		edges = append(edges, user.EdgeCartItems)
+	}
+	if m.bank_account != nil {
+		edges = append(edges, user.EdgeBankAccount)
 	}
 	return edges
 }
@@ -24223,13 +25082,47 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeOrders:
+		ids := make([]ent.Value, 0, len(m.orders))
+		for id := range m.orders {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCourierOrders:
+		ids := make([]ent.Value, 0, len(m.courier_orders))
+		for id := range m.courier_orders {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeErrands:
+		ids := make([]ent.Value, 0, len(m.errands))
+		for id := range m.errands {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeRunnerErrands:
+		ids := make([]ent.Value, 0, len(m.runner_errands))
+		for id := range m.runner_errands {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCartItems:
+		ids := make([]ent.Value, 0, len(m.cart_items))
+		for id := range m.cart_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeBankAccount:
+		if id := m.bank_account; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 14)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -24253,6 +25146,21 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedfollowers != nil {
 		edges = append(edges, user.EdgeFollowers)
+	}
+	if m.removedorders != nil {
+		edges = append(edges, user.EdgeOrders)
+	}
+	if m.removedcourier_orders != nil {
+		edges = append(edges, user.EdgeCourierOrders)
+	}
+	if m.removederrands != nil {
+		edges = append(edges, user.EdgeErrands)
+	}
+	if m.removedrunner_errands != nil {
+		edges = append(edges, user.EdgeRunnerErrands)
+	}
+	if m.removedcart_items != nil {
+		edges = append(edges, user.EdgeCartItems)
 	}
 	return edges
 }
@@ -24309,13 +25217,43 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeOrders:
+		ids := make([]ent.Value, 0, len(m.removedorders))
+		for id := range m.removedorders {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCourierOrders:
+		ids := make([]ent.Value, 0, len(m.removedcourier_orders))
+		for id := range m.removedcourier_orders {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeErrands:
+		ids := make([]ent.Value, 0, len(m.removederrands))
+		for id := range m.removederrands {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeRunnerErrands:
+		ids := make([]ent.Value, 0, len(m.removedrunner_errands))
+		for id := range m.removedrunner_errands {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeCartItems:
+		ids := make([]ent.Value, 0, len(m.removedcart_items))
+		for id := range m.removedcart_items {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 14)
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -24340,6 +25278,24 @@ func (m *UserMutation) ClearedEdges() []string {
 	if m.clearedfollowers {
 		edges = append(edges, user.EdgeFollowers)
 	}
+	if m.clearedorders {
+		edges = append(edges, user.EdgeOrders)
+	}
+	if m.clearedcourier_orders {
+		edges = append(edges, user.EdgeCourierOrders)
+	}
+	if m.clearederrands {
+		edges = append(edges, user.EdgeErrands)
+	}
+	if m.clearedrunner_errands {
+		edges = append(edges, user.EdgeRunnerErrands)
+	}
+	if m.clearedcart_items {
+		edges = append(edges, user.EdgeCartItems)
+	}
+	if m.clearedbank_account {
+		edges = append(edges, user.EdgeBankAccount)
+	}
 	return edges
 }
 
@@ -24363,6 +25319,18 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedfollowing
 	case user.EdgeFollowers:
 		return m.clearedfollowers
+	case user.EdgeOrders:
+		return m.clearedorders
+	case user.EdgeCourierOrders:
+		return m.clearedcourier_orders
+	case user.EdgeErrands:
+		return m.clearederrands
+	case user.EdgeRunnerErrands:
+		return m.clearedrunner_errands
+	case user.EdgeCartItems:
+		return m.clearedcart_items
+	case user.EdgeBankAccount:
+		return m.clearedbank_account
 	}
 	return false
 }
@@ -24371,6 +25339,9 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *UserMutation) ClearEdge(name string) error {
 	switch name {
+	case user.EdgeBankAccount:
+		m.ClearBankAccount()
+		return nil
 	}
 	return fmt.Errorf("unknown User unique edge %s", name)
 }
@@ -24402,6 +25373,24 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeFollowers:
 		m.ResetFollowers()
+		return nil
+	case user.EdgeOrders:
+		m.ResetOrders()
+		return nil
+	case user.EdgeCourierOrders:
+		m.ResetCourierOrders()
+		return nil
+	case user.EdgeErrands:
+		m.ResetErrands()
+		return nil
+	case user.EdgeRunnerErrands:
+		m.ResetRunnerErrands()
+		return nil
+	case user.EdgeCartItems:
+		m.ResetCartItems()
+		return nil
+	case user.EdgeBankAccount:
+		m.ResetBankAccount()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -9,7 +9,9 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // Order is the model entity for the Order schema.
@@ -51,7 +53,71 @@ type Order struct {
 	RecipientPhoneCipher []byte `json:"-"`
 	// AddressCipher holds the value of the "address_cipher" field.
 	AddressCipher []byte `json:"-"`
-	selectValues  sql.SelectValues
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the OrderQuery when eager-loading is set.
+	Edges        OrderEdges `json:"edges"`
+	selectValues sql.SelectValues
+}
+
+// OrderEdges holds the relations/edges for other nodes in the graph.
+type OrderEdges struct {
+	// Buyer holds the value of the buyer edge.
+	Buyer *User `json:"buyer,omitempty"`
+	// Merchant holds the value of the merchant edge.
+	Merchant *Merchant `json:"merchant,omitempty"`
+	// Courier holds the value of the courier edge.
+	Courier *User `json:"courier,omitempty"`
+	// Items holds the value of the items edge.
+	Items []*OrderItem `json:"items,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [4]bool
+	// totalCount holds the count of the edges above.
+	totalCount [3]map[string]int
+
+	namedItems map[string][]*OrderItem
+}
+
+// BuyerOrErr returns the Buyer value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OrderEdges) BuyerOrErr() (*User, error) {
+	if e.Buyer != nil {
+		return e.Buyer, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "buyer"}
+}
+
+// MerchantOrErr returns the Merchant value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OrderEdges) MerchantOrErr() (*Merchant, error) {
+	if e.Merchant != nil {
+		return e.Merchant, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: merchant.Label}
+	}
+	return nil, &NotLoadedError{edge: "merchant"}
+}
+
+// CourierOrErr returns the Courier value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OrderEdges) CourierOrErr() (*User, error) {
+	if e.Courier != nil {
+		return e.Courier, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "courier"}
+}
+
+// ItemsOrErr returns the Items value or an error if the edge
+// was not loaded in eager-loading.
+func (e OrderEdges) ItemsOrErr() ([]*OrderItem, error) {
+	if e.loadedTypes[3] {
+		return e.Items, nil
+	}
+	return nil, &NotLoadedError{edge: "items"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -207,6 +273,26 @@ func (_m *Order) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryBuyer queries the "buyer" edge of the Order entity.
+func (_m *Order) QueryBuyer() *UserQuery {
+	return NewOrderClient(_m.config).QueryBuyer(_m)
+}
+
+// QueryMerchant queries the "merchant" edge of the Order entity.
+func (_m *Order) QueryMerchant() *MerchantQuery {
+	return NewOrderClient(_m.config).QueryMerchant(_m)
+}
+
+// QueryCourier queries the "courier" edge of the Order entity.
+func (_m *Order) QueryCourier() *UserQuery {
+	return NewOrderClient(_m.config).QueryCourier(_m)
+}
+
+// QueryItems queries the "items" edge of the Order entity.
+func (_m *Order) QueryItems() *OrderItemQuery {
+	return NewOrderClient(_m.config).QueryItems(_m)
+}
+
 // Update returns a builder for updating this Order.
 // Note that you need to call Order.Unwrap() before calling this method if this Order
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -287,6 +373,30 @@ func (_m *Order) String() string {
 	builder.WriteString("address_cipher=<sensitive>")
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedItems returns the Items named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Order) NamedItems(name string) ([]*OrderItem, error) {
+	if _m.Edges.namedItems == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedItems[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Order) appendNamedItems(name string, edges ...*OrderItem) {
+	if _m.Edges.namedItems == nil {
+		_m.Edges.namedItems = make(map[string][]*OrderItem)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedItems[name] = []*OrderItem{}
+	} else {
+		_m.Edges.namedItems[name] = append(_m.Edges.namedItems[name], edges...)
+	}
 }
 
 // Orders is a parsable slice of Order.

@@ -11,7 +11,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/merchant"
 	"github.com/tongxue/tongxue/ent/order"
+	"github.com/tongxue/tongxue/ent/orderitem"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // OrderCreate is the builder for creating a Order entity.
@@ -180,6 +183,42 @@ func (_c *OrderCreate) SetAddressCipher(v []byte) *OrderCreate {
 	return _c
 }
 
+// SetBuyerID sets the "buyer" edge to the User entity by ID.
+func (_c *OrderCreate) SetBuyerID(id int) *OrderCreate {
+	_c.mutation.SetBuyerID(id)
+	return _c
+}
+
+// SetBuyer sets the "buyer" edge to the User entity.
+func (_c *OrderCreate) SetBuyer(v *User) *OrderCreate {
+	return _c.SetBuyerID(v.ID)
+}
+
+// SetMerchant sets the "merchant" edge to the Merchant entity.
+func (_c *OrderCreate) SetMerchant(v *Merchant) *OrderCreate {
+	return _c.SetMerchantID(v.ID)
+}
+
+// SetCourier sets the "courier" edge to the User entity.
+func (_c *OrderCreate) SetCourier(v *User) *OrderCreate {
+	return _c.SetCourierID(v.ID)
+}
+
+// AddItemIDs adds the "items" edge to the OrderItem entity by IDs.
+func (_c *OrderCreate) AddItemIDs(ids ...int) *OrderCreate {
+	_c.mutation.AddItemIDs(ids...)
+	return _c
+}
+
+// AddItems adds the "items" edges to the OrderItem entity.
+func (_c *OrderCreate) AddItems(v ...*OrderItem) *OrderCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddItemIDs(ids...)
+}
+
 // Mutation returns the OrderMutation object of the builder.
 func (_c *OrderCreate) Mutation() *OrderMutation {
 	return _c.mutation
@@ -290,6 +329,12 @@ func (_c *OrderCreate) check() error {
 	if _, ok := _c.mutation.AddressCipher(); !ok {
 		return &ValidationError{Name: "address_cipher", err: errors.New(`ent: missing required field "Order.address_cipher"`)}
 	}
+	if len(_c.mutation.BuyerIDs()) == 0 {
+		return &ValidationError{Name: "buyer", err: errors.New(`ent: missing required edge "Order.buyer"`)}
+	}
+	if len(_c.mutation.MerchantIDs()) == 0 {
+		return &ValidationError{Name: "merchant", err: errors.New(`ent: missing required edge "Order.merchant"`)}
+	}
 	return nil
 }
 
@@ -320,18 +365,6 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.OrderNo(); ok {
 		_spec.SetField(order.FieldOrderNo, field.TypeString, value)
 		_node.OrderNo = value
-	}
-	if value, ok := _c.mutation.UserID(); ok {
-		_spec.SetField(order.FieldUserID, field.TypeInt, value)
-		_node.UserID = value
-	}
-	if value, ok := _c.mutation.MerchantID(); ok {
-		_spec.SetField(order.FieldMerchantID, field.TypeInt, value)
-		_node.MerchantID = value
-	}
-	if value, ok := _c.mutation.CourierID(); ok {
-		_spec.SetField(order.FieldCourierID, field.TypeInt, value)
-		_node.CourierID = &value
 	}
 	if value, ok := _c.mutation.IdempotencyKey(); ok {
 		_spec.SetField(order.FieldIdempotencyKey, field.TypeString, value)
@@ -384,6 +417,73 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AddressCipher(); ok {
 		_spec.SetField(order.FieldAddressCipher, field.TypeBytes, value)
 		_node.AddressCipher = value
+	}
+	if nodes := _c.mutation.BuyerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   order.BuyerTable,
+			Columns: []string{order.BuyerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.UserID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MerchantIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   order.MerchantTable,
+			Columns: []string{order.MerchantColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(merchant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.MerchantID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CourierIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   order.CourierTable,
+			Columns: []string{order.CourierColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CourierID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.ItemsTable,
+			Columns: []string{order.ItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }
@@ -446,12 +546,6 @@ func (u *OrderUpsert) SetCourierID(v int) *OrderUpsert {
 // UpdateCourierID sets the "courier_id" field to the value that was provided on create.
 func (u *OrderUpsert) UpdateCourierID() *OrderUpsert {
 	u.SetExcluded(order.FieldCourierID)
-	return u
-}
-
-// AddCourierID adds v to the "courier_id" field.
-func (u *OrderUpsert) AddCourierID(v int) *OrderUpsert {
-	u.Add(order.FieldCourierID, v)
 	return u
 }
 
@@ -651,13 +745,6 @@ func (u *OrderUpsertOne) Update(set func(*OrderUpsert)) *OrderUpsertOne {
 func (u *OrderUpsertOne) SetCourierID(v int) *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.SetCourierID(v)
-	})
-}
-
-// AddCourierID adds v to the "courier_id" field.
-func (u *OrderUpsertOne) AddCourierID(v int) *OrderUpsertOne {
-	return u.Update(func(s *OrderUpsert) {
-		s.AddCourierID(v)
 	})
 }
 
@@ -1051,13 +1138,6 @@ func (u *OrderUpsertBulk) Update(set func(*OrderUpsert)) *OrderUpsertBulk {
 func (u *OrderUpsertBulk) SetCourierID(v int) *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.SetCourierID(v)
-	})
-}
-
-// AddCourierID adds v to the "courier_id" field.
-func (u *OrderUpsertBulk) AddCourierID(v int) *OrderUpsertBulk {
-	return u.Update(func(s *OrderUpsert) {
-		s.AddCourierID(v)
 	})
 }
 

@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/order"
+	"github.com/tongxue/tongxue/ent/orderitem"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/user"
 )
 
 // OrderUpdate is the builder for updating Order entities.
@@ -31,7 +33,6 @@ func (_u *OrderUpdate) Where(ps ...predicate.Order) *OrderUpdate {
 
 // SetCourierID sets the "courier_id" field.
 func (_u *OrderUpdate) SetCourierID(v int) *OrderUpdate {
-	_u.mutation.ResetCourierID()
 	_u.mutation.SetCourierID(v)
 	return _u
 }
@@ -41,12 +42,6 @@ func (_u *OrderUpdate) SetNillableCourierID(v *int) *OrderUpdate {
 	if v != nil {
 		_u.SetCourierID(*v)
 	}
-	return _u
-}
-
-// AddCourierID adds value to the "courier_id" field.
-func (_u *OrderUpdate) AddCourierID(v int) *OrderUpdate {
-	_u.mutation.AddCourierID(v)
 	return _u
 }
 
@@ -161,9 +156,56 @@ func (_u *OrderUpdate) SetAddressCipher(v []byte) *OrderUpdate {
 	return _u
 }
 
+// SetCourier sets the "courier" edge to the User entity.
+func (_u *OrderUpdate) SetCourier(v *User) *OrderUpdate {
+	return _u.SetCourierID(v.ID)
+}
+
+// AddItemIDs adds the "items" edge to the OrderItem entity by IDs.
+func (_u *OrderUpdate) AddItemIDs(ids ...int) *OrderUpdate {
+	_u.mutation.AddItemIDs(ids...)
+	return _u
+}
+
+// AddItems adds the "items" edges to the OrderItem entity.
+func (_u *OrderUpdate) AddItems(v ...*OrderItem) *OrderUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddItemIDs(ids...)
+}
+
 // Mutation returns the OrderMutation object of the builder.
 func (_u *OrderUpdate) Mutation() *OrderMutation {
 	return _u.mutation
+}
+
+// ClearCourier clears the "courier" edge to the User entity.
+func (_u *OrderUpdate) ClearCourier() *OrderUpdate {
+	_u.mutation.ClearCourier()
+	return _u
+}
+
+// ClearItems clears all "items" edges to the OrderItem entity.
+func (_u *OrderUpdate) ClearItems() *OrderUpdate {
+	_u.mutation.ClearItems()
+	return _u
+}
+
+// RemoveItemIDs removes the "items" edge to OrderItem entities by IDs.
+func (_u *OrderUpdate) RemoveItemIDs(ids ...int) *OrderUpdate {
+	_u.mutation.RemoveItemIDs(ids...)
+	return _u
+}
+
+// RemoveItems removes "items" edges to OrderItem entities.
+func (_u *OrderUpdate) RemoveItems(v ...*OrderItem) *OrderUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveItemIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -209,6 +251,12 @@ func (_u *OrderUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Order.status": %w`, err)}
 		}
 	}
+	if _u.mutation.BuyerCleared() && len(_u.mutation.BuyerIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Order.buyer"`)
+	}
+	if _u.mutation.MerchantCleared() && len(_u.mutation.MerchantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Order.merchant"`)
+	}
 	return nil
 }
 
@@ -229,15 +277,6 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 				ps[i](selector)
 			}
 		}
-	}
-	if value, ok := _u.mutation.CourierID(); ok {
-		_spec.SetField(order.FieldCourierID, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedCourierID(); ok {
-		_spec.AddField(order.FieldCourierID, field.TypeInt, value)
-	}
-	if _u.mutation.CourierIDCleared() {
-		_spec.ClearField(order.FieldCourierID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(order.FieldStatus, field.TypeEnum, value)
@@ -275,6 +314,80 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddressCipher(); ok {
 		_spec.SetField(order.FieldAddressCipher, field.TypeBytes, value)
 	}
+	if _u.mutation.CourierCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   order.CourierTable,
+			Columns: []string{order.CourierColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CourierIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   order.CourierTable,
+			Columns: []string{order.CourierColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.ItemsTable,
+			Columns: []string{order.ItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedItemsIDs(); len(nodes) > 0 && !_u.mutation.ItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.ItemsTable,
+			Columns: []string{order.ItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.ItemsTable,
+			Columns: []string{order.ItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -299,7 +412,6 @@ type OrderUpdateOne struct {
 
 // SetCourierID sets the "courier_id" field.
 func (_u *OrderUpdateOne) SetCourierID(v int) *OrderUpdateOne {
-	_u.mutation.ResetCourierID()
 	_u.mutation.SetCourierID(v)
 	return _u
 }
@@ -309,12 +421,6 @@ func (_u *OrderUpdateOne) SetNillableCourierID(v *int) *OrderUpdateOne {
 	if v != nil {
 		_u.SetCourierID(*v)
 	}
-	return _u
-}
-
-// AddCourierID adds value to the "courier_id" field.
-func (_u *OrderUpdateOne) AddCourierID(v int) *OrderUpdateOne {
-	_u.mutation.AddCourierID(v)
 	return _u
 }
 
@@ -429,9 +535,56 @@ func (_u *OrderUpdateOne) SetAddressCipher(v []byte) *OrderUpdateOne {
 	return _u
 }
 
+// SetCourier sets the "courier" edge to the User entity.
+func (_u *OrderUpdateOne) SetCourier(v *User) *OrderUpdateOne {
+	return _u.SetCourierID(v.ID)
+}
+
+// AddItemIDs adds the "items" edge to the OrderItem entity by IDs.
+func (_u *OrderUpdateOne) AddItemIDs(ids ...int) *OrderUpdateOne {
+	_u.mutation.AddItemIDs(ids...)
+	return _u
+}
+
+// AddItems adds the "items" edges to the OrderItem entity.
+func (_u *OrderUpdateOne) AddItems(v ...*OrderItem) *OrderUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddItemIDs(ids...)
+}
+
 // Mutation returns the OrderMutation object of the builder.
 func (_u *OrderUpdateOne) Mutation() *OrderMutation {
 	return _u.mutation
+}
+
+// ClearCourier clears the "courier" edge to the User entity.
+func (_u *OrderUpdateOne) ClearCourier() *OrderUpdateOne {
+	_u.mutation.ClearCourier()
+	return _u
+}
+
+// ClearItems clears all "items" edges to the OrderItem entity.
+func (_u *OrderUpdateOne) ClearItems() *OrderUpdateOne {
+	_u.mutation.ClearItems()
+	return _u
+}
+
+// RemoveItemIDs removes the "items" edge to OrderItem entities by IDs.
+func (_u *OrderUpdateOne) RemoveItemIDs(ids ...int) *OrderUpdateOne {
+	_u.mutation.RemoveItemIDs(ids...)
+	return _u
+}
+
+// RemoveItems removes "items" edges to OrderItem entities.
+func (_u *OrderUpdateOne) RemoveItems(v ...*OrderItem) *OrderUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveItemIDs(ids...)
 }
 
 // Where appends a list predicates to the OrderUpdate builder.
@@ -490,6 +643,12 @@ func (_u *OrderUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Order.status": %w`, err)}
 		}
 	}
+	if _u.mutation.BuyerCleared() && len(_u.mutation.BuyerIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Order.buyer"`)
+	}
+	if _u.mutation.MerchantCleared() && len(_u.mutation.MerchantIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Order.merchant"`)
+	}
 	return nil
 }
 
@@ -528,15 +687,6 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 			}
 		}
 	}
-	if value, ok := _u.mutation.CourierID(); ok {
-		_spec.SetField(order.FieldCourierID, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedCourierID(); ok {
-		_spec.AddField(order.FieldCourierID, field.TypeInt, value)
-	}
-	if _u.mutation.CourierIDCleared() {
-		_spec.ClearField(order.FieldCourierID, field.TypeInt)
-	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(order.FieldStatus, field.TypeEnum, value)
 	}
@@ -572,6 +722,80 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 	}
 	if value, ok := _u.mutation.AddressCipher(); ok {
 		_spec.SetField(order.FieldAddressCipher, field.TypeBytes, value)
+	}
+	if _u.mutation.CourierCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   order.CourierTable,
+			Columns: []string{order.CourierColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CourierIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   order.CourierTable,
+			Columns: []string{order.CourierColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.ItemsTable,
+			Columns: []string{order.ItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedItemsIDs(); len(nodes) > 0 && !_u.mutation.ItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.ItemsTable,
+			Columns: []string{order.ItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   order.ItemsTable,
+			Columns: []string{order.ItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Order{config: _u.config}

@@ -8,7 +8,9 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/orderitem"
+	"github.com/tongxue/tongxue/ent/product"
 )
 
 // OrderItem is the model entity for the OrderItem schema.
@@ -25,8 +27,46 @@ type OrderItem struct {
 	// UnitPriceFen holds the value of the "unit_price_fen" field.
 	UnitPriceFen int64 `json:"unit_price_fen,omitempty"`
 	// Quantity holds the value of the "quantity" field.
-	Quantity     int `json:"quantity,omitempty"`
+	Quantity int `json:"quantity,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the OrderItemQuery when eager-loading is set.
+	Edges        OrderItemEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// OrderItemEdges holds the relations/edges for other nodes in the graph.
+type OrderItemEdges struct {
+	// Order holds the value of the order edge.
+	Order *Order `json:"order,omitempty"`
+	// Product holds the value of the product edge.
+	Product *Product `json:"product,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [2]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
+}
+
+// OrderOrErr returns the Order value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OrderItemEdges) OrderOrErr() (*Order, error) {
+	if e.Order != nil {
+		return e.Order, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: order.Label}
+	}
+	return nil, &NotLoadedError{edge: "order"}
+}
+
+// ProductOrErr returns the Product value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OrderItemEdges) ProductOrErr() (*Product, error) {
+	if e.Product != nil {
+		return e.Product, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: product.Label}
+	}
+	return nil, &NotLoadedError{edge: "product"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -100,6 +140,16 @@ func (_m *OrderItem) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *OrderItem) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryOrder queries the "order" edge of the OrderItem entity.
+func (_m *OrderItem) QueryOrder() *OrderQuery {
+	return NewOrderItemClient(_m.config).QueryOrder(_m)
+}
+
+// QueryProduct queries the "product" edge of the OrderItem entity.
+func (_m *OrderItem) QueryProduct() *ProductQuery {
+	return NewOrderItemClient(_m.config).QueryProduct(_m)
 }
 
 // Update returns a builder for updating this OrderItem.

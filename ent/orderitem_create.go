@@ -10,7 +10,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/orderitem"
+	"github.com/tongxue/tongxue/ent/product"
 )
 
 // OrderItemCreate is the builder for creating a OrderItem entity.
@@ -49,6 +51,16 @@ func (_c *OrderItemCreate) SetUnitPriceFen(v int64) *OrderItemCreate {
 func (_c *OrderItemCreate) SetQuantity(v int) *OrderItemCreate {
 	_c.mutation.SetQuantity(v)
 	return _c
+}
+
+// SetOrder sets the "order" edge to the Order entity.
+func (_c *OrderItemCreate) SetOrder(v *Order) *OrderItemCreate {
+	return _c.SetOrderID(v.ID)
+}
+
+// SetProduct sets the "product" edge to the Product entity.
+func (_c *OrderItemCreate) SetProduct(v *Product) *OrderItemCreate {
+	return _c.SetProductID(v.ID)
 }
 
 // Mutation returns the OrderItemMutation object of the builder.
@@ -110,6 +122,12 @@ func (_c *OrderItemCreate) check() error {
 			return &ValidationError{Name: "quantity", err: fmt.Errorf(`ent: validator failed for field "OrderItem.quantity": %w`, err)}
 		}
 	}
+	if len(_c.mutation.OrderIDs()) == 0 {
+		return &ValidationError{Name: "order", err: errors.New(`ent: missing required edge "OrderItem.order"`)}
+	}
+	if len(_c.mutation.ProductIDs()) == 0 {
+		return &ValidationError{Name: "product", err: errors.New(`ent: missing required edge "OrderItem.product"`)}
+	}
 	return nil
 }
 
@@ -137,14 +155,6 @@ func (_c *OrderItemCreate) createSpec() (*OrderItem, *sqlgraph.CreateSpec) {
 		_spec = sqlgraph.NewCreateSpec(orderitem.Table, sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
-	if value, ok := _c.mutation.OrderID(); ok {
-		_spec.SetField(orderitem.FieldOrderID, field.TypeInt, value)
-		_node.OrderID = value
-	}
-	if value, ok := _c.mutation.ProductID(); ok {
-		_spec.SetField(orderitem.FieldProductID, field.TypeInt, value)
-		_node.ProductID = value
-	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(orderitem.FieldName, field.TypeString, value)
 		_node.Name = value
@@ -156,6 +166,40 @@ func (_c *OrderItemCreate) createSpec() (*OrderItem, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Quantity(); ok {
 		_spec.SetField(orderitem.FieldQuantity, field.TypeInt, value)
 		_node.Quantity = value
+	}
+	if nodes := _c.mutation.OrderIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   orderitem.OrderTable,
+			Columns: []string{orderitem.OrderColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.OrderID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ProductIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   orderitem.ProductTable,
+			Columns: []string{orderitem.ProductColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ProductID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

@@ -12,19 +12,23 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/orderitem"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/product"
 )
 
 // OrderItemQuery is the builder for querying OrderItem entities.
 type OrderItemQuery struct {
 	config
-	ctx        *QueryContext
-	order      []orderitem.OrderOption
-	inters     []Interceptor
-	predicates []predicate.OrderItem
-	loadTotal  []func(context.Context, []*OrderItem) error
-	modifiers  []func(*sql.Selector)
+	ctx         *QueryContext
+	order       []orderitem.OrderOption
+	inters      []Interceptor
+	predicates  []predicate.OrderItem
+	withOrder   *OrderQuery
+	withProduct *ProductQuery
+	loadTotal   []func(context.Context, []*OrderItem) error
+	modifiers   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -59,6 +63,50 @@ func (_q *OrderItemQuery) Unique(unique bool) *OrderItemQuery {
 func (_q *OrderItemQuery) Order(o ...orderitem.OrderOption) *OrderItemQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryOrder chains the current query on the "order" edge.
+func (_q *OrderItemQuery) QueryOrder() *OrderQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderitem.Table, orderitem.FieldID, selector),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderitem.OrderTable, orderitem.OrderColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryProduct chains the current query on the "product" edge.
+func (_q *OrderItemQuery) QueryProduct() *ProductQuery {
+	query := (&ProductClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderitem.Table, orderitem.FieldID, selector),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderitem.ProductTable, orderitem.ProductColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first OrderItem entity from the query.
@@ -248,16 +296,40 @@ func (_q *OrderItemQuery) Clone() *OrderItemQuery {
 		return nil
 	}
 	return &OrderItemQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]orderitem.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.OrderItem{}, _q.predicates...),
+		config:      _q.config,
+		ctx:         _q.ctx.Clone(),
+		order:       append([]orderitem.OrderOption{}, _q.order...),
+		inters:      append([]Interceptor{}, _q.inters...),
+		predicates:  append([]predicate.OrderItem{}, _q.predicates...),
+		withOrder:   _q.withOrder.Clone(),
+		withProduct: _q.withProduct.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithOrder tells the query-builder to eager-load the nodes that are connected to
+// the "order" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrderItemQuery) WithOrder(opts ...func(*OrderQuery)) *OrderItemQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withOrder = query
+	return _q
+}
+
+// WithProduct tells the query-builder to eager-load the nodes that are connected to
+// the "product" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrderItemQuery) WithProduct(opts ...func(*ProductQuery)) *OrderItemQuery {
+	query := (&ProductClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withProduct = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -336,8 +408,12 @@ func (_q *OrderItemQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *OrderItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OrderItem, error) {
 	var (
-		nodes = []*OrderItem{}
-		_spec = _q.querySpec()
+		nodes       = []*OrderItem{}
+		_spec       = _q.querySpec()
+		loadedTypes = [2]bool{
+			_q.withOrder != nil,
+			_q.withProduct != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*OrderItem).scanValues(nil, columns)
@@ -345,6 +421,7 @@ func (_q *OrderItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Or
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &OrderItem{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -359,12 +436,83 @@ func (_q *OrderItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Or
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withOrder; query != nil {
+		if err := _q.loadOrder(ctx, query, nodes, nil,
+			func(n *OrderItem, e *Order) { n.Edges.Order = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withProduct; query != nil {
+		if err := _q.loadProduct(ctx, query, nodes, nil,
+			func(n *OrderItem, e *Product) { n.Edges.Product = e }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *OrderItemQuery) loadOrder(ctx context.Context, query *OrderQuery, nodes []*OrderItem, init func(*OrderItem), assign func(*OrderItem, *Order)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*OrderItem)
+	for i := range nodes {
+		fk := nodes[i].OrderID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(order.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "order_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *OrderItemQuery) loadProduct(ctx context.Context, query *ProductQuery, nodes []*OrderItem, init func(*OrderItem), assign func(*OrderItem, *Product)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*OrderItem)
+	for i := range nodes {
+		fk := nodes[i].ProductID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(product.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "product_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
 }
 
 func (_q *OrderItemQuery) sqlCount(ctx context.Context) (int, error) {
@@ -394,6 +542,12 @@ func (_q *OrderItemQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != orderitem.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withOrder != nil {
+			_spec.Node.AddColumnOnce(orderitem.FieldOrderID)
+		}
+		if _q.withProduct != nil {
+			_spec.Node.AddColumnOnce(orderitem.FieldProductID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -60,6 +60,17 @@ func (_u *OrderItemUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *OrderItemUpdate) check() error {
+	if _u.mutation.OrderCleared() && len(_u.mutation.OrderIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "OrderItem.order"`)
+	}
+	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "OrderItem.product"`)
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *OrderItemUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *OrderItemUpdate {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -67,6 +78,9 @@ func (_u *OrderItemUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *Orde
 }
 
 func (_u *OrderItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(orderitem.Table, orderitem.Columns, sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -142,6 +156,17 @@ func (_u *OrderItemUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *OrderItemUpdateOne) check() error {
+	if _u.mutation.OrderCleared() && len(_u.mutation.OrderIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "OrderItem.order"`)
+	}
+	if _u.mutation.ProductCleared() && len(_u.mutation.ProductIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "OrderItem.product"`)
+	}
+	return nil
+}
+
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
 func (_u *OrderItemUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *OrderItemUpdateOne {
 	_u.modifiers = append(_u.modifiers, modifiers...)
@@ -149,6 +174,9 @@ func (_u *OrderItemUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *O
 }
 
 func (_u *OrderItemUpdateOne) sqlSave(ctx context.Context) (_node *OrderItem, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(orderitem.Table, orderitem.Columns, sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
 	if !ok {

@@ -55,13 +55,19 @@ type ProductEdges struct {
 	Merchant *Merchant `json:"merchant,omitempty"`
 	// Reviews holds the value of the reviews edge.
 	Reviews []*Review `json:"reviews,omitempty"`
+	// CartItems holds the value of the cart_items edge.
+	CartItems []*CartItem `json:"cart_items,omitempty"`
+	// OrderItems holds the value of the order_items edge.
+	OrderItems []*OrderItem `json:"order_items,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
-	namedReviews map[string][]*Review
+	namedReviews    map[string][]*Review
+	namedCartItems  map[string][]*CartItem
+	namedOrderItems map[string][]*OrderItem
 }
 
 // MerchantOrErr returns the Merchant value or an error if the edge
@@ -82,6 +88,24 @@ func (e ProductEdges) ReviewsOrErr() ([]*Review, error) {
 		return e.Reviews, nil
 	}
 	return nil, &NotLoadedError{edge: "reviews"}
+}
+
+// CartItemsOrErr returns the CartItems value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProductEdges) CartItemsOrErr() ([]*CartItem, error) {
+	if e.loadedTypes[2] {
+		return e.CartItems, nil
+	}
+	return nil, &NotLoadedError{edge: "cart_items"}
+}
+
+// OrderItemsOrErr returns the OrderItems value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProductEdges) OrderItemsOrErr() ([]*OrderItem, error) {
+	if e.loadedTypes[3] {
+		return e.OrderItems, nil
+	}
+	return nil, &NotLoadedError{edge: "order_items"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -219,6 +243,16 @@ func (_m *Product) QueryReviews() *ReviewQuery {
 	return NewProductClient(_m.config).QueryReviews(_m)
 }
 
+// QueryCartItems queries the "cart_items" edge of the Product entity.
+func (_m *Product) QueryCartItems() *CartItemQuery {
+	return NewProductClient(_m.config).QueryCartItems(_m)
+}
+
+// QueryOrderItems queries the "order_items" edge of the Product entity.
+func (_m *Product) QueryOrderItems() *OrderItemQuery {
+	return NewProductClient(_m.config).QueryOrderItems(_m)
+}
+
 // Update returns a builder for updating this Product.
 // Note that you need to call Product.Unwrap() before calling this method if this Product
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -302,6 +336,54 @@ func (_m *Product) appendNamedReviews(name string, edges ...*Review) {
 		_m.Edges.namedReviews[name] = []*Review{}
 	} else {
 		_m.Edges.namedReviews[name] = append(_m.Edges.namedReviews[name], edges...)
+	}
+}
+
+// NamedCartItems returns the CartItems named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Product) NamedCartItems(name string) ([]*CartItem, error) {
+	if _m.Edges.namedCartItems == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCartItems[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Product) appendNamedCartItems(name string, edges ...*CartItem) {
+	if _m.Edges.namedCartItems == nil {
+		_m.Edges.namedCartItems = make(map[string][]*CartItem)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCartItems[name] = []*CartItem{}
+	} else {
+		_m.Edges.namedCartItems[name] = append(_m.Edges.namedCartItems[name], edges...)
+	}
+}
+
+// NamedOrderItems returns the OrderItems named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Product) NamedOrderItems(name string) ([]*OrderItem, error) {
+	if _m.Edges.namedOrderItems == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedOrderItems[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Product) appendNamedOrderItems(name string, edges ...*OrderItem) {
+	if _m.Edges.namedOrderItems == nil {
+		_m.Edges.namedOrderItems = make(map[string][]*OrderItem)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedOrderItems[name] = []*OrderItem{}
+	} else {
+		_m.Edges.namedOrderItems[name] = append(_m.Edges.namedOrderItems[name], edges...)
 	}
 }
 

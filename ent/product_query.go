@@ -13,7 +13,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/merchant"
+	"github.com/tongxue/tongxue/ent/orderitem"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/review"
@@ -22,15 +24,19 @@ import (
 // ProductQuery is the builder for querying Product entities.
 type ProductQuery struct {
 	config
-	ctx              *QueryContext
-	order            []product.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.Product
-	withMerchant     *MerchantQuery
-	withReviews      *ReviewQuery
-	loadTotal        []func(context.Context, []*Product) error
-	modifiers        []func(*sql.Selector)
-	withNamedReviews map[string]*ReviewQuery
+	ctx                 *QueryContext
+	order               []product.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.Product
+	withMerchant        *MerchantQuery
+	withReviews         *ReviewQuery
+	withCartItems       *CartItemQuery
+	withOrderItems      *OrderItemQuery
+	loadTotal           []func(context.Context, []*Product) error
+	modifiers           []func(*sql.Selector)
+	withNamedReviews    map[string]*ReviewQuery
+	withNamedCartItems  map[string]*CartItemQuery
+	withNamedOrderItems map[string]*OrderItemQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -104,6 +110,50 @@ func (_q *ProductQuery) QueryReviews() *ReviewQuery {
 			sqlgraph.From(product.Table, product.FieldID, selector),
 			sqlgraph.To(review.Table, review.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, product.ReviewsTable, product.ReviewsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCartItems chains the current query on the "cart_items" edge.
+func (_q *ProductQuery) QueryCartItems() *CartItemQuery {
+	query := (&CartItemClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, selector),
+			sqlgraph.To(cartitem.Table, cartitem.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.CartItemsTable, product.CartItemsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryOrderItems chains the current query on the "order_items" edge.
+func (_q *ProductQuery) QueryOrderItems() *OrderItemQuery {
+	query := (&OrderItemClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, selector),
+			sqlgraph.To(orderitem.Table, orderitem.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.OrderItemsTable, product.OrderItemsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -298,13 +348,15 @@ func (_q *ProductQuery) Clone() *ProductQuery {
 		return nil
 	}
 	return &ProductQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]product.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.Product{}, _q.predicates...),
-		withMerchant: _q.withMerchant.Clone(),
-		withReviews:  _q.withReviews.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]product.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.Product{}, _q.predicates...),
+		withMerchant:   _q.withMerchant.Clone(),
+		withReviews:    _q.withReviews.Clone(),
+		withCartItems:  _q.withCartItems.Clone(),
+		withOrderItems: _q.withOrderItems.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -331,6 +383,28 @@ func (_q *ProductQuery) WithReviews(opts ...func(*ReviewQuery)) *ProductQuery {
 		opt(query)
 	}
 	_q.withReviews = query
+	return _q
+}
+
+// WithCartItems tells the query-builder to eager-load the nodes that are connected to
+// the "cart_items" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithCartItems(opts ...func(*CartItemQuery)) *ProductQuery {
+	query := (&CartItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCartItems = query
+	return _q
+}
+
+// WithOrderItems tells the query-builder to eager-load the nodes that are connected to
+// the "order_items" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithOrderItems(opts ...func(*OrderItemQuery)) *ProductQuery {
+	query := (&OrderItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withOrderItems = query
 	return _q
 }
 
@@ -412,9 +486,11 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 	var (
 		nodes       = []*Product{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [4]bool{
 			_q.withMerchant != nil,
 			_q.withReviews != nil,
+			_q.withCartItems != nil,
+			_q.withOrderItems != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -451,10 +527,38 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 			return nil, err
 		}
 	}
+	if query := _q.withCartItems; query != nil {
+		if err := _q.loadCartItems(ctx, query, nodes,
+			func(n *Product) { n.Edges.CartItems = []*CartItem{} },
+			func(n *Product, e *CartItem) { n.Edges.CartItems = append(n.Edges.CartItems, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withOrderItems; query != nil {
+		if err := _q.loadOrderItems(ctx, query, nodes,
+			func(n *Product) { n.Edges.OrderItems = []*OrderItem{} },
+			func(n *Product, e *OrderItem) { n.Edges.OrderItems = append(n.Edges.OrderItems, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedReviews {
 		if err := _q.loadReviews(ctx, query, nodes,
 			func(n *Product) { n.appendNamedReviews(name) },
 			func(n *Product, e *Review) { n.appendNamedReviews(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCartItems {
+		if err := _q.loadCartItems(ctx, query, nodes,
+			func(n *Product) { n.appendNamedCartItems(name) },
+			func(n *Product, e *CartItem) { n.appendNamedCartItems(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedOrderItems {
+		if err := _q.loadOrderItems(ctx, query, nodes,
+			func(n *Product) { n.appendNamedOrderItems(name) },
+			func(n *Product, e *OrderItem) { n.appendNamedOrderItems(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -510,6 +614,66 @@ func (_q *ProductQuery) loadReviews(ctx context.Context, query *ReviewQuery, nod
 	}
 	query.Where(predicate.Review(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(product.ReviewsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProductID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "product_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProductQuery) loadCartItems(ctx context.Context, query *CartItemQuery, nodes []*Product, init func(*Product), assign func(*Product, *CartItem)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Product)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(cartitem.FieldProductID)
+	}
+	query.Where(predicate.CartItem(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(product.CartItemsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProductID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "product_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProductQuery) loadOrderItems(ctx context.Context, query *OrderItemQuery, nodes []*Product, init func(*Product), assign func(*Product, *OrderItem)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Product)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(orderitem.FieldProductID)
+	}
+	query.Where(predicate.OrderItem(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(product.OrderItemsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -659,6 +823,34 @@ func (_q *ProductQuery) WithNamedReviews(name string, opts ...func(*ReviewQuery)
 		_q.withNamedReviews = make(map[string]*ReviewQuery)
 	}
 	_q.withNamedReviews[name] = query
+	return _q
+}
+
+// WithNamedCartItems tells the query-builder to eager-load the nodes that are connected to the "cart_items"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithNamedCartItems(name string, opts ...func(*CartItemQuery)) *ProductQuery {
+	query := (&CartItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCartItems == nil {
+		_q.withNamedCartItems = make(map[string]*CartItemQuery)
+	}
+	_q.withNamedCartItems[name] = query
+	return _q
+}
+
+// WithNamedOrderItems tells the query-builder to eager-load the nodes that are connected to the "order_items"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithNamedOrderItems(name string, opts ...func(*OrderItemQuery)) *ProductQuery {
+	query := (&OrderItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedOrderItems == nil {
+		_q.withNamedOrderItems = make(map[string]*OrderItemQuery)
+	}
+	_q.withNamedOrderItems[name] = query
 	return _q
 }
 

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/cartitem"
+	"github.com/tongxue/tongxue/ent/orderitem"
 	"github.com/tongxue/tongxue/ent/predicate"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/review"
@@ -204,6 +206,36 @@ func (_u *ProductUpdate) AddReviews(v ...*Review) *ProductUpdate {
 	return _u.AddReviewIDs(ids...)
 }
 
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by IDs.
+func (_u *ProductUpdate) AddCartItemIDs(ids ...int) *ProductUpdate {
+	_u.mutation.AddCartItemIDs(ids...)
+	return _u
+}
+
+// AddCartItems adds the "cart_items" edges to the CartItem entity.
+func (_u *ProductUpdate) AddCartItems(v ...*CartItem) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartItemIDs(ids...)
+}
+
+// AddOrderItemIDs adds the "order_items" edge to the OrderItem entity by IDs.
+func (_u *ProductUpdate) AddOrderItemIDs(ids ...int) *ProductUpdate {
+	_u.mutation.AddOrderItemIDs(ids...)
+	return _u
+}
+
+// AddOrderItems adds the "order_items" edges to the OrderItem entity.
+func (_u *ProductUpdate) AddOrderItems(v ...*OrderItem) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOrderItemIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdate) Mutation() *ProductMutation {
 	return _u.mutation
@@ -228,6 +260,48 @@ func (_u *ProductUpdate) RemoveReviews(v ...*Review) *ProductUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearCartItems clears all "cart_items" edges to the CartItem entity.
+func (_u *ProductUpdate) ClearCartItems() *ProductUpdate {
+	_u.mutation.ClearCartItems()
+	return _u
+}
+
+// RemoveCartItemIDs removes the "cart_items" edge to CartItem entities by IDs.
+func (_u *ProductUpdate) RemoveCartItemIDs(ids ...int) *ProductUpdate {
+	_u.mutation.RemoveCartItemIDs(ids...)
+	return _u
+}
+
+// RemoveCartItems removes "cart_items" edges to CartItem entities.
+func (_u *ProductUpdate) RemoveCartItems(v ...*CartItem) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartItemIDs(ids...)
+}
+
+// ClearOrderItems clears all "order_items" edges to the OrderItem entity.
+func (_u *ProductUpdate) ClearOrderItems() *ProductUpdate {
+	_u.mutation.ClearOrderItems()
+	return _u
+}
+
+// RemoveOrderItemIDs removes the "order_items" edge to OrderItem entities by IDs.
+func (_u *ProductUpdate) RemoveOrderItemIDs(ids ...int) *ProductUpdate {
+	_u.mutation.RemoveOrderItemIDs(ids...)
+	return _u
+}
+
+// RemoveOrderItems removes "order_items" edges to OrderItem entities.
+func (_u *ProductUpdate) RemoveOrderItems(v ...*OrderItem) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOrderItemIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -407,6 +481,96 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(review.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartItemsTable,
+			Columns: []string{product.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartItemsIDs(); len(nodes) > 0 && !_u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartItemsTable,
+			Columns: []string{product.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartItemsTable,
+			Columns: []string{product.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.OrderItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.OrderItemsTable,
+			Columns: []string{product.OrderItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOrderItemsIDs(); len(nodes) > 0 && !_u.mutation.OrderItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.OrderItemsTable,
+			Columns: []string{product.OrderItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OrderItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.OrderItemsTable,
+			Columns: []string{product.OrderItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -609,6 +773,36 @@ func (_u *ProductUpdateOne) AddReviews(v ...*Review) *ProductUpdateOne {
 	return _u.AddReviewIDs(ids...)
 }
 
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by IDs.
+func (_u *ProductUpdateOne) AddCartItemIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.AddCartItemIDs(ids...)
+	return _u
+}
+
+// AddCartItems adds the "cart_items" edges to the CartItem entity.
+func (_u *ProductUpdateOne) AddCartItems(v ...*CartItem) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartItemIDs(ids...)
+}
+
+// AddOrderItemIDs adds the "order_items" edge to the OrderItem entity by IDs.
+func (_u *ProductUpdateOne) AddOrderItemIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.AddOrderItemIDs(ids...)
+	return _u
+}
+
+// AddOrderItems adds the "order_items" edges to the OrderItem entity.
+func (_u *ProductUpdateOne) AddOrderItems(v ...*OrderItem) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOrderItemIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdateOne) Mutation() *ProductMutation {
 	return _u.mutation
@@ -633,6 +827,48 @@ func (_u *ProductUpdateOne) RemoveReviews(v ...*Review) *ProductUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveReviewIDs(ids...)
+}
+
+// ClearCartItems clears all "cart_items" edges to the CartItem entity.
+func (_u *ProductUpdateOne) ClearCartItems() *ProductUpdateOne {
+	_u.mutation.ClearCartItems()
+	return _u
+}
+
+// RemoveCartItemIDs removes the "cart_items" edge to CartItem entities by IDs.
+func (_u *ProductUpdateOne) RemoveCartItemIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.RemoveCartItemIDs(ids...)
+	return _u
+}
+
+// RemoveCartItems removes "cart_items" edges to CartItem entities.
+func (_u *ProductUpdateOne) RemoveCartItems(v ...*CartItem) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartItemIDs(ids...)
+}
+
+// ClearOrderItems clears all "order_items" edges to the OrderItem entity.
+func (_u *ProductUpdateOne) ClearOrderItems() *ProductUpdateOne {
+	_u.mutation.ClearOrderItems()
+	return _u
+}
+
+// RemoveOrderItemIDs removes the "order_items" edge to OrderItem entities by IDs.
+func (_u *ProductUpdateOne) RemoveOrderItemIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.RemoveOrderItemIDs(ids...)
+	return _u
+}
+
+// RemoveOrderItems removes "order_items" edges to OrderItem entities.
+func (_u *ProductUpdateOne) RemoveOrderItems(v ...*OrderItem) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOrderItemIDs(ids...)
 }
 
 // Where appends a list predicates to the ProductUpdate builder.
@@ -842,6 +1078,96 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(review.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartItemsTable,
+			Columns: []string{product.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartItemsIDs(); len(nodes) > 0 && !_u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartItemsTable,
+			Columns: []string{product.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.CartItemsTable,
+			Columns: []string{product.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.OrderItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.OrderItemsTable,
+			Columns: []string{product.OrderItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOrderItemsIDs(); len(nodes) > 0 && !_u.mutation.OrderItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.OrderItemsTable,
+			Columns: []string{product.OrderItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OrderItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.OrderItemsTable,
+			Columns: []string{product.OrderItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(orderitem.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

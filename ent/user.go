@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/user"
 )
 
@@ -64,9 +65,21 @@ type UserEdges struct {
 	Following []*Follow `json:"following,omitempty"`
 	// Followers holds the value of the followers edge.
 	Followers []*Follow `json:"followers,omitempty"`
+	// Orders holds the value of the orders edge.
+	Orders []*Order `json:"orders,omitempty"`
+	// CourierOrders holds the value of the courier_orders edge.
+	CourierOrders []*Order `json:"courier_orders,omitempty"`
+	// Errands holds the value of the errands edge.
+	Errands []*Errand `json:"errands,omitempty"`
+	// RunnerErrands holds the value of the runner_errands edge.
+	RunnerErrands []*Errand `json:"runner_errands,omitempty"`
+	// CartItems holds the value of the cart_items edge.
+	CartItems []*CartItem `json:"cart_items,omitempty"`
+	// BankAccount holds the value of the bank_account edge.
+	BankAccount *BankAccount `json:"bank_account,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [14]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -78,6 +91,11 @@ type UserEdges struct {
 	namedPosts             map[string][]*Post
 	namedFollowing         map[string][]*Follow
 	namedFollowers         map[string][]*Follow
+	namedOrders            map[string][]*Order
+	namedCourierOrders     map[string][]*Order
+	namedErrands           map[string][]*Errand
+	namedRunnerErrands     map[string][]*Errand
+	namedCartItems         map[string][]*CartItem
 }
 
 // SessionsOrErr returns the Sessions value or an error if the edge
@@ -150,6 +168,62 @@ func (e UserEdges) FollowersOrErr() ([]*Follow, error) {
 		return e.Followers, nil
 	}
 	return nil, &NotLoadedError{edge: "followers"}
+}
+
+// OrdersOrErr returns the Orders value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) OrdersOrErr() ([]*Order, error) {
+	if e.loadedTypes[8] {
+		return e.Orders, nil
+	}
+	return nil, &NotLoadedError{edge: "orders"}
+}
+
+// CourierOrdersOrErr returns the CourierOrders value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) CourierOrdersOrErr() ([]*Order, error) {
+	if e.loadedTypes[9] {
+		return e.CourierOrders, nil
+	}
+	return nil, &NotLoadedError{edge: "courier_orders"}
+}
+
+// ErrandsOrErr returns the Errands value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ErrandsOrErr() ([]*Errand, error) {
+	if e.loadedTypes[10] {
+		return e.Errands, nil
+	}
+	return nil, &NotLoadedError{edge: "errands"}
+}
+
+// RunnerErrandsOrErr returns the RunnerErrands value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) RunnerErrandsOrErr() ([]*Errand, error) {
+	if e.loadedTypes[11] {
+		return e.RunnerErrands, nil
+	}
+	return nil, &NotLoadedError{edge: "runner_errands"}
+}
+
+// CartItemsOrErr returns the CartItems value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) CartItemsOrErr() ([]*CartItem, error) {
+	if e.loadedTypes[12] {
+		return e.CartItems, nil
+	}
+	return nil, &NotLoadedError{edge: "cart_items"}
+}
+
+// BankAccountOrErr returns the BankAccount value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e UserEdges) BankAccountOrErr() (*BankAccount, error) {
+	if e.BankAccount != nil {
+		return e.BankAccount, nil
+	} else if e.loadedTypes[13] {
+		return nil, &NotFoundError{label: bankaccount.Label}
+	}
+	return nil, &NotLoadedError{edge: "bank_account"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -305,6 +379,36 @@ func (_m *User) QueryFollowing() *FollowQuery {
 // QueryFollowers queries the "followers" edge of the User entity.
 func (_m *User) QueryFollowers() *FollowQuery {
 	return NewUserClient(_m.config).QueryFollowers(_m)
+}
+
+// QueryOrders queries the "orders" edge of the User entity.
+func (_m *User) QueryOrders() *OrderQuery {
+	return NewUserClient(_m.config).QueryOrders(_m)
+}
+
+// QueryCourierOrders queries the "courier_orders" edge of the User entity.
+func (_m *User) QueryCourierOrders() *OrderQuery {
+	return NewUserClient(_m.config).QueryCourierOrders(_m)
+}
+
+// QueryErrands queries the "errands" edge of the User entity.
+func (_m *User) QueryErrands() *ErrandQuery {
+	return NewUserClient(_m.config).QueryErrands(_m)
+}
+
+// QueryRunnerErrands queries the "runner_errands" edge of the User entity.
+func (_m *User) QueryRunnerErrands() *ErrandQuery {
+	return NewUserClient(_m.config).QueryRunnerErrands(_m)
+}
+
+// QueryCartItems queries the "cart_items" edge of the User entity.
+func (_m *User) QueryCartItems() *CartItemQuery {
+	return NewUserClient(_m.config).QueryCartItems(_m)
+}
+
+// QueryBankAccount queries the "bank_account" edge of the User entity.
+func (_m *User) QueryBankAccount() *BankAccountQuery {
+	return NewUserClient(_m.config).QueryBankAccount(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -553,6 +657,126 @@ func (_m *User) appendNamedFollowers(name string, edges ...*Follow) {
 		_m.Edges.namedFollowers[name] = []*Follow{}
 	} else {
 		_m.Edges.namedFollowers[name] = append(_m.Edges.namedFollowers[name], edges...)
+	}
+}
+
+// NamedOrders returns the Orders named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedOrders(name string) ([]*Order, error) {
+	if _m.Edges.namedOrders == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedOrders[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedOrders(name string, edges ...*Order) {
+	if _m.Edges.namedOrders == nil {
+		_m.Edges.namedOrders = make(map[string][]*Order)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedOrders[name] = []*Order{}
+	} else {
+		_m.Edges.namedOrders[name] = append(_m.Edges.namedOrders[name], edges...)
+	}
+}
+
+// NamedCourierOrders returns the CourierOrders named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedCourierOrders(name string) ([]*Order, error) {
+	if _m.Edges.namedCourierOrders == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCourierOrders[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedCourierOrders(name string, edges ...*Order) {
+	if _m.Edges.namedCourierOrders == nil {
+		_m.Edges.namedCourierOrders = make(map[string][]*Order)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCourierOrders[name] = []*Order{}
+	} else {
+		_m.Edges.namedCourierOrders[name] = append(_m.Edges.namedCourierOrders[name], edges...)
+	}
+}
+
+// NamedErrands returns the Errands named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedErrands(name string) ([]*Errand, error) {
+	if _m.Edges.namedErrands == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedErrands[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedErrands(name string, edges ...*Errand) {
+	if _m.Edges.namedErrands == nil {
+		_m.Edges.namedErrands = make(map[string][]*Errand)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedErrands[name] = []*Errand{}
+	} else {
+		_m.Edges.namedErrands[name] = append(_m.Edges.namedErrands[name], edges...)
+	}
+}
+
+// NamedRunnerErrands returns the RunnerErrands named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedRunnerErrands(name string) ([]*Errand, error) {
+	if _m.Edges.namedRunnerErrands == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRunnerErrands[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedRunnerErrands(name string, edges ...*Errand) {
+	if _m.Edges.namedRunnerErrands == nil {
+		_m.Edges.namedRunnerErrands = make(map[string][]*Errand)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRunnerErrands[name] = []*Errand{}
+	} else {
+		_m.Edges.namedRunnerErrands[name] = append(_m.Edges.namedRunnerErrands[name], edges...)
+	}
+}
+
+// NamedCartItems returns the CartItems named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedCartItems(name string) ([]*CartItem, error) {
+	if _m.Edges.namedCartItems == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCartItems[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedCartItems(name string, edges ...*CartItem) {
+	if _m.Edges.namedCartItems == nil {
+		_m.Edges.namedCartItems = make(map[string][]*CartItem)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCartItems[name] = []*CartItem{}
+	} else {
+		_m.Edges.namedCartItems[name] = append(_m.Edges.namedCartItems[name], edges...)
 	}
 }
 

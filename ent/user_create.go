@@ -11,9 +11,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/bankaccount"
+	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/follow"
+	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/review"
@@ -261,6 +265,100 @@ func (_c *UserCreate) AddFollowers(v ...*Follow) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddFollowerIDs(ids...)
+}
+
+// AddOrderIDs adds the "orders" edge to the Order entity by IDs.
+func (_c *UserCreate) AddOrderIDs(ids ...int) *UserCreate {
+	_c.mutation.AddOrderIDs(ids...)
+	return _c
+}
+
+// AddOrders adds the "orders" edges to the Order entity.
+func (_c *UserCreate) AddOrders(v ...*Order) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddOrderIDs(ids...)
+}
+
+// AddCourierOrderIDs adds the "courier_orders" edge to the Order entity by IDs.
+func (_c *UserCreate) AddCourierOrderIDs(ids ...int) *UserCreate {
+	_c.mutation.AddCourierOrderIDs(ids...)
+	return _c
+}
+
+// AddCourierOrders adds the "courier_orders" edges to the Order entity.
+func (_c *UserCreate) AddCourierOrders(v ...*Order) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCourierOrderIDs(ids...)
+}
+
+// AddErrandIDs adds the "errands" edge to the Errand entity by IDs.
+func (_c *UserCreate) AddErrandIDs(ids ...int) *UserCreate {
+	_c.mutation.AddErrandIDs(ids...)
+	return _c
+}
+
+// AddErrands adds the "errands" edges to the Errand entity.
+func (_c *UserCreate) AddErrands(v ...*Errand) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddErrandIDs(ids...)
+}
+
+// AddRunnerErrandIDs adds the "runner_errands" edge to the Errand entity by IDs.
+func (_c *UserCreate) AddRunnerErrandIDs(ids ...int) *UserCreate {
+	_c.mutation.AddRunnerErrandIDs(ids...)
+	return _c
+}
+
+// AddRunnerErrands adds the "runner_errands" edges to the Errand entity.
+func (_c *UserCreate) AddRunnerErrands(v ...*Errand) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRunnerErrandIDs(ids...)
+}
+
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by IDs.
+func (_c *UserCreate) AddCartItemIDs(ids ...int) *UserCreate {
+	_c.mutation.AddCartItemIDs(ids...)
+	return _c
+}
+
+// AddCartItems adds the "cart_items" edges to the CartItem entity.
+func (_c *UserCreate) AddCartItems(v ...*CartItem) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCartItemIDs(ids...)
+}
+
+// SetBankAccountID sets the "bank_account" edge to the BankAccount entity by ID.
+func (_c *UserCreate) SetBankAccountID(id int) *UserCreate {
+	_c.mutation.SetBankAccountID(id)
+	return _c
+}
+
+// SetNillableBankAccountID sets the "bank_account" edge to the BankAccount entity by ID if the given value is not nil.
+func (_c *UserCreate) SetNillableBankAccountID(id *int) *UserCreate {
+	if id != nil {
+		_c = _c.SetBankAccountID(*id)
+	}
+	return _c
+}
+
+// SetBankAccount sets the "bank_account" edge to the BankAccount entity.
+func (_c *UserCreate) SetBankAccount(v *BankAccount) *UserCreate {
+	return _c.SetBankAccountID(v.ID)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -561,6 +659,102 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.OrdersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OrdersTable,
+			Columns: []string{user.OrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CourierOrdersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CourierOrdersTable,
+			Columns: []string{user.CourierOrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ErrandsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ErrandsTable,
+			Columns: []string{user.ErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RunnerErrandsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RunnerErrandsTable,
+			Columns: []string{user.RunnerErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CartItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CartItemsTable,
+			Columns: []string{user.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.BankAccountIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.BankAccountTable,
+			Columns: []string{user.BankAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(bankaccount.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -13,9 +13,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/bankaccount"
+	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/follow"
+	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/predicate"
@@ -39,6 +43,12 @@ type UserQuery struct {
 	withPosts                  *PostQuery
 	withFollowing              *FollowQuery
 	withFollowers              *FollowQuery
+	withOrders                 *OrderQuery
+	withCourierOrders          *OrderQuery
+	withErrands                *ErrandQuery
+	withRunnerErrands          *ErrandQuery
+	withCartItems              *CartItemQuery
+	withBankAccount            *BankAccountQuery
 	loadTotal                  []func(context.Context, []*User) error
 	modifiers                  []func(*sql.Selector)
 	withNamedSessions          map[string]*SessionQuery
@@ -49,6 +59,11 @@ type UserQuery struct {
 	withNamedPosts             map[string]*PostQuery
 	withNamedFollowing         map[string]*FollowQuery
 	withNamedFollowers         map[string]*FollowQuery
+	withNamedOrders            map[string]*OrderQuery
+	withNamedCourierOrders     map[string]*OrderQuery
+	withNamedErrands           map[string]*ErrandQuery
+	withNamedRunnerErrands     map[string]*ErrandQuery
+	withNamedCartItems         map[string]*CartItemQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -261,6 +276,138 @@ func (_q *UserQuery) QueryFollowers() *FollowQuery {
 	return query
 }
 
+// QueryOrders chains the current query on the "orders" edge.
+func (_q *UserQuery) QueryOrders() *OrderQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.OrdersTable, user.OrdersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCourierOrders chains the current query on the "courier_orders" edge.
+func (_q *UserQuery) QueryCourierOrders() *OrderQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.CourierOrdersTable, user.CourierOrdersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryErrands chains the current query on the "errands" edge.
+func (_q *UserQuery) QueryErrands() *ErrandQuery {
+	query := (&ErrandClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(errand.Table, errand.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ErrandsTable, user.ErrandsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRunnerErrands chains the current query on the "runner_errands" edge.
+func (_q *UserQuery) QueryRunnerErrands() *ErrandQuery {
+	query := (&ErrandClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(errand.Table, errand.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.RunnerErrandsTable, user.RunnerErrandsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCartItems chains the current query on the "cart_items" edge.
+func (_q *UserQuery) QueryCartItems() *CartItemQuery {
+	query := (&CartItemClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(cartitem.Table, cartitem.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.CartItemsTable, user.CartItemsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryBankAccount chains the current query on the "bank_account" edge.
+func (_q *UserQuery) QueryBankAccount() *BankAccountQuery {
+	query := (&BankAccountClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(bankaccount.Table, bankaccount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, user.BankAccountTable, user.BankAccountColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -461,6 +608,12 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withPosts:             _q.withPosts.Clone(),
 		withFollowing:         _q.withFollowing.Clone(),
 		withFollowers:         _q.withFollowers.Clone(),
+		withOrders:            _q.withOrders.Clone(),
+		withCourierOrders:     _q.withCourierOrders.Clone(),
+		withErrands:           _q.withErrands.Clone(),
+		withRunnerErrands:     _q.withRunnerErrands.Clone(),
+		withCartItems:         _q.withCartItems.Clone(),
+		withBankAccount:       _q.withBankAccount.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -556,6 +709,72 @@ func (_q *UserQuery) WithFollowers(opts ...func(*FollowQuery)) *UserQuery {
 	return _q
 }
 
+// WithOrders tells the query-builder to eager-load the nodes that are connected to
+// the "orders" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithOrders(opts ...func(*OrderQuery)) *UserQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withOrders = query
+	return _q
+}
+
+// WithCourierOrders tells the query-builder to eager-load the nodes that are connected to
+// the "courier_orders" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithCourierOrders(opts ...func(*OrderQuery)) *UserQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCourierOrders = query
+	return _q
+}
+
+// WithErrands tells the query-builder to eager-load the nodes that are connected to
+// the "errands" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithErrands(opts ...func(*ErrandQuery)) *UserQuery {
+	query := (&ErrandClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withErrands = query
+	return _q
+}
+
+// WithRunnerErrands tells the query-builder to eager-load the nodes that are connected to
+// the "runner_errands" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithRunnerErrands(opts ...func(*ErrandQuery)) *UserQuery {
+	query := (&ErrandClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRunnerErrands = query
+	return _q
+}
+
+// WithCartItems tells the query-builder to eager-load the nodes that are connected to
+// the "cart_items" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithCartItems(opts ...func(*CartItemQuery)) *UserQuery {
+	query := (&CartItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCartItems = query
+	return _q
+}
+
+// WithBankAccount tells the query-builder to eager-load the nodes that are connected to
+// the "bank_account" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithBankAccount(opts ...func(*BankAccountQuery)) *UserQuery {
+	query := (&BankAccountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBankAccount = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -634,7 +853,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [14]bool{
 			_q.withSessions != nil,
 			_q.withReviews != nil,
 			_q.withConsents != nil,
@@ -643,6 +862,12 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withPosts != nil,
 			_q.withFollowing != nil,
 			_q.withFollowers != nil,
+			_q.withOrders != nil,
+			_q.withCourierOrders != nil,
+			_q.withErrands != nil,
+			_q.withRunnerErrands != nil,
+			_q.withCartItems != nil,
+			_q.withBankAccount != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -722,6 +947,47 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withOrders; query != nil {
+		if err := _q.loadOrders(ctx, query, nodes,
+			func(n *User) { n.Edges.Orders = []*Order{} },
+			func(n *User, e *Order) { n.Edges.Orders = append(n.Edges.Orders, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCourierOrders; query != nil {
+		if err := _q.loadCourierOrders(ctx, query, nodes,
+			func(n *User) { n.Edges.CourierOrders = []*Order{} },
+			func(n *User, e *Order) { n.Edges.CourierOrders = append(n.Edges.CourierOrders, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withErrands; query != nil {
+		if err := _q.loadErrands(ctx, query, nodes,
+			func(n *User) { n.Edges.Errands = []*Errand{} },
+			func(n *User, e *Errand) { n.Edges.Errands = append(n.Edges.Errands, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRunnerErrands; query != nil {
+		if err := _q.loadRunnerErrands(ctx, query, nodes,
+			func(n *User) { n.Edges.RunnerErrands = []*Errand{} },
+			func(n *User, e *Errand) { n.Edges.RunnerErrands = append(n.Edges.RunnerErrands, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCartItems; query != nil {
+		if err := _q.loadCartItems(ctx, query, nodes,
+			func(n *User) { n.Edges.CartItems = []*CartItem{} },
+			func(n *User, e *CartItem) { n.Edges.CartItems = append(n.Edges.CartItems, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withBankAccount; query != nil {
+		if err := _q.loadBankAccount(ctx, query, nodes, nil,
+			func(n *User, e *BankAccount) { n.Edges.BankAccount = e }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSessions {
 		if err := _q.loadSessions(ctx, query, nodes,
 			func(n *User) { n.appendNamedSessions(name) },
@@ -775,6 +1041,41 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadFollowers(ctx, query, nodes,
 			func(n *User) { n.appendNamedFollowers(name) },
 			func(n *User, e *Follow) { n.appendNamedFollowers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedOrders {
+		if err := _q.loadOrders(ctx, query, nodes,
+			func(n *User) { n.appendNamedOrders(name) },
+			func(n *User, e *Order) { n.appendNamedOrders(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCourierOrders {
+		if err := _q.loadCourierOrders(ctx, query, nodes,
+			func(n *User) { n.appendNamedCourierOrders(name) },
+			func(n *User, e *Order) { n.appendNamedCourierOrders(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedErrands {
+		if err := _q.loadErrands(ctx, query, nodes,
+			func(n *User) { n.appendNamedErrands(name) },
+			func(n *User, e *Errand) { n.appendNamedErrands(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRunnerErrands {
+		if err := _q.loadRunnerErrands(ctx, query, nodes,
+			func(n *User) { n.appendNamedRunnerErrands(name) },
+			func(n *User, e *Errand) { n.appendNamedRunnerErrands(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCartItems {
+		if err := _q.loadCartItems(ctx, query, nodes,
+			func(n *User) { n.appendNamedCartItems(name) },
+			func(n *User, e *CartItem) { n.appendNamedCartItems(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1026,6 +1327,189 @@ func (_q *UserQuery) loadFollowers(ctx context.Context, query *FollowQuery, node
 	}
 	return nil
 }
+func (_q *UserQuery) loadOrders(ctx context.Context, query *OrderQuery, nodes []*User, init func(*User), assign func(*User, *Order)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(order.FieldUserID)
+	}
+	query.Where(predicate.Order(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.OrdersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadCourierOrders(ctx context.Context, query *OrderQuery, nodes []*User, init func(*User), assign func(*User, *Order)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(order.FieldCourierID)
+	}
+	query.Where(predicate.Order(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.CourierOrdersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CourierID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "courier_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "courier_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadErrands(ctx context.Context, query *ErrandQuery, nodes []*User, init func(*User), assign func(*User, *Errand)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(errand.FieldRequesterID)
+	}
+	query.Where(predicate.Errand(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ErrandsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.RequesterID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "requester_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadRunnerErrands(ctx context.Context, query *ErrandQuery, nodes []*User, init func(*User), assign func(*User, *Errand)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(errand.FieldRunnerID)
+	}
+	query.Where(predicate.Errand(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.RunnerErrandsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.RunnerID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "runner_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "runner_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadCartItems(ctx context.Context, query *CartItemQuery, nodes []*User, init func(*User), assign func(*User, *CartItem)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(cartitem.FieldUserID)
+	}
+	query.Where(predicate.CartItem(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.CartItemsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadBankAccount(ctx context.Context, query *BankAccountQuery, nodes []*User, init func(*User), assign func(*User, *BankAccount)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(bankaccount.FieldUserID)
+	}
+	query.Where(predicate.BankAccount(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.BankAccountColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1255,6 +1739,76 @@ func (_q *UserQuery) WithNamedFollowers(name string, opts ...func(*FollowQuery))
 		_q.withNamedFollowers = make(map[string]*FollowQuery)
 	}
 	_q.withNamedFollowers[name] = query
+	return _q
+}
+
+// WithNamedOrders tells the query-builder to eager-load the nodes that are connected to the "orders"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedOrders(name string, opts ...func(*OrderQuery)) *UserQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedOrders == nil {
+		_q.withNamedOrders = make(map[string]*OrderQuery)
+	}
+	_q.withNamedOrders[name] = query
+	return _q
+}
+
+// WithNamedCourierOrders tells the query-builder to eager-load the nodes that are connected to the "courier_orders"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedCourierOrders(name string, opts ...func(*OrderQuery)) *UserQuery {
+	query := (&OrderClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCourierOrders == nil {
+		_q.withNamedCourierOrders = make(map[string]*OrderQuery)
+	}
+	_q.withNamedCourierOrders[name] = query
+	return _q
+}
+
+// WithNamedErrands tells the query-builder to eager-load the nodes that are connected to the "errands"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedErrands(name string, opts ...func(*ErrandQuery)) *UserQuery {
+	query := (&ErrandClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedErrands == nil {
+		_q.withNamedErrands = make(map[string]*ErrandQuery)
+	}
+	_q.withNamedErrands[name] = query
+	return _q
+}
+
+// WithNamedRunnerErrands tells the query-builder to eager-load the nodes that are connected to the "runner_errands"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedRunnerErrands(name string, opts ...func(*ErrandQuery)) *UserQuery {
+	query := (&ErrandClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRunnerErrands == nil {
+		_q.withNamedRunnerErrands = make(map[string]*ErrandQuery)
+	}
+	_q.withNamedRunnerErrands[name] = query
+	return _q
+}
+
+// WithNamedCartItems tells the query-builder to eager-load the nodes that are connected to the "cart_items"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedCartItems(name string, opts ...func(*CartItemQuery)) *UserQuery {
+	query := (&CartItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCartItems == nil {
+		_q.withNamedCartItems = make(map[string]*CartItemQuery)
+	}
+	_q.withNamedCartItems[name] = query
 	return _q
 }
 

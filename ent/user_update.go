@@ -12,9 +12,13 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/bankaccount"
+	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/follow"
+	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/predicate"
@@ -290,6 +294,100 @@ func (_u *UserUpdate) AddFollowers(v ...*Follow) *UserUpdate {
 	return _u.AddFollowerIDs(ids...)
 }
 
+// AddOrderIDs adds the "orders" edge to the Order entity by IDs.
+func (_u *UserUpdate) AddOrderIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddOrderIDs(ids...)
+	return _u
+}
+
+// AddOrders adds the "orders" edges to the Order entity.
+func (_u *UserUpdate) AddOrders(v ...*Order) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOrderIDs(ids...)
+}
+
+// AddCourierOrderIDs adds the "courier_orders" edge to the Order entity by IDs.
+func (_u *UserUpdate) AddCourierOrderIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddCourierOrderIDs(ids...)
+	return _u
+}
+
+// AddCourierOrders adds the "courier_orders" edges to the Order entity.
+func (_u *UserUpdate) AddCourierOrders(v ...*Order) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCourierOrderIDs(ids...)
+}
+
+// AddErrandIDs adds the "errands" edge to the Errand entity by IDs.
+func (_u *UserUpdate) AddErrandIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddErrandIDs(ids...)
+	return _u
+}
+
+// AddErrands adds the "errands" edges to the Errand entity.
+func (_u *UserUpdate) AddErrands(v ...*Errand) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddErrandIDs(ids...)
+}
+
+// AddRunnerErrandIDs adds the "runner_errands" edge to the Errand entity by IDs.
+func (_u *UserUpdate) AddRunnerErrandIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddRunnerErrandIDs(ids...)
+	return _u
+}
+
+// AddRunnerErrands adds the "runner_errands" edges to the Errand entity.
+func (_u *UserUpdate) AddRunnerErrands(v ...*Errand) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRunnerErrandIDs(ids...)
+}
+
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by IDs.
+func (_u *UserUpdate) AddCartItemIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddCartItemIDs(ids...)
+	return _u
+}
+
+// AddCartItems adds the "cart_items" edges to the CartItem entity.
+func (_u *UserUpdate) AddCartItems(v ...*CartItem) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartItemIDs(ids...)
+}
+
+// SetBankAccountID sets the "bank_account" edge to the BankAccount entity by ID.
+func (_u *UserUpdate) SetBankAccountID(id int) *UserUpdate {
+	_u.mutation.SetBankAccountID(id)
+	return _u
+}
+
+// SetNillableBankAccountID sets the "bank_account" edge to the BankAccount entity by ID if the given value is not nil.
+func (_u *UserUpdate) SetNillableBankAccountID(id *int) *UserUpdate {
+	if id != nil {
+		_u = _u.SetBankAccountID(*id)
+	}
+	return _u
+}
+
+// SetBankAccount sets the "bank_account" edge to the BankAccount entity.
+func (_u *UserUpdate) SetBankAccount(v *BankAccount) *UserUpdate {
+	return _u.SetBankAccountID(v.ID)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -461,6 +559,117 @@ func (_u *UserUpdate) RemoveFollowers(v ...*Follow) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveFollowerIDs(ids...)
+}
+
+// ClearOrders clears all "orders" edges to the Order entity.
+func (_u *UserUpdate) ClearOrders() *UserUpdate {
+	_u.mutation.ClearOrders()
+	return _u
+}
+
+// RemoveOrderIDs removes the "orders" edge to Order entities by IDs.
+func (_u *UserUpdate) RemoveOrderIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveOrderIDs(ids...)
+	return _u
+}
+
+// RemoveOrders removes "orders" edges to Order entities.
+func (_u *UserUpdate) RemoveOrders(v ...*Order) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOrderIDs(ids...)
+}
+
+// ClearCourierOrders clears all "courier_orders" edges to the Order entity.
+func (_u *UserUpdate) ClearCourierOrders() *UserUpdate {
+	_u.mutation.ClearCourierOrders()
+	return _u
+}
+
+// RemoveCourierOrderIDs removes the "courier_orders" edge to Order entities by IDs.
+func (_u *UserUpdate) RemoveCourierOrderIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveCourierOrderIDs(ids...)
+	return _u
+}
+
+// RemoveCourierOrders removes "courier_orders" edges to Order entities.
+func (_u *UserUpdate) RemoveCourierOrders(v ...*Order) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCourierOrderIDs(ids...)
+}
+
+// ClearErrands clears all "errands" edges to the Errand entity.
+func (_u *UserUpdate) ClearErrands() *UserUpdate {
+	_u.mutation.ClearErrands()
+	return _u
+}
+
+// RemoveErrandIDs removes the "errands" edge to Errand entities by IDs.
+func (_u *UserUpdate) RemoveErrandIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveErrandIDs(ids...)
+	return _u
+}
+
+// RemoveErrands removes "errands" edges to Errand entities.
+func (_u *UserUpdate) RemoveErrands(v ...*Errand) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveErrandIDs(ids...)
+}
+
+// ClearRunnerErrands clears all "runner_errands" edges to the Errand entity.
+func (_u *UserUpdate) ClearRunnerErrands() *UserUpdate {
+	_u.mutation.ClearRunnerErrands()
+	return _u
+}
+
+// RemoveRunnerErrandIDs removes the "runner_errands" edge to Errand entities by IDs.
+func (_u *UserUpdate) RemoveRunnerErrandIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveRunnerErrandIDs(ids...)
+	return _u
+}
+
+// RemoveRunnerErrands removes "runner_errands" edges to Errand entities.
+func (_u *UserUpdate) RemoveRunnerErrands(v ...*Errand) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRunnerErrandIDs(ids...)
+}
+
+// ClearCartItems clears all "cart_items" edges to the CartItem entity.
+func (_u *UserUpdate) ClearCartItems() *UserUpdate {
+	_u.mutation.ClearCartItems()
+	return _u
+}
+
+// RemoveCartItemIDs removes the "cart_items" edge to CartItem entities by IDs.
+func (_u *UserUpdate) RemoveCartItemIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveCartItemIDs(ids...)
+	return _u
+}
+
+// RemoveCartItems removes "cart_items" edges to CartItem entities.
+func (_u *UserUpdate) RemoveCartItems(v ...*CartItem) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartItemIDs(ids...)
+}
+
+// ClearBankAccount clears the "bank_account" edge to the BankAccount entity.
+func (_u *UserUpdate) ClearBankAccount() *UserUpdate {
+	_u.mutation.ClearBankAccount()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -946,6 +1155,260 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.OrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OrdersTable,
+			Columns: []string{user.OrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOrdersIDs(); len(nodes) > 0 && !_u.mutation.OrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OrdersTable,
+			Columns: []string{user.OrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OrdersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OrdersTable,
+			Columns: []string{user.OrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CourierOrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CourierOrdersTable,
+			Columns: []string{user.CourierOrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCourierOrdersIDs(); len(nodes) > 0 && !_u.mutation.CourierOrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CourierOrdersTable,
+			Columns: []string{user.CourierOrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CourierOrdersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CourierOrdersTable,
+			Columns: []string{user.CourierOrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ErrandsTable,
+			Columns: []string{user.ErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedErrandsIDs(); len(nodes) > 0 && !_u.mutation.ErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ErrandsTable,
+			Columns: []string{user.ErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ErrandsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ErrandsTable,
+			Columns: []string{user.ErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RunnerErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RunnerErrandsTable,
+			Columns: []string{user.RunnerErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRunnerErrandsIDs(); len(nodes) > 0 && !_u.mutation.RunnerErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RunnerErrandsTable,
+			Columns: []string{user.RunnerErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunnerErrandsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RunnerErrandsTable,
+			Columns: []string{user.RunnerErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CartItemsTable,
+			Columns: []string{user.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartItemsIDs(); len(nodes) > 0 && !_u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CartItemsTable,
+			Columns: []string{user.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CartItemsTable,
+			Columns: []string{user.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BankAccountCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.BankAccountTable,
+			Columns: []string{user.BankAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(bankaccount.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BankAccountIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.BankAccountTable,
+			Columns: []string{user.BankAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(bankaccount.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1221,6 +1684,100 @@ func (_u *UserUpdateOne) AddFollowers(v ...*Follow) *UserUpdateOne {
 	return _u.AddFollowerIDs(ids...)
 }
 
+// AddOrderIDs adds the "orders" edge to the Order entity by IDs.
+func (_u *UserUpdateOne) AddOrderIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddOrderIDs(ids...)
+	return _u
+}
+
+// AddOrders adds the "orders" edges to the Order entity.
+func (_u *UserUpdateOne) AddOrders(v ...*Order) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOrderIDs(ids...)
+}
+
+// AddCourierOrderIDs adds the "courier_orders" edge to the Order entity by IDs.
+func (_u *UserUpdateOne) AddCourierOrderIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddCourierOrderIDs(ids...)
+	return _u
+}
+
+// AddCourierOrders adds the "courier_orders" edges to the Order entity.
+func (_u *UserUpdateOne) AddCourierOrders(v ...*Order) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCourierOrderIDs(ids...)
+}
+
+// AddErrandIDs adds the "errands" edge to the Errand entity by IDs.
+func (_u *UserUpdateOne) AddErrandIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddErrandIDs(ids...)
+	return _u
+}
+
+// AddErrands adds the "errands" edges to the Errand entity.
+func (_u *UserUpdateOne) AddErrands(v ...*Errand) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddErrandIDs(ids...)
+}
+
+// AddRunnerErrandIDs adds the "runner_errands" edge to the Errand entity by IDs.
+func (_u *UserUpdateOne) AddRunnerErrandIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddRunnerErrandIDs(ids...)
+	return _u
+}
+
+// AddRunnerErrands adds the "runner_errands" edges to the Errand entity.
+func (_u *UserUpdateOne) AddRunnerErrands(v ...*Errand) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRunnerErrandIDs(ids...)
+}
+
+// AddCartItemIDs adds the "cart_items" edge to the CartItem entity by IDs.
+func (_u *UserUpdateOne) AddCartItemIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddCartItemIDs(ids...)
+	return _u
+}
+
+// AddCartItems adds the "cart_items" edges to the CartItem entity.
+func (_u *UserUpdateOne) AddCartItems(v ...*CartItem) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCartItemIDs(ids...)
+}
+
+// SetBankAccountID sets the "bank_account" edge to the BankAccount entity by ID.
+func (_u *UserUpdateOne) SetBankAccountID(id int) *UserUpdateOne {
+	_u.mutation.SetBankAccountID(id)
+	return _u
+}
+
+// SetNillableBankAccountID sets the "bank_account" edge to the BankAccount entity by ID if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableBankAccountID(id *int) *UserUpdateOne {
+	if id != nil {
+		_u = _u.SetBankAccountID(*id)
+	}
+	return _u
+}
+
+// SetBankAccount sets the "bank_account" edge to the BankAccount entity.
+func (_u *UserUpdateOne) SetBankAccount(v *BankAccount) *UserUpdateOne {
+	return _u.SetBankAccountID(v.ID)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -1392,6 +1949,117 @@ func (_u *UserUpdateOne) RemoveFollowers(v ...*Follow) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveFollowerIDs(ids...)
+}
+
+// ClearOrders clears all "orders" edges to the Order entity.
+func (_u *UserUpdateOne) ClearOrders() *UserUpdateOne {
+	_u.mutation.ClearOrders()
+	return _u
+}
+
+// RemoveOrderIDs removes the "orders" edge to Order entities by IDs.
+func (_u *UserUpdateOne) RemoveOrderIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveOrderIDs(ids...)
+	return _u
+}
+
+// RemoveOrders removes "orders" edges to Order entities.
+func (_u *UserUpdateOne) RemoveOrders(v ...*Order) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOrderIDs(ids...)
+}
+
+// ClearCourierOrders clears all "courier_orders" edges to the Order entity.
+func (_u *UserUpdateOne) ClearCourierOrders() *UserUpdateOne {
+	_u.mutation.ClearCourierOrders()
+	return _u
+}
+
+// RemoveCourierOrderIDs removes the "courier_orders" edge to Order entities by IDs.
+func (_u *UserUpdateOne) RemoveCourierOrderIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveCourierOrderIDs(ids...)
+	return _u
+}
+
+// RemoveCourierOrders removes "courier_orders" edges to Order entities.
+func (_u *UserUpdateOne) RemoveCourierOrders(v ...*Order) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCourierOrderIDs(ids...)
+}
+
+// ClearErrands clears all "errands" edges to the Errand entity.
+func (_u *UserUpdateOne) ClearErrands() *UserUpdateOne {
+	_u.mutation.ClearErrands()
+	return _u
+}
+
+// RemoveErrandIDs removes the "errands" edge to Errand entities by IDs.
+func (_u *UserUpdateOne) RemoveErrandIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveErrandIDs(ids...)
+	return _u
+}
+
+// RemoveErrands removes "errands" edges to Errand entities.
+func (_u *UserUpdateOne) RemoveErrands(v ...*Errand) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveErrandIDs(ids...)
+}
+
+// ClearRunnerErrands clears all "runner_errands" edges to the Errand entity.
+func (_u *UserUpdateOne) ClearRunnerErrands() *UserUpdateOne {
+	_u.mutation.ClearRunnerErrands()
+	return _u
+}
+
+// RemoveRunnerErrandIDs removes the "runner_errands" edge to Errand entities by IDs.
+func (_u *UserUpdateOne) RemoveRunnerErrandIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveRunnerErrandIDs(ids...)
+	return _u
+}
+
+// RemoveRunnerErrands removes "runner_errands" edges to Errand entities.
+func (_u *UserUpdateOne) RemoveRunnerErrands(v ...*Errand) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRunnerErrandIDs(ids...)
+}
+
+// ClearCartItems clears all "cart_items" edges to the CartItem entity.
+func (_u *UserUpdateOne) ClearCartItems() *UserUpdateOne {
+	_u.mutation.ClearCartItems()
+	return _u
+}
+
+// RemoveCartItemIDs removes the "cart_items" edge to CartItem entities by IDs.
+func (_u *UserUpdateOne) RemoveCartItemIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveCartItemIDs(ids...)
+	return _u
+}
+
+// RemoveCartItems removes "cart_items" edges to CartItem entities.
+func (_u *UserUpdateOne) RemoveCartItems(v ...*CartItem) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCartItemIDs(ids...)
+}
+
+// ClearBankAccount clears the "bank_account" edge to the BankAccount entity.
+func (_u *UserUpdateOne) ClearBankAccount() *UserUpdateOne {
+	_u.mutation.ClearBankAccount()
+	return _u
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1900,6 +2568,260 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(follow.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.OrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OrdersTable,
+			Columns: []string{user.OrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOrdersIDs(); len(nodes) > 0 && !_u.mutation.OrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OrdersTable,
+			Columns: []string{user.OrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OrdersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OrdersTable,
+			Columns: []string{user.OrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CourierOrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CourierOrdersTable,
+			Columns: []string{user.CourierOrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCourierOrdersIDs(); len(nodes) > 0 && !_u.mutation.CourierOrdersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CourierOrdersTable,
+			Columns: []string{user.CourierOrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CourierOrdersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CourierOrdersTable,
+			Columns: []string{user.CourierOrdersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(order.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ErrandsTable,
+			Columns: []string{user.ErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedErrandsIDs(); len(nodes) > 0 && !_u.mutation.ErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ErrandsTable,
+			Columns: []string{user.ErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ErrandsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ErrandsTable,
+			Columns: []string{user.ErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RunnerErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RunnerErrandsTable,
+			Columns: []string{user.RunnerErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRunnerErrandsIDs(); len(nodes) > 0 && !_u.mutation.RunnerErrandsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RunnerErrandsTable,
+			Columns: []string{user.RunnerErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunnerErrandsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RunnerErrandsTable,
+			Columns: []string{user.RunnerErrandsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(errand.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CartItemsTable,
+			Columns: []string{user.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCartItemsIDs(); len(nodes) > 0 && !_u.mutation.CartItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CartItemsTable,
+			Columns: []string{user.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CartItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CartItemsTable,
+			Columns: []string{user.CartItemsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(cartitem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BankAccountCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.BankAccountTable,
+			Columns: []string{user.BankAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(bankaccount.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BankAccountIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.BankAccountTable,
+			Columns: []string{user.BankAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(bankaccount.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

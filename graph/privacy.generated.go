@@ -17,7 +17,6 @@ import (
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/catalog"
 	"github.com/tongxue/tongxue/internal/mask"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -593,78 +592,6 @@ func (ec *executionContext) _DevicePermissions_updatedAt(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_DevicePermissions_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DevicePermissions", field, false, false, "Time")
-}
-
-func (ec *executionContext) _MerchantNearby_merchant(ctx context.Context, field graphql.CollectedField, obj *catalog.Nearby) (ret graphql.Marshaler) {
-	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
-		fc, err := ec.fieldContext_MerchantNearby_merchant(ctx, field)
-		if err != nil {
-			return graphql.Null
-		}
-		ctx = graphql.WithFieldContext(ctx, fc)
-		v := obj.Merchant
-		fc.Result = v
-		return ec.marshalNMerchant2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐMerchant(ctx, field.Selections, v)
-	}
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_MerchantNearby_merchant(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Merchant, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			return ec._fieldMiddleware(ctx, obj, next)
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Merchant) graphql.Marshaler {
-			return ec.marshalNMerchant2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐMerchant(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_MerchantNearby_merchant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "MerchantNearby",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Merchant(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _MerchantNearby_distanceMeters(ctx context.Context, field graphql.CollectedField, obj *catalog.Nearby) (ret graphql.Marshaler) {
-	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
-		return ec.marshalNInt2int(ctx, field.Selections, obj.DistanceMeters)
-	}
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_MerchantNearby_distanceMeters(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DistanceMeters, nil
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			return ec._fieldMiddleware(ctx, obj, next)
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_MerchantNearby_distanceMeters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MerchantNearby", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PrivacyPolicy_version(ctx context.Context, field graphql.CollectedField, obj *ent.PolicyVersion) (ret graphql.Marshaler) {
@@ -1736,44 +1663,6 @@ func (ec *executionContext) _DevicePermissions(ctx context.Context, sel ast.Sele
 	return gqlexec.Object(fields, out.Values)
 }
 
-var merchantNearbyImplementors = []string{"MerchantNearby"}
-
-func (ec *executionContext) _MerchantNearby(ctx context.Context, sel ast.SelectionSet, obj *catalog.Nearby) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, merchantNearbyImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	var deferred graphql.DeferredGroup // sequential: nothing is deferred
-	for i, field := range fields {
-		switch field.Name {
-		case "__typename":
-			out.Values[i] = graphql.MarshalString("MerchantNearby")
-		case "merchant":
-			out.Values[i] = ec._MerchantNearby_merchant(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "distanceMeters":
-			out.Values[i] = ec._MerchantNearby_distanceMeters(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		default:
-			panic("unknown field " + strconv.Quote(field.Name))
-		}
-	}
-	out.Dispatch(ctx)
-	if out.Invalids > 0 {
-		return graphql.Null
-	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return gqlexec.Object(fields, out.Values)
-}
-
 var privacyPolicyImplementors = []string{"PrivacyPolicy"}
 
 func (ec *executionContext) _PrivacyPolicy(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyVersion) graphql.Marshaler {
@@ -2169,14 +2058,6 @@ func (ec *executionContext) marshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋ
 	return v
 }
 
-func (ec *executionContext) marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearby(ctx context.Context, sel ast.SelectionSet, v *catalog.Nearby) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "MerchantNearby!")
-		return graphql.Null
-	}
-	return ec._MerchantNearby(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNPrivacyPolicy2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐPolicyVersion(ctx context.Context, sel ast.SelectionSet, v *ent.PolicyVersion) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PrivacyPolicy!")
@@ -2307,25 +2188,6 @@ func (ec *executionContext) marshalODevicePermissions2ᚖgithubᚗcomᚋtongxue�
 		return graphql.Null
 	}
 	return ec._DevicePermissions(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOMerchantNearby2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearbyᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Nearby) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearby(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalOStaffAccountView2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {

@@ -3171,131 +3171,7 @@ extend type Mutation {
   logout: Boolean! @policyExempt @auth
 }
 `, BuiltIn: false},
-	{Name: "../schema/campus.graphql", Input: `# Errands (E1, E2), star cards (C1, C2) and wow (W1-W3).
-
-enum ParcelType {
-  DOCUMENT
-  SMALL
-  MEDIUM
-  LARGE
-  FRESH
-}
-
-enum ErrandStatus {
-  OPEN
-  TAKEN
-  PICKED_UP
-  DELIVERED
-  COMPLETED
-  CANCELLED
-}
-
-"An open errand as runners see it: only what choosing one needs."
-type ErrandOffer {
-  id: ID!
-  area: String!
-  parcelType: ParcelType!
-  weightGrams: Int!
-  rewardFen: Int!
-  createdAt: Time!
-}
-
-"An errand, for its requester and its runner."
-type Errand {
-  id: ID!
-  status: ErrandStatus!
-  area: String!
-  pickupPlace: String!
-  parcelType: ParcelType!
-  weightGrams: Int!
-  rewardFen: Int!
-  "The pick-up code or QR payload: @reveal it (requester and runner only). Erased when the errand ends."
-  credential: String @mask(kind: SECRET)
-  "The parcel photo (requester and runner only); erased when the errand ends."
-  photoURL: String
-  delivery: ErrandDelivery!
-  createdAt: Time!
-  updatedAt: Time!
-}
-
-type ErrandDelivery {
-  recipientName: String @mask(kind: NAME)
-  phone: String @mask(kind: PHONE)
-  "The runner may @reveal it: delivery needs it."
-  address: String @mask(kind: ADDRESS)
-}
-
-input ErrandInput {
-  area: String!
-  pickupPlace: String!
-  credential: String!
-  parcelType: ParcelType!
-  weightGrams: Int!
-  rewardFen: Int!
-  recipientName: String!
-  phone: String!
-  address: String!
-  photo: Upload
-}
-
-type ErrandUpdate {
-  errandID: ID!
-  status: ErrandStatus!
-  at: Time!
-}
-
-enum StarCardKind {
-  STAR_CARD
-  PLANET_RESIDENT
-}
-
-enum Gender {
-  FEMALE
-  MALE
-  UNDISCLOSED
-}
-
-enum StarCardStatus {
-  ACTIVE
-  REVOKED
-}
-
-type StarCard {
-  id: ID!
-  number: String!
-  kind: StarCardKind!
-  gender: Gender!
-  school: String!
-  schoolingYears: Int!
-  enrolmentYear: Int!
-  status: StarCardStatus!
-  issuedAt: Time!
-}
-
-input StarCardInput {
-  kind: StarCardKind!
-  gender: Gender!
-  school: String!
-  schoolingYears: Int!
-  enrolmentYear: Int!
-}
-
-"A signed QR payload a merchant scans; it expires after a few minutes."
-type StarCardQR {
-  payload: String!
-  expiresAt: Time!
-}
-
-"What a merchant learns from a scanned card: only what a perk needs."
-type StarCardCheck {
-  valid: Boolean!
-  "Why not: MALFORMED, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, GRADUATED, REVOKED, UNKNOWN_KEY."
-  reason: String
-  number: String
-  kind: StarCardKind
-  school: String
-  gradYear: Int
-}
+	{Name: "../schema/bankaccounts.graphql", Input: `# Bank accounts (C2): a star card's Class II account at the partner bank.
 
 enum BankAccountStatus {
   OPEN
@@ -3351,97 +3227,23 @@ input BankAccountInput {
   boundCard: String!
 }
 
-extend type Post {
-  "The place the author attached: shown only while the author consents to LOCATION."
-  location: String @consent(purpose: LOCATION, of: OWNER)
-  viewerHasWowed: Boolean!
-  "The first pictures, in the author's order: what a feed shows (one statement for a page)."
-  previewImages(first: Int! = 3): [PostImage!]!
-}
-
-extend type User {
-  "Wows the user's posts received."
-  wowCount: Int!
-}
-
-extend type PostImage {
-  url: String!
-}
-
-input CreatePostInput {
-  text: String!
-  visibility: PostVisibility = PUBLIC
-  "A place name; needs the LOCATION consent and the location permission."
-  location: String
-  "Up to 9 JPEG or PNG pictures; all metadata (EXIF, GPS) is removed."
-  images: [Upload!]
-}
-
-"A wow on one of my posts."
-type WowEvent {
-  id: ID!
-  post: Post!
-  "The sender's public profile."
-  sender: User!
-  wowCount: Int!
-  at: Time!
-}
-
-input ProfileInput {
-  nickname: String
-  "The URL of a picture uploaded here (/media/...): never another host, which would see who views the profile."
-  avatarURL: String
-  school: String
-}
-
 extend type Query {
-  "Open errands, oldest first (runners)."
-  openErrands(area: String, limit: Int = 20): [ErrandOffer!]! @auth(roles: [RUNNER])
-  errand(id: ID!): Errand @auth
-  myErrands(asRunner: Boolean = false, limit: Int = 20): [Errand!]! @auth
-  myStarCards: [StarCard!]! @auth
-  "Merchants check a scanned star card."
-  verifyStarCard(payload: String!): StarCardCheck! @auth(roles: [MERCHANT])
   myBankAccount: BankAccount @auth
-  "My posts and those of the people I follow that I may see, newest first."
-  wowFeed(after: Cursor, first: Int, before: Cursor, last: Int): PostConnection! @auth
-  searchWows(text: String!, after: Cursor, first: Int, before: Cursor, last: Int): PostConnection!
-  "People I follow who follow me back."
-  myFriends: [User!]! @auth
 }
 
 extend type Mutation {
-  "Posts a pick-up errand; the runner who takes it receives what delivery needs."
-  postErrand(input: ErrandInput!): Errand! @consent(purpose: SHARE_COURIER) @auth
-  takeErrand(id: ID!): Errand! @auth(roles: [RUNNER])
-  pickUpErrand(id: ID!): Errand! @auth(roles: [RUNNER])
-  deliverErrand(id: ID!): Errand! @auth(roles: [RUNNER])
-  completeErrand(id: ID!): Errand! @auth
-  cancelErrand(id: ID!): Errand! @auth
-  applyStarCard(input: StarCardInput!): StarCard! @auth
-  starCardQR(id: ID!): StarCardQR! @auth
-  revokeStarCard(id: ID!): StarCard! @auth
   "Opens the star card's Class II account at the partner bank (C2)."
   applyBankAccount(input: BankAccountInput!): BankAccount!
     @consent(purpose: SENSITIVE_FINANCIAL) @consent(purpose: SENSITIVE_BIOMETRIC)
     @consent(purpose: SENSITIVE_IDENTITY) @consent(purpose: SHARE_PARTNER_BANK) @auth
-  createPost(input: CreatePostInput!): Post! @auth
-  deletePost(id: ID!): Boolean! @auth
-  "Gives a wow; a second one from the same user changes nothing."
-  sendWow(postId: ID!): Post! @auth
-  follow(userId: ID!): Boolean! @auth
-  unfollow(userId: ID!): Boolean! @auth
-  updateProfile(input: ProfileInput!): Account! @auth
-}
-
-extend type Subscription {
-  "Status changes of the errands I posted or run."
-  errandUpdated: ErrandUpdate! @auth
-  "Each wow on my posts, live; resubscribe with after: <last id seen> to get the ones missed."
-  wowReceived(after: ID): WowEvent! @auth
 }
 `, BuiltIn: false},
-	{Name: "../schema/catalog.graphql", Input: `# Catalogue (S1): merchants, products and public reviews.
+	{Name: "../schema/catalog.graphql", Input: `# Catalogue (S1): merchants, products and public reviews, and merchants nearby.
+
+type MerchantNearby {
+  merchant: Merchant!
+  distanceMeters: Int!
+}
 
 extend type Query {
   """
@@ -3459,6 +3261,9 @@ extend type Query {
     where: ProductWhereInput
     search: String
   ): ProductConnection!
+  "Merchants near a position (S1 nearby), closest first."
+  nearbyMerchants(latitude: Float!, longitude: Float!, radiusMeters: Int = 3000, limit: Int = 20): [MerchantNearby!]
+    @devicePermission(kind: LOCATION) @consent(purpose: LOCATION) @auth
 }
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -4214,6 +4019,101 @@ type User implements Node {
   ): PostConnection!
 }
 `, BuiltIn: false},
+	{Name: "../schema/errands.graphql", Input: `# Errands (E1, E2): parcel pick-up runs a student posts and a runner takes.
+
+enum ParcelType {
+  DOCUMENT
+  SMALL
+  MEDIUM
+  LARGE
+  FRESH
+}
+
+enum ErrandStatus {
+  OPEN
+  TAKEN
+  PICKED_UP
+  DELIVERED
+  COMPLETED
+  CANCELLED
+}
+
+"An open errand as runners see it: only what choosing one needs."
+type ErrandOffer {
+  id: ID!
+  area: String!
+  parcelType: ParcelType!
+  weightGrams: Int!
+  rewardFen: Int!
+  createdAt: Time!
+}
+
+"An errand, for its requester and its runner."
+type Errand {
+  id: ID!
+  status: ErrandStatus!
+  area: String!
+  pickupPlace: String!
+  parcelType: ParcelType!
+  weightGrams: Int!
+  rewardFen: Int!
+  "The pick-up code or QR payload: @reveal it (requester and runner only). Erased when the errand ends."
+  credential: String @mask(kind: SECRET)
+  "The parcel photo (requester and runner only); erased when the errand ends."
+  photoURL: String
+  delivery: ErrandDelivery!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type ErrandDelivery {
+  recipientName: String @mask(kind: NAME)
+  phone: String @mask(kind: PHONE)
+  "The runner may @reveal it: delivery needs it."
+  address: String @mask(kind: ADDRESS)
+}
+
+input ErrandInput {
+  area: String!
+  pickupPlace: String!
+  credential: String!
+  parcelType: ParcelType!
+  weightGrams: Int!
+  rewardFen: Int!
+  recipientName: String!
+  phone: String!
+  address: String!
+  photo: Upload
+}
+
+type ErrandUpdate {
+  errandID: ID!
+  status: ErrandStatus!
+  at: Time!
+}
+
+extend type Query {
+  "Open errands, oldest first (runners)."
+  openErrands(area: String, limit: Int = 20): [ErrandOffer!]! @auth(roles: [RUNNER])
+  errand(id: ID!): Errand @auth
+  myErrands(asRunner: Boolean = false, limit: Int = 20): [Errand!]! @auth
+}
+
+extend type Mutation {
+  "Posts a pick-up errand; the runner who takes it receives what delivery needs."
+  postErrand(input: ErrandInput!): Errand! @consent(purpose: SHARE_COURIER) @auth
+  takeErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  pickUpErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  deliverErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  completeErrand(id: ID!): Errand! @auth
+  cancelErrand(id: ID!): Errand! @auth
+}
+
+extend type Subscription {
+  "Status changes of the errands I posted or run."
+  errandUpdated: ErrandUpdate! @auth
+}
+`, BuiltIn: false},
 	{Name: "../schema/feedback.graphql", Input: `# Feedback (X3): a message to the platform with a phone or email to answer on.
 
 type Feedback {
@@ -4461,11 +4361,6 @@ input PublishPolicyInput {
   url: String
 }
 
-type MerchantNearby {
-  merchant: Merchant!
-  distanceMeters: Int!
-}
-
 extend type Query {
   "The privacy policy in force."
   privacyPolicy: PrivacyPolicy! @policyExempt
@@ -4479,9 +4374,6 @@ extend type Query {
   myDevicePermissions: DevicePermissions @auth
   "Who revealed which of my masked fields, and why; newest first."
   mySensitiveDataAccess(limit: Int = 50): [SensitiveDataAccess!]! @auth
-  "Merchants near a position (S1 nearby), closest first."
-  nearbyMerchants(latitude: Float!, longitude: Float!, radiusMeters: Int = 3000, limit: Int = 20): [MerchantNearby!]
-    @devicePermission(kind: LOCATION) @consent(purpose: LOCATION) @auth
   "Staff: a user's account, masked; reveal a field with @reveal(reason: ...)."
   staffAccount(id: ID!): StaffAccountView @auth(roles: [STAFF])
 }
@@ -4716,6 +4608,73 @@ type Subscription {
   merchantOrderUpdates(merchantId: ID, after: ID): OrderEvent! @auth(roles: [MERCHANT])
 }
 `, BuiltIn: false},
+	{Name: "../schema/starcards.graphql", Input: `# Star cards (C1): signed student credentials merchants verify.
+
+enum StarCardKind {
+  STAR_CARD
+  PLANET_RESIDENT
+}
+
+enum Gender {
+  FEMALE
+  MALE
+  UNDISCLOSED
+}
+
+enum StarCardStatus {
+  ACTIVE
+  REVOKED
+}
+
+type StarCard {
+  id: ID!
+  number: String!
+  kind: StarCardKind!
+  gender: Gender!
+  school: String!
+  schoolingYears: Int!
+  enrolmentYear: Int!
+  status: StarCardStatus!
+  issuedAt: Time!
+}
+
+input StarCardInput {
+  kind: StarCardKind!
+  gender: Gender!
+  school: String!
+  schoolingYears: Int!
+  enrolmentYear: Int!
+}
+
+"A signed QR payload a merchant scans; it expires after a few minutes."
+type StarCardQR {
+  payload: String!
+  expiresAt: Time!
+}
+
+"What a merchant learns from a scanned card: only what a perk needs."
+type StarCardCheck {
+  valid: Boolean!
+  "Why not: MALFORMED, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, GRADUATED, REVOKED, UNKNOWN_KEY."
+  reason: String
+  number: String
+  kind: StarCardKind
+  school: String
+  gradYear: Int
+}
+
+extend type Query {
+  myStarCards: [StarCard!]! @auth
+  "Merchants check a scanned star card."
+  verifyStarCard(payload: String!): StarCardCheck! @auth(roles: [MERCHANT])
+}
+
+extend type Mutation {
+  applyStarCard(input: StarCardInput!): StarCard! @auth
+  starCardQR(id: ID!): StarCardQR! @auth
+  revokeStarCard(id: ID!): StarCard! @auth
+}
+`, BuiltIn: false},
 	{Name: "../schema/tongxue.graphql", Input: `# Root of the hand-written schema. schema/ent.graphql is generated by entc
 # from ent/schema and must not be edited.
 
@@ -4726,6 +4685,74 @@ scalar Date
 scalar Time
 
 type Mutation
+`, BuiltIn: false},
+	{Name: "../schema/wow.graphql", Input: `# Wow (W1-W3): posts, their pictures, wows, follows and the public profile.
+
+extend type Post {
+  "The place the author attached: shown only while the author consents to LOCATION."
+  location: String @consent(purpose: LOCATION, of: OWNER)
+  viewerHasWowed: Boolean!
+  "The first pictures, in the author's order: what a feed shows (one statement for a page)."
+  previewImages(first: Int! = 3): [PostImage!]!
+}
+
+extend type User {
+  "Wows the user's posts received."
+  wowCount: Int!
+}
+
+extend type PostImage {
+  url: String!
+}
+
+input CreatePostInput {
+  text: String!
+  visibility: PostVisibility = PUBLIC
+  "A place name; needs the LOCATION consent and the location permission."
+  location: String
+  "Up to 9 JPEG or PNG pictures; all metadata (EXIF, GPS) is removed."
+  images: [Upload!]
+}
+
+"A wow on one of my posts."
+type WowEvent {
+  id: ID!
+  post: Post!
+  "The sender's public profile."
+  sender: User!
+  wowCount: Int!
+  at: Time!
+}
+
+input ProfileInput {
+  nickname: String
+  "The URL of a picture uploaded here (/media/...): never another host, which would see who views the profile."
+  avatarURL: String
+  school: String
+}
+
+extend type Query {
+  "My posts and those of the people I follow that I may see, newest first."
+  wowFeed(after: Cursor, first: Int, before: Cursor, last: Int): PostConnection! @auth
+  searchWows(text: String!, after: Cursor, first: Int, before: Cursor, last: Int): PostConnection!
+  "People I follow who follow me back."
+  myFriends: [User!]! @auth
+}
+
+extend type Mutation {
+  createPost(input: CreatePostInput!): Post! @auth
+  deletePost(id: ID!): Boolean! @auth
+  "Gives a wow; a second one from the same user changes nothing."
+  sendWow(postId: ID!): Post! @auth
+  follow(userId: ID!): Boolean! @auth
+  unfollow(userId: ID!): Boolean! @auth
+  updateProfile(input: ProfileInput!): Account! @auth
+}
+
+extend type Subscription {
+  "Each wow on my posts, live; resubscribe with after: <last id seen> to get the ones missed."
+  wowReceived(after: ID): WowEvent! @auth
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)

@@ -21,3 +21,7 @@ func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[int],
 	}
 	return q.Paginate(ctx, after, first, before, last, ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
 }
+
+func (r *queryResolver) NearbyMerchants(ctx context.Context, latitude float64, longitude float64, radiusMeters *int, limit *int) ([]*catalog.Nearby, error) {
+	return catalog.NearbyMerchants(ctx, r.Client, latitude, longitude, deref(radiusMeters, 3000), deref(limit, 20))
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/tongxue/tongxue/graph/model"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/catalog"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
 )
@@ -147,10 +146,6 @@ func (r *queryResolver) MySensitiveDataAccess(ctx context.Context, limit *int) (
 		return nil, err
 	}
 	return r.Privacy.Accesses(ctx, v.UserID, deref(limit, 50))
-}
-
-func (r *queryResolver) NearbyMerchants(ctx context.Context, latitude float64, longitude float64, radiusMeters *int, limit *int) ([]*catalog.Nearby, error) {
-	return catalog.NearbyMerchants(ctx, r.Client, latitude, longitude, deref(radiusMeters, 3000), deref(limit, 20))
 }
 
 func (r *queryResolver) StaffAccount(ctx context.Context, id int) (*ent.User, error) {

@@ -3,44 +3,22 @@
 package resolvers
 
 import (
-	"time"
-
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph"
-	"github.com/tongxue/tongxue/internal/address"
+	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/cart"
-	"github.com/tongxue/tongxue/internal/errands"
-	"github.com/tongxue/tongxue/internal/feedback"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/pictures"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/pubsub"
-	"github.com/tongxue/tongxue/internal/starcard"
-	"github.com/tongxue/tongxue/internal/student"
-	"github.com/tongxue/tongxue/internal/wow"
 )
 
-// Resolver is the root resolver and its dependencies.
+// Resolver is the root resolver. It embeds the services as app.Build made
+// them (r.Orders, r.Client, r.Now, ...): nothing is copied, so the
+// resolvers see the same clock and services as the rest of the server.
 type Resolver struct {
-	Client    *ent.Client
-	Auth      *auth.Service
-	Privacy   *privacy.Service
-	Feedbacks *feedback.Service
-	Carts     *cart.Service
-	Addresses *address.Service
-	Orders    *orders.Service
-	Students  *student.Service
-	Wows      *wow.Service
-	Errands   *errands.Service
-	Cards     *starcard.Cards
-	Accounts  *starcard.Accounts
-	Pictures  *pictures.Access // pictures' addresses (signed unless public)
-	Bus       pubsub.Bus
-	Now       func() time.Time
+	*app.Services
 }
+
+// New returns the root resolver over s.
+func New(s *app.Services) *Resolver { return &Resolver{Services: s} }
 
 // Config wires the resolvers and every schema directive.
 func Config(r *Resolver) graph.Config {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -46,8 +47,26 @@ const (
 	FieldRecipientPhoneCipher = "recipient_phone_cipher"
 	// FieldAddressCipher holds the string denoting the address_cipher field in the database.
 	FieldAddressCipher = "address_cipher"
+	// EdgeRequester holds the string denoting the requester edge name in mutations.
+	EdgeRequester = "requester"
+	// EdgeRunner holds the string denoting the runner edge name in mutations.
+	EdgeRunner = "runner"
 	// Table holds the table name of the errand in the database.
 	Table = "errands"
+	// RequesterTable is the table that holds the requester relation/edge.
+	RequesterTable = "errands"
+	// RequesterInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	RequesterInverseTable = "users"
+	// RequesterColumn is the table column denoting the requester relation/edge.
+	RequesterColumn = "requester_id"
+	// RunnerTable is the table that holds the runner relation/edge.
+	RunnerTable = "errands"
+	// RunnerInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	RunnerInverseTable = "users"
+	// RunnerColumn is the table column denoting the runner relation/edge.
+	RunnerColumn = "runner_id"
 )
 
 // Columns holds all SQL columns for errand fields.
@@ -214,6 +233,34 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByRequesterField orders the results by requester field.
+func ByRequesterField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRequesterStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByRunnerField orders the results by runner field.
+func ByRunnerField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRunnerStep(), sql.OrderByField(field, opts...))
+	}
+}
+func newRequesterStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RequesterInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, RequesterTable, RequesterColumn),
+	)
+}
+func newRunnerStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RunnerInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, RunnerTable, RunnerColumn),
+	)
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

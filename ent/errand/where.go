@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tongxue/tongxue/ent/predicate"
 )
 
@@ -139,26 +140,6 @@ func RequesterIDNotIn(vs ...int) predicate.Errand {
 	return predicate.Errand(sql.FieldNotIn(FieldRequesterID, vs...))
 }
 
-// RequesterIDGT applies the GT predicate on the "requester_id" field.
-func RequesterIDGT(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldGT(FieldRequesterID, v))
-}
-
-// RequesterIDGTE applies the GTE predicate on the "requester_id" field.
-func RequesterIDGTE(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldGTE(FieldRequesterID, v))
-}
-
-// RequesterIDLT applies the LT predicate on the "requester_id" field.
-func RequesterIDLT(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldLT(FieldRequesterID, v))
-}
-
-// RequesterIDLTE applies the LTE predicate on the "requester_id" field.
-func RequesterIDLTE(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldLTE(FieldRequesterID, v))
-}
-
 // RunnerIDEQ applies the EQ predicate on the "runner_id" field.
 func RunnerIDEQ(v int) predicate.Errand {
 	return predicate.Errand(sql.FieldEQ(FieldRunnerID, v))
@@ -177,26 +158,6 @@ func RunnerIDIn(vs ...int) predicate.Errand {
 // RunnerIDNotIn applies the NotIn predicate on the "runner_id" field.
 func RunnerIDNotIn(vs ...int) predicate.Errand {
 	return predicate.Errand(sql.FieldNotIn(FieldRunnerID, vs...))
-}
-
-// RunnerIDGT applies the GT predicate on the "runner_id" field.
-func RunnerIDGT(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldGT(FieldRunnerID, v))
-}
-
-// RunnerIDGTE applies the GTE predicate on the "runner_id" field.
-func RunnerIDGTE(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldGTE(FieldRunnerID, v))
-}
-
-// RunnerIDLT applies the LT predicate on the "runner_id" field.
-func RunnerIDLT(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldLT(FieldRunnerID, v))
-}
-
-// RunnerIDLTE applies the LTE predicate on the "runner_id" field.
-func RunnerIDLTE(v int) predicate.Errand {
-	return predicate.Errand(sql.FieldLTE(FieldRunnerID, v))
 }
 
 // RunnerIDIsNil applies the IsNil predicate on the "runner_id" field.
@@ -782,6 +743,52 @@ func AddressCipherLT(v []byte) predicate.Errand {
 // AddressCipherLTE applies the LTE predicate on the "address_cipher" field.
 func AddressCipherLTE(v []byte) predicate.Errand {
 	return predicate.Errand(sql.FieldLTE(FieldAddressCipher, v))
+}
+
+// HasRequester applies the HasEdge predicate on the "requester" edge.
+func HasRequester() predicate.Errand {
+	return predicate.Errand(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, RequesterTable, RequesterColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRequesterWith applies the HasEdge predicate on the "requester" edge with a given conditions (other predicates).
+func HasRequesterWith(preds ...predicate.User) predicate.Errand {
+	return predicate.Errand(func(s *sql.Selector) {
+		step := newRequesterStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRunner applies the HasEdge predicate on the "runner" edge.
+func HasRunner() predicate.Errand {
+	return predicate.Errand(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, RunnerTable, RunnerColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRunnerWith applies the HasEdge predicate on the "runner" edge with a given conditions (other predicates).
+func HasRunnerWith(preds ...predicate.User) predicate.Errand {
+	return predicate.Errand(func(s *sql.Selector) {
+		step := newRunnerStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

@@ -36,7 +36,6 @@ var (
 	// BankAccountsColumns holds the columns for the "bank_accounts" table.
 	BankAccountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "user_id", Type: field.TypeInt, Unique: true},
 		{Name: "application_id", Type: field.TypeString, Unique: true},
 		{Name: "name_cipher", Type: field.TypeBytes},
 		{Name: "id_number_cipher", Type: field.TypeBytes, Nullable: true},
@@ -51,31 +50,54 @@ var (
 		{Name: "reason", Type: field.TypeString, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt, Unique: true},
 	}
 	// BankAccountsTable holds the schema information for the "bank_accounts" table.
 	BankAccountsTable = &schema.Table{
 		Name:       "bank_accounts",
 		Columns:    BankAccountsColumns,
 		PrimaryKey: []*schema.Column{BankAccountsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "bank_accounts_users_bank_account",
+				Columns:    []*schema.Column{BankAccountsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
 	}
 	// CartItemsColumns holds the columns for the "cart_items" table.
 	CartItemsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "user_id", Type: field.TypeInt},
-		{Name: "product_id", Type: field.TypeInt},
 		{Name: "quantity", Type: field.TypeInt},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
 	}
 	// CartItemsTable holds the schema information for the "cart_items" table.
 	CartItemsTable = &schema.Table{
 		Name:       "cart_items",
 		Columns:    CartItemsColumns,
 		PrimaryKey: []*schema.Column{CartItemsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cart_items_products_cart_items",
+				Columns:    []*schema.Column{CartItemsColumns[3]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "cart_items_users_cart_items",
+				Columns:    []*schema.Column{CartItemsColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "cartitem_user_id_product_id",
 				Unique:  true,
-				Columns: []*schema.Column{CartItemsColumns[1], CartItemsColumns[2]},
+				Columns: []*schema.Column{CartItemsColumns[4], CartItemsColumns[3]},
 			},
 		},
 	}
@@ -169,8 +191,6 @@ var (
 	// ErrandsColumns holds the columns for the "errands" table.
 	ErrandsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "requester_id", Type: field.TypeInt},
-		{Name: "runner_id", Type: field.TypeInt, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "TAKEN", "PICKED_UP", "DELIVERED", "COMPLETED", "CANCELLED"}, Default: "OPEN"},
 		{Name: "area", Type: field.TypeString, Size: 64},
 		{Name: "pickup_place", Type: field.TypeString, Size: 128},
@@ -184,27 +204,43 @@ var (
 		{Name: "recipient_name_cipher", Type: field.TypeBytes},
 		{Name: "recipient_phone_cipher", Type: field.TypeBytes},
 		{Name: "address_cipher", Type: field.TypeBytes},
+		{Name: "requester_id", Type: field.TypeInt},
+		{Name: "runner_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ErrandsTable holds the schema information for the "errands" table.
 	ErrandsTable = &schema.Table{
 		Name:       "errands",
 		Columns:    ErrandsColumns,
 		PrimaryKey: []*schema.Column{ErrandsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "errands_users_errands",
+				Columns:    []*schema.Column{ErrandsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "errands_users_runner_errands",
+				Columns:    []*schema.Column{ErrandsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "errand_status_area",
 				Unique:  false,
-				Columns: []*schema.Column{ErrandsColumns[3], ErrandsColumns[4]},
+				Columns: []*schema.Column{ErrandsColumns[1], ErrandsColumns[2]},
 			},
 			{
 				Name:    "errand_requester_id",
 				Unique:  false,
-				Columns: []*schema.Column{ErrandsColumns[1]},
+				Columns: []*schema.Column{ErrandsColumns[14]},
 			},
 			{
 				Name:    "errand_runner_id",
 				Unique:  false,
-				Columns: []*schema.Column{ErrandsColumns[2]},
+				Columns: []*schema.Column{ErrandsColumns[15]},
 			},
 		},
 	}
@@ -351,9 +387,6 @@ var (
 	OrdersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "order_no", Type: field.TypeString, Unique: true, Size: 32},
-		{Name: "user_id", Type: field.TypeInt},
-		{Name: "merchant_id", Type: field.TypeInt},
-		{Name: "courier_id", Type: field.TypeInt, Nullable: true},
 		{Name: "idempotency_key", Type: field.TypeString, Size: 64},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"AWAITING_PAYMENT", "PAID", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED", "REFUND_REQUESTED", "REFUNDED"}, Default: "AWAITING_PAYMENT"},
 		{Name: "total_fen", Type: field.TypeInt64},
@@ -367,37 +400,60 @@ var (
 		{Name: "recipient_name_cipher", Type: field.TypeBytes},
 		{Name: "recipient_phone_cipher", Type: field.TypeBytes},
 		{Name: "address_cipher", Type: field.TypeBytes},
+		{Name: "merchant_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "courier_id", Type: field.TypeInt, Nullable: true},
 	}
 	// OrdersTable holds the schema information for the "orders" table.
 	OrdersTable = &schema.Table{
 		Name:       "orders",
 		Columns:    OrdersColumns,
 		PrimaryKey: []*schema.Column{OrdersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "orders_merchants_orders",
+				Columns:    []*schema.Column{OrdersColumns[15]},
+				RefColumns: []*schema.Column{MerchantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "orders_users_orders",
+				Columns:    []*schema.Column{OrdersColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "orders_users_courier_orders",
+				Columns:    []*schema.Column{OrdersColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "order_user_id_idempotency_key",
 				Unique:  true,
-				Columns: []*schema.Column{OrdersColumns[2], OrdersColumns[5]},
+				Columns: []*schema.Column{OrdersColumns[16], OrdersColumns[2]},
 			},
 			{
 				Name:    "order_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[2], OrdersColumns[11]},
+				Columns: []*schema.Column{OrdersColumns[16], OrdersColumns[8]},
 			},
 			{
 				Name:    "order_merchant_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[3], OrdersColumns[11]},
+				Columns: []*schema.Column{OrdersColumns[15], OrdersColumns[8]},
 			},
 			{
 				Name:    "order_status_pay_before",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[6], OrdersColumns[12]},
+				Columns: []*schema.Column{OrdersColumns[3], OrdersColumns[9]},
 			},
 			{
 				Name:    "order_courier_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[4]},
+				Columns: []*schema.Column{OrdersColumns[17]},
 			},
 		},
 	}
@@ -438,22 +494,36 @@ var (
 	// OrderItemsColumns holds the columns for the "order_items" table.
 	OrderItemsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "order_id", Type: field.TypeInt},
-		{Name: "product_id", Type: field.TypeInt},
 		{Name: "name", Type: field.TypeString},
 		{Name: "unit_price_fen", Type: field.TypeInt64},
 		{Name: "quantity", Type: field.TypeInt},
+		{Name: "order_id", Type: field.TypeInt},
+		{Name: "product_id", Type: field.TypeInt},
 	}
 	// OrderItemsTable holds the schema information for the "order_items" table.
 	OrderItemsTable = &schema.Table{
 		Name:       "order_items",
 		Columns:    OrderItemsColumns,
 		PrimaryKey: []*schema.Column{OrderItemsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "order_items_orders_items",
+				Columns:    []*schema.Column{OrderItemsColumns[4]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "order_items_products_order_items",
+				Columns:    []*schema.Column{OrderItemsColumns[5]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "orderitem_order_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrderItemsColumns[1]},
+				Columns: []*schema.Column{OrderItemsColumns[4]},
 			},
 		},
 	}
@@ -962,9 +1032,12 @@ func init() {
 	AddressesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
+	BankAccountsTable.ForeignKeys[0].RefTable = UsersTable
 	BankAccountsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(98784247808),
 	}
+	CartItemsTable.ForeignKeys[0].RefTable = ProductsTable
+	CartItemsTable.ForeignKeys[1].RefTable = UsersTable
 	CartItemsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
@@ -980,6 +1053,8 @@ func init() {
 	DevicePermissionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
 	}
+	ErrandsTable.ForeignKeys[0].RefTable = UsersTable
+	ErrandsTable.ForeignKeys[1].RefTable = UsersTable
 	ErrandsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(103079215104),
 	}
@@ -1000,12 +1075,17 @@ func init() {
 	MerchantsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
+	OrdersTable.ForeignKeys[0].RefTable = MerchantsTable
+	OrdersTable.ForeignKeys[1].RefTable = UsersTable
+	OrdersTable.ForeignKeys[2].RefTable = UsersTable
 	OrdersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
 	OrderEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(77309411328),
 	}
+	OrderItemsTable.ForeignKeys[0].RefTable = OrdersTable
+	OrderItemsTable.ForeignKeys[1].RefTable = ProductsTable
 	OrderItemsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}

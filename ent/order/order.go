@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -50,8 +51,44 @@ const (
 	FieldRecipientPhoneCipher = "recipient_phone_cipher"
 	// FieldAddressCipher holds the string denoting the address_cipher field in the database.
 	FieldAddressCipher = "address_cipher"
+	// EdgeBuyer holds the string denoting the buyer edge name in mutations.
+	EdgeBuyer = "buyer"
+	// EdgeMerchant holds the string denoting the merchant edge name in mutations.
+	EdgeMerchant = "merchant"
+	// EdgeCourier holds the string denoting the courier edge name in mutations.
+	EdgeCourier = "courier"
+	// EdgeItems holds the string denoting the items edge name in mutations.
+	EdgeItems = "items"
 	// Table holds the table name of the order in the database.
 	Table = "orders"
+	// BuyerTable is the table that holds the buyer relation/edge.
+	BuyerTable = "orders"
+	// BuyerInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	BuyerInverseTable = "users"
+	// BuyerColumn is the table column denoting the buyer relation/edge.
+	BuyerColumn = "user_id"
+	// MerchantTable is the table that holds the merchant relation/edge.
+	MerchantTable = "orders"
+	// MerchantInverseTable is the table name for the Merchant entity.
+	// It exists in this package in order to avoid circular dependency with the "merchant" package.
+	MerchantInverseTable = "merchants"
+	// MerchantColumn is the table column denoting the merchant relation/edge.
+	MerchantColumn = "merchant_id"
+	// CourierTable is the table that holds the courier relation/edge.
+	CourierTable = "orders"
+	// CourierInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	CourierInverseTable = "users"
+	// CourierColumn is the table column denoting the courier relation/edge.
+	CourierColumn = "courier_id"
+	// ItemsTable is the table that holds the items relation/edge.
+	ItemsTable = "order_items"
+	// ItemsInverseTable is the table name for the OrderItem entity.
+	// It exists in this package in order to avoid circular dependency with the "orderitem" package.
+	ItemsInverseTable = "order_items"
+	// ItemsColumn is the table column denoting the items relation/edge.
+	ItemsColumn = "order_id"
 )
 
 // Columns holds all SQL columns for order fields.
@@ -209,6 +246,69 @@ func ByPaidAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByBuyerField orders the results by buyer field.
+func ByBuyerField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBuyerStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByMerchantField orders the results by merchant field.
+func ByMerchantField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMerchantStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByCourierField orders the results by courier field.
+func ByCourierField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCourierStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByItemsCount orders the results by items count.
+func ByItemsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newItemsStep(), opts...)
+	}
+}
+
+// ByItems orders the results by items terms.
+func ByItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newItemsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newBuyerStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BuyerInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, BuyerTable, BuyerColumn),
+	)
+}
+func newMerchantStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MerchantInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, MerchantTable, MerchantColumn),
+	)
+}
+func newCourierStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CourierInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, CourierTable, CourierColumn),
+	)
+}
+func newItemsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ItemsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ItemsTable, ItemsColumn),
+	)
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

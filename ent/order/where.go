@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tongxue/tongxue/ent/predicate"
 )
 
@@ -219,26 +220,6 @@ func UserIDNotIn(vs ...int) predicate.Order {
 	return predicate.Order(sql.FieldNotIn(FieldUserID, vs...))
 }
 
-// UserIDGT applies the GT predicate on the "user_id" field.
-func UserIDGT(v int) predicate.Order {
-	return predicate.Order(sql.FieldGT(FieldUserID, v))
-}
-
-// UserIDGTE applies the GTE predicate on the "user_id" field.
-func UserIDGTE(v int) predicate.Order {
-	return predicate.Order(sql.FieldGTE(FieldUserID, v))
-}
-
-// UserIDLT applies the LT predicate on the "user_id" field.
-func UserIDLT(v int) predicate.Order {
-	return predicate.Order(sql.FieldLT(FieldUserID, v))
-}
-
-// UserIDLTE applies the LTE predicate on the "user_id" field.
-func UserIDLTE(v int) predicate.Order {
-	return predicate.Order(sql.FieldLTE(FieldUserID, v))
-}
-
 // MerchantIDEQ applies the EQ predicate on the "merchant_id" field.
 func MerchantIDEQ(v int) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldMerchantID, v))
@@ -259,26 +240,6 @@ func MerchantIDNotIn(vs ...int) predicate.Order {
 	return predicate.Order(sql.FieldNotIn(FieldMerchantID, vs...))
 }
 
-// MerchantIDGT applies the GT predicate on the "merchant_id" field.
-func MerchantIDGT(v int) predicate.Order {
-	return predicate.Order(sql.FieldGT(FieldMerchantID, v))
-}
-
-// MerchantIDGTE applies the GTE predicate on the "merchant_id" field.
-func MerchantIDGTE(v int) predicate.Order {
-	return predicate.Order(sql.FieldGTE(FieldMerchantID, v))
-}
-
-// MerchantIDLT applies the LT predicate on the "merchant_id" field.
-func MerchantIDLT(v int) predicate.Order {
-	return predicate.Order(sql.FieldLT(FieldMerchantID, v))
-}
-
-// MerchantIDLTE applies the LTE predicate on the "merchant_id" field.
-func MerchantIDLTE(v int) predicate.Order {
-	return predicate.Order(sql.FieldLTE(FieldMerchantID, v))
-}
-
 // CourierIDEQ applies the EQ predicate on the "courier_id" field.
 func CourierIDEQ(v int) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldCourierID, v))
@@ -297,26 +258,6 @@ func CourierIDIn(vs ...int) predicate.Order {
 // CourierIDNotIn applies the NotIn predicate on the "courier_id" field.
 func CourierIDNotIn(vs ...int) predicate.Order {
 	return predicate.Order(sql.FieldNotIn(FieldCourierID, vs...))
-}
-
-// CourierIDGT applies the GT predicate on the "courier_id" field.
-func CourierIDGT(v int) predicate.Order {
-	return predicate.Order(sql.FieldGT(FieldCourierID, v))
-}
-
-// CourierIDGTE applies the GTE predicate on the "courier_id" field.
-func CourierIDGTE(v int) predicate.Order {
-	return predicate.Order(sql.FieldGTE(FieldCourierID, v))
-}
-
-// CourierIDLT applies the LT predicate on the "courier_id" field.
-func CourierIDLT(v int) predicate.Order {
-	return predicate.Order(sql.FieldLT(FieldCourierID, v))
-}
-
-// CourierIDLTE applies the LTE predicate on the "courier_id" field.
-func CourierIDLTE(v int) predicate.Order {
-	return predicate.Order(sql.FieldLTE(FieldCourierID, v))
 }
 
 // CourierIDIsNil applies the IsNil predicate on the "courier_id" field.
@@ -932,6 +873,98 @@ func AddressCipherLT(v []byte) predicate.Order {
 // AddressCipherLTE applies the LTE predicate on the "address_cipher" field.
 func AddressCipherLTE(v []byte) predicate.Order {
 	return predicate.Order(sql.FieldLTE(FieldAddressCipher, v))
+}
+
+// HasBuyer applies the HasEdge predicate on the "buyer" edge.
+func HasBuyer() predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, BuyerTable, BuyerColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasBuyerWith applies the HasEdge predicate on the "buyer" edge with a given conditions (other predicates).
+func HasBuyerWith(preds ...predicate.User) predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := newBuyerStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasMerchant applies the HasEdge predicate on the "merchant" edge.
+func HasMerchant() predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, MerchantTable, MerchantColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMerchantWith applies the HasEdge predicate on the "merchant" edge with a given conditions (other predicates).
+func HasMerchantWith(preds ...predicate.Merchant) predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := newMerchantStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCourier applies the HasEdge predicate on the "courier" edge.
+func HasCourier() predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, CourierTable, CourierColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCourierWith applies the HasEdge predicate on the "courier" edge with a given conditions (other predicates).
+func HasCourierWith(preds ...predicate.User) predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := newCourierStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasItems applies the HasEdge predicate on the "items" edge.
+func HasItems() predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ItemsTable, ItemsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasItemsWith applies the HasEdge predicate on the "items" edge with a given conditions (other predicates).
+func HasItemsWith(preds ...predicate.OrderItem) predicate.Order {
+	return predicate.Order(func(s *sql.Selector) {
+		step := newItemsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

@@ -4,6 +4,7 @@ package orderitem
 
 import (
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tongxue/tongxue/ent/predicate"
 )
 
@@ -97,26 +98,6 @@ func OrderIDNotIn(vs ...int) predicate.OrderItem {
 	return predicate.OrderItem(sql.FieldNotIn(FieldOrderID, vs...))
 }
 
-// OrderIDGT applies the GT predicate on the "order_id" field.
-func OrderIDGT(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldGT(FieldOrderID, v))
-}
-
-// OrderIDGTE applies the GTE predicate on the "order_id" field.
-func OrderIDGTE(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldGTE(FieldOrderID, v))
-}
-
-// OrderIDLT applies the LT predicate on the "order_id" field.
-func OrderIDLT(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldLT(FieldOrderID, v))
-}
-
-// OrderIDLTE applies the LTE predicate on the "order_id" field.
-func OrderIDLTE(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldLTE(FieldOrderID, v))
-}
-
 // ProductIDEQ applies the EQ predicate on the "product_id" field.
 func ProductIDEQ(v int) predicate.OrderItem {
 	return predicate.OrderItem(sql.FieldEQ(FieldProductID, v))
@@ -135,26 +116,6 @@ func ProductIDIn(vs ...int) predicate.OrderItem {
 // ProductIDNotIn applies the NotIn predicate on the "product_id" field.
 func ProductIDNotIn(vs ...int) predicate.OrderItem {
 	return predicate.OrderItem(sql.FieldNotIn(FieldProductID, vs...))
-}
-
-// ProductIDGT applies the GT predicate on the "product_id" field.
-func ProductIDGT(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldGT(FieldProductID, v))
-}
-
-// ProductIDGTE applies the GTE predicate on the "product_id" field.
-func ProductIDGTE(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldGTE(FieldProductID, v))
-}
-
-// ProductIDLT applies the LT predicate on the "product_id" field.
-func ProductIDLT(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldLT(FieldProductID, v))
-}
-
-// ProductIDLTE applies the LTE predicate on the "product_id" field.
-func ProductIDLTE(v int) predicate.OrderItem {
-	return predicate.OrderItem(sql.FieldLTE(FieldProductID, v))
 }
 
 // NameEQ applies the EQ predicate on the "name" field.
@@ -300,6 +261,52 @@ func QuantityLT(v int) predicate.OrderItem {
 // QuantityLTE applies the LTE predicate on the "quantity" field.
 func QuantityLTE(v int) predicate.OrderItem {
 	return predicate.OrderItem(sql.FieldLTE(FieldQuantity, v))
+}
+
+// HasOrder applies the HasEdge predicate on the "order" edge.
+func HasOrder() predicate.OrderItem {
+	return predicate.OrderItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, OrderTable, OrderColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasOrderWith applies the HasEdge predicate on the "order" edge with a given conditions (other predicates).
+func HasOrderWith(preds ...predicate.Order) predicate.OrderItem {
+	return predicate.OrderItem(func(s *sql.Selector) {
+		step := newOrderStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasProduct applies the HasEdge predicate on the "product" edge.
+func HasProduct() predicate.OrderItem {
+	return predicate.OrderItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ProductTable, ProductColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasProductWith applies the HasEdge predicate on the "product" edge with a given conditions (other predicates).
+func HasProductWith(preds ...predicate.Product) predicate.OrderItem {
+	return predicate.OrderItem(func(s *sql.Selector) {
+		step := newProductStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

@@ -42,6 +42,9 @@ func (Merchant) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("products", Product.Type).
 			Annotations(entgql.RelayConnection(), entgql.OrderField("PRODUCTS_COUNT")),
+		// A foreign key only (no graph field): a merchant with orders
+		// cannot be deleted while they are kept.
+		edge.To("orders", Order.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -42,6 +43,10 @@ func (Product) Edges() []ent.Edge {
 			Field("merchant_id").Unique().Required().Immutable(),
 		edge.To("reviews", Review.Type).
 			Annotations(entgql.RelayConnection()),
+		// Foreign keys only (no graph field): a removed product leaves the
+		// carts it was in; the orders that sold it keep it.
+		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll), entsql.OnDelete(entsql.Cascade)),
+		edge.To("order_items", OrderItem.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

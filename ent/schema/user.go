@@ -5,6 +5,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -82,6 +83,17 @@ func (User) Edges() []ent.Edge {
 		edge.To("posts", Post.Type).Annotations(entgql.RelayConnection()),
 		edge.To("following", Follow.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("followers", Follow.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		// Foreign keys only (no graph field). Orders and errands are records
+		// kept after the account (retention): deleting a user who has some
+		// is refused until they are dealt with; a courier or runner leaving
+		// keeps the record without them. A cart and a bank account go with
+		// the user.
+		edge.To("orders", Order.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("courier_orders", Order.Type).Annotations(entgql.Skip(entgql.SkipAll), entsql.OnDelete(entsql.SetNull)),
+		edge.To("errands", Errand.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("runner_errands", Errand.Type).Annotations(entgql.Skip(entgql.SkipAll), entsql.OnDelete(entsql.SetNull)),
+		edge.To("cart_items", CartItem.Type).Annotations(entgql.Skip(entgql.SkipAll), entsql.OnDelete(entsql.Cascade)),
+		edge.To("bank_account", BankAccount.Type).Unique().Annotations(entgql.Skip(entgql.SkipAll), entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

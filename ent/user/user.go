@@ -55,6 +55,18 @@ const (
 	EdgeFollowing = "following"
 	// EdgeFollowers holds the string denoting the followers edge name in mutations.
 	EdgeFollowers = "followers"
+	// EdgeOrders holds the string denoting the orders edge name in mutations.
+	EdgeOrders = "orders"
+	// EdgeCourierOrders holds the string denoting the courier_orders edge name in mutations.
+	EdgeCourierOrders = "courier_orders"
+	// EdgeErrands holds the string denoting the errands edge name in mutations.
+	EdgeErrands = "errands"
+	// EdgeRunnerErrands holds the string denoting the runner_errands edge name in mutations.
+	EdgeRunnerErrands = "runner_errands"
+	// EdgeCartItems holds the string denoting the cart_items edge name in mutations.
+	EdgeCartItems = "cart_items"
+	// EdgeBankAccount holds the string denoting the bank_account edge name in mutations.
+	EdgeBankAccount = "bank_account"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// SessionsTable is the table that holds the sessions relation/edge.
@@ -113,6 +125,48 @@ const (
 	FollowersInverseTable = "follows"
 	// FollowersColumn is the table column denoting the followers relation/edge.
 	FollowersColumn = "followee_id"
+	// OrdersTable is the table that holds the orders relation/edge.
+	OrdersTable = "orders"
+	// OrdersInverseTable is the table name for the Order entity.
+	// It exists in this package in order to avoid circular dependency with the "order" package.
+	OrdersInverseTable = "orders"
+	// OrdersColumn is the table column denoting the orders relation/edge.
+	OrdersColumn = "user_id"
+	// CourierOrdersTable is the table that holds the courier_orders relation/edge.
+	CourierOrdersTable = "orders"
+	// CourierOrdersInverseTable is the table name for the Order entity.
+	// It exists in this package in order to avoid circular dependency with the "order" package.
+	CourierOrdersInverseTable = "orders"
+	// CourierOrdersColumn is the table column denoting the courier_orders relation/edge.
+	CourierOrdersColumn = "courier_id"
+	// ErrandsTable is the table that holds the errands relation/edge.
+	ErrandsTable = "errands"
+	// ErrandsInverseTable is the table name for the Errand entity.
+	// It exists in this package in order to avoid circular dependency with the "errand" package.
+	ErrandsInverseTable = "errands"
+	// ErrandsColumn is the table column denoting the errands relation/edge.
+	ErrandsColumn = "requester_id"
+	// RunnerErrandsTable is the table that holds the runner_errands relation/edge.
+	RunnerErrandsTable = "errands"
+	// RunnerErrandsInverseTable is the table name for the Errand entity.
+	// It exists in this package in order to avoid circular dependency with the "errand" package.
+	RunnerErrandsInverseTable = "errands"
+	// RunnerErrandsColumn is the table column denoting the runner_errands relation/edge.
+	RunnerErrandsColumn = "runner_id"
+	// CartItemsTable is the table that holds the cart_items relation/edge.
+	CartItemsTable = "cart_items"
+	// CartItemsInverseTable is the table name for the CartItem entity.
+	// It exists in this package in order to avoid circular dependency with the "cartitem" package.
+	CartItemsInverseTable = "cart_items"
+	// CartItemsColumn is the table column denoting the cart_items relation/edge.
+	CartItemsColumn = "user_id"
+	// BankAccountTable is the table that holds the bank_account relation/edge.
+	BankAccountTable = "bank_accounts"
+	// BankAccountInverseTable is the table name for the BankAccount entity.
+	// It exists in this package in order to avoid circular dependency with the "bankaccount" package.
+	BankAccountInverseTable = "bank_accounts"
+	// BankAccountColumn is the table column denoting the bank_account relation/edge.
+	BankAccountColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -347,6 +401,83 @@ func ByFollowers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newFollowersStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByOrdersCount orders the results by orders count.
+func ByOrdersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newOrdersStep(), opts...)
+	}
+}
+
+// ByOrders orders the results by orders terms.
+func ByOrders(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newOrdersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCourierOrdersCount orders the results by courier_orders count.
+func ByCourierOrdersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCourierOrdersStep(), opts...)
+	}
+}
+
+// ByCourierOrders orders the results by courier_orders terms.
+func ByCourierOrders(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCourierOrdersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByErrandsCount orders the results by errands count.
+func ByErrandsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newErrandsStep(), opts...)
+	}
+}
+
+// ByErrands orders the results by errands terms.
+func ByErrands(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newErrandsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByRunnerErrandsCount orders the results by runner_errands count.
+func ByRunnerErrandsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRunnerErrandsStep(), opts...)
+	}
+}
+
+// ByRunnerErrands orders the results by runner_errands terms.
+func ByRunnerErrands(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRunnerErrandsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCartItemsCount orders the results by cart_items count.
+func ByCartItemsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCartItemsStep(), opts...)
+	}
+}
+
+// ByCartItems orders the results by cart_items terms.
+func ByCartItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCartItemsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByBankAccountField orders the results by bank_account field.
+func ByBankAccountField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBankAccountStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newSessionsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -401,6 +532,48 @@ func newFollowersStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(FollowersInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, FollowersTable, FollowersColumn),
+	)
+}
+func newOrdersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(OrdersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, OrdersTable, OrdersColumn),
+	)
+}
+func newCourierOrdersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CourierOrdersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CourierOrdersTable, CourierOrdersColumn),
+	)
+}
+func newErrandsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ErrandsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ErrandsTable, ErrandsColumn),
+	)
+}
+func newRunnerErrandsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RunnerErrandsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RunnerErrandsTable, RunnerErrandsColumn),
+	)
+}
+func newCartItemsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CartItemsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CartItemsTable, CartItemsColumn),
+	)
+}
+func newBankAccountStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BankAccountInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, BankAccountTable, BankAccountColumn),
 	)
 }
 

@@ -44,7 +44,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	}
 	for i := range 50 {
 		p, m := fmt.Sprintf("1351234%04d", i), fmt.Sprintf("user%d@example.com", i)
-		if _, err := e.Deps.Feedback.Submit(b.Context(), v.UserID, feedback.Input{Text: "反馈", ContactPhone: &p, ContactEmail: &m}); err != nil {
+		if _, err := e.Services.Feedbacks.Submit(b.Context(), v.UserID, feedback.Input{Text: "反馈", ContactPhone: &p, ContactEmail: &m}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,7 +65,7 @@ func passthrough(cfg graph.Config) graph.Config {
 // handler returns a function that runs query once against a server built
 // on cfg.
 func (be *benchEnv) handler(b *testing.B, cfg graph.Config, query, vars string) func() {
-	srv := api.NewGraphQLWith(be.env.Deps, graph.NewExecutableSchema(cfg))
+	srv := api.NewGraphQLWith(be.env.Services, graph.NewExecutableSchema(cfg))
 	body := fmt.Sprintf(`{"query": %q, "variables": %s}`, query, vars)
 	do := func() {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body)).WithContext(be.ctx)
@@ -84,7 +84,7 @@ func (be *benchEnv) handler(b *testing.B, cfg graph.Config, query, vars string) 
 // alternating within each iteration so machine noise hits both alike, and
 // reports both times and the directives' overhead.
 func (be *benchEnv) compare(b *testing.B, query, vars string) {
-	cfg := resolvers.Config(be.env.Deps.Resolver())
+	cfg := resolvers.Config(resolvers.New(be.env.Services))
 	with := be.handler(b, cfg, query, vars)
 	without := be.handler(b, passthrough(cfg), query, vars)
 	alternate(b, with, without, "directives", "passthrough")

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/wsgorilla"
 )
 
@@ -44,7 +45,7 @@ func crossOrigin(allowed []string, next http.Handler) http.Handler {
 		}
 		if !allow(r) {
 			if preflight || !readOnly(r.Method) {
-				writeError(w, http.StatusForbidden, "FORBIDDEN",
+				writeError(w, http.StatusForbidden, apperr.CodeForbidden,
 					"requests from this web origin are not allowed (see TONGXUE_ALLOWED_ORIGINS)")
 				return
 			}

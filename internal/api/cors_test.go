@@ -29,9 +29,9 @@ const (
 // corsServer serves the graph with webApp allowed, on e's database and
 // services.
 func corsServer(t *testing.T, e *apitest.Env) string {
-	d := e.Deps
-	d.AllowedOrigins = []string{webApp}
-	srv := httptest.NewServer(api.NewHandler(d))
+	d := *e.Services // a copy: e's own server keeps its settings
+	d.Web.AllowedOrigins = []string{webApp}
+	srv := httptest.NewServer(api.NewHandler(&d))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

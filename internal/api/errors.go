@@ -28,7 +28,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		arg := argumentPath(ctx, gerr)
 		if e, ok := apperr.As(err); ok {
 			gerr.Message = e.Message
-			gerr.Extensions = map[string]any{"code": e.Code}
+			gerr.Extensions = map[string]any{"code": string(e.Code)}
 			for k, v := range e.Extensions {
 				gerr.Extensions[k] = v
 			}
@@ -45,7 +45,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// valid, the input is not.
 			f := variablePath(ge)
 			gerr.Message = "the value of " + f + " is not valid" + variableProblem(ge.Message)
-			gerr.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": f}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeBadUserInput), "field": f}
 			return gerr
 		case isGQL && ge.Extensions["code"] != nil:
 			return gerr // parse and validation errors from gqlgen
@@ -54,44 +54,44 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// object refused the value): the client's input. The cause's text
 			// may echo the value, so it is not shown.
 			gerr.Message = "the value of " + arg + " is not valid"
-			gerr.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": arg}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeBadUserInput), "field": arg}
 			return gerr
 		case emptyFilter(ctx, err) != "":
 			// ent refuses an empty object inside a where input ({} in
 			// hasReviewsWith, and, or, not) as matching nothing to filter by.
 			f := emptyFilter(ctx, err)
 			gerr.Message = "the value of " + f + " is empty: give at least one condition"
-			gerr.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": f}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeBadUserInput), "field": f}
 			return gerr
 		case isGQL && ge.Err == nil && len(ge.Path) == 0:
 			// A protocol error raised by a transport (e.g. a body that is not
 			// JSON). Its text may quote the request body: keep the first clause.
 			msg, _, _ := strings.Cut(ge.Message, ":")
 			gerr.Message = msg
-			gerr.Extensions = map[string]any{"code": "BAD_REQUEST"}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeBadRequest)}
 			return gerr
 		case clientField(err) != "":
 			// The schema's own checks, behind the domain's: a value it refuses
 			// is still the client's input, named by field, never echoed.
 			f := clientField(err)
 			gerr.Message = "the value of " + f + " is not valid"
-			gerr.Extensions = map[string]any{"code": apperr.CodeBadUserInput, "field": f}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeBadUserInput), "field": f}
 			return gerr
 		case ent.IsNotFound(err):
 			gerr.Message = "not found"
-			gerr.Extensions = map[string]any{"code": apperr.CodeNotFound}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeNotFound)}
 			return gerr
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 			// lib/pq reports a statement cancelled at the deadline with its own
 			// error (57014), not ctx.Err(): the request's deadline decides.
 			gerr.Message = "the request took too long"
-			gerr.Extensions = map[string]any{"code": "TIMEOUT"}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeTimeout)}
 			return gerr
 		case errors.Is(ctx.Err(), context.Canceled):
 			// The client went away (closed the connection or the socket):
 			// nobody reads this answer, and it is no fault of the server's.
 			gerr.Message = "the request was cancelled"
-			gerr.Extensions = map[string]any{"code": "CANCELLED"}
+			gerr.Extensions = map[string]any{"code": string(apperr.CodeCancelled)}
 			return gerr
 		}
 		return internal(ctx, log, gerr, err)
@@ -217,7 +217,7 @@ func internal(ctx context.Context, log *slog.Logger, gerr *gqlerror.Error, cause
 	id := reqinfo.FromContext(ctx).RequestID
 	log.ErrorContext(ctx, "internal error", "err", cause.Error(), "path", gerr.Path.String())
 	gerr.Message = "internal error"
-	gerr.Extensions = map[string]any{"code": apperr.CodeInternal, "requestId": id}
+	gerr.Extensions = map[string]any{"code": string(apperr.CodeInternal), "requestId": id}
 	return gerr
 }
 

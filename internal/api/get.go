@@ -9,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tongxue/tongxue/internal/apperr"
 )
 
 // getTransport serves GraphQL over HTTP GET for queries only. gqlgen's GET
@@ -37,7 +39,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 			dec := json.NewDecoder(strings.NewReader(v))
 			dec.UseNumber()
 			if err := dec.Decode(dst); err != nil {
-				writeError(w, http.StatusBadRequest, "BAD_REQUEST", name+" is not valid JSON")
+				writeError(w, http.StatusBadRequest, apperr.CodeBadRequest, name+" is not valid JSON")
 				return
 			}
 		}
@@ -55,7 +57,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	if oc.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", "POST")
-		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "GET serves queries only: send mutations and subscriptions by POST or websocket")
+		writeError(w, http.StatusMethodNotAllowed, apperr.CodeMethodNotAllowed, "GET serves queries only: send mutations and subscriptions by POST or websocket")
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
@@ -78,11 +80,11 @@ func responseType(r *http.Request) string {
 
 // writeError writes a response holding one error with a code, for failures
 // outside the executor.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
+func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json")
 	}
 	w.WriteHeader(status)
-	b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+	b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": string(code)}}}})
 	_, _ = w.Write(b)
 }

@@ -19,53 +19,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/tongxue/tongxue/internal/address"
+	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/cart"
-	"github.com/tongxue/tongxue/internal/errands"
-	"github.com/tongxue/tongxue/internal/feedback"
 	"github.com/tongxue/tongxue/internal/gid"
 	"github.com/tongxue/tongxue/internal/gqlexec"
-	"github.com/tongxue/tongxue/internal/media"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/pictures"
 	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/pubsub"
-	"github.com/tongxue/tongxue/internal/starcard"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/student"
-	"github.com/tongxue/tongxue/internal/throttle"
-	"github.com/tongxue/tongxue/internal/wow"
 	"github.com/tongxue/tongxue/internal/wsgorilla"
 	"github.com/tongxue/tongxue/resolvers"
 )
-
-// Deps is what the API needs.
-type Deps struct {
-	DB             *store.DB
-	Auth           *auth.Service
-	Sessions       *auth.SessionEnds // closes a session's websockets when it ends
-	Privacy        *privacy.Service
-	Feedback       *feedback.Service
-	Carts          *cart.Service
-	Addresses      *address.Service
-	Orders         *orders.Service
-	Students       *student.Service
-	Wows           *wow.Service
-	Errands        *errands.Service
-	Cards          *starcard.Cards
-	Accounts       *starcard.Accounts
-	Media          media.Store
-	Pictures       *pictures.Access // who may fetch which picture; signed URLs
-	Bus            pubsub.Bus
-	Codec          *gid.Codec
-	Log            *slog.Logger
-	Production     bool     // no playground, no introspection
-	AllowedOrigins []string // web origins (websockets and CORS) besides the server's own host
-	TrustProxy     bool     // client IP from X-Forwarded-For (behind a load balancer)
-	// Throttle holds per-client budgets for every operation; nil: none.
-	Throttle *throttle.Limiter
-}
 
 // Limits of the graph (G3).
 const (
@@ -79,33 +40,26 @@ const (
 	persistedQueries = 1000
 )
 
-// Resolver is the root resolver for d.
-func (d Deps) Resolver() *resolvers.Resolver {
-	return &resolvers.Resolver{Client: d.DB.Client, Auth: d.Auth, Privacy: d.Privacy, Feedbacks: d.Feedback,
-		Carts: d.Carts, Addresses: d.Addresses, Orders: d.Orders, Students: d.Students, Bus: d.Bus, Now: time.Now,
-		Wows: d.Wows, Errands: d.Errands, Cards: d.Cards, Accounts: d.Accounts, Pictures: d.Pictures}
-}
-
 // NewGraphQL builds the GraphQL handler.
-func NewGraphQL(d Deps) *handler.Server {
-	return NewGraphQLWith(d, resolvers.NewSchema(d.Resolver()))
+func NewGraphQL(d *app.Services) *handler.Server {
+	return NewGraphQLWith(d, resolvers.NewSchema(resolvers.New(d)))
 }
 
 // NewGraphQLWith builds the handler around a given executable schema
 // (benchmarks compare directive implementations with it).
-func NewGraphQLWith(d Deps, es graphql.ExecutableSchema) *handler.Server {
+func NewGraphQLWith(d *app.Services, es graphql.ExecutableSchema) *handler.Server {
 	return newGraphQL(d, es, true)
 }
 
 // newGraphQL builds the handler; without limits only for the benchmark
 // that measures what they cost (limits_export_test.go).
-func newGraphQL(d Deps, es graphql.ExecutableSchema, limits bool) *handler.Server {
+func newGraphQL(d *app.Services, es graphql.ExecutableSchema, limits bool) *handler.Server {
 	srv := handler.New(es)
 
 	wsLimit := int64(wsPayloadLimit)
 	srv.AddTransport(transport.Websocket{
 		Implementation: wsgorilla.New(wsgorilla.Options{
-			CheckOrigin: wsgorilla.AllowOrigins(d.AllowedOrigins),
+			CheckOrigin: wsgorilla.AllowOrigins(d.Web.AllowedOrigins),
 			// Prefer the current protocol when a client offers both.
 			Subprotocols: []string{"graphql-transport-ws", "graphql-ws"},
 		}),
@@ -121,7 +75,7 @@ func newGraphQL(d Deps, es graphql.ExecutableSchema, limits bool) *handler.Serve
 
 	queries := lru.New[*ast.QueryDocument](queryCacheSize)
 	srv.SetQueryCache(queries)
-	if d.Production {
+	if d.Web.Production {
 		srv.SetValidationRulesFn(quietRules) // no introspection, no "Did you mean"
 		srv.SetDisableSuggestion(true)       // else gqlgen puts two suggesting rules back
 	} else {

@@ -36,7 +36,7 @@ func BenchmarkHomeRead(b *testing.B) {
 			if _, _, err := seed.IfEmpty(b.Context(), db.Client, e.Keys, time.Now()); err != nil {
 				b.Fatal(err)
 			}
-			h := api.NewHandler(e.Deps)
+			h := api.NewHandler(e.Services)
 			body := fmt.Sprintf(`{"query": %q}`, query)
 			serve := func() int {
 				req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))

@@ -15,6 +15,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/playground"
 
+	"github.com/tongxue/tongxue/internal/app"
+	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/media"
 	"github.com/tongxue/tongxue/internal/orders"
@@ -27,7 +29,7 @@ var errInvalidSession = errors.New("the session token is invalid, expired or rev
 
 // NewHandler returns the server's HTTP handler: /graphql, the playground at /
 // (development only), /healthz and /readyz.
-func NewHandler(d Deps) http.Handler {
+func NewHandler(d *app.Services) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphqlEndpoint(d, NewGraphQL(d)))
 	mux.Handle("POST "+orders.CallbackPath+"{provider}", paymentCallback(d))
@@ -39,12 +41,12 @@ func NewHandler(d Deps) http.Handler {
 		numbers, err := d.Cards.Revoked(r.Context())
 		if err != nil {
 			d.Log.ErrorContext(r.Context(), "revoked cards", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "INTERNAL", "try again shortly")
+			writeError(w, http.StatusServiceUnavailable, apperr.CodeInternal, "try again shortly")
 			return
 		}
 		writeJSON(w, map[string]any{"revoked": numbers})
 	})
-	if !d.Production {
+	if !d.Web.Production {
 		mux.Handle("GET /{$}", playground.Handler("tongxue", "/graphql"))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -61,12 +63,12 @@ func NewHandler(d Deps) http.Handler {
 		}
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
-	return withRequest(d, crossOrigin(d.AllowedOrigins, mux)) // cors.go
+	return withRequest(d, crossOrigin(d.Web.AllowedOrigins, mux)) // cors.go
 }
 
 // graphqlEndpoint admits GraphQL requests: websocket upgrades, GET, and POST
 // with a JSON body; it bounds body size and time and resolves the bearer token.
-func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
+func graphqlEndpoint(d *app.Services, gql http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		upgrade := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 		switch {
@@ -79,18 +81,18 @@ func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
 			case "multipart/form-data": // file uploads
 				limit = maxUploadBytes
 			default:
-				writeError(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+				writeError(w, http.StatusUnsupportedMediaType, apperr.CodeUnsupportedMediaType,
 					"POST a body of type application/json (or multipart/form-data with files)")
 				return
 			}
 			if r.ContentLength > limit {
-				writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the request body is too large")
+				writeError(w, http.StatusRequestEntityTooLarge, apperr.CodePayloadTooLarge, "the request body is too large")
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		default:
 			w.Header().Set("Allow", "GET, POST")
-			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "use GET or POST")
+			writeError(w, http.StatusMethodNotAllowed, apperr.CodeMethodNotAllowed, "use GET or POST")
 			return
 		}
 		ctx := r.Context()
@@ -99,11 +101,11 @@ func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
 			if err != nil {
 				if !errors.Is(err, auth.ErrInvalidSession) {
 					d.Log.ErrorContext(ctx, "authenticate", "err", err)
-					writeError(w, http.StatusServiceUnavailable, "INTERNAL", "try again shortly")
+					writeError(w, http.StatusServiceUnavailable, apperr.CodeInternal, "try again shortly")
 					return
 				}
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-				writeError(w, http.StatusUnauthorized, "UNAUTHENTICATED", errInvalidSession.Error())
+				writeError(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, errInvalidSession.Error())
 				return
 			}
 			// A websocket upgrade carries this viewer to wsInit, which ties
@@ -123,21 +125,21 @@ func graphqlEndpoint(d Deps, gql http.Handler) http.Handler {
 // withRequest gives each request an id and its client IP, recovers panics
 // outside the executor, and logs one line per request without personal data
 // (no IP, no query string: GET queries carry variables).
-func withRequest(d Deps, next http.Handler) http.Handler {
+func withRequest(d *app.Services, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := reqinfo.Info{RequestID: reqinfo.NewRequestID(), ClientIP: clientIP(r, d.TrustProxy)}
+		info := reqinfo.Info{RequestID: reqinfo.NewRequestID(), ClientIP: clientIP(r, d.Web.TrustProxy)}
 		ctx := reqinfo.NewContext(r.Context(), info)
 		w.Header().Set("X-Request-Id", info.RequestID)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if p == http.ErrAbortHandler { //nolint:errorlint // a recovered panic value, compared as net/http does
 					panic(p)
 				}
 				d.Log.ErrorContext(ctx, "http panic", "path", r.URL.Path)
 				if !sw.wrote {
-					writeError(sw, http.StatusInternalServerError, "INTERNAL", "internal error")
+					writeError(sw, http.StatusInternalServerError, apperr.CodeInternal, "internal error")
 				}
 			}
 			d.Log.LogAttrs(ctx, slog.LevelInfo, "http",
@@ -214,7 +216,7 @@ func (w *statusWriter) Flush() {
 
 // paymentCallback receives a provider's signed result notification. The
 // answer follows the provider's convention: 2xx stops redelivery.
-func paymentCallback(d Deps) http.Handler {
+func paymentCallback(d *app.Services) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, payment.MaxCallbackBytes))
 		if err != nil {

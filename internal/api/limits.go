@@ -88,8 +88,8 @@ const (
 func init() {
 	// gqlgen gives protocol errors (validation, parsing) their HTTP status;
 	// these refusals are of that kind.
-	errcode.RegisterErrorType(apperr.CodeQueryTooComplex, errcode.KindProtocol)
-	errcode.RegisterErrorType(apperr.CodeQueryTooDeep, errcode.KindProtocol)
+	errcode.RegisterErrorType(string(apperr.CodeQueryTooComplex), errcode.KindProtocol)
+	errcode.RegisterErrorType(string(apperr.CodeQueryTooDeep), errcode.KindProtocol)
 }
 
 // requestLimits is the handler extension enforcing the limits above. Use it
@@ -132,7 +132,7 @@ func (l requestLimits) MutateOperationParameters(ctx context.Context, p *graphql
 	}
 	doc, err := parser.ParseQuery(src)
 	if err != nil {
-		return nil // the executor parses again and reports the syntax error
+		return nil //nolint:nilerr // the executor parses again and reports the syntax error
 	}
 	return checkShape(doc)
 }
@@ -162,7 +162,7 @@ func (requestLimits) MutateOperationContext(_ context.Context, oc *graphql.Opera
 	cost := c.set(oc.Operation.SelectionSet, noPage)
 	if c.err != nil {
 		gerr := gqlerror.Errorf("%s", c.err.Message)
-		gerr.Extensions = map[string]any{"code": c.err.Code}
+		gerr.Extensions = map[string]any{"code": string(c.err.Code)}
 		for k, v := range c.err.Extensions {
 			gerr.Extensions[k] = v
 		}
@@ -176,10 +176,10 @@ func (requestLimits) MutateOperationContext(_ context.Context, oc *graphql.Opera
 	return nil
 }
 
-func limitError(code string, limit, measured int, format string, args ...any) *gqlerror.Error {
+func limitError(code apperr.Code, limit, measured int, format string, args ...any) *gqlerror.Error {
 	return &gqlerror.Error{
 		Message:    fmt.Sprintf(format, args...),
-		Extensions: map[string]any{"code": code, "limit": limit, "measured": measured},
+		Extensions: map[string]any{"code": string(code), "limit": limit, "measured": measured},
 	}
 }
 

@@ -36,8 +36,8 @@ func BenchmarkHomeReadLimits(b *testing.B) {
 		do() // fills the query cache
 		return do
 	}
-	deps := be.env.Deps
-	with := run(api.NewGraphQLWith(deps, resolvers.NewSchema(deps.Resolver())))
-	without := run(api.NewGraphQLWithoutLimits(deps, resolvers.NewSchema(deps.Resolver())))
+	s := be.env.Services
+	with := run(api.NewGraphQLWith(s, resolvers.NewSchema(resolvers.New(s))))
+	without := run(api.NewGraphQLWithoutLimits(s, resolvers.NewSchema(resolvers.New(s))))
 	alternate(b, with, without, "limits", "none")
 }

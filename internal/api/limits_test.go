@@ -256,7 +256,7 @@ func TestDeadlineCancelsTheDatabase(t *testing.T) {
 			wrap := func(d dialect.Driver) dialect.Driver { return slowDriver{Driver: d, armed: &armed, slow: slow} }
 			db := testdb.Open(t, backend, testdb.Options{WrapDriver: wrap})
 			e := apitest.New(t, db, apitest.Options{})
-			srv := api.NewGraphQL(e.Deps)
+			srv := api.NewGraphQL(e.Services)
 			armed.Store(true)
 			defer armed.Store(false)
 

@@ -76,7 +76,7 @@ func TestSubscriptionsPassPolicyGate(t *testing.T) {
 		}
 
 		// Every subscription refuses to start.
-		es := resolvers.NewSchema(e.Deps.Resolver()).Schema()
+		es := resolvers.NewSchema(resolvers.New(e.Services)).Schema()
 		if es.Subscription == nil || len(es.Subscription.Fields) == 0 {
 			t.Fatal("no subscriptions in the schema")
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/tongxue/tongxue/internal/apperr"
 )
 
 // postTransport serves GraphQL over HTTP POST with a JSON body, as gqlgen's
@@ -37,13 +39,13 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	defer putBuffer(body)
 	if _, err := body.ReadFrom(r.Body); err != nil {
 		// The body limit (http.MaxBytesReader) or a broken connection.
-		writeError(w, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "the request body is too large or was cut off")
+		writeError(w, http.StatusRequestEntityTooLarge, apperr.CodePayloadTooLarge, "the request body is too large or was cut off")
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body.Bytes()))
 	dec.UseNumber()
 	if err := dec.Decode(raw); err != nil {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body is not a JSON GraphQL request")
+		writeError(w, http.StatusBadRequest, apperr.CodeBadRequest, "the request body is not a JSON GraphQL request")
 		return
 	}
 	raw.ReadTime.End = graphql.Now()
@@ -79,7 +81,7 @@ func statusFor(ctype string, errs gqlerror.List) int {
 // ran.
 func writeResponse(w http.ResponseWriter, resp *graphql.Response) {
 	if resp == nil {
-		writeError(w, http.StatusOK, "TIMEOUT", "the request took too long")
+		writeError(w, http.StatusOK, apperr.CodeTimeout, "the request took too long")
 		return
 	}
 	buf := getBuffer()

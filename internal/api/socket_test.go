@@ -59,7 +59,7 @@ func seesWithdrawalAndLogout(t *testing.T, e *apitest.Env, tok string, ws *apite
 	e.Listening(t, 1)
 	e.Must(t, tok, `mutation { logout }`, nil, nil)
 	expectClosed(t, ws)
-	if n := e.Deps.Sessions.Held(); n != 0 {
+	if n := e.Services.Sessions.Held(); n != 0 {
 		t.Fatalf("%d sessions still held", n)
 	}
 }

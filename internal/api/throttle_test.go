@@ -13,6 +13,7 @@ import (
 
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/reqinfo"
 	"github.com/tongxue/tongxue/internal/seed"
 	"github.com/tongxue/tongxue/internal/store"
@@ -141,7 +142,7 @@ func TestRateLimitsAcrossInstances(t *testing.T) {
 			rateLimited(t, r)
 		}
 		for _, e := range []*apitest.Env{a, b} { // what Run does every 500 ms
-			if err := e.Deps.Throttle.Sync(t.Context()); err != nil {
+			if err := e.Services.Throttle.Sync(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -161,9 +162,9 @@ func BenchmarkHomePageThrottle(b *testing.B) {
 	if _, _, err := seed.IfEmpty(b.Context(), db.Client, e.Keys, time.Now()); err != nil {
 		b.Fatal(err)
 	}
-	limited := e.Deps
+	limited := *e.Services
 	limited.Throttle = throttle.New(throttle.Config{Budgets: throttle.DefaultBudgets(), Index: e.Keys.Index, DB: db})
-	open := e.Deps
+	open := *e.Services
 	open.Throttle = nil
 	body := fmt.Sprintf(`{"query": %q, "variables": {"n": 20}}`, HomePageQuery)
 	ctxs := make([]context.Context, 4096)
@@ -172,8 +173,8 @@ func BenchmarkHomePageThrottle(b *testing.B) {
 			reqinfo.Info{RequestID: "bench", ClientIP: fmt.Sprintf("10.1.%d.%d", i>>8, i&255)})
 	}
 	n := 0
-	handler := func(d api.Deps) func() {
-		srv := api.NewGraphQLWith(d, resolvers.NewSchema(d.Resolver()))
+	handler := func(d *app.Services) func() {
+		srv := api.NewGraphQLWith(d, resolvers.NewSchema(resolvers.New(d)))
 		return func() {
 			n++ // each request from the next of 4,096 addresses
 			req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body)).WithContext(ctxs[n%len(ctxs)])
@@ -185,7 +186,7 @@ func BenchmarkHomePageThrottle(b *testing.B) {
 			}
 		}
 	}
-	with, without := handler(limited), handler(open)
+	with, without := handler(&limited), handler(&open)
 	with()
 	without()
 	alternate(b, with, without, "limited", "unlimited")

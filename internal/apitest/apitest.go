@@ -45,8 +45,8 @@ type Env struct {
 	SMS             *sms.Capture
 	Auth            *auth.Service
 	Priv            *privacy.Service
-	Logs            *SyncBuffer // everything the server logged, JSON lines
-	Deps            api.Deps
+	Logs            *SyncBuffer   // everything the server logged, JSON lines
+	Services        *app.Services // as app.Build made them: what the handler and the resolvers use
 	Payment         *payment.Sandbox
 	Bank            *bank.Sandbox
 	Server          *httptest.Server
@@ -71,6 +71,8 @@ type Options struct {
 	// Throttle is the per-client budgets; nil: throttle.Generous(), as the
 	// suite sends thousands of requests from 127.0.0.1.
 	Throttle *throttle.Budgets
+	// Now is the server's clock; nil: time.Now.
+	Now func() time.Time
 }
 
 // New starts the server on db.
@@ -110,23 +112,23 @@ func New(t testing.TB, db *store.DB, opt Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Deps, err = app.Build(t.Context(), app.Parts{
+	e.Services, err = app.Build(t.Context(), app.Parts{
 		DB: db, Keys: keys, Log: log, SMS: e.SMS, Payment: provider, Verifier: studentverify.NewSandbox(),
-		Bank: partnerBank, Media: images,
-		Bus: e.bus, Production: opt.Production, PublicURL: "http://" + e.Server.Listener.Addr().String(),
+		Bank: partnerBank, Media: images, Bus: e.bus, Now: opt.Now,
+		Web: app.Web{Production: opt.Production}, PublicURL: "http://" + e.Server.Listener.Addr().String(),
 		PaymentWindow: opt.PaymentWindow, Throttle: cmp.Or(opt.Throttle, new(throttle.Generous())),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Codec, e.Auth, e.Priv = e.Deps.Codec, e.Deps.Auth, e.Deps.Privacy
-	e.Server.Config.Handler = api.NewHandler(e.Deps)
+	e.Codec, e.Auth, e.Priv = e.Services.Codec, e.Services.Auth, e.Services.Privacy
+	e.Server.Config.Handler = api.NewHandler(e.Services)
 	e.Server.Start()
 	t.Cleanup(e.Server.Close)
 	// Logouts on other instances (two-instance tests) reach this one.
 	ctx, stop := context.WithCancel(context.Background())
 	watching := make(chan struct{})
-	go func() { defer close(watching); e.Deps.Sessions.Run(ctx) }()
+	go func() { defer close(watching); e.Services.Sessions.Run(ctx) }()
 	t.Cleanup(func() { stop(); <-watching })
 	e.bus.await(t, func() bool { return e.bus.ends > 0 }, func() string { return "the server did not follow session ends" })
 	e.URL = e.Server.URL + "/graphql"

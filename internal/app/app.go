@@ -1,6 +1,9 @@
 // Package app assembles the services of the server from their parts, once:
 // the program (server.go) and the tests (internal/apitest) build the same
 // graph of dependencies with different parts (real or sandbox providers).
+// The result, Services, is what the HTTP API (internal/api) and the
+// resolvers (resolvers.Resolver embeds it) take as it is, so a part given
+// here (the clock, say) is the one every layer uses.
 package app
 
 import (
@@ -9,7 +12,6 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/internal/address"
-	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/cart"
@@ -43,75 +45,105 @@ type Parts struct {
 	Bank     bank.Bank
 	Media    media.Store
 	Bus      pubsub.Bus
-	Now      func() time.Time
+	Now      func() time.Time // nil: time.Now
 
-	Production     bool
-	AllowedOrigins []string
-	TrustProxy     bool
-	PublicURL      string        // base URL the payment provider calls back
-	PaymentWindow  time.Duration // 0: 15 minutes
+	Web           Web
+	PublicURL     string        // base URL the payment provider calls back
+	PaymentWindow time.Duration // 0: 15 minutes
 	// Throttle is the per-client budgets; nil: throttle.DefaultBudgets().
 	Throttle *throttle.Budgets
 }
 
-// Build wires every service and returns the API's dependencies. It makes
-// sure the first privacy policy version exists.
-func Build(ctx context.Context, p Parts) (api.Deps, error) {
+// Web is how the HTTP API behaves in a deployment.
+type Web struct {
+	Production     bool     // no playground, no introspection
+	AllowedOrigins []string // web origins (websockets and CORS) besides the server's own host
+	TrustProxy     bool     // client IP from X-Forwarded-For (behind a load balancer)
+}
+
+// Services are every service of the server, each once.
+type Services struct {
+	*store.DB // the resolvers' own reads use Client
+	Auth      *auth.Service
+	Sessions  *auth.SessionEnds // closes a session's websockets when it ends
+	Privacy   *privacy.Service
+	Feedbacks *feedback.Service
+	Carts     *cart.Service
+	Addresses *address.Service
+	Orders    *orders.Service
+	Students  *student.Service
+	Wows      *wow.Service
+	Errands   *errands.Service
+	Cards     *starcard.Cards
+	Accounts  *starcard.Accounts
+	Media     media.Store
+	Pictures  *pictures.Access // who may fetch which picture; signed URLs
+	Bus       pubsub.Bus
+	Codec     *gid.Codec
+	Throttle  *throttle.Limiter // per-client budgets for every operation; nil: none
+	Now       func() time.Time
+	Log       *slog.Logger
+	Web       Web
+}
+
+// Build wires every service. It makes sure the first privacy policy
+// version exists.
+func Build(ctx context.Context, p Parts) (*Services, error) {
 	if p.Now == nil {
 		p.Now = time.Now
 	}
 	codec, err := gid.NewCodec(p.Keys.Index.Secret("relay-id"))
 	if err != nil {
-		return api.Deps{}, err
+		return nil, err
 	}
 	priv := privacy.New(p.DB.Client, p.Now, p.Log)
 	if err := priv.Bootstrap(ctx); err != nil {
-		return api.Deps{}, err
+		return nil, err
 	}
-	students := student.New(p.DB.Client, p.Keys, p.Verifier, p.Now, p.Log)
-	authSvc := auth.New(p.DB.Client, p.Keys, p.SMS, priv, p.Now, p.Log)
+	students := student.New(student.Deps{Client: p.DB.Client, Keys: p.Keys, Verifier: p.Verifier, Now: p.Now, Log: p.Log})
+	authSvc := auth.New(auth.Deps{Client: p.DB.Client, Keys: p.Keys, SMS: p.SMS, Policy: priv, Now: p.Now, Log: p.Log})
 	cards, err := starcard.NewCards(p.DB.Client, p.Keys.Index.Secret("credential-signing/k1"), students, p.Now)
 	if err != nil {
-		return api.Deps{}, err
+		return nil, err
 	}
-	ords := orders.New(p.DB.Client, p.Keys.Ring, p.Bus, p.Payment, students, priv,
-		orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}, p.Now, p.Log)
-	ords.StreamFrom(p.DB.Live)
 	pics, err := pictures.NewAccess(p.DB.Client, p.Keys.Index.Secret(pictures.SecretLabel), p.Now)
 	if err != nil {
-		return api.Deps{}, err
+		return nil, err
 	}
-	wows := wow.New(p.DB.Client, p.DB.Dialect, p.Media, p.Bus, priv, p.Keys.Ring, pics, p.Now, p.Log)
-	wows.StreamFrom(p.DB.Live)
+	wows := wow.New(wow.Deps{DB: p.DB, Media: p.Media, Bus: p.Bus, Privacy: priv, Ring: p.Keys.Ring,
+		Pictures: pics, Now: p.Now, Log: p.Log})
 	if err := wows.SealLegacyLocations(ctx); err != nil { // posts.location before it was sealed
-		return api.Deps{}, err
+		return nil, err
 	}
 	budgets := throttle.DefaultBudgets()
 	if p.Throttle != nil {
 		budgets = *p.Throttle
 	}
-	return api.Deps{
-		DB:             p.DB,
-		Auth:           authSvc,
-		Sessions:       authSvc.WatchSessions(p.Bus),
-		Privacy:        priv,
-		Feedback:       feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
-		Carts:          cart.New(p.DB.Client, p.Now),
-		Addresses:      address.New(p.DB.Client, p.Keys.Ring, p.Now),
-		Orders:         ords,
-		Students:       students,
-		Wows:           wows,
-		Errands:        errands.New(p.DB.Client, p.Keys.Ring, p.Media, p.Bus, priv, p.Now, p.Log),
-		Cards:          cards,
-		Accounts:       starcard.NewAccounts(p.DB.Client, p.Keys.Ring, authSvc, priv, p.Bank, p.Now, p.Log),
-		Media:          p.Media,
-		Pictures:       pics,
-		Bus:            p.Bus,
-		Codec:          codec,
-		Log:            p.Log,
-		Production:     p.Production,
-		AllowedOrigins: p.AllowedOrigins,
-		TrustProxy:     p.TrustProxy,
-		Throttle:       throttle.New(throttle.Config{Budgets: budgets, Index: p.Keys.Index, Now: p.Now, Log: p.Log, DB: p.DB}),
+	return &Services{
+		DB:        p.DB,
+		Auth:      authSvc,
+		Sessions:  authSvc.WatchSessions(p.Bus),
+		Privacy:   priv,
+		Feedbacks: feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
+		Carts:     cart.New(p.DB.Client, p.Now),
+		Addresses: address.New(p.DB.Client, p.Keys.Ring, p.Now),
+		Orders: orders.New(orders.Deps{DB: p.DB, Ring: p.Keys.Ring, Bus: p.Bus, Payment: p.Payment,
+			Students: students, Privacy: priv, Now: p.Now, Log: p.Log,
+			Config: orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}}),
+		Students: students,
+		Wows:     wows,
+		Errands: errands.New(errands.Deps{Client: p.DB.Client, Ring: p.Keys.Ring, Media: p.Media, Bus: p.Bus,
+			Privacy: priv, Now: p.Now, Log: p.Log}),
+		Cards: cards,
+		Accounts: starcard.NewAccounts(starcard.AccountsDeps{Client: p.DB.Client, Ring: p.Keys.Ring, Auth: authSvc,
+			Privacy: priv, Bank: p.Bank, Now: p.Now, Log: p.Log}),
+		Media:    p.Media,
+		Pictures: pics,
+		Bus:      p.Bus,
+		Codec:    codec,
+		Throttle: throttle.New(throttle.Config{Budgets: budgets, Index: p.Keys.Index, Now: p.Now, Log: p.Log, DB: p.DB}),
+		Now:      p.Now,
+		Log:      p.Log,
+		Web:      p.Web,
 	}, nil
 }

@@ -8,26 +8,10 @@ import (
 	"fmt"
 )
 
-// Codes shown in extensions.code.
-const (
-	CodeBadUserInput         = "BAD_USER_INPUT"
-	CodeUnauthenticated      = "UNAUTHENTICATED"
-	CodeForbidden            = "FORBIDDEN"
-	CodeNotFound             = "NOT_FOUND"
-	CodeRateLimited          = "RATE_LIMITED"
-	CodeAgeRestricted        = "AGE_RESTRICTED"
-	CodeRegistrationRequired = "REGISTRATION_REQUIRED"
-	CodeConsentRequired      = "CONSENT_REQUIRED"
-	CodePolicyUpdateRequired = "POLICY_UPDATE_REQUIRED"
-	CodeQueryTooComplex      = "QUERY_TOO_COMPLEX" // a request over a cost or size limit, refused before it runs
-	CodeQueryTooDeep         = "QUERY_TOO_DEEP"    // fields or input objects nested past the limit, refused before it runs
-	CodeInternal             = "INTERNAL"
-)
-
 // Error is a fault the client can act on. Message and Extensions must never
 // hold personal data: they are returned as they are and may be logged.
 type Error struct {
-	Code       string
+	Code       Code
 	Message    string
 	Extensions map[string]any
 }
@@ -44,8 +28,8 @@ func (e *Error) With(key string, value any) *Error {
 	return &Error{Code: e.Code, Message: e.Message, Extensions: ext}
 }
 
-// New builds an error with a code.
-func New(code, format string, args ...any) *Error {
+// New builds an error with a code of the catalogue (codes.go).
+func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
@@ -92,7 +76,7 @@ func As(err error) (*Error, bool) {
 }
 
 // CodeOf returns err's code, or INTERNAL.
-func CodeOf(err error) string {
+func CodeOf(err error) Code {
 	if e, ok := As(err); ok {
 		return e.Code
 	}

@@ -78,7 +78,7 @@ func (s *Service) sendCode(ctx context.Context, p string, purpose logincode.Purp
 	msg := sms.Message{Template: templates[purpose], Params: map[string]string{"code": code}}
 	if err := s.sender.Send(ctx, p, msg); err != nil {
 		s.log.ErrorContext(ctx, "sms send failed", "err", err)
-		return nil, apperr.New("SMS_UNAVAILABLE", "the code could not be sent; try again shortly")
+		return nil, apperr.New(apperr.CodeSMSUnavailable, "the code could not be sent; try again shortly")
 	}
 	return &Ticket{SentTo: mask.Phone(p), ExpiresIn: int(CodeTTL.Seconds()), ResendAfter: int(ResendCooldown.Seconds())}, nil
 }

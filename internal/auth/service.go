@@ -52,10 +52,20 @@ type Service struct {
 	ends    *SessionEnds // nil until WatchSessions
 }
 
-// New wires the service; now is time.Now outside tests.
-func New(client *ent.Client, keys vault.Keys, sender sms.Sender, policy PolicyBook, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{client: client, keys: keys, sender: sender, policy: policy,
-		limiter: ratelimit.New(client, now), now: now, log: log}
+// Deps are what the service is built from.
+type Deps struct {
+	Client *ent.Client
+	Keys   vault.Keys
+	SMS    sms.Sender
+	Policy PolicyBook
+	Now    func() time.Time // time.Now outside tests
+	Log    *slog.Logger
+}
+
+// New wires the service.
+func New(d Deps) *Service {
+	return &Service{client: d.Client, keys: d.Keys, sender: d.SMS, policy: d.Policy,
+		limiter: ratelimit.New(d.Client, d.Now), now: d.Now, log: d.Log}
 }
 
 // Column names double as AEAD associated data for sealed values.

@@ -39,7 +39,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	if err := priv.Bootstrap(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	f.svc = auth.New(db.Client, keys, f.sms, priv, f.clock.Now, log)
+	f.svc = auth.New(auth.Deps{Client: db.Client, Keys: keys, SMS: f.sms, Policy: priv, Now: f.clock.Now, Log: log})
 	return f
 }
 
@@ -55,7 +55,7 @@ func date(s string) *time.Time {
 	return &t
 }
 
-func wantCode(t *testing.T, err error, code string) *apperr.Error {
+func wantCode(t *testing.T, err error, code apperr.Code) *apperr.Error {
 	t.Helper()
 	e, ok := apperr.As(err)
 	if !ok || e.Code != code {

@@ -1,7 +1,7 @@
 // Package bank talks to the partner bank that opens the Class II bank
 // account (二类户) behind a student's star card (星星卡): it sends the
 // application, and reads the account's balance and the transactions made
-// through the platform. HTTP speaks to the bank's open API; Sandbox is the
+// through the platform. HTTPClient speaks to the bank's open API; Sandbox is the
 // development bank, which needs no network.
 //
 // Sending an application is sharing sensitive personal data with a third
@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -30,6 +29,7 @@ import (
 	"github.com/tongxue/tongxue/internal/idcard"
 	"github.com/tongxue/tongxue/internal/mask"
 	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/partner"
 	"github.com/tongxue/tongxue/internal/phone"
 )
 
@@ -177,15 +177,16 @@ var ErrInvalidArgument = errors.New("bank: invalid argument")
 // ErrBadResponse is wrapped by the error of an answer that cannot be
 // trusted or read: unsigned or wrongly signed, stale, or not the expected
 // JSON. It is not retried.
-var ErrBadResponse = errors.New("bank: the bank's answer is unsigned, wrongly signed or malformed")
+var ErrBadResponse = partner.ErrBadResponse
 
 // ErrUnavailable is wrapped by the error of a call whose every attempt
 // failed with a network error, a timeout or a 5xx answer. For Open the
 // application's fate is then unknown: calling Open again with the same
 // ApplicationID is safe.
-var ErrUnavailable = errors.New("bank: the bank is unavailable")
+var ErrUnavailable = partner.ErrGaveUp
 
-// Error codes the protocol defines (BankError.Code); banks send others too.
+// Error codes the protocol defines (partner.Error.Code of the bank's
+// refusals, a non-200 answer); banks send others too.
 const (
 	CodeInvalidParam        = "INVALID_PARAM"
 	CodeSignatureInvalid    = "SIGNATURE_INVALID"
@@ -196,32 +197,6 @@ const (
 	CodeInsufficientFunds   = "INSUFFICIENT_FUNDS"
 	CodeSystemError         = "SYSTEM_ERROR"
 )
-
-// BankError is a non-200 answer of the bank (3xx included: redirects are
-// not followed). Code and Message come from the bank's signed error body,
-// with anything that looks like personal data replaced by "***"; both are
-// empty when the answer was unsigned (a gateway's error page, say) or not
-// the bank's JSON.
-type BankError struct {
-	HTTPStatus int
-	Code       string
-	Message    string
-}
-
-func (e *BankError) Error() string {
-	s := "bank answered HTTP " + strconv.Itoa(e.HTTPStatus)
-	if e.Code != "" {
-		s += " " + e.Code
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
-}
-
-// Retryable reports whether the same request may succeed later: only
-// server errors may.
-func (e *BankError) Retryable() bool { return e.HTTPStatus >= 500 }
 
 // Limits of an application.
 const (
@@ -438,6 +413,6 @@ func pageSize(limit int) int {
 }
 
 var (
-	_ Bank = (*HTTP)(nil)
+	_ Bank = (*HTTPClient)(nil)
 	_ Bank = (*Sandbox)(nil)
 )

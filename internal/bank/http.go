@@ -1,13 +1,10 @@
 package bank
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,15 +23,10 @@ const (
 	// PathAccounts + "/{bank_ref}/transactions?after=…&limit=…".
 )
 
-// Defaults of HTTPConfig.
-const (
-	// DefaultTimeout is per attempt. Opening uploads up to ~16 MB (photos
-	// and face data, base64) and the bank checks identity and face before
-	// answering, so it is longer than other clients'.
-	DefaultTimeout = 20 * time.Second
-	DefaultBackoff = 200 * time.Millisecond
-	MaxBackoff     = partner.MaxBackoff
-)
+// DefaultTimeout is per attempt. Opening uploads up to ~16 MB (photos and
+// face data, base64) and the bank checks identity and face before
+// answering, so it is longer than other clients'.
+const DefaultTimeout = 20 * time.Second
 
 // maxResponseBytes bounds what is read of an answer (a page of
 // MaxPageSize transactions fits many times over).
@@ -43,40 +35,17 @@ const maxResponseBytes = 256 << 10
 // maxCursorBytes bounds a cursor, ours and the bank's.
 const maxCursorBytes = 512
 
-// HTTPConfig configures the client of the bank's open API.
-type HTTPConfig struct {
-	// BaseURL of the API, e.g. "https://openapi.bank.example.com". It must
-	// be https; plain http is accepted only for loopback hosts (local
-	// fakes). A path prefix is kept ("https://host/api" + "/v2/…").
-	BaseURL string
-	AppID   string // the platform's app id at the bank, sent as X-Bank-App-Id
-	Secret  string // HMAC-SHA256 key of requests and responses
-	// Name identifies the bank in records, e.g. "partner-bank"; required,
-	// since an account record must say which bank holds the account.
-	Name string
-	// Timeout bounds each attempt, response body included; default
-	// DefaultTimeout.
-	Timeout time.Duration
-	// Retries is how many more attempts follow a network error, a timeout
-	// or a 5xx answer; 0 means one attempt only. 3xx and 4xx answers and
-	// untrustworthy or malformed ones are never retried. Every attempt of
-	// an Open carries the same Idempotency-Key (the ApplicationID) and the
-	// same body, so the bank applies it once.
-	Retries int
-	// Backoff is the wait before the first retry, doubled for each next one
-	// up to MaxBackoff, with up to half of it taken off at random; default
-	// DefaultBackoff.
-	Backoff time.Duration
-	// Client sends the requests; nil means a client of its own. Redirects
-	// are never followed, whatever the client's policy: the body holds
-	// personal data meant for the bank only.
-	Client *http.Client
-	// Now is the clock of X-Bank-Timestamp, of the response timestamp check
-	// and of ID-number checks; nil means time.Now.
-	Now func() time.Time
-}
+// HTTPConfig configures the client of the bank's open API (see
+// partner.Config): AppID is sent as X-Bank-App-Id, Secret is the
+// HMAC-SHA256 key of requests and responses, Name identifies the bank in
+// records (e.g. "partner-bank": an account record must say which bank holds
+// the account), Timeout defaults to DefaultTimeout, and Now is also the
+// clock of ID-number checks. Every attempt of an Open carries the same
+// Idempotency-Key (the ApplicationID) and the same body, so the bank
+// applies it once.
+type HTTPConfig = partner.Config
 
-// HTTP is the client of the bank's open API. JSON over HTTPS; every
+// HTTPClient is the client of the bank's open API. JSON over HTTPS; every
 // request carries X-Bank-App-Id, X-Bank-Timestamp (unix seconds),
 // X-Bank-Nonce and X-Bank-Signature (see RequestSignature), and every
 // answer must carry X-Bank-Timestamp, X-Bank-Nonce and X-Bank-Signature
@@ -90,54 +59,23 @@ type HTTPConfig struct {
 //	  → 200 {"available_fen","ledger_fen","as_of" (RFC 3339)}
 //	GET {BaseURL}/v2/class2-accounts/{bank_ref}/transactions?after=<cursor>&limit=<n>
 //	  → 200 {"transactions":[{"id","amount_fen","kind","description","at"}],"next"}
-//	errors: 3xx/4xx/5xx {"error":{"code","message"}}
-type HTTP struct {
-	name    string
-	base    string
-	appID   string
-	secret  []byte
-	timeout time.Duration
-	retries int
-	backoff time.Duration
-	client  *http.Client
-	now     func() time.Time
-}
+//	errors: 3xx/4xx/5xx {"error":{"code","message"}}, a *partner.Error
+type HTTPClient struct{ c *partner.Client }
 
 // NewHTTP checks cfg and returns a client. Its errors never show the secret.
-func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
-	base, err := partner.BaseURL(cfg.BaseURL)
+func NewHTTP(cfg HTTPConfig) (*HTTPClient, error) {
+	c, err := partner.New(cfg, partner.Protocol{
+		Partner: "bank", UserAgent: "tongxue-bank/1", DefaultTimeout: DefaultTimeout,
+		MaxAnswerBytes: maxResponseBytes, Signer: signer{appID: cfg.AppID, secret: []byte(cfg.Secret)},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("bank: %w", err)
+		return nil, err
 	}
-	switch {
-	case !partner.ValidAppID(cfg.AppID):
-		return nil, errors.New("bank: AppID must be non-empty printable ASCII without spaces")
-	case cfg.Secret == "":
-		return nil, errors.New("bank: Secret is empty")
-	case strings.TrimSpace(cfg.Name) == "" || strings.IndexFunc(cfg.Name, unicode.IsControl) >= 0:
-		return nil, errors.New("bank: Name must name the bank")
-	case cfg.Timeout < 0 || cfg.Retries < 0 || cfg.Backoff < 0:
-		return nil, errors.New("bank: Timeout, Retries and Backoff must not be negative")
-	}
-	c := &HTTP{
-		name:    cfg.Name,
-		base:    base,
-		appID:   cfg.AppID,
-		secret:  []byte(cfg.Secret),
-		timeout: cmp.Or(cfg.Timeout, DefaultTimeout),
-		retries: cfg.Retries,
-		backoff: cmp.Or(cfg.Backoff, DefaultBackoff),
-		now:     cfg.Now,
-		client:  partner.Client(cfg.Client),
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	return c, nil
+	return &HTTPClient{c}, nil
 }
 
 // Name is HTTPConfig.Name.
-func (c *HTTP) Name() string { return c.name }
+func (c *HTTPClient) Name() string { return c.c.Name() }
 
 // wireOpen is the body of an application: exactly these fields.
 type wireOpen struct {
@@ -179,27 +117,20 @@ type wireTransaction struct {
 	At          string `json:"at"`
 }
 
-type wireError struct {
-	Error *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 // Open normalises and checks a (an *InputError, or ErrInvalidArgument for
 // a malformed ApplicationID, is returned without any call), then posts it,
 // retrying as HTTPConfig says with the ApplicationID as Idempotency-Key.
 // A rejection is an Account with StatusRejected, not an error.
-func (c *HTTP) Open(ctx context.Context, a Application) (*Account, error) {
+func (c *HTTPClient) Open(ctx context.Context, a Application) (*Account, error) {
 	const op = "open account"
 	if err := ctx.Err(); err != nil {
-		return nil, c.fail(op, err)
+		return nil, c.c.Fail(op, err)
 	}
 	if err := checkApplicationID(a.ApplicationID); err != nil {
-		return nil, c.fail(op, err)
+		return nil, c.c.Fail(op, err)
 	}
 	a = Normalize(a)
-	if err := CheckApplication(a, c.now()); err != nil {
+	if err := CheckApplication(a, c.c.Now()); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(wireOpen{
@@ -207,50 +138,51 @@ func (c *HTTP) Open(ctx context.Context, a Application) (*Account, error) {
 		IDPhotoFront: a.IDPhotoFront, IDPhotoBack: a.IDPhotoBack, FaceData: a.FaceData, BoundCard: a.BoundCard,
 	})
 	if err != nil {
-		return nil, c.fail(op, errors.New("the application cannot be encoded"))
+		return nil, c.c.Fail(op, errors.New("the application cannot be encoded"))
 	}
-	data, err := c.do(ctx, op, http.MethodPost, PathAccounts, body, a.ApplicationID, personal(a))
+	data, err := c.c.Do(ctx, partner.Call{Op: op, Method: http.MethodPost, Target: PathAccounts, Body: body,
+		Header: http.Header{HeaderIdempotencyKey: {a.ApplicationID}}, Personal: personal(a)})
 	if err != nil {
 		return nil, err
 	}
 	acct, err := decodeAccount(data)
 	if err != nil {
-		return nil, c.fail(op, err)
+		return nil, c.c.Fail(op, err)
 	}
 	return acct, nil
 }
 
 // Balance reads the balance of the account bankRef.
-func (c *HTTP) Balance(ctx context.Context, bankRef string) (*Balance, error) {
+func (c *HTTPClient) Balance(ctx context.Context, bankRef string) (*Balance, error) {
 	const op = "read balance"
 	if err := ctx.Err(); err != nil {
-		return nil, c.fail(op, err)
+		return nil, c.c.Fail(op, err)
 	}
 	if err := checkRef(bankRef); err != nil {
-		return nil, c.fail(op, err)
+		return nil, c.c.Fail(op, err)
 	}
-	data, err := c.do(ctx, op, http.MethodGet, PathAccounts+"/"+url.PathEscape(bankRef)+"/balance", nil, "", nil)
+	data, err := c.c.Do(ctx, partner.Call{Op: op, Method: http.MethodGet, Target: PathAccounts + "/" + url.PathEscape(bankRef) + "/balance"})
 	if err != nil {
 		return nil, err
 	}
 	b, err := decodeBalance(data)
 	if err != nil {
-		return nil, c.fail(op, err)
+		return nil, c.c.Fail(op, err)
 	}
 	return b, nil
 }
 
 // Transactions reads one page of the account's transactions; see Bank.
-func (c *HTTP) Transactions(ctx context.Context, bankRef string, after string, limit int) ([]Transaction, string, error) {
+func (c *HTTPClient) Transactions(ctx context.Context, bankRef string, after string, limit int) ([]Transaction, string, error) {
 	const op = "list transactions"
 	if err := ctx.Err(); err != nil {
-		return nil, "", c.fail(op, err)
+		return nil, "", c.c.Fail(op, err)
 	}
 	if err := checkRef(bankRef); err != nil {
-		return nil, "", c.fail(op, err)
+		return nil, "", c.c.Fail(op, err)
 	}
 	if !validCursor(after) {
-		return nil, "", c.fail(op, fmt.Errorf("%w: malformed cursor", ErrInvalidArgument))
+		return nil, "", c.c.Fail(op, fmt.Errorf("%w: malformed cursor", ErrInvalidArgument))
 	}
 	limit = pageSize(limit)
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
@@ -258,105 +190,15 @@ func (c *HTTP) Transactions(ctx context.Context, bankRef string, after string, l
 		q.Set("after", after)
 	}
 	target := PathAccounts + "/" + url.PathEscape(bankRef) + "/transactions?" + q.Encode()
-	data, err := c.do(ctx, op, http.MethodGet, target, nil, "", nil)
+	data, err := c.c.Do(ctx, partner.Call{Op: op, Method: http.MethodGet, Target: target})
 	if err != nil {
 		return nil, "", err
 	}
 	txs, next, err := decodeTransactions(data, limit)
 	if err != nil {
-		return nil, "", c.fail(op, err)
+		return nil, "", c.c.Fail(op, err)
 	}
 	return txs, next, nil
-}
-
-// fail prefixes err with the bank and the operation.
-func (c *HTTP) fail(op string, err error) error {
-	return fmt.Errorf("bank %s: %s: %w", c.name, op, err)
-}
-
-// do sends a request, retrying as configured, and returns the body of a
-// verified 200 answer. idemKey, when set, is the Idempotency-Key of every
-// attempt; values are what to scrub from the bank's error messages.
-func (c *HTTP) do(ctx context.Context, op, method, target string, body []byte, idemKey string, values []string) ([]byte, error) {
-	data, err := partner.Retry(ctx, c.retries, c.backoff, func() ([]byte, bool, error) {
-		return c.attempt(ctx, method, target, body, idemKey, values)
-	})
-	if errors.Is(err, partner.ErrGaveUp) {
-		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	if err != nil {
-		return nil, c.fail(op, err)
-	}
-	return data, nil
-}
-
-// attempt makes one call under its own timeout; retry reports whether a
-// failure may be retried.
-func (c *HTTP) attempt(ctx context.Context, method, target string, body []byte, idemKey string, values []string) (data []byte, retry bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+target, rd)
-	if err != nil {
-		return nil, false, errors.New("the request cannot be built")
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "tongxue-bank/1")
-	if idemKey != "" {
-		req.Header.Set(HeaderIdempotencyKey, idemKey)
-	}
-	signRequest(req, c.appID, c.secret, body, c.now())
-
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, true, withoutURL(err)
-	}
-	defer resp.Body.Close()
-	data, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, true, fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, withoutURL(err))
-	}
-	tooLong := len(data) > maxResponseBytes
-	if resp.StatusCode == http.StatusOK {
-		if tooLong {
-			return nil, false, fmt.Errorf("%w: the answer is longer than %d bytes", ErrBadResponse, maxResponseBytes)
-		}
-		if err := verifyResponse(c.secret, resp.StatusCode, resp.Header, data, c.now()); err != nil {
-			return nil, false, err
-		}
-		return data, false, nil
-	}
-	e := &BankError{HTTPStatus: resp.StatusCode}
-	// An unsigned error answer may be a gateway's (a 502 page, say): its
-	// status counts, its body is not trusted. A signed one must verify.
-	if signed(resp.Header) && !tooLong {
-		if err := verifyResponse(c.secret, resp.StatusCode, resp.Header, data, c.now()); err != nil {
-			return nil, false, err
-		}
-		var w wireError
-		if json.Unmarshal(data, &w) == nil && w.Error != nil {
-			e.Code = partner.ErrorCode(w.Error.Code, values)
-			e.Message = partner.Scrub(w.Error.Message, values)
-		}
-	}
-	return nil, e.Retryable(), e
-}
-
-// withoutURL drops the URL from a *url.Error: it holds the bank ref and the
-// cursor, which are the bank's ids of a person's account. The cause (a
-// deadline, a refused connection) is kept.
-func withoutURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // personal lists a's values that must never appear in an error.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tongxue/tongxue/internal/partner"
 )
 
 // SandboxRejectName is the name with which the sandbox rejects an
@@ -95,8 +97,7 @@ func (s *Sandbox) Open(ctx context.Context, a Application) (*Account, error) {
 	s.init()
 	if sa, ok := s.byApp[a.ApplicationID]; ok {
 		if sa.fingerprint != fp {
-			return nil, fmt.Errorf("bank sandbox: open account: %w", &BankError{HTTPStatus: 409, Code: CodeIdempotencyConflict,
-				Message: "the application id was already used with other data"})
+			return nil, fmt.Errorf("bank sandbox: open account: %w", refusal(409, CodeIdempotencyConflict, "the application id was already used with other data"))
 		}
 		acct := sa.acct
 		return &acct, nil
@@ -152,9 +153,9 @@ func (s *Sandbox) account(op, bankRef string) (*sandboxAccount, error) {
 	sa := s.byRef[bankRef]
 	switch {
 	case sa == nil:
-		return nil, fmt.Errorf("bank sandbox: %s: %w", op, &BankError{HTTPStatus: 404, Code: CodeAccountNotFound, Message: "no such account"})
+		return nil, fmt.Errorf("bank sandbox: %s: %w", op, refusal(404, CodeAccountNotFound, "no such account"))
 	case sa.acct.Status != StatusOpen:
-		return nil, fmt.Errorf("bank sandbox: %s: %w", op, &BankError{HTTPStatus: 409, Code: CodeAccountNotOpen, Message: "the account is not open"})
+		return nil, fmt.Errorf("bank sandbox: %s: %w", op, refusal(409, CodeAccountNotOpen, "the account is not open"))
 	}
 	return sa, nil
 }
@@ -200,7 +201,7 @@ func (s *Sandbox) Credit(bankRef string, amountFen int64, kind, desc string) (Tr
 		return Transaction{}, fmt.Errorf("bank sandbox: %s: %w: the balance would overflow", op, ErrInvalidArgument)
 	}
 	if sa.balance+amountFen < 0 {
-		return Transaction{}, fmt.Errorf("bank sandbox: %s: %w", op, &BankError{HTTPStatus: 409, Code: CodeInsufficientFunds, Message: "the balance is too low"})
+		return Transaction{}, fmt.Errorf("bank sandbox: %s: %w", op, refusal(409, CodeInsufficientFunds, "the balance is too low"))
 	}
 	s.txSeq++
 	tx := Transaction{
@@ -235,7 +236,7 @@ func (s *Sandbox) Transactions(ctx context.Context, bankRef string, after string
 	if after != "" {
 		k, ok := decodeSandboxCursor(after, bankRef)
 		if !ok || k < 1 || k > len(sa.txs) {
-			return nil, "", fmt.Errorf("bank sandbox: %s: %w", op, &BankError{HTTPStatus: 400, Code: CodeInvalidCursor, Message: "the cursor is not one of this account's"})
+			return nil, "", fmt.Errorf("bank sandbox: %s: %w", op, refusal(400, CodeInvalidCursor, "the cursor is not one of this account's"))
 		}
 		end = k
 	}
@@ -268,4 +269,10 @@ func decodeSandboxCursor(c, ref string) (int, bool) {
 	}
 	k, err := strconv.Atoi(rest)
 	return k, err == nil
+}
+
+// refusal is the sandbox's answer of status: what the bank's API answers
+// in the same case.
+func refusal(status int, code, message string) *partner.Error {
+	return &partner.Error{Partner: "bank", Status: status, Code: code, Message: message, Retryable: status >= 500}
 }

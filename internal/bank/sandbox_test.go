@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/internal/bank"
+	"github.com/tongxue/tongxue/internal/partner"
 )
 
 func newSandbox() *bank.Sandbox {
@@ -70,8 +71,8 @@ func TestSandboxIsIdempotent(t *testing.T) {
 	a = validApplication()
 	a.Phone = "13900000000"
 	_, err = s.Open(context.Background(), a)
-	var be *bank.BankError
-	if !errors.As(err, &be) || be.HTTPStatus != 409 || be.Code != bank.CodeIdempotencyConflict {
+	var be *partner.Error
+	if !errors.As(err, &be) || be.Status != 409 || be.Code != bank.CodeIdempotencyConflict {
 		t.Fatalf("Open with other data = %v; want 409 IDEMPOTENCY_CONFLICT", err)
 	}
 	assertErrNoPersonalData(t, err, "13900000000")
@@ -91,7 +92,7 @@ func TestSandboxRejects(t *testing.T) {
 	if again, err := s.Open(context.Background(), a); err != nil || *again != *acct {
 		t.Fatalf("Open again = %+v, %v", again, err)
 	}
-	var be *bank.BankError
+	var be *partner.Error
 	if _, err := s.Balance(context.Background(), acct.BankRef); !errors.As(err, &be) || be.Code != bank.CodeAccountNotOpen {
 		t.Fatalf("Balance of a rejected application = %v; want ACCOUNT_NOT_OPEN", err)
 	}
@@ -121,8 +122,8 @@ func TestSandboxChecksInput(t *testing.T) {
 	if _, err := s.Open(ctx, validApplication()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Open = %v; want context.Canceled", err)
 	}
-	var be *bank.BankError
-	if _, err := s.Balance(context.Background(), "sbx-0000000000000000"); !errors.As(err, &be) || be.HTTPStatus != 404 {
+	var be *partner.Error
+	if _, err := s.Balance(context.Background(), "sbx-0000000000000000"); !errors.As(err, &be) || be.Status != 404 {
 		t.Fatalf("Balance of an unknown ref = %v; want 404", err)
 	}
 	if _, err := s.Balance(context.Background(), "../x"); !errors.Is(err, bank.ErrInvalidArgument) {
@@ -152,7 +153,7 @@ func TestSandboxCreditAndBalance(t *testing.T) {
 	if b, _ := s.Balance(context.Background(), acct.BankRef); b.AvailableFen != 7001 || b.LedgerFen != 7001 {
 		t.Fatalf("Balance = %+v; want 7001", b)
 	}
-	var be *bank.BankError
+	var be *partner.Error
 	if _, err := s.Credit(acct.BankRef, -7002, bank.KindPayment, "too much"); !errors.As(err, &be) || be.Code != bank.CodeInsufficientFunds {
 		t.Fatalf("overdraft: %v; want INSUFFICIENT_FUNDS", err)
 	}
@@ -222,7 +223,7 @@ func TestSandboxPaging(t *testing.T) {
 		t.Fatalf("a page of 1000 (cut to %d) = %d transactions", bank.MaxPageSize, len(txs))
 	}
 	// Cursors are bound to their account and refused when forged.
-	var be *bank.BankError
+	var be *partner.Error
 	for _, cur := range []string{next, "garbage", "c10", strings.Repeat("A", 40)} {
 		if _, _, err := s.Transactions(context.Background(), other.BankRef, cur, 10); !errors.As(err, &be) || be.Code != bank.CodeInvalidCursor {
 			t.Errorf("cursor %q on another account = %v; want INVALID_CURSOR", cur, err)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/tongxue/tongxue/internal/partner"
 )
 
 // Headers of the protocol.
@@ -50,22 +52,31 @@ func mac(secret []byte, prefix string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// signRequest sets the app id, a timestamp, a fresh nonce and the signature
-// on req. Called per attempt: a retry gets a new timestamp and nonce, as the
-// bank's replay checks require.
-func signRequest(req *http.Request, appID string, secret []byte, body []byte, now time.Time) {
-	ts := strconv.FormatInt(now.Unix(), 10)
-	nonce := rand.Text()
-	req.Header.Set(HeaderAppID, appID)
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderNonce, nonce)
-	req.Header.Set(HeaderSignature, RequestSignature(secret, req.Method, req.URL.RequestURI(), ts, nonce, body))
+// signer is the bank's partner.Signer.
+type signer struct {
+	appID  string
+	secret []byte
 }
 
-// signed reports whether a response carries any signature header: an
-// answer with none may come from a gateway in front of the bank.
-func signed(h http.Header) bool {
-	return len(h.Values(HeaderSignature)) > 0
+// Sign sets the app id, a timestamp, a fresh nonce and the signature on
+// req. Called per attempt: a retry gets a new timestamp and nonce, as the
+// bank's replay checks require.
+func (s signer) Sign(req *http.Request, body []byte, now time.Time) {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	nonce := rand.Text()
+	req.Header.Set(HeaderAppID, s.appID)
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderNonce, nonce)
+	req.Header.Set(HeaderSignature, RequestSignature(s.secret, req.Method, req.URL.RequestURI(), ts, nonce, body))
+}
+
+// Verify is verifyResponse. An answer without any signature header may
+// come from a gateway in front of the bank (partner.ErrUnsigned).
+func (s signer) Verify(status int, h http.Header, body []byte, now time.Time) error {
+	if len(h.Values(HeaderSignature)) == 0 {
+		return fmt.Errorf("%w: %w", ErrBadResponse, partner.ErrUnsigned)
+	}
+	return verifyResponse(s.secret, status, h, body, now)
 }
 
 // verifyResponse authenticates a response before anything in it is read:

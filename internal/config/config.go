@@ -233,7 +233,7 @@ func checkOrigin(p string) error {
 		return fmt.Errorf("TONGXUE_ALLOWED_ORIGINS: %q is not an origin (scheme://host[:port] or host[:port], no path)", p)
 	}
 	if _, err := path.Match(strings.ToLower(p), ""); err != nil {
-		return fmt.Errorf("TONGXUE_ALLOWED_ORIGINS: bad pattern %q: %v", p, err)
+		return fmt.Errorf("TONGXUE_ALLOWED_ORIGINS: bad pattern %q: %w", p, err)
 	}
 	return nil
 }

@@ -42,9 +42,20 @@ type Service struct {
 	log    *slog.Logger
 }
 
+// Deps are what the service is built from.
+type Deps struct {
+	Client  *ent.Client
+	Ring    *vault.Keyring
+	Media   media.Store
+	Bus     pubsub.Bus
+	Privacy *privacy.Service
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
 // New returns the service.
-func New(client *ent.Client, ring *vault.Keyring, images media.Store, bus pubsub.Bus, priv *privacy.Service, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{client: client, ring: ring, images: images, bus: bus, priv: priv, now: now, log: log}
+func New(d Deps) *Service {
+	return &Service{client: d.Client, ring: d.Ring, images: d.Media, bus: d.Bus, priv: d.Privacy, now: d.Now, log: d.Log}
 }
 
 // Input is a new errand.
@@ -134,7 +145,7 @@ func (s *Service) Take(ctx context.Context, v *auth.Viewer, id int) (*View, erro
 	if ok, err := s.priv.Allowed(ctx, requester, pii.ShareCourier); err != nil {
 		return nil, err
 	} else if !ok {
-		return nil, apperr.New("CONFLICT", "this errand is no longer open")
+		return nil, apperr.New(apperr.CodeConflict, "this errand is no longer open")
 	}
 	now := s.now()
 	var e *ent.Errand
@@ -146,7 +157,7 @@ func (s *Service) Take(ctx context.Context, v *auth.Viewer, id int) (*View, erro
 			return err
 		}
 		if n == 0 {
-			return apperr.New("CONFLICT", "this errand is no longer open")
+			return apperr.New(apperr.CodeConflict, "this errand is no longer open")
 		}
 		if e, err = tx.Errand.Get(ctx, id); err != nil {
 			return err
@@ -204,7 +215,7 @@ func (s *Service) Move(ctx context.Context, v *auth.Viewer, id int, to errand.St
 		return nil, err
 	}
 	if n == 0 {
-		return nil, apperr.New("INVALID_TRANSITION", "an errand cannot go from %s to %s", e.Status, to)
+		return nil, apperr.New(apperr.CodeInvalidTransition, "an errand cannot go from %s to %s", e.Status, to)
 	}
 	if end && e.PhotoKey != nil {
 		pictures.Release(ctx, s.client, s.images, s.log, *e.PhotoKey)

@@ -216,7 +216,7 @@ func writeAtomic(dir, file string, data []byte) (err error) {
 	}
 	// Make the rename durable; not every platform can sync a directory.
 	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
+		_ = d.Sync()
 		d.Close()
 	}
 	return nil

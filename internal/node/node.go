@@ -87,5 +87,5 @@ func isNotFound(err error) bool {
 		return true
 	}
 	var ge *gqlerror.Error
-	return errors.As(err, &ge) && ge.Extensions["code"] == apperr.CodeNotFound
+	return errors.As(err, &ge) && ge.Extensions["code"] == string(apperr.CodeNotFound)
 }

@@ -110,7 +110,7 @@ func BenchmarkFanout(b *testing.B) {
 			got.Add(clients) // the cancellation, the measured change
 			b.StartTimer()
 			sent.Store(time.Now().UnixNano())
-			if _, err := s.e.Deps.Orders.Move(b.Context(), v, id, order.StatusCANCELLED, orders.MoveOptions{}); err != nil {
+			if _, err := s.e.Services.Orders.Move(b.Context(), v, id, order.StatusCANCELLED, orders.MoveOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			got.Wait()

@@ -71,17 +71,17 @@ func TestRacingWritesKeepLimits(t *testing.T) {
 		ctx := t.Context()
 		ps := db.Client.Product.Query().Limit(cart.MaxLines + 19).IDsX(ctx)
 		for _, p := range ps[:cart.MaxLines-1] {
-			if err := e.Deps.Carts.SetQuantity(ctx, uid, p, 1); err != nil {
+			if err := e.Services.Carts.SetQuantity(ctx, uid, p, 1); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var wg sync.WaitGroup
 		for _, p := range ps[cart.MaxLines-1:] {
-			wg.Go(func() { _ = e.Deps.Carts.SetQuantity(ctx, uid, p, 1) }) // all but one are refused
+			wg.Go(func() { _ = e.Services.Carts.SetQuantity(ctx, uid, p, 1) }) // all but one are refused
 		}
 		for i := range 10 {
 			wg.Go(func() {
-				if _, err := e.Deps.Addresses.Create(ctx, uid, address.Input{RecipientName: "张三", Phone: "13800138000",
+				if _, err := e.Services.Addresses.Create(ctx, uid, address.Input{RecipientName: "张三", Phone: "13800138000",
 					Address: fmt.Sprintf("浙江省杭州市西湖区余杭塘路 %d 号", i+1), IsDefault: true}); err != nil {
 					t.Error(err)
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/orders"
+	"github.com/tongxue/tongxue/internal/partner"
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/store"
 	"github.com/tongxue/tongxue/internal/testdb"
@@ -38,7 +39,7 @@ func TestLastUnitsUnderConcurrency(t *testing.T) {
 			u := db.Client.User.Create().SetPhoneHash(hash).SetPhoneCipher(sealed).SetNickname("买家").
 				SetBirthDate(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)).SaveX(t.Context())
 			viewers[i] = &auth.Viewer{UserID: u.ID, Role: u.Role}
-			a, err := e.Deps.Addresses.Create(t.Context(), u.ID, address.Input{RecipientName: "李四", Phone: "13900000000", Address: "上海市杨浦区邯郸路 220 号"})
+			a, err := e.Services.Addresses.Create(t.Context(), u.ID, address.Input{RecipientName: "李四", Phone: "13900000000", Address: "上海市杨浦区邯郸路 220 号"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,10 +54,10 @@ func TestLastUnitsUnderConcurrency(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, err := e.Deps.Orders.Place(t.Context(), viewers[i], e.Deps.Addresses, orders.PlaceInput{
+				_, err := e.Services.Orders.Place(t.Context(), viewers[i], e.Services.Addresses, orders.PlaceInput{
 					Lines: []orders.Line{{ProductID: p.ID, Quantity: 1}}, AddressID: addrs[i], IdempotencyKey: fmt.Sprintf("race-%04d", i)})
 				mu.Lock()
-				codes[apperr.CodeOf(err)+map[bool]string{true: ":ok"}[err == nil]]++
+				codes[string(apperr.CodeOf(err))+map[bool]string{true: ":ok"}[err == nil]]++
 				mu.Unlock()
 			}()
 		}
@@ -88,7 +89,7 @@ func TestUnpaidOrdersExpire(t *testing.T) {
 			t.Fatal(st)
 		}
 		time.Sleep(100 * time.Millisecond)
-		n, err := e.Deps.Orders.ExpireUnpaid(t.Context(), 100)
+		n, err := e.Services.Orders.ExpireUnpaid(t.Context(), 100)
 		if err != nil || n != 1 {
 			t.Fatalf("expired %d, %v", n, err)
 		}
@@ -103,7 +104,7 @@ func TestUnpaidOrdersExpire(t *testing.T) {
 		if ev.Actor != orderevent.ActorSYSTEM || ev.PreviousStatus != "AWAITING_PAYMENT" {
 			t.Fatalf("event %+v", ev)
 		}
-		if n, _ := e.Deps.Orders.ExpireUnpaid(t.Context(), 100); n != 0 {
+		if n, _ := e.Services.Orders.ExpireUnpaid(t.Context(), 100); n != 0 {
 			t.Fatalf("expired again: %d", n)
 		}
 	})
@@ -182,7 +183,7 @@ func TestPaymentCallbackEndpoint(t *testing.T) {
 type paidProvider struct{ payment.Provider }
 
 func (paidProvider) CreatePayment(context.Context, payment.Request) (*payment.Intent, error) {
-	return nil, &payment.ProviderError{HTTPStatus: 400, Code: payment.CodeOrderPaid, Message: "order paid"}
+	return nil, &partner.Error{Partner: "payment provider", Status: 400, Code: payment.CodeOrderPaid, Message: "order paid"}
 }
 
 // Asking to pay an order the provider says is paid tells the buyer so (not
@@ -197,7 +198,7 @@ func TestPayingAnOrderThatIsAlreadyPaid(t *testing.T) {
 			t.Fatalf("pay: %s %+v", r.Data, r.Errors)
 		}
 		h, body := e.Payment.SignedCallback(o.OrderNo, "sbx-9", int64(o.TotalFen), payment.StatusPaid, time.Now())
-		if err := e.Deps.Orders.HandleCallback(t.Context(), "sandbox", h, body); err != nil {
+		if err := e.Services.Orders.HandleCallback(t.Context(), "sandbox", h, body); err != nil {
 			t.Fatal(err)
 		}
 		id, _ := e.Codec.DecodeID(o.ID)

@@ -118,7 +118,7 @@ func (s *Service) move(ctx context.Context, o *ent.Order, to Status, actor Actor
 			return nil, err
 		}
 		if n == 0 {
-			return nil, apperr.New("CONFLICT", "the order changed meanwhile; reload it")
+			return nil, apperr.New(apperr.CodeConflict, "the order changed meanwhile; reload it")
 		}
 		if to == order.StatusCANCELLED && from == order.StatusAWAITING_PAYMENT {
 			if err := restock(ctx, tx, o.ID); err != nil {
@@ -183,7 +183,7 @@ func (s *Service) ExpireUnpaid(ctx context.Context, limit int) (int, error) {
 	n := 0
 	for _, o := range due {
 		if _, err := s.move(ctx, o, order.StatusCANCELLED, System, MoveOptions{}); err != nil {
-			if apperr.CodeOf(err) == "CONFLICT" {
+			if apperr.CodeOf(err) == apperr.CodeConflict {
 				continue // paid or cancelled meanwhile
 			}
 			return n, err

@@ -12,6 +12,7 @@ import (
 	"github.com/tongxue/tongxue/ent/paymentcallback"
 	"github.com/tongxue/tongxue/internal/apperr"
 	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/partner"
 	"github.com/tongxue/tongxue/internal/payment"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -32,7 +33,7 @@ func (s *Service) Pay(ctx context.Context, v *auth.Viewer, id int) (*payment.Int
 		return nil, apperr.Forbidden("only the buyer pays an order")
 	}
 	if o.Status != order.StatusAWAITING_PAYMENT {
-		return nil, apperr.New("INVALID_TRANSITION", "the order is %s, not awaiting payment", o.Status)
+		return nil, apperr.New(apperr.CodeInvalidTransition, "the order is %s, not awaiting payment", o.Status)
 	}
 	items, err := s.client.OrderItem.Query().Where(orderitem.OrderID(o.ID)).Order(ent.Asc(orderitem.FieldID)).All(ctx)
 	if err != nil {
@@ -53,10 +54,9 @@ func (s *Service) Pay(ctx context.Context, v *auth.Viewer, id int) (*payment.Int
 		return nil, err
 	}
 	intent, err := s.provider.CreatePayment(ctx, req)
-	var pe *payment.ProviderError
-	if errors.As(err, &pe) && pe.Code == payment.CodeOrderPaid {
+	if partner.HasCode(err, payment.CodeOrderPaid) {
 		// Paid already; the provider's callback is on its way and settles it.
-		return nil, apperr.New("ALREADY_PAID", "this order has been paid; it shows as paid in a moment")
+		return nil, apperr.New(apperr.CodeAlreadyPaid, "this order has been paid; it shows as paid in a moment")
 	}
 	if errors.Is(err, payment.ErrInvalidRequest) {
 		s.log.ErrorContext(ctx, "payment request refused before sending", "order_id", o.ID, "err", err)
@@ -64,7 +64,7 @@ func (s *Service) Pay(ctx context.Context, v *auth.Viewer, id int) (*payment.Int
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "create payment", "order_id", o.ID, "err", err)
-		return nil, apperr.New("PAYMENT_UNAVAILABLE", "the payment provider is not answering; try again shortly")
+		return nil, apperr.New(apperr.CodePaymentUnavailable, "the payment provider is not answering; try again shortly")
 	}
 	// A PAID callback may have come first: it keeps its transaction id.
 	err = s.client.Order.Update().Where(order.ID(o.ID), order.StatusEQ(order.StatusAWAITING_PAYMENT)).

@@ -75,7 +75,7 @@ func (s *Service) Place(ctx context.Context, v *auth.Viewer, addrs *address.Serv
 			if student, err = s.students.IsVerified(ctx, v.UserID); err != nil {
 				return nil, err
 			} else if !student {
-				return nil, apperr.New("STUDENT_VERIFICATION_REQUIRED",
+				return nil, apperr.New(apperr.CodeStudentVerificationRequired,
 					"%s is for verified students only", p.Name).With("productIndex", i)
 			}
 		}
@@ -106,7 +106,7 @@ func (s *Service) Place(ctx context.Context, v *auth.Viewer, addrs *address.Serv
 				return nil, err
 			}
 			if n == 0 {
-				return nil, apperr.New("OUT_OF_STOCK", "%s does not have %d left", byID[l.ProductID].Name, l.Quantity).
+				return nil, apperr.New(apperr.CodeOutOfStock, "%s does not have %d left", byID[l.ProductID].Name, l.Quantity).
 					With("productId", l.ProductID)
 			}
 		}

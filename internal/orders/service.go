@@ -50,19 +50,28 @@ type Service struct {
 	log      *slog.Logger
 }
 
+// Deps are what the service is built from.
+type Deps struct {
+	DB       *store.DB // requests use DB.Client, streams DB.Live
+	Ring     *vault.Keyring
+	Bus      Publisher
+	Payment  payment.Provider
+	Students StudentChecker
+	Privacy  *privacy.Service
+	Config   Config
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
 // New wires the service.
-func New(client *ent.Client, ring *vault.Keyring, bus Publisher, provider payment.Provider,
-	students StudentChecker, priv *privacy.Service, cfg Config, now func() time.Time, log *slog.Logger) *Service {
+func New(d Deps) *Service {
+	cfg := d.Config
 	if cfg.PaymentWindow == 0 {
 		cfg.PaymentWindow = 15 * time.Minute
 	}
-	return &Service{client: client, live: client, ring: ring, bus: bus, provider: provider, students: students,
-		priv: priv, cfg: cfg, now: now, log: log}
+	return &Service{client: d.DB.Client, live: d.DB.Live, ring: d.Ring, bus: d.Bus, provider: d.Payment,
+		students: d.Students, priv: d.Privacy, cfg: cfg, now: d.Now, log: d.Log}
 }
-
-// StreamFrom makes the streams read from live (store.DB.Live) instead of
-// the request pool.
-func (s *Service) StreamFrom(live *ent.Client) { s.live = live }
 
 // Provider is the payment provider in use.
 func (s *Service) Provider() payment.Provider { return s.provider }

@@ -331,7 +331,7 @@ func TestOrderInputIsChecked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.e.Deps.Students.Submit(t.Context(), v, studentverify.Request{
+		if _, err := s.e.Services.Students.Submit(t.Context(), v, studentverify.Request{
 			Name: "张小明", IDNumber: idcard.Make("110108", time.Date(2004, 5, 6, 0, 0, 0, 0, time.UTC), 1),
 			School: "清华大学", CHSICode: "TESTOK123456", CardPhoto: testdb.Photo(),
 		}); err != nil {

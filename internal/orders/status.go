@@ -50,7 +50,7 @@ var transitions = map[Status]map[Status][]Actor{
 func CanMove(from, to Status, actor Actor) error {
 	actors, ok := transitions[from][to]
 	if !ok {
-		return apperr.New("INVALID_TRANSITION", "an order cannot go from %s to %s", from, to).
+		return apperr.New(apperr.CodeInvalidTransition, "an order cannot go from %s to %s", from, to).
 			With("from", string(from)).With("to", string(to))
 	}
 	for _, a := range actors {

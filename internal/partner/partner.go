@@ -1,8 +1,11 @@
 // Package partner holds what every client of an outside party (payment
-// provider, verification service, partner bank) shares: the rule for the
-// party's base URL, an HTTP client that never follows a redirect, the
-// jittered backoff between attempts, and scrubbing of what a party writes in
-// an error body.
+// provider, verification service, partner bank) shares: Client, which owns
+// the configuration (Config, checked once), the signing hook (Signer: each
+// party's scheme stays in its package), retries with jittered backoff,
+// the reading and scrubbing of error answers, and Error, the one error of a
+// party's refusal. Each partner package keeps only its wire format (paths,
+// JSON, signature algorithm) and its sandbox. Also the rule for a party's
+// base URL and an HTTP client that never follows a redirect.
 package partner
 
 import (
@@ -42,10 +45,10 @@ func loopback(host string) bool {
 	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
-// Client returns a copy of c (a new client when nil) that does not follow
+// NoRedirects returns a copy of c (a new client when nil) that does not follow
 // redirects: a redirect would resend signed personal data to a host the
 // configuration did not name. The copy leaves the caller's client as it was.
-func Client(c *http.Client) *http.Client {
+func NoRedirects(c *http.Client) *http.Client {
 	cl := &http.Client{}
 	if c != nil {
 		*cl = *c

@@ -36,14 +36,14 @@ func TestBaseURL(t *testing.T) {
 
 func TestClientNeverFollowsRedirects(t *testing.T) {
 	mine := &http.Client{Timeout: 7}
-	c := partner.Client(mine)
+	c := partner.NoRedirects(mine)
 	if c == mine || mine.CheckRedirect != nil || c.Timeout != 7 {
 		t.Fatalf("the caller's client was changed or not copied")
 	}
 	if err := c.CheckRedirect(nil, nil); err != http.ErrUseLastResponse {
 		t.Fatalf("CheckRedirect = %v", err)
 	}
-	if partner.Client(nil).CheckRedirect == nil {
+	if partner.NoRedirects(nil).CheckRedirect == nil {
 		t.Fatal("a new client follows redirects")
 	}
 }

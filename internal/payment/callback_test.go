@@ -33,7 +33,7 @@ func signedHeader(secret string, ts time.Time, nonce, body string) http.Header {
 // verifiers are both providers with the test secret: they share one
 // implementation, and each case must hold for both.
 func verifiers(t *testing.T) map[string]payment.Provider {
-	p, err := payment.NewHTTP(payment.HTTPConfig{Name: "wechat", BaseURL: "https://api.pay.example.com", MerchantID: testMchID, Secret: []byte(testSecret)})
+	p, err := payment.NewHTTP(payment.HTTPConfig{Name: "wechat", BaseURL: "https://api.pay.example.com", AppID: testMchID, Secret: testSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestSandboxSignedCallbackVerifiesLikeTheProvidersOwn(t *testing.T) {
 	}
 
 	// Another secret does not verify it.
-	other, err := payment.NewHTTP(payment.HTTPConfig{Name: "wechat", BaseURL: "https://api.pay.example.com", MerchantID: testMchID, Secret: []byte("another-secret")})
+	other, err := payment.NewHTTP(payment.HTTPConfig{Name: "wechat", BaseURL: "https://api.pay.example.com", AppID: testMchID, Secret: "another-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}

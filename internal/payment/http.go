@@ -1,13 +1,9 @@
 package payment
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -15,77 +11,50 @@ import (
 	"github.com/tongxue/tongxue/internal/partner"
 )
 
-// HTTPConfig configures an HTTPProvider.
-type HTTPConfig struct {
-	Name       string        // recorded on intents and callbacks, e.g. "wechat"
-	BaseURL    string        // https://…; plain http only for a loopback host (tests, a local fake)
-	MerchantID string        // the platform's merchant id at the provider (mchid)
-	Secret     []byte        // shared HMAC key, signs requests and callbacks
-	Client     *http.Client  // nil: a client that does not follow redirects
-	Timeout    time.Duration // per attempt; 0 means DefaultTimeout
-	// Retries is how many more attempts follow a network error, a timeout
-	// or a 5xx; 0 means one attempt. 4xx answers are never retried.
-	Retries int
-	// Backoff is the wait before the first retry, doubled for each next one
-	// and jittered; 0 means 200ms.
-	Backoff time.Duration
-}
+// HTTPConfig configures an HTTPClient (see partner.Config): Name is
+// recorded on intents and callbacks (e.g. "wechat"), AppID is the
+// platform's merchant id at the provider (mchid), Secret the shared HMAC
+// key that signs requests and callbacks, and Timeout defaults to
+// DefaultTimeout. 4xx answers are never retried.
+type HTTPConfig = partner.Config
 
-// Defaults of HTTPConfig.
-const (
-	DefaultTimeout = 10 * time.Second // per attempt
-	DefaultBackoff = 200 * time.Millisecond
-)
+// DefaultTimeout is HTTPConfig.Timeout's default, per attempt.
+const DefaultTimeout = 10 * time.Second
 
 // maxResponseBytes bounds what is read of a provider answer.
 const maxResponseBytes = 64 << 10
 
-// HTTPProvider is the real provider, reached over HTTPS.
-type HTTPProvider struct {
-	name     string
-	endpoint string
-	mchid    string
-	signer   signer
-	client   *http.Client
-	timeout  time.Duration
-	retries  int
-	backoff  time.Duration
+// PathTransactions is where payments are opened, relative to the base URL.
+const PathTransactions = "/v3/pay/transactions"
+
+// HTTPClient is the real provider, reached over HTTPS.
+type HTTPClient struct {
+	c      *partner.Client
+	mchid  string
+	signer signer
 }
 
 // NewHTTP checks cfg and builds the provider. It returns an error rather
 // than panicking because cfg comes from the environment: a missing secret
 // must stop start-up with a message.
-func NewHTTP(cfg HTTPConfig) (*HTTPProvider, error) {
-	s, err := newSigner(cfg.Secret)
+func NewHTTP(cfg HTTPConfig) (*HTTPClient, error) {
+	s := signer{secret: []byte(cfg.Secret)}
+	c, err := partner.New(cfg, partner.Protocol{
+		Partner: "payment provider", UserAgent: "tongxue-payment/1", DefaultTimeout: DefaultTimeout,
+		MaxAnswerBytes: maxResponseBytes, ErrorBody: partner.FlatErrorBody,
+		Signer: partner.SignRequests(func(req *http.Request, body []byte, now time.Time) {
+			req.Header.Set(HeaderMchid, cfg.AppID)
+			s.sign(req.Header, body, now)
+		}),
+	})
 	if err != nil {
 		return nil, err
 	}
-	base, err := partner.BaseURL(cfg.BaseURL)
-	switch {
-	case cfg.Name == "":
-		return nil, errors.New("payment: provider name is empty")
-	case !partner.ValidAppID(cfg.MerchantID):
-		return nil, errors.New("payment: merchant id must be printable ASCII without spaces")
-	case err != nil:
-		return nil, fmt.Errorf("payment: %w", err)
-	case cfg.Timeout < 0 || cfg.Retries < 0 || cfg.Backoff < 0:
-		return nil, errors.New("payment: negative timeout, retries or backoff")
-	}
-	p := &HTTPProvider{
-		name:     cfg.Name,
-		endpoint: base + "/v3/pay/transactions",
-		mchid:    cfg.MerchantID,
-		signer:   s,
-		client:   partner.Client(cfg.Client),
-		timeout:  cmp.Or(cfg.Timeout, DefaultTimeout),
-		retries:  cfg.Retries,
-		backoff:  cmp.Or(cfg.Backoff, DefaultBackoff),
-	}
-	return p, nil
+	return &HTTPClient{c: c, mchid: cfg.AppID, signer: s}, nil
 }
 
 // Name returns the configured name.
-func (p *HTTPProvider) Name() string { return p.name }
+func (p *HTTPClient) Name() string { return p.c.Name() }
 
 // wireRequest is the body sent to the provider: every field it has is listed
 // here and filled from a Request, nothing else (see the package comment).
@@ -108,7 +77,8 @@ type wireAmount struct {
 // instead of a second one. After a network error or timeout on the last
 // attempt the payment's state is unknown: calling again later is safe.
 // Errors never include the request body.
-func (p *HTTPProvider) CreatePayment(ctx context.Context, r Request) (*Intent, error) {
+func (p *HTTPClient) CreatePayment(ctx context.Context, r Request) (*Intent, error) {
+	const op = "create payment"
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -120,75 +90,40 @@ func (p *HTTPProvider) CreatePayment(ctx context.Context, r Request) (*Intent, e
 		NotifyURL:   r.NotifyURL,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("payment %s: %w", p.name, err)
+		return nil, p.c.Fail(op, err)
 	}
-	in, err := partner.Retry(ctx, p.retries, p.backoff, func() (*Intent, bool, error) {
-		return p.attempt(ctx, r.OrderNo, body)
-	})
+	data, err := p.c.Do(ctx, partner.Call{Op: op, Method: http.MethodPost, Target: PathTransactions, Body: body,
+		Header: http.Header{HeaderIdempotencyKey: {r.OrderNo}}})
 	if err != nil {
-		return nil, fmt.Errorf("payment %s: create payment: %w", p.name, err)
+		return nil, err
+	}
+	in, err := p.decodeIntent(data)
+	if err != nil {
+		return nil, p.c.Fail(op, err)
 	}
 	return in, nil
 }
 
-// attempt sends body once, under its own timeout, and says whether a
-// failure may be retried.
-func (p *HTTPProvider) attempt(ctx context.Context, key string, body []byte) (_ *Intent, retry bool, _ error) {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(HeaderMchid, p.mchid)
-	req.Header.Set(HeaderIdempotencyKey, key)
-	// Signed per attempt: a retry gets a fresh timestamp and nonce, which
-	// the provider's own skew and replay checks require.
-	p.signer.sign(req.Header, body, time.Now())
-
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, true, err // *url.Error: names the URL, never the body
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, true, err // cut off or timed out mid-answer
-	}
-	if len(data) > maxResponseBytes {
-		return nil, false, fmt.Errorf("%w: answer longer than %d bytes", ErrBadResponse, maxResponseBytes)
-	}
-	if resp.StatusCode != http.StatusOK {
-		e := &ProviderError{HTTPStatus: resp.StatusCode}
-		var b struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(data, &b) == nil { // logged: kept short and clean
-			e.Code, e.Message = partner.ErrorCode(b.Code, nil), partner.Scrub(b.Message, nil)
-		}
-		return nil, e.Retryable(), e
-	}
+// decodeIntent reads a 200 answer.
+func (p *HTTPClient) decodeIntent(data []byte) (*Intent, error) {
 	var ok struct {
 		PrepayID string `json:"prepay_id"`
 		PayURL   string `json:"pay_url"`
 	}
 	if err := json.Unmarshal(data, &ok); err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
 	if ok.PrepayID == "" {
-		return nil, false, fmt.Errorf("%w: no prepay_id", ErrBadResponse)
+		return nil, fmt.Errorf("%w: no prepay_id", ErrBadResponse)
 	}
 	// The app opens PayURL: nothing but a web address may come through.
 	if u, err := url.Parse(ok.PayURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, false, fmt.Errorf("%w: pay_url is not an http(s) URL", ErrBadResponse)
+		return nil, fmt.Errorf("%w: pay_url is not an http(s) URL", ErrBadResponse)
 	}
-	return &Intent{Provider: p.name, ProviderRef: ok.PrepayID, PayURL: ok.PayURL}, false, nil
+	return &Intent{Provider: p.Name(), ProviderRef: ok.PrepayID, PayURL: ok.PayURL}, nil
 }
 
 // VerifyCallback authenticates a callback of the provider; see Provider.
-func (p *HTTPProvider) VerifyCallback(header http.Header, body []byte, now time.Time) (*Callback, error) {
-	return verifyCallback(p.name, p.signer, header, body, now)
+func (p *HTTPClient) VerifyCallback(header http.Header, body []byte, now time.Time) (*Callback, error) {
+	return verifyCallback(p.Name(), p.signer, header, body, now)
 }

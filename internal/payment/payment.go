@@ -1,6 +1,6 @@
 // Package payment talks to the third-party payment provider: it asks the
 // provider to open a payment for an order and authenticates the provider's
-// result callbacks. HTTPProvider speaks to the real provider; Sandbox is the
+// result callbacks. HTTPClient speaks to the real provider; Sandbox is the
 // development provider, which needs no network and signs its callbacks with
 // the same code the real provider's callbacks are verified with.
 //
@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tongxue/tongxue/internal/partner"
 )
 
 // Request is what the provider needs to open a payment.
@@ -101,7 +103,7 @@ var ErrInvalidRequest = errors.New("payment: invalid request")
 // ErrBadResponse is returned, wrapped, when the provider answers 200 with a
 // body that is not a usable payment. It is not retried: the provider did
 // answer, and retrying would not change its answer.
-var ErrBadResponse = errors.New("payment: malformed provider response")
+var ErrBadResponse = partner.ErrBadResponse
 
 // HTTPStatus is the status a callback endpoint answers for the error of
 // VerifyCallback: 200 for nil, 401 for an unauthenticated or stale callback,
@@ -119,30 +121,14 @@ func HTTPStatus(err error) int {
 	}
 }
 
-// Error codes the provider answers with (ProviderError.Code).
+// Error codes the provider answers with (partner.Error.Code of its
+// refusals, a non-200 answer).
 const (
 	CodeParamError  = "PARAM_ERROR"
 	CodeSignError   = "SIGN_ERROR"
 	CodeOrderPaid   = "ORDER_PAID" // already paid: settle the order, do not retry
 	CodeSystemError = "SYSTEM_ERROR"
 )
-
-// ProviderError is an error answer of the provider. Code and Message are the
-// provider's; Code is empty when the body was not the provider's JSON (for
-// example a proxy's error page).
-type ProviderError struct {
-	HTTPStatus int
-	Code       string
-	Message    string
-}
-
-func (e *ProviderError) Error() string {
-	return fmt.Sprintf("payment provider answered HTTP %d %s: %s", e.HTTPStatus, e.Code, e.Message)
-}
-
-// Retryable reports whether the same request may succeed later: only server
-// errors are; a 4xx means the request itself is refused.
-func (e *ProviderError) Retryable() bool { return e.HTTPStatus >= 500 }
 
 // Validate reports why r must not be sent. Its messages never repeat the
 // values, which could be what the check refuses.
@@ -219,6 +205,6 @@ func looksPersonal(s string) bool {
 }
 
 var (
-	_ Provider = (*HTTPProvider)(nil)
+	_ Provider = (*HTTPClient)(nil)
 	_ Provider = (*Sandbox)(nil)
 )

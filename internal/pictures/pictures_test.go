@@ -120,8 +120,8 @@ func TestFailedPostReleasesItsPictures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := wow.New(db.Client, db.Dialect, st, pubsub.NewLocal(pubsub.Options{}), privacy.New(db.Client, time.Now, log),
-			ring, access, time.Now, log)
+		svc := wow.New(wow.Deps{DB: db, Media: st, Bus: pubsub.NewLocal(pubsub.Options{}),
+			Privacy: privacy.New(db.Client, time.Now, log), Ring: ring, Pictures: access, Now: time.Now, Log: log})
 		gone := &auth.Viewer{UserID: u.ID + 1000}
 		if _, err := svc.Create(ctx, gone, wow.Input{Text: "新的", Visibility: post.VisibilityPUBLIC,
 			Images: [][]byte{picture(200), picture(10)}}); err == nil {

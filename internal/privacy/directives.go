@@ -36,7 +36,7 @@ const (
 // in per-item goroutines, where a larger frame costs a stack copy.)
 func (s *Service) Consent(ctx context.Context, obj any, next graphql.Resolver, purpose pii.Purpose, of *Subject) (any, error) {
 	if err := s.checkConsent(ctx, obj, purpose, of); err != nil {
-		if err == errHidden {
+		if err == errHidden { //nolint:errorlint // checkConsent returns this sentinel as it is
 			return nil, nil
 		}
 		return nil, err
@@ -164,7 +164,7 @@ func (s *Service) reveal(ctx context.Context, obj any, field, reason string, kin
 		}
 	case v.UserID == o.OwnerID():
 		if !v.CanReveal(s.now()) {
-			return apperr.New("VERIFICATION_REQUIRED",
+			return apperr.New(apperr.CodeVerificationRequired,
 				"verify with an SMS code (requestRevealCode, verifyReveal) to reveal your own data")
 		}
 		if reason == "" {

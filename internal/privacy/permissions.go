@@ -72,7 +72,7 @@ func (s *Service) RequirePermission(ctx context.Context, v *auth.Viewer, p Permi
 	if dp != nil && allows(dp, p) {
 		return nil
 	}
-	return apperr.New("PERMISSION_REQUIRED", "turn on the %s permission for this feature", p).
+	return apperr.New(apperr.CodePermissionRequired, "turn on the %s permission for this feature", p).
 		With("permission", string(p))
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/tongxue/tongxue/internal/store"
 )
 
-// The first version: the policy in ../shared/policy/privacy-policy.zh.md,
+// The first version of the privacy policy (row P1 of docs/requirements.md),
 // published 2024-02-22, in force from 2024-02-29.
 var initialPolicy = ent.PolicyVersion{
 	Seq:         1,
@@ -191,7 +191,7 @@ func (s *Service) Publish(ctx context.Context, staff *auth.Viewer, in PublishInp
 		return err
 	})
 	if ent.IsConstraintError(err) {
-		return nil, apperr.New("CONFLICT", "another version was published at the same time; try again")
+		return nil, apperr.New(apperr.CodeConflict, "another version was published at the same time; try again")
 	}
 	if err != nil {
 		return nil, err

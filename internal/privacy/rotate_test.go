@@ -53,22 +53,22 @@ func TestKeyRotation(t *testing.T) {
 		// a student verification.
 		e.Seed(t)
 		v := &auth.Viewer{UserID: e.UserID(t, phones[2])}
-		a, err := e.Deps.Addresses.Create(t.Context(), v.UserID, address.Input{RecipientName: "赵六", Phone: phones[2], Address: "浙江省杭州市西湖区余杭塘路 866 号"})
+		a, err := e.Services.Addresses.Create(t.Context(), v.UserID, address.Input{RecipientName: "赵六", Phone: phones[2], Address: "浙江省杭州市西湖区余杭塘路 866 号"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := db.Client.Product.Query().Where(product.StudentOnly(false), product.StockGT(0)).FirstX(t.Context())
-		if _, err := e.Deps.Orders.Place(t.Context(), v, e.Deps.Addresses, orders.PlaceInput{
+		if _, err := e.Services.Orders.Place(t.Context(), v, e.Services.Addresses, orders.PlaceInput{
 			Lines: []orders.Line{{ProductID: p.ID, Quantity: 1}}, AddressID: a.ID, IdempotencyKey: "rotate-0001"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.Deps.Students.Submit(t.Context(), v, studentverify.Request{Name: "赵六",
+		if _, err := e.Services.Students.Submit(t.Context(), v, studentverify.Request{Name: "赵六",
 			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), School: "浙江大学",
 			CHSICode: "TESTOK654321", CardPhoto: testdb.Photo()}); err != nil {
 			t.Fatal(err)
 		}
 
-		if _, err := e.Deps.Errands.Post(t.Context(), v, errands.Input{Area: "东区", PickupPlace: "菜鸟驿站", Credential: "6-2-3021",
+		if _, err := e.Services.Errands.Post(t.Context(), v, errands.Input{Area: "东区", PickupPlace: "菜鸟驿站", Credential: "6-2-3021",
 			ParcelType: "SMALL", WeightGrams: 500, RewardFen: 300,
 			Delivery: address.Input{RecipientName: "赵六", Phone: phones[2], Address: "浙江省杭州市西湖区余杭塘路 866 号"}}); err != nil {
 			t.Fatal(err)
@@ -78,13 +78,13 @@ func TestKeyRotation(t *testing.T) {
 			SetLocationCipher(old.Seal([]byte("紫荆公寓"), "posts.location_cipher")).ExecX(t.Context())
 		jpeg := testdb.Photo()
 		down.silent.Store(true)
-		if _, err := e.Deps.Accounts.Apply(t.Context(), v, starcard.ApplyInput{Name: "赵六",
+		if _, err := e.Services.Accounts.Apply(t.Context(), v, starcard.ApplyInput{Name: "赵六",
 			IDNumber: idcard.Make("330106", time.Date(2003, 3, 3, 0, 0, 0, 0, time.UTC), 9), BoundCard: "6222021234567890128",
-			IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}); !isCode(err, "BANK_UNAVAILABLE") {
+			IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}); !isCode(err, apperr.CodeBankUnavailable) {
 			t.Fatalf("bank down: %v", err)
 		}
 		down.silent.Store(false)
-		if _, err := e.Deps.Accounts.Apply(t.Context(), &auth.Viewer{UserID: e.UserID(t, phones[1])}, starcard.ApplyInput{Name: "钱七",
+		if _, err := e.Services.Accounts.Apply(t.Context(), &auth.Viewer{UserID: e.UserID(t, phones[1])}, starcard.ApplyInput{Name: "钱七",
 			IDNumber: idcard.Make("330106", time.Date(2004, 4, 4, 0, 0, 0, 0, time.UTC), 7), BoundCard: "6222021234567890128",
 			IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}); err != nil {
 			t.Fatal(err)
@@ -160,7 +160,7 @@ func TestKeyRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := auth.New(db.Client, keys, nil, e.Priv, time.Now, slog.Default()).Phone(u); err != nil || got != phones[1] {
+		if got, err := auth.New(auth.Deps{Client: db.Client, Keys: keys, Policy: e.Priv, Now: time.Now, Log: slog.Default()}).Phone(u); err != nil || got != phones[1] {
 			t.Fatalf("phone after rotation: %q %v", got, err)
 		}
 		addrs, err := address.New(db.Client, onlyNew, time.Now).List(t.Context(), v.UserID)
@@ -183,7 +183,7 @@ func (b *silentBank) Open(ctx context.Context, a bank.Application) (*bank.Accoun
 	return b.Bank.Open(ctx, a)
 }
 
-func isCode(err error, code string) bool {
+func isCode(err error, code apperr.Code) bool {
 	var ae *apperr.Error
 	return errors.As(err, &ae) && ae.Code == code
 }

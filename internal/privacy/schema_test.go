@@ -13,6 +13,7 @@ import (
 
 	"github.com/tongxue/tongxue/ent/migrate"
 	entschema "github.com/tongxue/tongxue/ent/schema"
+	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/mask"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
@@ -24,7 +25,7 @@ import (
 
 func gqlSchema(t *testing.T) *ast.Schema {
 	t.Helper()
-	return resolvers.NewSchema(&resolvers.Resolver{}).Schema()
+	return resolvers.NewSchema(resolvers.New(&app.Services{})).Schema()
 }
 
 func dataFields(t *testing.T) []privacy.DataField {
@@ -241,7 +242,7 @@ func TestEnumsMatchCatalogues(t *testing.T) {
 // A directive declared but not wired fails only at run time: check them all.
 func TestEveryDirectiveIsWired(t *testing.T) {
 	s := gqlSchema(t)
-	cfg := resolvers.Config(&resolvers.Resolver{Privacy: &privacy.Service{}})
+	cfg := resolvers.Config(resolvers.New(&app.Services{Privacy: &privacy.Service{}}))
 	root := reflect.ValueOf(cfg.Directives)
 	for name, d := range s.Directives {
 		if d.Position == nil || d.Position.Src.BuiltIn || name == "goField" || name == "goModel" ||

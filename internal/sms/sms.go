@@ -1,6 +1,7 @@
 // Package sms sends text messages through a gateway. Only the sandbox exists
 // yet: it prints messages to the console (development) or keeps them in
-// memory (tests). A real gateway will implement Sender.
+// memory (tests). A real gateway will implement Sender on partner.Client
+// (config, signing hook, retries, partner.Error), like the other parties.
 package sms
 
 import (

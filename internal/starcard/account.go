@@ -15,6 +15,7 @@ import (
 	"github.com/tongxue/tongxue/internal/auth"
 	"github.com/tongxue/tongxue/internal/bank"
 	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/partner"
 	"github.com/tongxue/tongxue/internal/pii"
 	"github.com/tongxue/tongxue/internal/privacy"
 	"github.com/tongxue/tongxue/internal/store"
@@ -32,9 +33,20 @@ type Accounts struct {
 	log    *slog.Logger
 }
 
+// AccountsDeps are what Accounts are built from.
+type AccountsDeps struct {
+	Client  *ent.Client
+	Ring    *vault.Keyring
+	Auth    *auth.Service
+	Privacy *privacy.Service
+	Bank    bank.Bank
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
 // NewAccounts returns the service.
-func NewAccounts(client *ent.Client, ring *vault.Keyring, a *auth.Service, priv *privacy.Service, b bank.Bank, now func() time.Time, log *slog.Logger) *Accounts {
-	return &Accounts{client: client, ring: ring, auth: a, priv: priv, bank: b, now: now, log: log}
+func NewAccounts(d AccountsDeps) *Accounts {
+	return &Accounts{client: d.Client, ring: d.Ring, auth: d.Auth, priv: d.Privacy, bank: d.Bank, now: d.Now, log: d.Log}
 }
 
 // Consents each call to the bank needs, checked here before the call
@@ -148,7 +160,7 @@ func (s *Accounts) claim(ctx context.Context, userID int, app bank.Application, 
 			app, err = s.pending(existing, app.Phone)
 			return err
 		case err == nil && existing.Status != bankaccount.StatusREJECTED:
-			return apperr.New("CONFLICT", "you already have a star card account")
+			return apperr.New(apperr.CodeConflict, "you already have a star card account")
 		case err == nil:
 			if err := tx.BankAccount.DeleteOne(existing).Exec(ctx); err != nil { // a new application after a refusal
 				return err
@@ -167,7 +179,7 @@ func (s *Accounts) claim(ctx context.Context, userID int, app bank.Application, 
 			SetBank(s.bank.Name()).SetStatus(bankaccount.StatusPENDING).SetCreatedAt(now).Exec(ctx)
 	})
 	if ent.IsConstraintError(err) {
-		return app, apperr.New("CONFLICT", "an application of yours is already on its way to the bank")
+		return app, apperr.New(apperr.CodeConflict, "an application of yours is already on its way to the bank")
 	}
 	return app, err
 }
@@ -199,8 +211,8 @@ func (s *Accounts) pending(a *ent.BankAccount, phone string) (bank.Application, 
 // not answer: a retry resends it) and drops it when the bank refused the
 // data itself (nothing was opened; the student corrects and applies again).
 func (s *Accounts) openFailed(ctx context.Context, userID int, app bank.Application, err error) error {
-	var be *bank.BankError
-	refused := errors.As(err, &be) && !be.Retryable()
+	be, _ := partner.AsError(err)
+	refused := partner.Refused(err)
 	var ie *bank.InputError
 	if refused || errors.As(err, &ie) {
 		if _, derr := s.client.BankAccount.Delete().Where(bankaccount.UserID(userID),
@@ -213,9 +225,9 @@ func (s *Accounts) openFailed(ctx context.Context, userID int, app bank.Applicat
 	case ie != nil:
 		return ie
 	case refused:
-		return apperr.New("BANK_REFUSED", "the bank refused the application (%s): check what you entered and apply again", be.Code)
+		return apperr.New(apperr.CodeBankRefused, "the bank refused the application (%s): check what you entered and apply again", be.Code)
 	}
-	return apperr.New("BANK_UNAVAILABLE", "the bank is not answering; your application is kept: apply again shortly to resend it")
+	return apperr.New(apperr.CodeBankUnavailable, "the bank is not answering; your application is kept: apply again shortly to resend it")
 }
 
 // answered records the bank's answer on the application it answers and
@@ -306,7 +318,7 @@ func (s *Accounts) Balance(ctx context.Context, v *AccountView) (*bank.Balance, 
 	b, err := s.bank.Balance(ctx, v.bankRef)
 	if err != nil {
 		s.log.WarnContext(ctx, "bank balance", "err", err)
-		return nil, apperr.New("BANK_UNAVAILABLE", "the bank is not answering; try again shortly")
+		return nil, apperr.New(apperr.CodeBankUnavailable, "the bank is not answering; try again shortly")
 	}
 	return b, nil
 }
@@ -323,7 +335,7 @@ func (s *Accounts) Transactions(ctx context.Context, v *AccountView, after strin
 	txs, next, err := s.bank.Transactions(ctx, v.bankRef, after, limit) // the bank bounds the page
 	if err != nil {
 		s.log.WarnContext(ctx, "bank transactions", "err", err)
-		return nil, "", apperr.New("BANK_UNAVAILABLE", "the bank is not answering; try again shortly")
+		return nil, "", apperr.New(apperr.CodeBankUnavailable, "the bank is not answering; try again shortly")
 	}
 	return txs, next, nil
 }

@@ -51,7 +51,7 @@ func TestBankReadsStopWhenFinancialConsentIsWithdrawn(t *testing.T) {
 		jpeg := testdb.Photo()
 		in := starcard.ApplyInput{Name: "李华", IDNumber: idcard.Make("110108", time.Date(2004, 9, 1, 0, 0, 0, 0, time.UTC), 42),
 			BoundCard: "6222021234567890128", IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}
-		if _, err := e.Deps.Accounts.Apply(t.Context(), &auth.Viewer{UserID: e.UserID(t, student)}, in); apperr.CodeOf(err) != "CONSENT_REQUIRED" ||
+		if _, err := e.Services.Accounts.Apply(t.Context(), &auth.Viewer{UserID: e.UserID(t, student)}, in); apperr.CodeOf(err) != "CONSENT_REQUIRED" ||
 			counting.open.Load() != 0 || db.Client.BankAccount.Query().CountX(t.Context()) != 0 {
 			t.Fatalf("opened without the consents: %v, %d calls", err, counting.open.Load())
 		}
@@ -100,14 +100,14 @@ func TestBankReadsStopWhenFinancialConsentIsWithdrawn(t *testing.T) {
 		// Domain code called without a request's viewer (a batch) is held
 		// to the same consent, read from the database.
 		ctx := context.Background()
-		view, err := e.Deps.Accounts.Mine(ctx, e.UserID(t, student))
+		view, err := e.Services.Accounts.Mine(ctx, e.UserID(t, student))
 		if err != nil || view == nil {
 			t.Fatalf("account %v %v", view, err)
 		}
-		if _, err := e.Deps.Accounts.Balance(ctx, view); apperr.CodeOf(err) != "CONSENT_REQUIRED" {
+		if _, err := e.Services.Accounts.Balance(ctx, view); apperr.CodeOf(err) != "CONSENT_REQUIRED" {
 			t.Fatalf("batch balance: %v", err)
 		}
-		if _, _, err := e.Deps.Accounts.Transactions(ctx, view, "", 5); apperr.CodeOf(err) != "CONSENT_REQUIRED" {
+		if _, _, err := e.Services.Accounts.Transactions(ctx, view, "", 5); apperr.CodeOf(err) != "CONSENT_REQUIRED" {
 			t.Fatalf("batch transactions: %v", err)
 		}
 		if b, n := counting.balance.Load(), counting.transactions.Load(); b != 0 || n != 0 {

@@ -86,7 +86,7 @@ func (c *Cards) Apply(ctx context.Context, v *auth.Viewer, in Input) (*ent.StarC
 		return nil, err
 	}
 	if exists {
-		return nil, apperr.New("CONFLICT", "you already have an active card of this kind")
+		return nil, apperr.New(apperr.CodeConflict, "you already have an active card of this kind")
 	}
 	return c.client.StarCard.Create().SetUserID(v.UserID).SetNumber(card.Number).SetKind(in.Kind).
 		SetGender(in.Gender).SetSchool(school).SetSchoolingYears(in.SchoolingYears).

@@ -48,9 +48,18 @@ type Service struct {
 	log      *slog.Logger
 }
 
+// Deps are what the service is built from.
+type Deps struct {
+	Client   *ent.Client
+	Keys     vault.Keys
+	Verifier studentverify.Provider
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
 // New returns the service.
-func New(client *ent.Client, keys vault.Keys, provider studentverify.Provider, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{client: client, keys: keys, provider: provider, now: now, log: log}
+func New(d Deps) *Service {
+	return &Service{client: d.Client, keys: d.Keys, provider: d.Verifier, now: d.Now, log: d.Log}
 }
 
 // Submit checks the request, asks the verification service and stores the
@@ -88,7 +97,7 @@ func (s *Service) Submit(ctx context.Context, v *auth.Viewer, in studentverify.R
 			return nil, err // the graph shows it with its field (apperr.As)
 		}
 		s.log.WarnContext(ctx, "student verification", "err", err)
-		return nil, apperr.New("VERIFICATION_UNAVAILABLE", "the verification service is not answering; try again shortly")
+		return nil, apperr.New(apperr.CodeVerificationUnavailable, "the verification service is not answering; try again shortly")
 	}
 	view := &View{UserID: v.UserID, Name: r.Name, IDNumber: r.IDNumber, School: r.School,
 		Status: studentverification.StatusREJECTED, Reason: res.Reason}

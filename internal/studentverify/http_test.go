@@ -3,14 +3,12 @@ package studentverify_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxue/tongxue/internal/partner"
+	"github.com/tongxue/tongxue/internal/partner/partnertest"
 	"github.com/tongxue/tongxue/internal/studentverify"
 )
 
@@ -38,71 +38,48 @@ type call struct {
 // way the real one would (signature, timestamp, fresh nonce, exactly the
 // five fields) and answers with respond(n) for the n-th attempt (0-based).
 type fakeService struct {
-	t       *testing.T
-	want    studentverify.Request // the normalised request expected
-	respond func(n int, w http.ResponseWriter, r *http.Request)
-
-	mu     sync.Mutex
-	calls  []call
-	nonces map[string]bool
-	srv    *httptest.Server
+	*partnertest.Server
+	want studentverify.Request // the normalised request expected
 }
 
 func newFake(t *testing.T, respond func(n int, w http.ResponseWriter, r *http.Request)) *fakeService {
 	t.Helper()
-	f := &fakeService{t: t, want: studentverify.Normalize(validRequest()), respond: respond, nonces: map[string]bool{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fakeService{want: studentverify.Normalize(validRequest())}
+	f.Server = partnertest.New(t, partnertest.Options{Check: f.check, Nonce: "X-Nonce"},
+		func(n int, w http.ResponseWriter, r *http.Request, _ []byte) { respond(n, w, r) })
 	return f
 }
 
-func (f *fakeService) serve(w http.ResponseWriter, r *http.Request) {
-	t := f.t
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		t.Errorf("reading the body: %v", err)
-		return
-	}
+// check returns what the service would refuse in r, or "".
+func (f *fakeService) check(r *http.Request, body []byte) string {
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/student-verifications" {
-		t.Errorf("%s %s; want POST /v1/student-verifications", r.Method, r.URL.Path)
+		return r.Method + " " + r.URL.Path + "; want POST /v1/student-verifications"
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type %q", ct)
+		return "Content-Type " + ct
 	}
 	if got := r.Header.Get("X-App-Id"); got != appID {
-		t.Errorf("X-App-Id %q", got)
+		return "X-App-Id " + got
 	}
 	ts := r.Header.Get("X-Timestamp")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
-		t.Errorf("X-Timestamp %q is not the current unix time", ts)
+	if problem := partnertest.CheckTimestamp("X-Timestamp", ts, time.Now(), 5*time.Minute); problem != "" {
+		return problem
 	}
 	nonce, reqID := r.Header.Get("X-Nonce"), r.Header.Get("X-Request-Id")
 	if len(nonce) < 16 || len(reqID) < 16 {
-		t.Errorf("X-Nonce %q, X-Request-Id %q: too short", nonce, reqID)
+		return fmt.Sprintf("X-Nonce %q, X-Request-Id %q: too short", nonce, reqID)
 	}
 	// The signature, computed independently of the client.
-	bodySum := sha256.Sum256(body)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(appID + "\n" + ts + "\n" + nonce + "\n" + hex.EncodeToString(bodySum[:])))
-	wantSig := hex.EncodeToString(m.Sum(nil))
-	if got := r.Header.Get("X-Signature"); got != wantSig {
-		t.Errorf("X-Signature %q; want %q", got, wantSig)
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+	if want, got := partnertest.HMACHex(secret, appID+"\n"+ts+"\n"+nonce+"\n"+partnertest.SHA256Hex(body)), r.Header.Get("X-Signature"); got != want {
+		return fmt.Sprintf("X-Signature %q; want %q", got, want)
 	}
 	// Exactly the five fields, with the expected values.
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
-		t.Errorf("body is not a JSON object: %v", err)
+		return "body is not a JSON object: " + err.Error()
 	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if want := []string{"card_photo", "chsi_code", "id_number", "name", "school"}; !slices.Equal(keys, want) {
-		t.Errorf("body fields %v; want exactly %v", keys, want)
+	if keys := slices.Sorted(maps.Keys(fields)); !slices.Equal(keys, []string{"card_photo", "chsi_code", "id_number", "name", "school"}) {
+		return fmt.Sprintf("body fields %v; want exactly card_photo, chsi_code, id_number, name, school", keys)
 	}
 	var got struct {
 		Name, IDNumber, School, CHSICode, CardPhoto string
@@ -110,38 +87,35 @@ func (f *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 	for k, dst := range map[string]*string{"name": &got.Name, "id_number": &got.IDNumber, "school": &got.School,
 		"chsi_code": &got.CHSICode, "card_photo": &got.CardPhoto} {
 		if err := json.Unmarshal(fields[k], dst); err != nil {
-			t.Errorf("field %s is not a string: %v", k, err)
+			return "field " + k + " is not a string"
 		}
 	}
-	photo, err := base64.StdEncoding.DecodeString(got.CardPhoto)
-	if err != nil || !bytes.Equal(photo, f.want.CardPhoto) {
-		t.Errorf("card_photo is not the base64 of the photo (%v)", err)
+	if photo, err := base64.StdEncoding.DecodeString(got.CardPhoto); err != nil || !bytes.Equal(photo, f.want.CardPhoto) {
+		return "card_photo is not the base64 of the photo"
 	}
 	if got.Name != f.want.Name || got.IDNumber != f.want.IDNumber || got.School != f.want.School || got.CHSICode != f.want.CHSICode {
-		t.Errorf("body %+v; want %+v", got, f.want)
+		return fmt.Sprintf("body %+v; want %+v", got, f.want)
 	}
-
-	f.mu.Lock()
-	if f.nonces[nonce] {
-		t.Errorf("nonce %q used twice", nonce)
-	}
-	f.nonces[nonce] = true
-	n := len(f.calls)
-	f.calls = append(f.calls, call{requestID: reqID, nonce: nonce})
-	f.mu.Unlock()
-	f.respond(n, w, r)
+	return ""
 }
 
 func (f *fakeService) Calls() []call {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.calls)
+	var cs []call
+	for _, r := range f.Requests() {
+		cs = append(cs, call{requestID: r.Header.Get("X-Request-Id"), nonce: r.Header.Get("X-Nonce")})
+	}
+	return cs
 }
 
-func (f *fakeService) client(t *testing.T, mod func(*studentverify.HTTPConfig)) *studentverify.HTTP {
+func (f *fakeService) client(t *testing.T, mod func(*studentverify.HTTPConfig)) *studentverify.HTTPClient {
+	t.Helper()
+	return newClient(t, f.URL, mod)
+}
+
+func newClient(t *testing.T, base string, mod func(*studentverify.HTTPConfig)) *studentverify.HTTPClient {
 	t.Helper()
 	cfg := studentverify.HTTPConfig{
-		BaseURL: f.srv.URL, AppID: appID, Secret: secret,
+		BaseURL: base, AppID: appID, Secret: secret,
 		Timeout: 2 * time.Second, Retries: 2, Backoff: time.Millisecond,
 	}
 	if mod != nil {
@@ -155,11 +129,25 @@ func (f *fakeService) client(t *testing.T, mod func(*studentverify.HTTPConfig)) 
 }
 
 func reply(status int, body string) func(int, http.ResponseWriter, *http.Request) {
-	return func(_ int, w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}
+	r := partnertest.Reply(status, body)
+	return func(n int, w http.ResponseWriter, req *http.Request) { r(n, w, req, nil) }
+}
+
+// TestHTTPClient runs what every partner client owes on Verify.
+func TestHTTPClient(t *testing.T) {
+	partnertest.ClientTests(t, partnertest.Subject{
+		Fake: func(t *testing.T, respond partnertest.Respond) *partnertest.Server {
+			return newFake(t, func(n int, w http.ResponseWriter, r *http.Request) { respond(n, w, r, nil) }).Server
+		},
+		Reply: partnertest.Reply,
+		ErrorBody: func(code, message string) string {
+			return `{"error": {"code": "` + code + `", "message": "` + message + `"}}`
+		},
+		Call: func(ctx context.Context, t *testing.T, base string, edit func(*partner.Config)) error {
+			_, err := newClient(t, base, edit).Verify(ctx, validRequest())
+			return err
+		},
+	})
 }
 
 func TestHTTPVerified(t *testing.T) {
@@ -218,11 +206,11 @@ func TestHTTPNotVerified(t *testing.T) {
 func TestHTTPBadRequestIsNotRetried(t *testing.T) {
 	f := newFake(t, reply(400, `{"error": {"code": "INVALID_ARGUMENT", "message": "chsi_code has expired format"}}`))
 	_, err := f.client(t, nil).Verify(context.Background(), validRequest())
-	var se *studentverify.ServiceError
+	var se *partner.Error
 	if !errors.As(err, &se) {
 		t.Fatalf("Verify = %v; want a *ServiceError", err)
 	}
-	if se.HTTPStatus != 400 || se.Code != "INVALID_ARGUMENT" || se.Message != "chsi_code has expired format" {
+	if se.Status != 400 || se.Code != "INVALID_ARGUMENT" || se.Message != "chsi_code has expired format" {
 		t.Fatalf("ServiceError = %+v", se)
 	}
 	if errors.Is(err, studentverify.ErrUnavailable) {
@@ -232,20 +220,6 @@ func TestHTTPBadRequestIsNotRetried(t *testing.T) {
 		t.Fatalf("%d attempts; a 4xx must not be retried", n)
 	}
 	assertNoPersonalData(t, err)
-}
-
-func TestHTTPOther4xxAreNotRetried(t *testing.T) {
-	for _, status := range []int{401, 403, 404, 409, 422, 429} {
-		f := newFake(t, reply(status, `{"error": {"code": "NOPE", "message": "no"}}`))
-		_, err := f.client(t, nil).Verify(context.Background(), validRequest())
-		var se *studentverify.ServiceError
-		if !errors.As(err, &se) || se.HTTPStatus != status {
-			t.Fatalf("HTTP %d: Verify = %v", status, err)
-		}
-		if n := len(f.Calls()); n != 1 {
-			t.Fatalf("HTTP %d: %d attempts", status, n)
-		}
-	}
 }
 
 func TestHTTP502ThenOKIsRetriedWithTheSameRequestID(t *testing.T) {
@@ -291,8 +265,8 @@ func TestHTTP5xxUntilRetriesRunOut(t *testing.T) {
 	if !errors.Is(err, studentverify.ErrUnavailable) {
 		t.Fatalf("Verify = %v; want ErrUnavailable", err)
 	}
-	var se *studentverify.ServiceError
-	if !errors.As(err, &se) || se.HTTPStatus != 503 || se.Code != "MAINTENANCE" {
+	var se *partner.Error
+	if !errors.As(err, &se) || se.Status != 503 || se.Code != "MAINTENANCE" {
 		t.Fatalf("Verify = %v; want the last ServiceError", err)
 	}
 	calls := f.Calls()
@@ -314,8 +288,8 @@ func TestHTTPErrorBodyThatIsNotJSON(t *testing.T) {
 		_, _ = io.WriteString(w, "<html><body>502 Bad Gateway</body></html>")
 	})
 	_, err := f.client(t, func(c *studentverify.HTTPConfig) { c.Retries = 0 }).Verify(context.Background(), validRequest())
-	var se *studentverify.ServiceError
-	if !errors.As(err, &se) || se.HTTPStatus != 502 || se.Code != "" || se.Message != "" {
+	var se *partner.Error
+	if !errors.As(err, &se) || se.Status != 502 || se.Code != "" || se.Message != "" {
 		t.Fatalf("Verify = %v", err)
 	}
 	if !errors.Is(err, studentverify.ErrUnavailable) || len(f.Calls()) != 1 {
@@ -324,12 +298,7 @@ func TestHTTPErrorBodyThatIsNotJSON(t *testing.T) {
 }
 
 func TestHTTPSlowServerTimesOutAfterEveryAttempt(t *testing.T) {
-	f := newFake(t, func(_ int, w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(10 * time.Second):
-		}
-	})
+	f := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) { partnertest.Hang(n, w, r, nil) })
 	c := f.client(t, func(c *studentverify.HTTPConfig) { c.Timeout, c.Retries = 100*time.Millisecond, 2 })
 	start := time.Now()
 	_, err := c.Verify(context.Background(), validRequest())
@@ -353,10 +322,7 @@ func TestHTTPSlowBodyTimesOut(t *testing.T) {
 			reply(200, `{"verified": true, "ref": "r"}`)(n, w, r)
 			return
 		}
-		w.WriteHeader(200)
-		_, _ = io.WriteString(w, `{"verified": `)
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
+		partnertest.HangMidBody(w, r, `{"verified": `)
 	})
 	c := f.client(t, func(c *studentverify.HTTPConfig) { c.Timeout = 100 * time.Millisecond })
 	res, err := c.Verify(context.Background(), validRequest())
@@ -371,12 +337,7 @@ func TestHTTPSlowBodyTimesOut(t *testing.T) {
 func TestHTTPDroppedConnectionIsRetried(t *testing.T) {
 	f := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 0 {
-			conn, _, err := w.(http.Hijacker).Hijack()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			_ = conn.Close()
+			partnertest.Drop(t, w)
 			return
 		}
 		reply(200, `{"verified": true, "ref": "r"}`)(n, w, r)
@@ -391,10 +352,7 @@ func TestHTTPDroppedConnectionIsRetried(t *testing.T) {
 }
 
 func TestHTTPUnreachableService(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	base := srv.URL
-	srv.Close() // nothing listens there any more
-	c, err := studentverify.NewHTTP(studentverify.HTTPConfig{BaseURL: base, AppID: appID, Secret: secret,
+	c, err := studentverify.NewHTTP(studentverify.HTTPConfig{BaseURL: partnertest.Unreachable(t), AppID: appID, Secret: secret,
 		Timeout: time.Second, Retries: 1, Backoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -448,7 +406,7 @@ func TestHTTPErrorsNeverContainPersonalData(t *testing.T) {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
 			f := newFake(t, reply(status, string(errorBody)))
 			_, err := f.client(t, nil).Verify(context.Background(), validRequest())
-			var se *studentverify.ServiceError
+			var se *partner.Error
 			if !errors.As(err, &se) {
 				t.Fatalf("Verify = %v", err)
 			}
@@ -475,64 +433,6 @@ func TestHTTPMalformedRequestIsNotSent(t *testing.T) {
 	}
 	if n := len(f.Calls()); n != 0 {
 		t.Fatalf("%d calls for a malformed request", n)
-	}
-}
-
-func TestHTTPRedirectIsNotFollowed(t *testing.T) {
-	var elsewhere int
-	var mu sync.Mutex
-	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-		mu.Lock()
-		elsewhere++
-		mu.Unlock()
-	}))
-	defer other.Close()
-	f := newFake(t, func(_ int, w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, other.URL+"/v1/student-verifications", http.StatusTemporaryRedirect)
-	})
-	// Even with a client whose policy follows redirects.
-	c := f.client(t, func(c *studentverify.HTTPConfig) { c.Client = &http.Client{} })
-	_, err := c.Verify(context.Background(), validRequest())
-	var se *studentverify.ServiceError
-	if !errors.As(err, &se) || se.HTTPStatus != http.StatusTemporaryRedirect {
-		t.Fatalf("Verify = %v; want a ServiceError 307", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if elsewhere != 0 || len(f.Calls()) != 1 {
-		t.Fatalf("the redirect was followed (%d) or retried (%d)", elsewhere, len(f.Calls()))
-	}
-}
-
-func TestHTTPCallerDeadlineStopsRetries(t *testing.T) {
-	f := newFake(t, reply(503, `{}`))
-	c := f.client(t, func(c *studentverify.HTTPConfig) { c.Retries, c.Backoff = 5, 10*time.Second })
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := c.Verify(ctx, validRequest())
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
-		t.Fatalf("Verify = %v after %v; want the caller's deadline, promptly", err, time.Since(start))
-	}
-	var se *studentverify.ServiceError
-	if !errors.As(err, &se) || se.HTTPStatus != 503 {
-		t.Fatalf("Verify = %v; want the last failure kept", err)
-	}
-	if n := len(f.Calls()); n != 1 {
-		t.Fatalf("%d attempts", n)
-	}
-}
-
-func TestHTTPCancelledBeforeTheCall(t *testing.T) {
-	f := newFake(t, reply(200, `{"verified": true}`))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := f.client(t, nil).Verify(ctx, validRequest())
-	if !errors.Is(err, context.Canceled) || errors.Is(err, studentverify.ErrUnavailable) {
-		t.Fatalf("Verify = %v; want context.Canceled", err)
-	}
-	if n := len(f.Calls()); n != 0 {
-		t.Fatalf("%d calls", n)
 	}
 }
 
@@ -589,36 +489,5 @@ func TestNewHTTPRefusesBadConfig(t *testing.T) {
 	if c, err := studentverify.NewHTTP(named); err != nil || c.Name() != "chsi-partner" {
 		t.Fatalf("NewHTTP(named) = %v, %v", c, err)
 	}
-	for name, mod := range map[string]func(*studentverify.HTTPConfig){
-		"empty URL":          func(c *studentverify.HTTPConfig) { c.BaseURL = "" },
-		"relative URL":       func(c *studentverify.HTTPConfig) { c.BaseURL = "/v1" },
-		"plain http":         func(c *studentverify.HTTPConfig) { c.BaseURL = "http://verify.example.com" },
-		"other scheme":       func(c *studentverify.HTTPConfig) { c.BaseURL = "ftp://verify.example.com" },
-		"user info":          func(c *studentverify.HTTPConfig) { c.BaseURL = "https://u:p@verify.example.com" },
-		"query":              func(c *studentverify.HTTPConfig) { c.BaseURL = "https://verify.example.com/?k=v" },
-		"no app id":          func(c *studentverify.HTTPConfig) { c.AppID = "" },
-		"app id with space":  func(c *studentverify.HTTPConfig) { c.AppID = "a b" },
-		"app id newline":     func(c *studentverify.HTTPConfig) { c.AppID = "a\nb" },
-		"no secret":          func(c *studentverify.HTTPConfig) { c.Secret = "" },
-		"negative retries":   func(c *studentverify.HTTPConfig) { c.Retries = -1 },
-		"negative timeout":   func(c *studentverify.HTTPConfig) { c.Timeout = -time.Second },
-		"negative backoff":   func(c *studentverify.HTTPConfig) { c.Backoff = -time.Second },
-		"unparseable URL":    func(c *studentverify.HTTPConfig) { c.BaseURL = "https://[::1" },
-		"http to other host": func(c *studentverify.HTTPConfig) { c.BaseURL = "http://10.0.0.1:8080" },
-	} {
-		cfg := ok
-		mod(&cfg)
-		if _, err := studentverify.NewHTTP(cfg); err == nil {
-			t.Errorf("%s: NewHTTP accepted it", name)
-		} else if strings.Contains(err.Error(), secret) {
-			t.Errorf("%s: error %q shows the secret", name, err)
-		}
-	}
-	for _, base := range []string{"http://127.0.0.1:8080", "http://localhost:9000/base", "http://[::1]:80"} {
-		cfg := ok
-		cfg.BaseURL = base
-		if _, err := studentverify.NewHTTP(cfg); err != nil {
-			t.Errorf("NewHTTP(%s): %v", base, err)
-		}
-	}
+	partnertest.CheckConfigs(t, named, func(cfg partner.Config) error { _, err := studentverify.NewHTTP(cfg); return err })
 }

@@ -65,7 +65,7 @@ type Provider interface {
 	// Name identifies the provider in audit records.
 	Name() string
 	// Verify checks r. A malformed request gives an *InputError and is not
-	// sent; a service that refuses the call gives a *ServiceError.
+	// sent; a service that refuses the call gives a *partner.Error.
 	Verify(ctx context.Context, r Request) (*Result, error)
 }
 

@@ -117,7 +117,7 @@ func TestLegacyLocationsAreSealed(t *testing.T) {
 			}
 		}
 		for range 2 {
-			if err := e.Deps.Wows.SealLegacyLocations(t.Context()); err != nil {
+			if err := e.Services.Wows.SealLegacyLocations(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -55,14 +55,29 @@ type Service struct {
 	log     *slog.Logger
 }
 
-// New returns the service, installs the visibility rule on client and
-// makes a withdrawal of LOCATION erase the author's post locations.
-func New(client *ent.Client, dialectName string, images media.Store, bus pubsub.Bus, priv *privacy.Service,
-	ring *vault.Keyring, access *pictures.Access, now func() time.Time, log *slog.Logger) *Service {
-	Install(client)
-	priv.OnWithdraw(pii.Location, forgetLocations)
-	return &Service{client: client, live: client, dialect: dialectName, images: images, bus: bus, priv: priv,
-		ring: ring, access: access, now: now, log: log}
+// Deps are what the service is built from.
+type Deps struct {
+	DB       *store.DB // requests use DB.Client, the live stream DB.Live
+	Media    media.Store
+	Bus      pubsub.Bus
+	Privacy  *privacy.Service
+	Ring     *vault.Keyring   // seals posts' locations
+	Pictures *pictures.Access // pictures' addresses
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// New returns the service, installs the visibility rule on the database's
+// clients (the live stream's too) and makes a withdrawal of LOCATION erase
+// the author's post locations.
+func New(d Deps) *Service {
+	Install(d.DB.Client)
+	if d.DB.Live != d.DB.Client {
+		Install(d.DB.Live)
+	}
+	d.Privacy.OnWithdraw(pii.Location, forgetLocations)
+	return &Service{client: d.DB.Client, live: d.DB.Live, dialect: d.DB.Dialect, images: d.Media, bus: d.Bus,
+		priv: d.Privacy, ring: d.Ring, access: d.Pictures, now: d.Now, log: d.Log}
 }
 
 func postimageVisible(ctx context.Context) predicate.PostImage {
@@ -266,15 +281,6 @@ func (s *Service) Send(ctx context.Context, v *auth.Viewer, postID int) (*ent.Po
 	}
 	p.WowCount = ev.Count // the count this wow made (UPDATE ... RETURNING)
 	return p, nil
-}
-
-// StreamFrom makes the live wow stream read from live (store.DB.Live)
-// instead of the request pool; post visibility applies there too.
-func (s *Service) StreamFrom(live *ent.Client) {
-	if live != s.client {
-		Install(live)
-	}
-	s.live = live
 }
 
 func (s *Service) reload(ctx context.Context, id int) (*ent.Post, error) {

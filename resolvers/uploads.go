@@ -1,14 +1,10 @@
 package resolvers
 
 import (
-	"context"
 	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/tongxue/tongxue/ent/errand"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/errands"
 	"github.com/tongxue/tongxue/internal/media"
 )
 
@@ -26,12 +22,4 @@ func readUpload(up *graphql.Upload, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-func (r *Resolver) moveErrand(ctx context.Context, id int, to errand.Status) (*errands.View, error) {
-	v, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Errands.Move(ctx, v, id, to)
 }

@@ -1,0 +1,37 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/pii"
+)
+
+// ConsentEvent is the append-only history of consent decisions (P2).
+type ConsentEvent struct{ ent.Schema }
+
+func (ConsentEvent) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("user_id").Immutable(),
+		field.String("purpose").GoType(pii.Purpose("")).Immutable(),
+		field.Enum("decision").Values("GRANTED", "WITHDRAWN").Immutable(),
+		field.String("policy_version").Immutable(),
+		field.Enum("channel").Values("POPUP", "SETTINGS", "REGISTRATION").Immutable(),
+		field.Time("created_at").Immutable().Default(time.Now),
+	}
+}
+
+func (ConsentEvent) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("consent_events").Field("user_id").Unique().Required().Immutable(),
+	}
+}
+
+func (ConsentEvent) Indexes() []ent.Index { return []ent.Index{index.Fields("user_id", "created_at")} }
+
+func (ConsentEvent) Annotations() []schema.Annotation { return skipGQL() }

@@ -1,0 +1,66 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/pii"
+)
+
+// Shopping records (S2, S3, S5, S6). Their GraphQL types are hand-written in
+// schema/shopping.graphql: none of them is a Node, so no one reaches another
+// user's cart, address or order through node(id).
+
+// Order is one purchase from one merchant (S3). The delivery details are a
+// snapshot taken when the order is placed.
+type Order struct{ ent.Schema }
+
+func (Order) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.String("order_no").Unique().Immutable().MaxLen(32),
+		field.Int("user_id").Immutable(),
+		field.Int("merchant_id").Immutable(),
+		field.Int("courier_id").Optional().Nillable(),
+		// A retried placeOrder with the same key returns this order.
+		field.String("idempotency_key").Immutable().MaxLen(64),
+		field.Enum("status").Values("AWAITING_PAYMENT", "PAID", "SHIPPED", "DELIVERED",
+			"COMPLETED", "CANCELLED", "REFUND_REQUESTED", "REFUNDED").Default("AWAITING_PAYMENT"),
+		field.Int64("total_fen").Immutable().NonNegative(),
+		field.Int64("paid_fen").Optional().Nillable(),
+		field.String("payment_provider").Immutable(),
+		field.String("provider_ref").Optional().Nillable(),
+		field.Time("created_at").Immutable().Default(time.Now),
+		field.Time("pay_before").Immutable(),
+		field.Time("paid_at").Optional().Nillable(),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
+	}, deliveryFields("Delivery", pii.Shopping, "3 years after the order completes (E-Commerce Law), then deleted")...)
+}
+
+// The columns stay where they were; the edges only add foreign keys. The
+// items go with their order.
+func (Order) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("buyer", User.Type).Ref("orders").Field("user_id").Unique().Required().Immutable(),
+		edge.From("merchant", Merchant.Type).Ref("orders").Field("merchant_id").Unique().Required().Immutable(),
+		edge.From("courier", User.Type).Ref("courier_orders").Field("courier_id").Unique(),
+		edge.To("items", OrderItem.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+func (Order) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("user_id", "idempotency_key").Unique(),
+		index.Fields("user_id", "created_at"),
+		index.Fields("merchant_id", "created_at"),
+		index.Fields("status", "pay_before"),
+		index.Fields("courier_id"),
+	}
+}
+
+func (Order) Annotations() []schema.Annotation { return skipGQL() }

@@ -1,0 +1,31 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// SensitiveAccess is the audit trail of reveals of masked data (Y2).
+type SensitiveAccess struct{ ent.Schema }
+
+func (SensitiveAccess) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("actor_id").Immutable(),
+		field.Enum("actor_role").Values("STUDENT", "MERCHANT", "RUNNER", "STAFF").Immutable(),
+		field.Int("subject_id").Immutable(),
+		// The GraphQL field revealed, e.g. Account.phone.
+		field.String("field").Immutable().MaxLen(64),
+		field.String("reason").Immutable().MaxRuneLen(500),
+		field.Time("created_at").Immutable().Default(time.Now),
+	}
+}
+
+func (SensitiveAccess) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("subject_id", "created_at")}
+}
+
+func (SensitiveAccess) Annotations() []schema.Annotation { return skipGQL() }
