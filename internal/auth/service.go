@@ -366,7 +366,7 @@ func (s *Service) UpdateProfile(ctx context.Context, v *Viewer, p Profile) (*ent
 		upd.SetNickname(n)
 	}
 	if p.AvatarURL != nil {
-		u := strings.TrimSpace(*p.AvatarURL)
+		u := media.Unsigned(strings.TrimSpace(*p.AvatarURL)) // the app may pass the signed URL it was shown
 		// A picture of our own store: an avatar from another host would
 		// tell that host the address of everyone who views the profile.
 		if u != "" && !media.IsURL(u) {

@@ -50,6 +50,14 @@ var (
 // URLPath is where the server serves stored pictures: URLPath + key.
 const URLPath = "/media/"
 
+// Unsigned is u without the signature a signed URL carries (?exp=…&sig=…):
+// an address kept for later (an avatar) is the plain one, since a signature
+// expires and only Serve's public check may open it for good.
+func Unsigned(u string) string {
+	plain, _, _ := strings.Cut(u, "?")
+	return plain
+}
+
 // IsURL reports whether u is the address of a stored picture (URLPath +
 // a valid key): the only pictures the app shows from a user's choice, so
 // none is fetched from a host that would learn who looked.
