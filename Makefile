@@ -52,11 +52,11 @@ check-privacy-catalog:
 	@$(GO) run . privacy-catalog | diff -u docs/privacy-catalog.md - \
 		|| { echo "docs/privacy-catalog.md is stale: run make privacy-catalog"; exit 1; }
 
-error-codes: ## README.md's table of error codes from internal/apperr/codes.go
-	$(GO) run ./internal/apperr/cmd/errorcodes
+error-codes: ## README.md's table of error codes from internal/infra/apperr/codes.go
+	$(GO) run ./internal/infra/apperr/cmd/errorcodes
 
 check-error-codes:
-	@$(GO) run ./internal/apperr/cmd/errorcodes -check
+	@$(GO) run ./internal/infra/apperr/cmd/errorcodes -check
 
 bench: ## Go benchmarks (figures go in closing notes)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...

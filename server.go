@@ -29,19 +29,20 @@ import (
 
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/app"
-	"github.com/tongxue/tongxue/internal/bank"
-	"github.com/tongxue/tongxue/internal/config"
-	"github.com/tongxue/tongxue/internal/logging"
-	"github.com/tongxue/tongxue/internal/media"
-	"github.com/tongxue/tongxue/internal/payment"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/domain/media"
+	"github.com/tongxue/tongxue/internal/infra/config"
+	"github.com/tongxue/tongxue/internal/infra/logging"
+	"github.com/tongxue/tongxue/internal/infra/pubsub"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/throttle"
+	"github.com/tongxue/tongxue/internal/infra/vault"
+	"github.com/tongxue/tongxue/internal/partners/bank"
+	"github.com/tongxue/tongxue/internal/partners/payment"
+	"github.com/tongxue/tongxue/internal/partners/sms"
+	"github.com/tongxue/tongxue/internal/partners/studentverify"
 	"github.com/tongxue/tongxue/internal/seed"
-	"github.com/tongxue/tongxue/internal/sms"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/studentverify"
-	"github.com/tongxue/tongxue/internal/throttle"
-	"github.com/tongxue/tongxue/internal/vault"
+	"github.com/tongxue/tongxue/internal/tools/privacycatalog"
+	"github.com/tongxue/tongxue/internal/tools/rotatekeys"
 	"github.com/tongxue/tongxue/resolvers"
 )
 
@@ -57,7 +58,7 @@ func main() {
 		err = rotateKeys(*batch)
 	case "privacy-catalog":
 		var md string
-		if md, err = privacy.CatalogMarkdown(resolvers.NewSchema(resolvers.New(&app.Services{})).Schema()); err == nil {
+		if md, err = privacycatalog.Markdown(resolvers.NewSchema(resolvers.New(&app.Services{})).Schema()); err == nil {
 			_, err = os.Stdout.WriteString(md)
 		}
 	default:
@@ -91,7 +92,7 @@ func rotateKeys(batch int) error {
 		return err
 	}
 	defer db.Close()
-	st, err := privacy.Rotate(ctx, db, keys.Ring, max(batch, 1), log)
+	st, err := rotatekeys.Rotate(ctx, db, keys.Ring, max(batch, 1), log)
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/tongxue/tongxue/internal/testdb"
-	"github.com/tongxue/tongxue/internal/vault"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
+	"github.com/tongxue/tongxue/internal/infra/vault"
 )
 
 var binary string

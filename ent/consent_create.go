@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/user"
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // ConsentCreate is the builder for creating a Consent entity.

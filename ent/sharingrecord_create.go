@@ -12,7 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/tongxue/tongxue/ent/sharingrecord"
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // SharingRecordCreate is the builder for creating a SharingRecord entity.

@@ -5,7 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -117,7 +117,7 @@ func (ec *executionContext) _Account_phone(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "PHONE")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "PHONE")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err

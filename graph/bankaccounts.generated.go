@@ -5,7 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -14,16 +14,16 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/bank"
-	"github.com/tongxue/tongxue/internal/starcard"
+	"github.com/tongxue/tongxue/internal/domain/bankaccounts"
+	"github.com/tongxue/tongxue/internal/partners/bank"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // region    ************************** generated!.gotpl **************************
 
 type BankAccountResolver interface {
-	Balance(ctx context.Context, obj *starcard.AccountView) (*bank.Balance, error)
-	Transactions(ctx context.Context, obj *starcard.AccountView, first *int, after *string) (*model.BankTransactionPage, error)
+	Balance(ctx context.Context, obj *bankaccounts.View) (*bank.Balance, error)
+	Transactions(ctx context.Context, obj *bankaccounts.View, first *int, after *string) (*model.BankTransactionPage, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -56,7 +56,7 @@ func (ec *executionContext) field_BankAccount_transactions_args(ctx context.Cont
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _BankAccount_holderName(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_holderName(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -71,7 +71,7 @@ func (ec *executionContext) _BankAccount_holderName(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "NAME")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "NAME")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -83,12 +83,12 @@ func (ec *executionContext) _BankAccount_holderName(ctx context.Context, field g
 				return ec.Directives.Mask(ctx, obj, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -114,7 +114,7 @@ func (ec *executionContext) fieldContext_BankAccount_holderName(_ context.Contex
 	return graphql.NewScalarFieldContext("BankAccount", field, false, false, "String")
 }
 
-func (ec *executionContext) _BankAccount_accountNumber(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_accountNumber(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -129,7 +129,7 @@ func (ec *executionContext) _BankAccount_accountNumber(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "BANK_CARD")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "BANK_CARD")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -141,12 +141,12 @@ func (ec *executionContext) _BankAccount_accountNumber(ctx context.Context, fiel
 				return ec.Directives.Mask(ctx, obj, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -172,7 +172,7 @@ func (ec *executionContext) fieldContext_BankAccount_accountNumber(_ context.Con
 	return graphql.NewScalarFieldContext("BankAccount", field, false, false, "String")
 }
 
-func (ec *executionContext) _BankAccount_boundCard(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_boundCard(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -187,7 +187,7 @@ func (ec *executionContext) _BankAccount_boundCard(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "BANK_CARD")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "BANK_CARD")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -199,12 +199,12 @@ func (ec *executionContext) _BankAccount_boundCard(ctx context.Context, field gr
 				return ec.Directives.Mask(ctx, obj, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -230,7 +230,7 @@ func (ec *executionContext) fieldContext_BankAccount_boundCard(_ context.Context
 	return graphql.NewScalarFieldContext("BankAccount", field, false, false, "String")
 }
 
-func (ec *executionContext) _BankAccount_status(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_status(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
 		return ec.marshalNBankAccountStatus2githubᚗcomᚋtongxueᚋtongxueᚋentᚋbankaccountᚐStatus(ctx, field.Selections, obj.Status)
 	}
@@ -258,7 +258,7 @@ func (ec *executionContext) fieldContext_BankAccount_status(_ context.Context, f
 	return graphql.NewScalarFieldContext("BankAccount", field, false, false, "BankAccountStatus")
 }
 
-func (ec *executionContext) _BankAccount_reason(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_reason(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
 		return ec.marshalOString2string(ctx, field.Selections, obj.Reason)
 	}
@@ -286,7 +286,7 @@ func (ec *executionContext) fieldContext_BankAccount_reason(_ context.Context, f
 	return graphql.NewScalarFieldContext("BankAccount", field, false, false, "String")
 }
 
-func (ec *executionContext) _BankAccount_warnings(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_warnings(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
 		fc, err := ec.fieldContext_BankAccount_warnings(ctx, field)
 		if err != nil {
@@ -321,7 +321,7 @@ func (ec *executionContext) fieldContext_BankAccount_warnings(_ context.Context,
 	return graphql.NewScalarFieldContext("BankAccount", field, false, false, "String")
 }
 
-func (ec *executionContext) _BankAccount_balance(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_balance(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -336,12 +336,12 @@ func (ec *executionContext) _BankAccount_balance(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
 				if err != nil {
 					var zeroVal *bank.Balance
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *bank.Balance
 					return zeroVal, err
@@ -357,7 +357,7 @@ func (ec *executionContext) _BankAccount_balance(ctx context.Context, field grap
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *bank.Balance) graphql.Marshaler {
-			return ec.marshalOBankBalance2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐBalance(ctx, selections, v)
+			return ec.marshalOBankBalance2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋbankᚐBalance(ctx, selections, v)
 		},
 		true,
 		false,
@@ -376,7 +376,7 @@ func (ec *executionContext) fieldContext_BankAccount_balance(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _BankAccount_transactions(ctx context.Context, field graphql.CollectedField, obj *starcard.AccountView) (ret graphql.Marshaler) {
+func (ec *executionContext) _BankAccount_transactions(ctx context.Context, field graphql.CollectedField, obj *bankaccounts.View) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -392,12 +392,12 @@ func (ec *executionContext) _BankAccount_transactions(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
 				if err != nil {
 					var zeroVal *model.BankTransactionPage
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *model.BankTransactionPage
 					return zeroVal, err
@@ -678,7 +678,7 @@ func (ec *executionContext) _BankTransactionPage_items(ctx context.Context, fiel
 		ctx = graphql.WithFieldContext(ctx, fc)
 		v := obj.Items
 		fc.Result = v
-		return ec.marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransactionᚄ(ctx, field.Selections, v)
+		return ec.marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋbankᚐTransactionᚄ(ctx, field.Selections, v)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -694,7 +694,7 @@ func (ec *executionContext) _BankTransactionPage_items(ctx context.Context, fiel
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*bank.Transaction) graphql.Marshaler {
-			return ec.marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransactionᚄ(ctx, selections, v)
+			return ec.marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋbankᚐTransactionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -839,7 +839,7 @@ func UnmarshalBankAccountInput(ctx context.Context, raw any) (model.BankAccountI
 
 var bankAccountImplementors = []string{"BankAccount"}
 
-func (ec *executionContext) _BankAccount(ctx context.Context, sel ast.SelectionSet, obj *starcard.AccountView) graphql.Marshaler {
+func (ec *executionContext) _BankAccount(ctx context.Context, sel ast.SelectionSet, obj *bankaccounts.View) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, bankAccountImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1043,7 +1043,7 @@ func (ec *executionContext) _BankTransactionPage(ctx context.Context, sel ast.Se
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstarcardᚐAccountView(ctx context.Context, sel ast.SelectionSet, v *starcard.AccountView) graphql.Marshaler {
+func (ec *executionContext) marshalNBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋbankaccountsᚐView(ctx context.Context, sel ast.SelectionSet, v *bankaccounts.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BankAccount!")
 		return graphql.Null
@@ -1066,11 +1066,11 @@ func (ec *executionContext) marshalNBankAccountStatus2githubᚗcomᚋtongxueᚋt
 	return v
 }
 
-func (ec *executionContext) marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []*bank.Transaction) graphql.Marshaler {
+func (ec *executionContext) marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋbankᚐTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []*bank.Transaction) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNBankTransaction2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransaction(ctx, sel, v[i])
+		return ec.marshalNBankTransaction2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋbankᚐTransaction(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -1082,7 +1082,7 @@ func (ec *executionContext) marshalNBankTransaction2ᚕᚖgithubᚗcomᚋtongxue
 	return ret
 }
 
-func (ec *executionContext) marshalNBankTransaction2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐTransaction(ctx context.Context, sel ast.SelectionSet, v *bank.Transaction) graphql.Marshaler {
+func (ec *executionContext) marshalNBankTransaction2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋbankᚐTransaction(ctx context.Context, sel ast.SelectionSet, v *bank.Transaction) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BankTransaction!")
 		return graphql.Null
@@ -1090,14 +1090,14 @@ func (ec *executionContext) marshalNBankTransaction2ᚖgithubᚗcomᚋtongxueᚋ
 	return ec._BankTransaction(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstarcardᚐAccountView(ctx context.Context, sel ast.SelectionSet, v *starcard.AccountView) graphql.Marshaler {
+func (ec *executionContext) marshalOBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋbankaccountsᚐView(ctx context.Context, sel ast.SelectionSet, v *bankaccounts.View) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._BankAccount(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOBankBalance2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋbankᚐBalance(ctx context.Context, sel ast.SelectionSet, v *bank.Balance) graphql.Marshaler {
+func (ec *executionContext) marshalOBankBalance2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋbankᚐBalance(ctx context.Context, sel ast.SelectionSet, v *bank.Balance) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -4,14 +4,14 @@ package graph
 
 import (
 	"context"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent"
-	"github.com/tongxue/tongxue/internal/catalog"
+	"github.com/tongxue/tongxue/internal/domain/catalog"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -151,7 +151,7 @@ func (ec *executionContext) _MerchantNearby(ctx context.Context, sel ast.Selecti
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearby(ctx context.Context, sel ast.SelectionSet, v *catalog.Nearby) graphql.Marshaler {
+func (ec *executionContext) marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcatalogᚐNearby(ctx context.Context, sel ast.SelectionSet, v *catalog.Nearby) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MerchantNearby!")
 		return graphql.Null
@@ -159,14 +159,14 @@ func (ec *executionContext) marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋt
 	return ec._MerchantNearby(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOMerchantNearby2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearbyᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Nearby) graphql.Marshaler {
+func (ec *executionContext) marshalOMerchantNearby2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcatalogᚐNearbyᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Nearby) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearby(ctx, sel, v[i])
+		return ec.marshalNMerchantNearby2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcatalogᚐNearby(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -6,7 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -20,16 +20,17 @@ import (
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/address"
-	"github.com/tongxue/tongxue/internal/catalog"
-	"github.com/tongxue/tongxue/internal/errands"
-	"github.com/tongxue/tongxue/internal/feedback"
-	"github.com/tongxue/tongxue/internal/gid"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/pii"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/starcard"
-	"github.com/tongxue/tongxue/internal/student"
+	"github.com/tongxue/tongxue/internal/domain/address"
+	"github.com/tongxue/tongxue/internal/domain/bankaccounts"
+	"github.com/tongxue/tongxue/internal/domain/catalog"
+	"github.com/tongxue/tongxue/internal/domain/errands"
+	"github.com/tongxue/tongxue/internal/domain/feedback"
+	"github.com/tongxue/tongxue/internal/domain/orders"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/domain/starcard"
+	"github.com/tongxue/tongxue/internal/domain/student"
+	"github.com/tongxue/tongxue/internal/infra/gid"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -48,7 +49,7 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Merchants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) (*ent.MerchantConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
-	MyBankAccount(ctx context.Context) (*starcard.AccountView, error)
+	MyBankAccount(ctx context.Context) (*bankaccounts.View, error)
 	Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) (*ent.ProductConnection, error)
 	NearbyMerchants(ctx context.Context, latitude float64, longitude float64, radiusMeters *int, limit *int) ([]*catalog.Nearby, error)
 	OpenErrands(ctx context.Context, area *string, limit *int) ([]*ent.Errand, error)
@@ -1655,12 +1656,12 @@ func (ec *executionContext) _Post_location(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "LOCATION")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "LOCATION")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "OWNER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "OWNER")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -2947,7 +2948,7 @@ func (ec *executionContext) _Query_myBankAccount(ctx context.Context, field grap
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -2956,8 +2957,8 @@ func (ec *executionContext) _Query_myBankAccount(ctx context.Context, field grap
 			next = directive1
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *starcard.AccountView) graphql.Marshaler {
-			return ec.marshalOBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstarcardᚐAccountView(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bankaccounts.View) graphql.Marshaler {
+			return ec.marshalOBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋbankaccountsᚐView(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3040,7 +3041,7 @@ func (ec *executionContext) _Query_nearbyMerchants(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐPermission(ctx, "LOCATION")
+				kind, err := ec.unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐPermission(ctx, "LOCATION")
 				if err != nil {
 					var zeroVal []*catalog.Nearby
 					return zeroVal, err
@@ -3052,12 +3053,12 @@ func (ec *executionContext) _Query_nearbyMerchants(ctx context.Context, field gr
 				return ec.Directives.DevicePermission(ctx, nil, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "LOCATION")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "LOCATION")
 				if err != nil {
 					var zeroVal []*catalog.Nearby
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal []*catalog.Nearby
 					return zeroVal, err
@@ -3080,7 +3081,7 @@ func (ec *executionContext) _Query_nearbyMerchants(ctx context.Context, field gr
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Nearby) graphql.Marshaler {
-			return ec.marshalOMerchantNearby2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcatalogᚐNearbyᚄ(ctx, selections, v)
+			return ec.marshalOMerchantNearby2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcatalogᚐNearbyᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3203,7 +3204,7 @@ func (ec *executionContext) _Query_errand(ctx context.Context, field graphql.Col
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.View) graphql.Marshaler {
-			return ec.marshalOErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, selections, v)
+			return ec.marshalOErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3262,7 +3263,7 @@ func (ec *executionContext) _Query_myErrands(ctx context.Context, field graphql.
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*errands.View) graphql.Marshaler {
-			return ec.marshalNErrand2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐViewᚄ(ctx, selections, v)
+			return ec.marshalNErrand2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3321,7 +3322,7 @@ func (ec *executionContext) _Query_myFeedback(ctx context.Context, field graphql
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*feedback.View) graphql.Marshaler {
-			return ec.marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐViewᚄ(ctx, selections, v)
+			return ec.marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋfeedbackᚐViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3424,7 +3425,7 @@ func (ec *executionContext) _Query_consentPurposes(ctx context.Context, field gr
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*pii.Info) graphql.Marshaler {
-			return ec.marshalNPurposeInfo2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfoᚄ(ctx, selections, v)
+			return ec.marshalNPurposeInfo2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐInfoᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3476,7 +3477,7 @@ func (ec *executionContext) _Query_myConsents(ctx context.Context, field graphql
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*privacy.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentStateᚄ(ctx, selections, v)
+			return ec.marshalNConsentState2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐConsentStateᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3859,7 +3860,7 @@ func (ec *executionContext) _Query_myAddresses(ctx context.Context, field graphq
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*address.View) graphql.Marshaler {
-			return ec.marshalNAddress2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋaddressᚐViewᚄ(ctx, selections, v)
+			return ec.marshalNAddress2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋaddressᚐViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3905,7 +3906,7 @@ func (ec *executionContext) _Query_myOrders(ctx context.Context, field graphql.C
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐViewᚄ(ctx, selections, v)
+			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3964,7 +3965,7 @@ func (ec *executionContext) _Query_order(ctx context.Context, field graphql.Coll
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalOOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalOOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4028,7 +4029,7 @@ func (ec *executionContext) _Query_merchantOrders(ctx context.Context, field gra
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐViewᚄ(ctx, selections, v)
+			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4092,7 +4093,7 @@ func (ec *executionContext) _Query_courierOrders(ctx context.Context, field grap
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐViewᚄ(ctx, selections, v)
+			return ec.marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4209,7 +4210,7 @@ func (ec *executionContext) _Query_myStudentVerification(ctx context.Context, fi
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *student.View) graphql.Marshaler {
-			return ec.marshalOStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstudentᚐView(ctx, selections, v)
+			return ec.marshalOStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋstudentᚐView(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4305,7 +4306,7 @@ func (ec *executionContext) _Query_verifyStarCard(ctx context.Context, field gra
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *starcard.Check) graphql.Marshaler {
-			return ec.marshalNStarCardCheck2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstarcardᚐCheck(ctx, selections, v)
+			return ec.marshalNStarCardCheck2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋstarcardᚐCheck(ctx, selections, v)
 		},
 		true,
 		true,

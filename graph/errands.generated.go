@@ -5,7 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -15,7 +15,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/errands"
+	"github.com/tongxue/tongxue/internal/domain/errands"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -254,7 +254,7 @@ func (ec *executionContext) _Errand_credential(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "SECRET")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "SECRET")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -314,7 +314,7 @@ func (ec *executionContext) _Errand_delivery(ctx context.Context, field graphql.
 		ctx = graphql.WithFieldContext(ctx, fc)
 		v := obj.Delivery
 		fc.Result = v
-		return ec.marshalNErrandDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐDeliveryView(ctx, field.Selections, v)
+		return ec.marshalNErrandDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐDeliveryView(ctx, field.Selections, v)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -330,7 +330,7 @@ func (ec *executionContext) _Errand_delivery(ctx context.Context, field graphql.
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.DeliveryView) graphql.Marshaler {
-			return ec.marshalNErrandDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐDeliveryView(ctx, selections, v)
+			return ec.marshalNErrandDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐDeliveryView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -420,7 +420,7 @@ func (ec *executionContext) _ErrandDelivery_recipientName(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "NAME")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "NAME")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -461,7 +461,7 @@ func (ec *executionContext) _ErrandDelivery_phone(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "PHONE")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "PHONE")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -502,7 +502,7 @@ func (ec *executionContext) _ErrandDelivery_address(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "ADDRESS")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "ADDRESS")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -1144,11 +1144,11 @@ func (ec *executionContext) _ErrandUpdate(ctx context.Context, sel ast.Selection
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNErrand2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*errands.View) graphql.Marshaler {
+func (ec *executionContext) marshalNErrand2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*errands.View) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, sel, v[i])
+		return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -1160,7 +1160,7 @@ func (ec *executionContext) marshalNErrand2ᚕᚖgithubᚗcomᚋtongxueᚋtongxu
 	return ret
 }
 
-func (ec *executionContext) marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx context.Context, sel ast.SelectionSet, v *errands.View) graphql.Marshaler {
+func (ec *executionContext) marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx context.Context, sel ast.SelectionSet, v *errands.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Errand!")
 		return graphql.Null
@@ -1168,7 +1168,7 @@ func (ec *executionContext) marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxue�
 	return ec._Errand(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNErrandDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐDeliveryView(ctx context.Context, sel ast.SelectionSet, v *errands.DeliveryView) graphql.Marshaler {
+func (ec *executionContext) marshalNErrandDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐDeliveryView(ctx context.Context, sel ast.SelectionSet, v *errands.DeliveryView) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ErrandDelivery!")
 		return graphql.Null
@@ -1215,7 +1215,7 @@ func (ec *executionContext) marshalNErrandStatus2githubᚗcomᚋtongxueᚋtongxu
 	return v
 }
 
-func (ec *executionContext) marshalNErrandUpdate2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐUpdate(ctx context.Context, sel ast.SelectionSet, v *errands.Update) graphql.Marshaler {
+func (ec *executionContext) marshalNErrandUpdate2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐUpdate(ctx context.Context, sel ast.SelectionSet, v *errands.Update) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ErrandUpdate!")
 		return graphql.Null
@@ -1233,7 +1233,7 @@ func (ec *executionContext) marshalNParcelType2githubᚗcomᚋtongxueᚋtongxue�
 	return v
 }
 
-func (ec *executionContext) marshalOErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx context.Context, sel ast.SelectionSet, v *errands.View) graphql.Marshaler {
+func (ec *executionContext) marshalOErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx context.Context, sel ast.SelectionSet, v *errands.View) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -5,7 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/feedback"
+	"github.com/tongxue/tongxue/internal/domain/feedback"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -105,7 +105,7 @@ func (ec *executionContext) _Feedback_contactPhone(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "PHONE")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "PHONE")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -117,12 +117,12 @@ func (ec *executionContext) _Feedback_contactPhone(ctx context.Context, field gr
 				return ec.Directives.Mask(ctx, obj, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "FEEDBACK")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "FEEDBACK")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -163,7 +163,7 @@ func (ec *executionContext) _Feedback_contactEmail(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "EMAIL")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "EMAIL")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -175,12 +175,12 @@ func (ec *executionContext) _Feedback_contactEmail(ctx context.Context, field gr
 				return ec.Directives.Mask(ctx, obj, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "FEEDBACK")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "FEEDBACK")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -359,11 +359,11 @@ func (ec *executionContext) _Feedback(ctx context.Context, sel ast.SelectionSet,
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*feedback.View) graphql.Marshaler {
+func (ec *executionContext) marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋfeedbackᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*feedback.View) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐView(ctx, sel, v[i])
+		return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋfeedbackᚐView(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -375,7 +375,7 @@ func (ec *executionContext) marshalNFeedback2ᚕᚖgithubᚗcomᚋtongxueᚋtong
 	return ret
 }
 
-func (ec *executionContext) marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐView(ctx context.Context, sel ast.SelectionSet, v *feedback.View) graphql.Marshaler {
+func (ec *executionContext) marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋfeedbackᚐView(ctx context.Context, sel ast.SelectionSet, v *feedback.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Feedback!")
 		return graphql.Null

@@ -4,14 +4,14 @@ package graph
 
 import (
 	"context"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
-	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/infra/gid"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 

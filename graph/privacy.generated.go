@@ -5,7 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -17,9 +17,9 @@ import (
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/mask"
-	"github.com/tongxue/tongxue/internal/pii"
-	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/infra/mask"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -63,7 +63,7 @@ func (ec *executionContext) dir_consent_args(ctx context.Context, rawArgs map[st
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
 		func(ctx context.Context, v any) (pii.Purpose, error) {
-			return ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, v)
+			return ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (ec *executionContext) dir_consent_args(ctx context.Context, rawArgs map[st
 	args["purpose"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "of",
 		func(ctx context.Context, v any) (*privacy.Subject, error) {
-			return ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, v)
+			return ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (ec *executionContext) dir_devicePermission_args(ctx context.Context, rawAr
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
 		func(ctx context.Context, v any) (privacy.Permission, error) {
-			return ec.unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐPermission(ctx, v)
+			return ec.unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐPermission(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func (ec *executionContext) dir_mask_args(ctx context.Context, rawArgs map[strin
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
 		func(ctx context.Context, v any) (mask.Kind, error) {
-			return ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, v)
+			return ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -128,7 +128,7 @@ func (ec *executionContext) dir_reveal_args(ctx context.Context, rawArgs map[str
 
 func (ec *executionContext) _ConsentEvent_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.ConsentEvent) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
-		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
+		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -144,7 +144,7 @@ func (ec *executionContext) _ConsentEvent_purpose(ctx context.Context, field gra
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v pii.Purpose) graphql.Marshaler {
-			return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, selections, v)
+			return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, selections, v)
 		},
 		true,
 		true,
@@ -281,7 +281,7 @@ func (ec *executionContext) _ConsentState_purpose(ctx context.Context, field gra
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v pii.Info) graphql.Marshaler {
-			return ec.marshalNPurposeInfo2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfo(ctx, selections, v)
+			return ec.marshalNPurposeInfo2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐInfo(ctx, selections, v)
 		},
 		true,
 		true,
@@ -768,7 +768,7 @@ func (ec *executionContext) fieldContext_PrivacyPolicy_accepted(_ context.Contex
 
 func (ec *executionContext) _PurposeInfo_purpose(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
-		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
+		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -784,7 +784,7 @@ func (ec *executionContext) _PurposeInfo_purpose(ctx context.Context, field grap
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v pii.Purpose) graphql.Marshaler {
-			return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, selections, v)
+			return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, selections, v)
 		},
 		true,
 		true,
@@ -796,7 +796,7 @@ func (ec *executionContext) fieldContext_PurposeInfo_purpose(_ context.Context, 
 
 func (ec *executionContext) _PurposeInfo_tier(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
-		return ec.marshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐTier(ctx, field.Selections, obj.Tier)
+		return ec.marshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -812,7 +812,7 @@ func (ec *executionContext) _PurposeInfo_tier(ctx context.Context, field graphql
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v pii.Tier) graphql.Marshaler {
-			return ec.marshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐTier(ctx, selections, v)
+			return ec.marshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐTier(ctx, selections, v)
 		},
 		true,
 		true,
@@ -824,7 +824,7 @@ func (ec *executionContext) fieldContext_PurposeInfo_tier(_ context.Context, fie
 
 func (ec *executionContext) _PurposeInfo_legalBasis(ctx context.Context, field graphql.CollectedField, obj *pii.Info) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
-		return ec.marshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐLegalBasis(ctx, field.Selections, obj.Basis)
+		return ec.marshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐLegalBasis(ctx, field.Selections, obj.Basis)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -840,7 +840,7 @@ func (ec *executionContext) _PurposeInfo_legalBasis(ctx context.Context, field g
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v pii.LegalBasis) graphql.Marshaler {
-			return ec.marshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐLegalBasis(ctx, selections, v)
+			return ec.marshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐLegalBasis(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1258,7 +1258,7 @@ func (ec *executionContext) _StaffAccountView_phone(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "PHONE")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "PHONE")
 				if err != nil {
 					var zeroVal *string
 					return zeroVal, err
@@ -1981,11 +1981,11 @@ func (ec *executionContext) marshalNConsentEvent2ᚖgithubᚗcomᚋtongxueᚋton
 	return ec._ConsentEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNConsentState2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*privacy.ConsentState) graphql.Marshaler {
+func (ec *executionContext) marshalNConsentState2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐConsentStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*privacy.ConsentState) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentState(ctx, sel, v[i])
+		return ec.marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐConsentState(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -1997,7 +1997,7 @@ func (ec *executionContext) marshalNConsentState2ᚕᚖgithubᚗcomᚋtongxueᚋ
 	return ret
 }
 
-func (ec *executionContext) marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentState(ctx context.Context, sel ast.SelectionSet, v *privacy.ConsentState) graphql.Marshaler {
+func (ec *executionContext) marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐConsentState(ctx context.Context, sel ast.SelectionSet, v *privacy.ConsentState) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ConsentState!")
 		return graphql.Null
@@ -2005,13 +2005,13 @@ func (ec *executionContext) marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋton
 	return ec._ConsentState(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐPermission(ctx context.Context, v any) (privacy.Permission, error) {
+func (ec *executionContext) unmarshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐPermission(ctx context.Context, v any) (privacy.Permission, error) {
 	var res privacy.Permission
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐPermission(ctx context.Context, sel ast.SelectionSet, v privacy.Permission) graphql.Marshaler {
+func (ec *executionContext) marshalNDevicePermissionKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐPermission(ctx context.Context, sel ast.SelectionSet, v privacy.Permission) graphql.Marshaler {
 	return v
 }
 
@@ -2038,23 +2038,23 @@ func (ec *executionContext) marshalNDevicePlatform2githubᚗcomᚋtongxueᚋtong
 	return v
 }
 
-func (ec *executionContext) unmarshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐLegalBasis(ctx context.Context, v any) (pii.LegalBasis, error) {
+func (ec *executionContext) unmarshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐLegalBasis(ctx context.Context, v any) (pii.LegalBasis, error) {
 	var res pii.LegalBasis
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐLegalBasis(ctx context.Context, sel ast.SelectionSet, v pii.LegalBasis) graphql.Marshaler {
+func (ec *executionContext) marshalNLegalBasis2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐLegalBasis(ctx context.Context, sel ast.SelectionSet, v pii.LegalBasis) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx context.Context, v any) (mask.Kind, error) {
+func (ec *executionContext) unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx context.Context, v any) (mask.Kind, error) {
 	var res mask.Kind
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx context.Context, sel ast.SelectionSet, v mask.Kind) graphql.Marshaler {
+func (ec *executionContext) marshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx context.Context, sel ast.SelectionSet, v mask.Kind) graphql.Marshaler {
 	return v
 }
 
@@ -2071,25 +2071,25 @@ func (ec *executionContext) unmarshalNPublishPolicyInput2githubᚗcomᚋtongxue�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx context.Context, v any) (pii.Purpose, error) {
+func (ec *executionContext) unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx context.Context, v any) (pii.Purpose, error) {
 	var res pii.Purpose
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx context.Context, sel ast.SelectionSet, v pii.Purpose) graphql.Marshaler {
+func (ec *executionContext) marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx context.Context, sel ast.SelectionSet, v pii.Purpose) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) marshalNPurposeInfo2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfo(ctx context.Context, sel ast.SelectionSet, v pii.Info) graphql.Marshaler {
+func (ec *executionContext) marshalNPurposeInfo2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐInfo(ctx context.Context, sel ast.SelectionSet, v pii.Info) graphql.Marshaler {
 	return ec._PurposeInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPurposeInfo2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*pii.Info) graphql.Marshaler {
+func (ec *executionContext) marshalNPurposeInfo2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*pii.Info) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPurposeInfo2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfo(ctx, sel, v[i])
+		return ec.marshalNPurposeInfo2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐInfo(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -2101,7 +2101,7 @@ func (ec *executionContext) marshalNPurposeInfo2ᚕᚖgithubᚗcomᚋtongxueᚋt
 	return ret
 }
 
-func (ec *executionContext) marshalNPurposeInfo2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐInfo(ctx context.Context, sel ast.SelectionSet, v *pii.Info) graphql.Marshaler {
+func (ec *executionContext) marshalNPurposeInfo2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐInfo(ctx context.Context, sel ast.SelectionSet, v *pii.Info) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PurposeInfo!")
 		return graphql.Null
@@ -2109,13 +2109,13 @@ func (ec *executionContext) marshalNPurposeInfo2ᚖgithubᚗcomᚋtongxueᚋtong
 	return ec._PurposeInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐTier(ctx context.Context, v any) (pii.Tier, error) {
+func (ec *executionContext) unmarshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐTier(ctx context.Context, v any) (pii.Tier, error) {
 	var res pii.Tier
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐTier(ctx context.Context, sel ast.SelectionSet, v pii.Tier) graphql.Marshaler {
+func (ec *executionContext) marshalNPurposeTier2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐTier(ctx context.Context, sel ast.SelectionSet, v pii.Tier) graphql.Marshaler {
 	return v
 }
 
@@ -2167,7 +2167,7 @@ func (ec *executionContext) marshalOConsentChannel2ᚖgithubᚗcomᚋtongxueᚋt
 	return v
 }
 
-func (ec *executionContext) unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx context.Context, v any) (*privacy.Subject, error) {
+func (ec *executionContext) unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx context.Context, v any) (*privacy.Subject, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -2176,7 +2176,7 @@ func (ec *executionContext) unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxue�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx context.Context, sel ast.SelectionSet, v *privacy.Subject) graphql.Marshaler {
+func (ec *executionContext) marshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx context.Context, sel ast.SelectionSet, v *privacy.Subject) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -16,9 +16,9 @@ import (
 	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/mask"
-	"github.com/tongxue/tongxue/internal/pii"
-	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/infra/mask"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )

@@ -5,7 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -17,14 +17,14 @@ import (
 	"github.com/tongxue/tongxue/ent/orderevent"
 	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/address"
-	"github.com/tongxue/tongxue/internal/cart"
-	"github.com/tongxue/tongxue/internal/errands"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/payment"
-	"github.com/tongxue/tongxue/internal/pii"
-	"github.com/tongxue/tongxue/internal/student"
-	"github.com/tongxue/tongxue/internal/wow"
+	"github.com/tongxue/tongxue/internal/domain/address"
+	"github.com/tongxue/tongxue/internal/domain/cart"
+	"github.com/tongxue/tongxue/internal/domain/errands"
+	"github.com/tongxue/tongxue/internal/domain/orders"
+	"github.com/tongxue/tongxue/internal/domain/student"
+	"github.com/tongxue/tongxue/internal/domain/wow"
+	"github.com/tongxue/tongxue/internal/infra/pii"
+	"github.com/tongxue/tongxue/internal/partners/payment"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -229,7 +229,7 @@ func (ec *executionContext) _Address_recipientName(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "NAME")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "NAME")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -270,7 +270,7 @@ func (ec *executionContext) _Address_phone(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "PHONE")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "PHONE")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -311,7 +311,7 @@ func (ec *executionContext) _Address_address(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "ADDRESS")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "ADDRESS")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -374,7 +374,7 @@ func (ec *executionContext) _Cart_lines(ctx context.Context, field graphql.Colle
 		ctx = graphql.WithFieldContext(ctx, fc)
 		v := obj.Lines
 		fc.Result = v
-		return ec.marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLineᚄ(ctx, field.Selections, v)
+		return ec.marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcartᚐLineᚄ(ctx, field.Selections, v)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -390,7 +390,7 @@ func (ec *executionContext) _Cart_lines(ctx context.Context, field graphql.Colle
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*cart.Line) graphql.Marshaler {
-			return ec.marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLineᚄ(ctx, selections, v)
+			return ec.marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcartᚐLineᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -549,7 +549,7 @@ func (ec *executionContext) _Delivery_recipientName(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "NAME")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "NAME")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -590,7 +590,7 @@ func (ec *executionContext) _Delivery_phone(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "PHONE")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "PHONE")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -631,7 +631,7 @@ func (ec *executionContext) _Delivery_address(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "ADDRESS")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "ADDRESS")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -1027,7 +1027,7 @@ func (ec *executionContext) _Order_delivery(ctx context.Context, field graphql.C
 		ctx = graphql.WithFieldContext(ctx, fc)
 		v := obj.Delivery
 		fc.Result = v
-		return ec.marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐDeliveryView(ctx, field.Selections, v)
+		return ec.marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐDeliveryView(ctx, field.Selections, v)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -1043,7 +1043,7 @@ func (ec *executionContext) _Order_delivery(ctx context.Context, field graphql.C
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.DeliveryView) graphql.Marshaler {
-			return ec.marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐDeliveryView(ctx, selections, v)
+			return ec.marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐDeliveryView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1496,7 +1496,7 @@ func (ec *executionContext) fieldContext_SharingRecord_recipientContact(_ contex
 
 func (ec *executionContext) _SharingRecord_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.SharingRecord) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
-		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
+		return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, field.Selections, obj.Purpose)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -1512,7 +1512,7 @@ func (ec *executionContext) _SharingRecord_purpose(ctx context.Context, field gr
 			return ec._fieldMiddleware(ctx, obj, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v pii.Purpose) graphql.Marshaler {
-			return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, selections, v)
+			return ec.marshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1649,7 +1649,7 @@ func (ec *executionContext) _StudentVerification_name(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "NAME")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "NAME")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -1661,12 +1661,12 @@ func (ec *executionContext) _StudentVerification_name(ctx context.Context, field
 				return ec.Directives.Mask(ctx, obj, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -1707,7 +1707,7 @@ func (ec *executionContext) _StudentVerification_idNumber(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋmaskᚐKind(ctx, "ID_NUMBER")
+				kind, err := ec.unmarshalNMaskKind2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋmaskᚐKind(ctx, "ID_NUMBER")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -1719,12 +1719,12 @@ func (ec *executionContext) _StudentVerification_idNumber(ctx context.Context, f
 				return ec.Directives.Mask(ctx, obj, directive0, kind)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal string
 					return zeroVal, err
@@ -1931,7 +1931,7 @@ func (ec *executionContext) _Subscription_orderStatusChanged(ctx context.Context
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.Event) graphql.Marshaler {
-			return ec.marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐEvent(ctx, selections, v)
+			return ec.marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1990,7 +1990,7 @@ func (ec *executionContext) _Subscription_myOrderUpdates(ctx context.Context, fi
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.Event) graphql.Marshaler {
-			return ec.marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐEvent(ctx, selections, v)
+			return ec.marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2054,7 +2054,7 @@ func (ec *executionContext) _Subscription_merchantOrderUpdates(ctx context.Conte
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.Event) graphql.Marshaler {
-			return ec.marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐEvent(ctx, selections, v)
+			return ec.marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2112,7 +2112,7 @@ func (ec *executionContext) _Subscription_errandUpdated(ctx context.Context, fie
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.Update) graphql.Marshaler {
-			return ec.marshalNErrandUpdate2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐUpdate(ctx, selections, v)
+			return ec.marshalNErrandUpdate2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐUpdate(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2158,7 +2158,7 @@ func (ec *executionContext) _Subscription_wowReceived(ctx context.Context, field
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *wow.Event) graphql.Marshaler {
-			return ec.marshalNWowEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋwowᚐEvent(ctx, selections, v)
+			return ec.marshalNWowEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋwowᚐEvent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3029,11 +3029,11 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋaddressᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*address.View) graphql.Marshaler {
+func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋaddressᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*address.View) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAddress2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋaddressᚐView(ctx, sel, v[i])
+		return ec.marshalNAddress2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋaddressᚐView(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3045,7 +3045,7 @@ func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋtongxueᚋtongx
 	return ret
 }
 
-func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋaddressᚐView(ctx context.Context, sel ast.SelectionSet, v *address.View) graphql.Marshaler {
+func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋaddressᚐView(ctx context.Context, sel ast.SelectionSet, v *address.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Address!")
 		return graphql.Null
@@ -3066,11 +3066,11 @@ func (ec *executionContext) marshalNCart2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋg
 	return ec._Cart(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*cart.Line) graphql.Marshaler {
+func (ec *executionContext) marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcartᚐLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*cart.Line) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCartLine2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLine(ctx, sel, v[i])
+		return ec.marshalNCartLine2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcartᚐLine(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3082,7 +3082,7 @@ func (ec *executionContext) marshalNCartLine2ᚕᚖgithubᚗcomᚋtongxueᚋtong
 	return ret
 }
 
-func (ec *executionContext) marshalNCartLine2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋcartᚐLine(ctx context.Context, sel ast.SelectionSet, v *cart.Line) graphql.Marshaler {
+func (ec *executionContext) marshalNCartLine2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋcartᚐLine(ctx context.Context, sel ast.SelectionSet, v *cart.Line) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CartLine!")
 		return graphql.Null
@@ -3090,7 +3090,7 @@ func (ec *executionContext) marshalNCartLine2ᚖgithubᚗcomᚋtongxueᚋtongxue
 	return ec._CartLine(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐDeliveryView(ctx context.Context, sel ast.SelectionSet, v *orders.DeliveryView) graphql.Marshaler {
+func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐDeliveryView(ctx context.Context, sel ast.SelectionSet, v *orders.DeliveryView) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Delivery!")
 		return graphql.Null
@@ -3098,11 +3098,11 @@ func (ec *executionContext) marshalNDelivery2ᚖgithubᚗcomᚋtongxueᚋtongxue
 	return ec._Delivery(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*orders.View) graphql.Marshaler {
+func (ec *executionContext) marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*orders.View) graphql.Marshaler {
 	ret := gqlexec.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, sel, v[i])
+		return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3114,7 +3114,7 @@ func (ec *executionContext) marshalNOrder2ᚕᚖgithubᚗcomᚋtongxueᚋtongxue
 	return ret
 }
 
-func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx context.Context, sel ast.SelectionSet, v *orders.View) graphql.Marshaler {
+func (ec *executionContext) marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx context.Context, sel ast.SelectionSet, v *orders.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Order!")
 		return graphql.Null
@@ -3132,7 +3132,7 @@ func (ec *executionContext) marshalNOrderActor2githubᚗcomᚋtongxueᚋtongxue�
 	return v
 }
 
-func (ec *executionContext) marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐEvent(ctx context.Context, sel ast.SelectionSet, v *orders.Event) graphql.Marshaler {
+func (ec *executionContext) marshalNOrderEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐEvent(ctx context.Context, sel ast.SelectionSet, v *orders.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OrderEvent!")
 		return graphql.Null
@@ -3193,7 +3193,7 @@ func (ec *executionContext) marshalNOrderStatus2githubᚗcomᚋtongxueᚋtongxue
 	return v
 }
 
-func (ec *executionContext) marshalNPaymentIntent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpaymentᚐIntent(ctx context.Context, sel ast.SelectionSet, v *payment.Intent) graphql.Marshaler {
+func (ec *executionContext) marshalNPaymentIntent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋpaymentᚐIntent(ctx context.Context, sel ast.SelectionSet, v *payment.Intent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PaymentIntent!")
 		return graphql.Null
@@ -3230,7 +3230,7 @@ func (ec *executionContext) marshalNSharingRecord2ᚖgithubᚗcomᚋtongxueᚋto
 	return ec._SharingRecord(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstudentᚐView(ctx context.Context, sel ast.SelectionSet, v *student.View) graphql.Marshaler {
+func (ec *executionContext) marshalNStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋstudentᚐView(ctx context.Context, sel ast.SelectionSet, v *student.View) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "StudentVerification!")
 		return graphql.Null
@@ -3285,7 +3285,7 @@ func (ec *executionContext) marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 	return res
 }
 
-func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx context.Context, sel ast.SelectionSet, v *orders.View) graphql.Marshaler {
+func (ec *executionContext) marshalOOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx context.Context, sel ast.SelectionSet, v *orders.View) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -3308,7 +3308,7 @@ func (ec *executionContext) marshalOOrderStatus2ᚖgithubᚗcomᚋtongxueᚋtong
 	return v
 }
 
-func (ec *executionContext) marshalOStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstudentᚐView(ctx context.Context, sel ast.SelectionSet, v *student.View) graphql.Marshaler {
+func (ec *executionContext) marshalOStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋstudentᚐView(ctx context.Context, sel ast.SelectionSet, v *student.View) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

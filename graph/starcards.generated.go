@@ -4,7 +4,7 @@ package graph
 
 import (
 	"context"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -14,7 +14,7 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/starcard"
 	"github.com/tongxue/tongxue/graph/model"
-	starcard1 "github.com/tongxue/tongxue/internal/starcard"
+	starcard1 "github.com/tongxue/tongxue/internal/domain/starcard"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -800,7 +800,7 @@ func (ec *executionContext) marshalNStarCard2ᚖgithubᚗcomᚋtongxueᚋtongxue
 	return ec._StarCard(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStarCardCheck2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstarcardᚐCheck(ctx context.Context, sel ast.SelectionSet, v *starcard1.Check) graphql.Marshaler {
+func (ec *executionContext) marshalNStarCardCheck2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋstarcardᚐCheck(ctx context.Context, sel ast.SelectionSet, v *starcard1.Check) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "StarCardCheck!")
 		return graphql.Null

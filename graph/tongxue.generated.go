@@ -5,7 +5,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -15,15 +15,15 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/consentevent"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/address"
-	"github.com/tongxue/tongxue/internal/errands"
-	"github.com/tongxue/tongxue/internal/feedback"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/payment"
-	"github.com/tongxue/tongxue/internal/pii"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/starcard"
-	"github.com/tongxue/tongxue/internal/student"
+	"github.com/tongxue/tongxue/internal/domain/address"
+	"github.com/tongxue/tongxue/internal/domain/bankaccounts"
+	"github.com/tongxue/tongxue/internal/domain/errands"
+	"github.com/tongxue/tongxue/internal/domain/feedback"
+	"github.com/tongxue/tongxue/internal/domain/orders"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/domain/student"
+	"github.com/tongxue/tongxue/internal/infra/pii"
+	"github.com/tongxue/tongxue/internal/partners/payment"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -33,7 +33,7 @@ type MutationResolver interface {
 	RequestLoginCode(ctx context.Context, phone string) (*model.LoginCodeTicket, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
-	ApplyBankAccount(ctx context.Context, input model.BankAccountInput) (*starcard.AccountView, error)
+	ApplyBankAccount(ctx context.Context, input model.BankAccountInput) (*bankaccounts.View, error)
 	PostErrand(ctx context.Context, input model.ErrandInput) (*errands.View, error)
 	TakeErrand(ctx context.Context, id int) (*errands.View, error)
 	PickUpErrand(ctx context.Context, id int) (*errands.View, error)
@@ -286,7 +286,7 @@ func (ec *executionContext) field_Mutation_grantConsent_args(ctx context.Context
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
 		func(ctx context.Context, v any) (pii.Purpose, error) {
-			return ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, v)
+			return ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -662,7 +662,7 @@ func (ec *executionContext) field_Mutation_withdrawConsent_args(ctx context.Cont
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
 		func(ctx context.Context, v any) (pii.Purpose, error) {
-			return ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, v)
+			return ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -838,76 +838,76 @@ func (ec *executionContext) _Mutation_applyBankAccount(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_FINANCIAL")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
 				if ec.Directives.Consent == nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, errors.New("directive consent is not implemented")
 				}
 				return ec.Directives.Consent(ctx, nil, directive0, purpose, of)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_BIOMETRIC")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_BIOMETRIC")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
 				if ec.Directives.Consent == nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, errors.New("directive consent is not implemented")
 				}
 				return ec.Directives.Consent(ctx, nil, directive1, purpose, of)
 			}
 			directive3 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
 				if ec.Directives.Consent == nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, errors.New("directive consent is not implemented")
 				}
 				return ec.Directives.Consent(ctx, nil, directive2, purpose, of)
 			}
 			directive4 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SHARE_PARTNER_BANK")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SHARE_PARTNER_BANK")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, err
 				}
 				if ec.Directives.Consent == nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, errors.New("directive consent is not implemented")
 				}
 				return ec.Directives.Consent(ctx, nil, directive3, purpose, of)
 			}
 			directive5 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *starcard.AccountView
+					var zeroVal *bankaccounts.View
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive4, nil)
@@ -916,8 +916,8 @@ func (ec *executionContext) _Mutation_applyBankAccount(ctx context.Context, fiel
 			next = directive5
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *starcard.AccountView) graphql.Marshaler {
-			return ec.marshalNBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstarcardᚐAccountView(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bankaccounts.View) graphql.Marshaler {
+			return ec.marshalNBankAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋbankaccountsᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -965,12 +965,12 @@ func (ec *executionContext) _Mutation_postErrand(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SHARE_COURIER")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SHARE_COURIER")
 				if err != nil {
 					var zeroVal *errands.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *errands.View
 					return zeroVal, err
@@ -993,7 +993,7 @@ func (ec *executionContext) _Mutation_postErrand(ctx context.Context, field grap
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.View) graphql.Marshaler {
-			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, selections, v)
+			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1057,7 +1057,7 @@ func (ec *executionContext) _Mutation_takeErrand(ctx context.Context, field grap
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.View) graphql.Marshaler {
-			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, selections, v)
+			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1121,7 +1121,7 @@ func (ec *executionContext) _Mutation_pickUpErrand(ctx context.Context, field gr
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.View) graphql.Marshaler {
-			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, selections, v)
+			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1185,7 +1185,7 @@ func (ec *executionContext) _Mutation_deliverErrand(ctx context.Context, field g
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.View) graphql.Marshaler {
-			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, selections, v)
+			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1244,7 +1244,7 @@ func (ec *executionContext) _Mutation_completeErrand(ctx context.Context, field 
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.View) graphql.Marshaler {
-			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, selections, v)
+			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1303,7 +1303,7 @@ func (ec *executionContext) _Mutation_cancelErrand(ctx context.Context, field gr
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *errands.View) graphql.Marshaler {
-			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋerrandsᚐView(ctx, selections, v)
+			return ec.marshalNErrand2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋerrandsᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1351,12 +1351,12 @@ func (ec *executionContext) _Mutation_submitFeedback(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "FEEDBACK")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "FEEDBACK")
 				if err != nil {
 					var zeroVal *feedback.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *feedback.View
 					return zeroVal, err
@@ -1379,7 +1379,7 @@ func (ec *executionContext) _Mutation_submitFeedback(ctx context.Context, field 
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *feedback.View) graphql.Marshaler {
-			return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋfeedbackᚐView(ctx, selections, v)
+			return ec.marshalNFeedback2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋfeedbackᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1511,7 +1511,7 @@ func (ec *executionContext) _Mutation_grantConsent(ctx context.Context, field gr
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *privacy.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentState(ctx, selections, v)
+			return ec.marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐConsentState(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1577,7 +1577,7 @@ func (ec *executionContext) _Mutation_withdrawConsent(ctx context.Context, field
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *privacy.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐConsentState(ctx, selections, v)
+			return ec.marshalNConsentState2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐConsentState(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1981,7 +1981,7 @@ func (ec *executionContext) _Mutation_createAddress(ctx context.Context, field g
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *address.View) graphql.Marshaler {
-			return ec.marshalNAddress2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋaddressᚐView(ctx, selections, v)
+			return ec.marshalNAddress2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋaddressᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2088,12 +2088,12 @@ func (ec *executionContext) _Mutation_placeOrder(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SHARE_COURIER")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SHARE_COURIER")
 				if err != nil {
 					var zeroVal *orders.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *orders.View
 					return zeroVal, err
@@ -2105,12 +2105,12 @@ func (ec *executionContext) _Mutation_placeOrder(ctx context.Context, field grap
 				return ec.Directives.Consent(ctx, nil, directive0, purpose, of)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SHARE_MERCHANT")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SHARE_MERCHANT")
 				if err != nil {
 					var zeroVal *orders.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *orders.View
 					return zeroVal, err
@@ -2133,7 +2133,7 @@ func (ec *executionContext) _Mutation_placeOrder(ctx context.Context, field grap
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2181,12 +2181,12 @@ func (ec *executionContext) _Mutation_payOrder(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SHARE_PAYMENT")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SHARE_PAYMENT")
 				if err != nil {
 					var zeroVal *payment.Intent
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *payment.Intent
 					return zeroVal, err
@@ -2209,7 +2209,7 @@ func (ec *executionContext) _Mutation_payOrder(ctx context.Context, field graphq
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *payment.Intent) graphql.Marshaler {
-			return ec.marshalNPaymentIntent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpaymentᚐIntent(ctx, selections, v)
+			return ec.marshalNPaymentIntent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpartnersᚋpaymentᚐIntent(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2268,7 +2268,7 @@ func (ec *executionContext) _Mutation_sandboxPay(ctx context.Context, field grap
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2327,7 +2327,7 @@ func (ec *executionContext) _Mutation_cancelOrder(ctx context.Context, field gra
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2391,7 +2391,7 @@ func (ec *executionContext) _Mutation_shipOrder(ctx context.Context, field graph
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2455,7 +2455,7 @@ func (ec *executionContext) _Mutation_markDelivered(ctx context.Context, field g
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2514,7 +2514,7 @@ func (ec *executionContext) _Mutation_confirmReceipt(ctx context.Context, field 
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2573,7 +2573,7 @@ func (ec *executionContext) _Mutation_requestRefund(ctx context.Context, field g
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2637,7 +2637,7 @@ func (ec *executionContext) _Mutation_approveRefund(ctx context.Context, field g
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *orders.View) graphql.Marshaler {
-			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋordersᚐView(ctx, selections, v)
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋordersᚐView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2685,12 +2685,12 @@ func (ec *executionContext) _Mutation_submitStudentVerification(ctx context.Cont
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SHARE_VERIFICATION")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SHARE_VERIFICATION")
 				if err != nil {
 					var zeroVal *student.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *student.View
 					return zeroVal, err
@@ -2702,12 +2702,12 @@ func (ec *executionContext) _Mutation_submitStudentVerification(ctx context.Cont
 				return ec.Directives.Consent(ctx, nil, directive0, purpose, of)
 			}
 			directive2 := func(ctx context.Context) (any, error) {
-				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
+				purpose, err := ec.unmarshalNPurpose2githubᚗcomᚋtongxueᚋtongxueᚋinternalᚋinfraᚋpiiᚐPurpose(ctx, "SENSITIVE_IDENTITY")
 				if err != nil {
 					var zeroVal *student.View
 					return zeroVal, err
 				}
-				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋprivacyᚐSubject(ctx, "VIEWER")
+				of, err := ec.unmarshalOConsentSubject2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋprivacyᚐSubject(ctx, "VIEWER")
 				if err != nil {
 					var zeroVal *student.View
 					return zeroVal, err
@@ -2730,7 +2730,7 @@ func (ec *executionContext) _Mutation_submitStudentVerification(ctx context.Cont
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *student.View) graphql.Marshaler {
-			return ec.marshalNStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋstudentᚐView(ctx, selections, v)
+			return ec.marshalNStudentVerification2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋstudentᚐView(ctx, selections, v)
 		},
 		true,
 		true,

@@ -4,7 +4,7 @@ package graph
 
 import (
 	"context"
-	"github.com/tongxue/tongxue/internal/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -13,7 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/wow"
+	"github.com/tongxue/tongxue/internal/domain/wow"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -393,7 +393,7 @@ func (ec *executionContext) unmarshalNProfileInput2githubᚗcomᚋtongxueᚋtong
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNWowEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋwowᚐEvent(ctx context.Context, sel ast.SelectionSet, v *wow.Event) graphql.Marshaler {
+func (ec *executionContext) marshalNWowEvent2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋwowᚐEvent(ctx context.Context, sel ast.SelectionSet, v *wow.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "WowEvent!")
 		return graphql.Null

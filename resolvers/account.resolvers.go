@@ -6,7 +6,8 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/domain/account"
+	"github.com/tongxue/tongxue/internal/domain/auth"
 )
 
 func (r *accountResolver) Profile(ctx context.Context, obj *ent.User) (*ent.User, error) {
@@ -15,7 +16,7 @@ func (r *accountResolver) Profile(ctx context.Context, obj *ent.User) (*ent.User
 
 // Phone opens the sealed number; @mask on the field masks it.
 func (r *accountResolver) Phone(ctx context.Context, obj *ent.User) (*string, error) {
-	p, err := r.Auth.Phone(obj)
+	p, err := r.Accounts.Phone(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -32,8 +33,8 @@ func (r *mutationResolver) RequestLoginCode(ctx context.Context, phone string) (
 
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
 	res, err := r.Auth.Login(ctx, auth.LoginInput{
-		Phone: input.Phone, Code: input.Code, BirthDate: input.BirthDate, Nickname: input.Nickname,
-		AcceptPolicyVersion: input.AcceptPolicyVersion,
+		Phone: input.Phone, Code: input.Code, Applicant: account.Applicant{
+			BirthDate: input.BirthDate, Nickname: input.Nickname, AcceptPolicyVersion: input.AcceptPolicyVersion},
 	})
 	if err != nil {
 		return nil, err

@@ -6,18 +6,18 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/bank"
-	"github.com/tongxue/tongxue/internal/starcard"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/bankaccounts"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
+	"github.com/tongxue/tongxue/internal/partners/bank"
 )
 
-func (r *bankAccountResolver) Balance(ctx context.Context, obj *starcard.AccountView) (*bank.Balance, error) {
-	return r.Accounts.Balance(ctx, obj)
+func (r *bankAccountResolver) Balance(ctx context.Context, obj *bankaccounts.View) (*bank.Balance, error) {
+	return r.BankAccounts.Balance(ctx, obj)
 }
 
-func (r *bankAccountResolver) Transactions(ctx context.Context, obj *starcard.AccountView, first *int, after *string) (*model.BankTransactionPage, error) {
-	txs, next, err := r.Accounts.Transactions(ctx, obj, deref(after, ""), deref(first, 20))
+func (r *bankAccountResolver) Transactions(ctx context.Context, obj *bankaccounts.View, first *int, after *string) (*model.BankTransactionPage, error) {
+	txs, next, err := r.BankAccounts.Transactions(ctx, obj, deref(after, ""), deref(first, 20))
 	if err != nil {
 		return nil, err
 	}
@@ -31,9 +31,12 @@ func (r *bankAccountResolver) Transactions(ctx context.Context, obj *starcard.Ac
 	return page, nil
 }
 
-func (r *mutationResolver) ApplyBankAccount(ctx context.Context, input model.BankAccountInput) (*starcard.AccountView, error) {
-	v, _ := auth.Require(ctx)
-	var in starcard.ApplyInput
+func (r *mutationResolver) ApplyBankAccount(ctx context.Context, input model.BankAccountInput) (*bankaccounts.View, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var in bankaccounts.ApplyInput
 	for _, f := range []struct {
 		dst   *[]byte
 		up    *graphql.Upload
@@ -47,12 +50,15 @@ func (r *mutationResolver) ApplyBankAccount(ctx context.Context, input model.Ban
 		*f.dst = b
 	}
 	in.Name, in.IDNumber, in.BoundCard = input.Name, input.IDNumber, input.BoundCard
-	return r.Accounts.Apply(ctx, v, in)
+	return r.BankAccounts.Apply(ctx, v, in)
 }
 
-func (r *queryResolver) MyBankAccount(ctx context.Context) (*starcard.AccountView, error) {
-	v, _ := auth.Require(ctx)
-	return r.Accounts.Mine(ctx, v.UserID)
+func (r *queryResolver) MyBankAccount(ctx context.Context) (*bankaccounts.View, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.BankAccounts.Mine(ctx, v.UserID)
 }
 
 func (r *Resolver) BankAccount() graph.BankAccountResolver { return &bankAccountResolver{r} }

@@ -5,7 +5,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/tongxue/tongxue/ent"
-	"github.com/tongxue/tongxue/internal/catalog"
+	"github.com/tongxue/tongxue/internal/domain/catalog"
 )
 
 func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) (*ent.ProductConnection, error) {

@@ -6,8 +6,8 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph"
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/node"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
+	"github.com/tongxue/tongxue/internal/infra/node"
 )
 
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/tongxue/tongxue/ent/errand"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/errands"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/errands"
 )
 
 func (r *Resolver) moveErrand(ctx context.Context, id int, to errand.Status) (*errands.View, error) {

@@ -7,14 +7,17 @@ import (
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/address"
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/errands"
+	"github.com/tongxue/tongxue/internal/domain/address"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/errands"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 )
 
 func (r *errandResolver) PhotoURL(ctx context.Context, obj *errands.View) (*string, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	key := obj.Photo(v.UserID)
 	if key == nil {
 		return nil, nil
@@ -28,7 +31,10 @@ func (r *errandUpdateResolver) Status(ctx context.Context, obj *errands.Update) 
 }
 
 func (r *mutationResolver) PostErrand(ctx context.Context, input model.ErrandInput) (*errands.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	photo, err := readUpload(input.Photo, 5<<20)
 	if err != nil {
 		return nil, apperr.BadField("photo", "the photo could not be read")
@@ -41,7 +47,10 @@ func (r *mutationResolver) PostErrand(ctx context.Context, input model.ErrandInp
 }
 
 func (r *mutationResolver) TakeErrand(ctx context.Context, id int) (*errands.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Errands.Take(ctx, v, id)
 }
 
@@ -66,17 +75,26 @@ func (r *queryResolver) OpenErrands(ctx context.Context, area *string, limit *in
 }
 
 func (r *queryResolver) Errand(ctx context.Context, id int) (*errands.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Errands.Get(ctx, v, id)
 }
 
 func (r *queryResolver) MyErrands(ctx context.Context, asRunner *bool, limit *int) ([]*errands.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Errands.Mine(ctx, v, deref(asRunner, false), deref(limit, 20))
 }
 
 func (r *subscriptionResolver) ErrandUpdated(ctx context.Context) (<-chan *errands.Update, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Errands.Updates(ctx, v), nil
 }
 

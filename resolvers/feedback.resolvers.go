@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/feedback"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/feedback"
 )
 
 func (r *mutationResolver) SubmitFeedback(ctx context.Context, input model.FeedbackInput) (*feedback.View, error) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/internal/app"
-	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/domain/auth"
 )
 
 // Resolver is the root resolver. It embeds the services as app.Build made

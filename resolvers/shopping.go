@@ -5,8 +5,8 @@ import (
 
 	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/orders"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/orders"
 )
 
 func (r *Resolver) cart(ctx context.Context, userID int) (*model.Cart, error) {

@@ -8,17 +8,20 @@ import (
 	"github.com/tongxue/tongxue/ent/orderevent"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/address"
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/payment"
-	"github.com/tongxue/tongxue/internal/student"
-	"github.com/tongxue/tongxue/internal/studentverify"
+	"github.com/tongxue/tongxue/internal/domain/address"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/orders"
+	"github.com/tongxue/tongxue/internal/domain/student"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
+	"github.com/tongxue/tongxue/internal/partners/payment"
+	"github.com/tongxue/tongxue/internal/partners/studentverify"
 )
 
 func (r *mutationResolver) SetCartQuantity(ctx context.Context, productID int, quantity int) (*model.Cart, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := r.Carts.SetQuantity(ctx, v.UserID, productID, quantity); err != nil {
 		return nil, err
 	}
@@ -26,12 +29,18 @@ func (r *mutationResolver) SetCartQuantity(ctx context.Context, productID int, q
 }
 
 func (r *mutationResolver) SetFavorite(ctx context.Context, productID int, favorite bool) (bool, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return false, err
+	}
 	return favorite, r.Carts.Favorite(ctx, v.UserID, productID, favorite)
 }
 
 func (r *mutationResolver) CreateAddress(ctx context.Context, input model.AddressInput) (*address.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Addresses.Create(ctx, v.UserID, address.Input{
 		Label: deref(input.Label, ""), RecipientName: input.RecipientName, Phone: input.Phone,
 		Address: input.Address, IsDefault: deref(input.IsDefault, false),
@@ -39,12 +48,18 @@ func (r *mutationResolver) CreateAddress(ctx context.Context, input model.Addres
 }
 
 func (r *mutationResolver) DeleteAddress(ctx context.Context, id int) (bool, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return false, err
+	}
 	return true, r.Addresses.Delete(ctx, v.UserID, id)
 }
 
 func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrderInput) (*orders.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	lines := make([]orders.Line, len(input.Lines))
 	for i, l := range input.Lines {
 		lines[i] = orders.Line{ProductID: l.ProductID, Quantity: l.Quantity}
@@ -59,12 +74,18 @@ func (r *mutationResolver) PlaceOrder(ctx context.Context, input model.PlaceOrde
 }
 
 func (r *mutationResolver) PayOrder(ctx context.Context, id int) (*payment.Intent, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Orders.Pay(ctx, v, id)
 }
 
 func (r *mutationResolver) SandboxPay(ctx context.Context, id int, succeed *bool) (*orders.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sb, ok := r.Orders.Provider().(*payment.Sandbox)
 	if !ok {
 		return nil, apperr.Forbidden("sandboxPay works with the sandbox payment provider only")
@@ -112,7 +133,10 @@ func (r *mutationResolver) ApproveRefund(ctx context.Context, id int) (*orders.V
 }
 
 func (r *mutationResolver) SubmitStudentVerification(ctx context.Context, input model.StudentVerificationInput) (*student.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	photo, err := readUpload(&input.CardPhoto, studentverify.MaxPhotoBytes)
 	if err != nil {
 		return nil, apperr.BadField("cardPhoto", "the photo could not be read")
@@ -139,52 +163,82 @@ func (r *orderEventResolver) Actor(ctx context.Context, obj *orders.Event) (orde
 }
 
 func (r *queryResolver) MyCart(ctx context.Context) (*model.Cart, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.cart(ctx, v.UserID)
 }
 
 func (r *queryResolver) MyFavorites(ctx context.Context, limit *int) ([]*ent.Product, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Carts.Favorites(ctx, v.UserID, deref(limit, 20))
 }
 
 func (r *queryResolver) MyAddresses(ctx context.Context) ([]*address.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Addresses.List(ctx, v.UserID)
 }
 
 func (r *queryResolver) MyOrders(ctx context.Context, status *order.Status, limit *int) ([]*orders.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Orders.Bought(ctx, v.UserID, orders.ListFilter{Status: status, Limit: deref(limit, 20)})
 }
 
 func (r *queryResolver) Order(ctx context.Context, id int) (*orders.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.order(ctx, v, id)
 }
 
 func (r *queryResolver) MerchantOrders(ctx context.Context, status *order.Status, limit *int) ([]*orders.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Orders.Sold(ctx, v.UserID, orders.ListFilter{Status: status, Limit: deref(limit, 20)})
 }
 
 func (r *queryResolver) CourierOrders(ctx context.Context, limit *int) ([]*orders.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Orders.Delivering(ctx, v.UserID, orders.ListFilter{Limit: deref(limit, 20)})
 }
 
 func (r *queryResolver) MySharingRecords(ctx context.Context, limit *int) ([]*ent.SharingRecord, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Privacy.SharingRecords(ctx, v.UserID, deref(limit, 50))
 }
 
 func (r *queryResolver) MyStudentVerification(ctx context.Context) (*student.View, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Students.Mine(ctx, v.UserID)
 }
 
 func (r *subscriptionResolver) OrderStatusChanged(ctx context.Context, orderID int, after *int) (<-chan *orders.Event, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	_, roles, err := r.Orders.Get(ctx, v, orderID)
 	if err != nil {
 		return nil, err
@@ -196,12 +250,18 @@ func (r *subscriptionResolver) OrderStatusChanged(ctx context.Context, orderID i
 }
 
 func (r *subscriptionResolver) MyOrderUpdates(ctx context.Context, after *int) (<-chan *orders.Event, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Orders.Stream(ctx, r.Bus, orders.BuyerTopic(v.UserID), orderevent.UserID(v.UserID), deref(after, -1)), nil
 }
 
 func (r *subscriptionResolver) MerchantOrderUpdates(ctx context.Context, merchantID *int, after *int) (<-chan *orders.Event, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Orders.ShopStream(ctx, r.Bus, v.UserID, merchantID, deref(after, -1))
 }
 

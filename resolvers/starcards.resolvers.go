@@ -5,18 +5,24 @@ import (
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/starcard"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/starcard"
 )
 
 func (r *mutationResolver) ApplyStarCard(ctx context.Context, input model.StarCardInput) (*ent.StarCard, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Cards.Apply(ctx, v, starcard.Input{Kind: input.Kind, Gender: input.Gender, School: input.School,
 		SchoolingYears: input.SchoolingYears, EnrolmentYear: input.EnrolmentYear})
 }
 
 func (r *mutationResolver) StarCardQR(ctx context.Context, id int) (*model.StarCardQR, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	payload, exp, err := r.Cards.QR(ctx, v, id)
 	if err != nil {
 		return nil, err
@@ -25,12 +31,18 @@ func (r *mutationResolver) StarCardQR(ctx context.Context, id int) (*model.StarC
 }
 
 func (r *mutationResolver) RevokeStarCard(ctx context.Context, id int) (*ent.StarCard, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Cards.Revoke(ctx, v, id)
 }
 
 func (r *queryResolver) MyStarCards(ctx context.Context) ([]*ent.StarCard, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Cards.Mine(ctx, v.UserID)
 }
 

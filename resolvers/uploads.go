@@ -5,7 +5,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/tongxue/tongxue/internal/media"
+	"github.com/tongxue/tongxue/internal/domain/media"
 )
 
 // MediaPath is where pictures are served; their addresses come from

@@ -8,13 +8,17 @@ import (
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/graph/model"
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/wow"
+	"github.com/tongxue/tongxue/internal/domain/account"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/wow"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 )
 
 func (r *mutationResolver) CreatePost(ctx context.Context, input model.CreatePostInput) (*ent.Post, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	in := wow.Input{Text: input.Text, Visibility: deref(input.Visibility, post.VisibilityPUBLIC), Location: input.Location}
 	if len(input.Images) > wow.MaxImages {
 		return nil, apperr.BadField("images", "at most %d pictures", wow.MaxImages)
@@ -30,28 +34,43 @@ func (r *mutationResolver) CreatePost(ctx context.Context, input model.CreatePos
 }
 
 func (r *mutationResolver) DeletePost(ctx context.Context, id int) (bool, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return false, err
+	}
 	return true, r.Wows.Delete(ctx, v, id)
 }
 
 func (r *mutationResolver) SendWow(ctx context.Context, postID int) (*ent.Post, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Wows.Send(ctx, v, postID)
 }
 
 func (r *mutationResolver) Follow(ctx context.Context, userID int) (bool, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return false, err
+	}
 	return true, r.Wows.Follow(ctx, v, userID, true)
 }
 
 func (r *mutationResolver) Unfollow(ctx context.Context, userID int) (bool, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return false, err
+	}
 	return true, r.Wows.Follow(ctx, v, userID, false)
 }
 
 func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.ProfileInput) (*ent.User, error) {
-	v, _ := auth.Require(ctx)
-	return r.Auth.UpdateProfile(ctx, v, auth.Profile{Nickname: input.Nickname, AvatarURL: input.AvatarURL, School: input.School})
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.UpdateProfile(ctx, v.UserID, account.Profile{Nickname: input.Nickname, AvatarURL: input.AvatarURL, School: input.School})
 }
 
 func (r *postResolver) Location(ctx context.Context, obj *ent.Post) (*string, error) {
@@ -71,7 +90,10 @@ func (r *postImageResolver) URL(ctx context.Context, obj *ent.PostImage) (string
 }
 
 func (r *queryResolver) WowFeed(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.PostConnection, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Wows.Feed(ctx, v, wow.Page{After: after, First: first, Before: before, Last: last})
 }
 
@@ -80,12 +102,18 @@ func (r *queryResolver) SearchWows(ctx context.Context, text string, after *entg
 }
 
 func (r *queryResolver) MyFriends(ctx context.Context) ([]*ent.User, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Wows.Friends(ctx, v)
 }
 
 func (r *subscriptionResolver) WowReceived(ctx context.Context, after *int) (<-chan *wow.Event, error) {
-	v, _ := auth.Require(ctx)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return r.Wows.Received(ctx, v, deref(after, -1)), nil
 }
 

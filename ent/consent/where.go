@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tongxue/tongxue/ent/predicate"
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // ID filters vertices based on their ID field.

@@ -8,8 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
-	"github.com/tongxue/tongxue/internal/mask"
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/infra/mask"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // BankAccount is a star card's Class II bank account (C2), opened by the

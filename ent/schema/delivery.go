@@ -4,8 +4,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
 
-	"github.com/tongxue/tongxue/internal/mask"
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/infra/mask"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // delivery fields: recipient, phone and address, sealed (S6).

@@ -8,8 +8,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
-	"github.com/tongxue/tongxue/internal/mask"
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/infra/mask"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // Feedback is a message to the platform with a phone or email to answer on

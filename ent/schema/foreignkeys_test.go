@@ -10,8 +10,8 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
 
 // The ownership columns of orders, order items, cart items, errands and bank

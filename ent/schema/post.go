@@ -11,11 +11,11 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // Wow (W1-W3): posts, their pictures, wows (likes) and follows. Who may see
-// a post is decided in one place for every path (internal/wow's query
+// a post is decided in one place for every path (internal/domain/wow's query
 // interceptor), not here.
 
 // Post is a wow status.
@@ -31,7 +31,7 @@ func (Post) Fields() []ent.Field {
 		field.Enum("visibility").Values("PUBLIC", "FRIENDS", "ONLY_ME").Default("PUBLIC"),
 		// A place name the author chose to attach, with the location
 		// permission and consent; never coordinates. Whereabouts are
-		// sensitive (PIPL art. 28): sealed at rest (internal/wow opens it
+		// sensitive (PIPL art. 28): sealed at rest (internal/domain/wow opens it
 		// for Post.location), shown whole only to the post's viewers while
 		// the author consents, and erased from all the author's posts when
 		// LOCATION is withdrawn. No query filters by it.

@@ -9,7 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// PostImage is a picture of a post, stored cleaned of metadata (internal/media).
+// PostImage is a picture of a post, stored cleaned of metadata (internal/domain/media).
 type PostImage struct{ ent.Schema }
 
 func (PostImage) Fields() []ent.Field {
@@ -28,7 +28,7 @@ func (PostImage) Edges() []ent.Edge {
 	}
 }
 
-// media_key: /media/ asks whether a key is public (internal/pictures), and
+// media_key: /media/ asks whether a key is public (internal/domain/media (`release.go`)), and
 // releasing a picture asks whether any post still uses it.
 func (PostImage) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("post_id", "position"), index.Fields("media_key")}

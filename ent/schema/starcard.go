@@ -8,8 +8,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
-	"github.com/tongxue/tongxue/internal/credential"
-	"github.com/tongxue/tongxue/internal/pii"
+	"github.com/tongxue/tongxue/internal/domain/credential"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // StarCard is a student credential (C1) that unlocks perks at merchants.

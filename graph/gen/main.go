@@ -86,7 +86,7 @@ func rewrite(dir string) error {
 		out = cachedArgs(out)
 		if bytes.Contains(out, []byte("gqlexec.")) {
 			out = bytes.Replace(out, []byte("import (\n"),
-				[]byte("import (\n\t\"github.com/tongxue/tongxue/internal/gqlexec\"\n"), 1)
+				[]byte("import (\n\t\"github.com/tongxue/tongxue/internal/infra/gqlexec\"\n"), 1)
 		}
 		if bytes.Equal(out, src) {
 			continue

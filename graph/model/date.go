@@ -7,7 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 )
 
 // DateLayout is the wire form of the Date scalar.

@@ -11,8 +11,8 @@ import (
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/starcard"
-	"github.com/tongxue/tongxue/internal/bank"
-	"github.com/tongxue/tongxue/internal/cart"
+	"github.com/tongxue/tongxue/internal/domain/cart"
+	"github.com/tongxue/tongxue/internal/partners/bank"
 )
 
 type AddressInput struct {

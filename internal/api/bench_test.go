@@ -15,11 +15,11 @@ import (
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/apitest"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/feedback"
-	"github.com/tongxue/tongxue/internal/reqinfo"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/feedback"
+	"github.com/tongxue/tongxue/internal/infra/reqinfo"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 	"github.com/tongxue/tongxue/internal/seed"
-	"github.com/tongxue/tongxue/internal/testdb"
 	"github.com/tongxue/tongxue/resolvers"
 )
 

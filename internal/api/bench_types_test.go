@@ -1,9 +1,9 @@
 package api_test
 
 import (
-	"github.com/tongxue/tongxue/internal/mask"
-	"github.com/tongxue/tongxue/internal/pii"
-	"github.com/tongxue/tongxue/internal/privacy"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/infra/mask"
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 type (

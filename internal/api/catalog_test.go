@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 	"github.com/tongxue/tongxue/internal/seed"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
 )
 
 func seeded(t *testing.T, db *store.DB) *apitest.Env {

@@ -3,8 +3,8 @@ package api
 import (
 	"net/http"
 
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/wsgorilla"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
+	"github.com/tongxue/tongxue/internal/infra/wsgorilla"
 )
 
 // What an allowed web origin may send and read (CORS).

@@ -6,8 +6,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/paging"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
+	"github.com/tongxue/tongxue/internal/infra/paging"
 )
 
 // The cost of a validated operation, with its variables (limits.go). Page

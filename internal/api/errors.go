@@ -14,9 +14,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tongxue/tongxue/ent"
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/gid"
-	"github.com/tongxue/tongxue/internal/reqinfo"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
+	"github.com/tongxue/tongxue/internal/infra/gid"
+	"github.com/tongxue/tongxue/internal/infra/reqinfo"
 )
 
 // errorPresenter is the one place errors become what the client sees: every

@@ -12,7 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/tongxue/tongxue/internal/gid"
+	"github.com/tongxue/tongxue/internal/infra/gid"
 )
 
 // An error gqlgen raised reading an argument is the client's; one at the

@@ -10,7 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 )
 
 // getTransport serves GraphQL over HTTP GET for queries only. gqlgen's GET

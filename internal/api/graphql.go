@@ -20,11 +20,11 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/tongxue/tongxue/internal/app"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/gid"
-	"github.com/tongxue/tongxue/internal/gqlexec"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/wsgorilla"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/infra/gid"
+	"github.com/tongxue/tongxue/internal/infra/gqlexec"
+	"github.com/tongxue/tongxue/internal/infra/wsgorilla"
 	"github.com/tongxue/tongxue/resolvers"
 )
 

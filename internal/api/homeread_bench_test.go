@@ -13,8 +13,8 @@ import (
 
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/apitest"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 	"github.com/tongxue/tongxue/internal/seed"
-	"github.com/tongxue/tongxue/internal/testdb"
 )
 
 // BenchmarkHomeRead serves the home read of make bench-http

@@ -16,12 +16,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 
 	"github.com/tongxue/tongxue/internal/app"
-	"github.com/tongxue/tongxue/internal/apperr"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/media"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/payment"
-	"github.com/tongxue/tongxue/internal/reqinfo"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/media"
+	"github.com/tongxue/tongxue/internal/domain/orders"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
+	"github.com/tongxue/tongxue/internal/infra/reqinfo"
+	"github.com/tongxue/tongxue/internal/partners/payment"
 	"github.com/tongxue/tongxue/resolvers"
 )
 

@@ -11,8 +11,8 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/tongxue/tongxue/internal/apitest"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
 
 func get(t *testing.T, e *apitest.Env, query, accept string) *apitest.Response {

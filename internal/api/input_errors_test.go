@@ -17,9 +17,9 @@ import (
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/graph"
 	"github.com/tongxue/tongxue/internal/apitest"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/system"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
 
 // raw is everything a response shows the client, as one string.
@@ -56,7 +56,7 @@ func TestNodesErrorsRevealNoRowNumber(t *testing.T) {
 				phone := "1381234" + map[bool]string{false: "5670", true: "5671"}[production]
 				e.Login(t, phone)
 				author := e.UserID(t, phone)
-				sys := privacy.System(t.Context())
+				sys := system.Context(t.Context())
 				mk := func(v post.Visibility) int {
 					p, err := db.Client.Post.Create().SetAuthorID(author).SetText("x").SetVisibility(v).Save(sys)
 					if err != nil {
@@ -309,7 +309,7 @@ func TestNodesDatabaseFailureIsInternal(t *testing.T) {
 		e := apitest.New(t, db, apitest.Options{})
 		e.Login(t, "13812345678")
 		author := e.UserID(t, "13812345678")
-		p, err := db.Client.Post.Create().SetAuthorID(author).SetText("x").Save(privacy.System(t.Context()))
+		p, err := db.Client.Post.Create().SetAuthorID(author).SetText("x").Save(system.Context(t.Context()))
 		if err != nil {
 			t.Fatal(err)
 		}

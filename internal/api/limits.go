@@ -15,7 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
-	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 )
 
 // What one GraphQL request may cost, decided before it runs (issue 8).

@@ -11,7 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 )
 
 // postTransport serves GraphQL over HTTP POST with a JSON body, as gqlgen's

@@ -4,7 +4,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/tongxue/tongxue/internal/apperr"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 )
 
 // The shape of a query document, measured before gqlgen parses and

@@ -12,8 +12,8 @@ import (
 	"github.com/tongxue/tongxue/ent/session"
 
 	"github.com/tongxue/tongxue/internal/apitest"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
 
 // A websocket lives for hours: each operation on it sees the session and

@@ -7,15 +7,15 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/reqinfo"
-	"github.com/tongxue/tongxue/internal/throttle"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/infra/reqinfo"
+	"github.com/tongxue/tongxue/internal/infra/throttle"
 )
 
 // throttleOperations charges every operation (query, mutation,
 // subscription start, over HTTP or a websocket) to its client's budgets
 // before it runs: a logged-in client by session, an anonymous one by client
-// IP, expensive mutations by user as well (internal/throttle). A refused
+// IP, expensive mutations by user as well (internal/infra/throttle). A refused
 // operation runs no resolver at all, so a mutation never half happens; the
 // answer is the error RATE_LIMITED with extensions.retryAfter in seconds.
 //

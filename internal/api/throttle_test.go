@@ -14,11 +14,11 @@ import (
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/app"
-	"github.com/tongxue/tongxue/internal/reqinfo"
+	"github.com/tongxue/tongxue/internal/infra/reqinfo"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
+	"github.com/tongxue/tongxue/internal/infra/throttle"
 	"github.com/tongxue/tongxue/internal/seed"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
-	"github.com/tongxue/tongxue/internal/throttle"
 	"github.com/tongxue/tongxue/resolvers"
 )
 

@@ -20,19 +20,20 @@ import (
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/app"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/bank"
-	"github.com/tongxue/tongxue/internal/gid"
-	"github.com/tongxue/tongxue/internal/logging"
-	"github.com/tongxue/tongxue/internal/media"
-	"github.com/tongxue/tongxue/internal/payment"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/pubsub"
-	"github.com/tongxue/tongxue/internal/sms"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/studentverify"
-	"github.com/tongxue/tongxue/internal/throttle"
-	"github.com/tongxue/tongxue/internal/vault"
+	"github.com/tongxue/tongxue/internal/domain/account"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/media"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/infra/gid"
+	"github.com/tongxue/tongxue/internal/infra/logging"
+	"github.com/tongxue/tongxue/internal/infra/pubsub"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/throttle"
+	"github.com/tongxue/tongxue/internal/infra/vault"
+	"github.com/tongxue/tongxue/internal/partners/bank"
+	"github.com/tongxue/tongxue/internal/partners/payment"
+	"github.com/tongxue/tongxue/internal/partners/sms"
+	"github.com/tongxue/tongxue/internal/partners/studentverify"
 )
 
 // Env is a running server and what a test needs to look inside it.
@@ -242,7 +243,7 @@ func (s *SyncBuffer) Contains(sub string) bool { return strings.Contains(s.Strin
 // SetRole gives the account of phone a role (staff, merchant, runner).
 func (e *Env) SetRole(t testing.TB, phone string, role user.Role) {
 	t.Helper()
-	hash, _ := auth.SealPhone(e.Keys, phone)
+	hash, _ := account.SealPhone(e.Keys, phone)
 	if err := e.DB.Client.User.Update().Where(user.PhoneHash(hash)).SetRole(role).Exec(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func (e *Env) SetRole(t testing.TB, phone string, role user.Role) {
 // UserID returns the database id of the account of phone.
 func (e *Env) UserID(t testing.TB, phone string) int {
 	t.Helper()
-	hash, _ := auth.SealPhone(e.Keys, phone)
+	hash, _ := account.SealPhone(e.Keys, phone)
 	id, err := e.DB.Client.User.Query().Where(user.PhoneHash(hash)).OnlyID(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 	"testing"
 
-	"github.com/tongxue/tongxue/internal/pubsub"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/infra/pubsub"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
 
 // PostgresInstance opens what one server instance has on the PostgreSQL

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/pubsub"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/infra/pubsub"
 )
 
 // watchedBus counts the server's subscriptions to the bus, so a test knows

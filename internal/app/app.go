@@ -11,27 +11,28 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tongxue/tongxue/internal/address"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/bank"
-	"github.com/tongxue/tongxue/internal/cart"
-	"github.com/tongxue/tongxue/internal/errands"
-	"github.com/tongxue/tongxue/internal/feedback"
-	"github.com/tongxue/tongxue/internal/gid"
-	"github.com/tongxue/tongxue/internal/media"
-	"github.com/tongxue/tongxue/internal/orders"
-	"github.com/tongxue/tongxue/internal/payment"
-	"github.com/tongxue/tongxue/internal/pictures"
-	"github.com/tongxue/tongxue/internal/privacy"
-	"github.com/tongxue/tongxue/internal/pubsub"
-	"github.com/tongxue/tongxue/internal/sms"
-	"github.com/tongxue/tongxue/internal/starcard"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/student"
-	"github.com/tongxue/tongxue/internal/studentverify"
-	"github.com/tongxue/tongxue/internal/throttle"
-	"github.com/tongxue/tongxue/internal/vault"
-	"github.com/tongxue/tongxue/internal/wow"
+	"github.com/tongxue/tongxue/internal/domain/account"
+	"github.com/tongxue/tongxue/internal/domain/address"
+	"github.com/tongxue/tongxue/internal/domain/auth"
+	"github.com/tongxue/tongxue/internal/domain/bankaccounts"
+	"github.com/tongxue/tongxue/internal/domain/cart"
+	"github.com/tongxue/tongxue/internal/domain/errands"
+	"github.com/tongxue/tongxue/internal/domain/feedback"
+	"github.com/tongxue/tongxue/internal/domain/media"
+	"github.com/tongxue/tongxue/internal/domain/orders"
+	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/domain/starcard"
+	"github.com/tongxue/tongxue/internal/domain/student"
+	"github.com/tongxue/tongxue/internal/domain/wow"
+	"github.com/tongxue/tongxue/internal/infra/gid"
+	"github.com/tongxue/tongxue/internal/infra/pubsub"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/throttle"
+	"github.com/tongxue/tongxue/internal/infra/vault"
+	"github.com/tongxue/tongxue/internal/partners/bank"
+	"github.com/tongxue/tongxue/internal/partners/payment"
+	"github.com/tongxue/tongxue/internal/partners/sms"
+	"github.com/tongxue/tongxue/internal/partners/studentverify"
 )
 
 // Parts are what varies between deployments and tests.
@@ -63,27 +64,28 @@ type Web struct {
 
 // Services are every service of the server, each once.
 type Services struct {
-	*store.DB // the resolvers' own reads use Client
-	Auth      *auth.Service
-	Sessions  *auth.SessionEnds // closes a session's websockets when it ends
-	Privacy   *privacy.Service
-	Feedbacks *feedback.Service
-	Carts     *cart.Service
-	Addresses *address.Service
-	Orders    *orders.Service
-	Students  *student.Service
-	Wows      *wow.Service
-	Errands   *errands.Service
-	Cards     *starcard.Cards
-	Accounts  *starcard.Accounts
-	Media     media.Store
-	Pictures  *pictures.Access // who may fetch which picture; signed URLs
-	Bus       pubsub.Bus
-	Codec     *gid.Codec
-	Throttle  *throttle.Limiter // per-client budgets for every operation; nil: none
-	Now       func() time.Time
-	Log       *slog.Logger
-	Web       Web
+	*store.DB    // the resolvers' own reads use Client
+	Auth         *auth.Service
+	Accounts     *account.Service
+	Sessions     *auth.SessionEnds // closes a session's websockets when it ends
+	Privacy      *privacy.Service
+	Feedbacks    *feedback.Service
+	Carts        *cart.Service
+	Addresses    *address.Service
+	Orders       *orders.Service
+	Students     *student.Service
+	Wows         *wow.Service
+	Errands      *errands.Service
+	Cards        *starcard.Cards
+	BankAccounts *bankaccounts.Service
+	Media        media.Store
+	Pictures     *media.Access // who may fetch which picture; signed URLs
+	Bus          pubsub.Bus
+	Codec        *gid.Codec
+	Throttle     *throttle.Limiter // per-client budgets for every operation; nil: none
+	Now          func() time.Time
+	Log          *slog.Logger
+	Web          Web
 }
 
 // Build wires every service. It makes sure the first privacy policy
@@ -106,7 +108,7 @@ func Build(ctx context.Context, p Parts) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	pics, err := pictures.NewAccess(p.DB.Client, p.Keys.Index.Secret(pictures.SecretLabel), p.Now)
+	pics, err := media.NewAccess(p.DB.Client, p.Keys.Index.Secret(media.SecretLabel), p.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +124,7 @@ func Build(ctx context.Context, p Parts) (*Services, error) {
 	return &Services{
 		DB:        p.DB,
 		Auth:      authSvc,
+		Accounts:  account.New(p.DB.Client, p.Keys),
 		Sessions:  authSvc.WatchSessions(p.Bus),
 		Privacy:   priv,
 		Feedbacks: feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
@@ -135,7 +138,7 @@ func Build(ctx context.Context, p Parts) (*Services, error) {
 		Errands: errands.New(errands.Deps{Client: p.DB.Client, Ring: p.Keys.Ring, Media: p.Media, Bus: p.Bus,
 			Privacy: priv, Now: p.Now, Log: p.Log}),
 		Cards: cards,
-		Accounts: starcard.NewAccounts(starcard.AccountsDeps{Client: p.DB.Client, Ring: p.Keys.Ring, Auth: authSvc,
+		BankAccounts: bankaccounts.New(bankaccounts.Deps{Client: p.DB.Client, Ring: p.Keys.Ring,
 			Privacy: priv, Bank: p.Bank, Now: p.Now, Log: p.Log}),
 		Media:    p.Media,
 		Pictures: pics,

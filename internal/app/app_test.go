@@ -6,8 +6,8 @@ import (
 
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/apitest"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
 
 // The clock given to app.Build is the resolvers' clock too: sandboxPay

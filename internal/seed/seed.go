@@ -15,9 +15,9 @@ import (
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/user"
-	"github.com/tongxue/tongxue/internal/auth"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/vault"
+	"github.com/tongxue/tongxue/internal/domain/account"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/vault"
 )
 
 // Sizes of the demo data set.
@@ -71,7 +71,7 @@ func load(ctx context.Context, tx *ent.Tx, keys vault.Keys, now time.Time) (Stat
 
 	users := make([]*ent.UserCreate, DemoUsers)
 	for i := range users {
-		hash, sealed := auth.SealPhone(keys, DemoPhone(i))
+		hash, sealed := account.SealPhone(keys, DemoPhone(i))
 		users[i] = tx.User.Create().
 			SetPhoneHash(hash).SetPhoneCipher(sealed).
 			SetNickname(nicknames[i%len(nicknames)]).

@@ -11,11 +11,11 @@ import (
 
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/user"
-	"github.com/tongxue/tongxue/internal/auth"
+	"github.com/tongxue/tongxue/internal/domain/account"
+	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
+	"github.com/tongxue/tongxue/internal/infra/vault"
 	"github.com/tongxue/tongxue/internal/seed"
-	"github.com/tongxue/tongxue/internal/store"
-	"github.com/tongxue/tongxue/internal/testdb"
-	"github.com/tongxue/tongxue/internal/vault"
 )
 
 func keys(t *testing.T) vault.Keys {
@@ -176,7 +176,7 @@ func checkPhones(t *testing.T, db *store.DB, k vault.Keys) {
 		if u.Nickname == "" {
 			t.Fatalf("user %d has no nickname", u.ID)
 		}
-		if age := auth.Age(u.BirthDate, now); age < auth.MinimumAge {
+		if age := account.Age(u.BirthDate, now); age < account.MinimumAge {
 			t.Fatalf("demo user %d is %d, under the minimum age", u.ID, age)
 		}
 	}

@@ -1,5 +1,0 @@
-package starcard_test
-
-import "encoding/base64"
-
-func base64URL(s string) ([]byte, error) { return base64.URLEncoding.DecodeString(s) }
