@@ -9,13 +9,35 @@ export TEST_DATABASE_URL
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := bin/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
-.PHONY: run build test test-unit vet fmt-check generate check-generate privacy-catalog check-privacy-catalog error-codes check-error-codes lint bench bench-http clean
+.PHONY: run build docker-lint test test-unit vet fmt-check generate check-generate privacy-catalog check-privacy-catalog error-codes check-error-codes lint bench bench-http clean
 
 run: ## serve on :8080 with SQLite under ./data, demo data and the playground
 	$(GO) run .
 
+# A static binary without cgo; the Dockerfile's builder stage runs this same
+# command (deploy_test.go compares them).
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/tongxue .
+
+# hadolint, pinned; docker-lint uses the one on PATH, else this one in ./bin.
+HADOLINT_VERSION := v2.14.0
+HADOLINT := bin/hadolint-$(HADOLINT_VERSION)
+
+docker-lint: ## hadolint on the Dockerfile (deploy_test.go checks the invariants it does not)
+	@h=$$(command -v hadolint || echo $(HADOLINT)); \
+	if [ ! -x "$$h" ] && ! $(MAKE) --no-print-directory $(HADOLINT); then \
+		echo "docker-lint: no hadolint on PATH and its GitHub release is unreachable; install hadolint $(HADOLINT_VERSION)"; exit 1; fi; \
+	"$$h" Dockerfile
+
+# The release's static binary, checked against its published SHA-256.
+$(HADOLINT):
+	@mkdir -p bin; os=$$(uname -s); arch=$$(uname -m); \
+	base=https://github.com/hadolint/hadolint/releases/download/$(HADOLINT_VERSION); \
+	for name in hadolint-$$os-$$arch hadolint-$${os,,}-$$arch; do \
+		if curl -fsSL -o $@.tmp $$base/$$name && curl -fsSL -o $@.sha256 $$base/$$name.sha256 \
+			&& echo "$$(cut -d' ' -f1 $@.sha256)  $@.tmp" | sha256sum -c --quiet -; then \
+			chmod +x $@.tmp && mv $@.tmp $@ && rm -f $@.sha256 && exit 0; fi; \
+	done; rm -f $@.tmp $@.sha256; exit 1
 
 test: fmt-check vet lint check-generate check-privacy-catalog check-error-codes test-unit ## what CI runs
 

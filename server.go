@@ -5,6 +5,8 @@
 //	DATABASE_URL=postgres://... TONGXUE_ENV=production ./tongxue -seed=false
 //	tongxue rotate-keys      # re-seal personal data under the first key of TONGXUE_DATA_KEYS
 //	tongxue privacy-catalog  # print docs/privacy-catalog.md
+//	tongxue retention --dry-run  # print what the retention rules would delete now, rule by rule
+//	tongxue retention        # carry them out once (every server also runs them hourly)
 package main
 
 import (
@@ -29,6 +31,7 @@ import (
 
 	"github.com/tongxue/tongxue/internal/api"
 	"github.com/tongxue/tongxue/internal/app"
+	"github.com/tongxue/tongxue/internal/domain/auth"
 	"github.com/tongxue/tongxue/internal/domain/media"
 	"github.com/tongxue/tongxue/internal/infra/config"
 	"github.com/tongxue/tongxue/internal/infra/logging"
@@ -37,6 +40,7 @@ import (
 	"github.com/tongxue/tongxue/internal/infra/throttle"
 	"github.com/tongxue/tongxue/internal/infra/vault"
 	"github.com/tongxue/tongxue/internal/partners/bank"
+	"github.com/tongxue/tongxue/internal/partners/partner"
 	"github.com/tongxue/tongxue/internal/partners/payment"
 	"github.com/tongxue/tongxue/internal/partners/sms"
 	"github.com/tongxue/tongxue/internal/partners/studentverify"
@@ -56,13 +60,15 @@ func main() {
 		err = run(*seedDemo)
 	case "rotate-keys":
 		err = rotateKeys(*batch)
+	case "retention":
+		err = runRetention(flag.Args()[1:])
 	case "privacy-catalog":
 		var md string
 		if md, err = privacycatalog.Markdown(resolvers.NewSchema(resolvers.New(&app.Services{})).Schema()); err == nil {
 			_, err = os.Stdout.WriteString(md)
 		}
 	default:
-		err = fmt.Errorf("unknown command %q (serve, rotate-keys, privacy-catalog)", cmd)
+		err = fmt.Errorf("unknown command %q (serve, rotate-keys, privacy-catalog, retention)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tongxue:", err)
@@ -158,6 +164,22 @@ func run(seedDemo bool) error {
 	jobs.Go(func() {
 		every(jobsCtx, 30*time.Second, log, "expire unpaid orders", func(ctx context.Context) error {
 			_, err := services.Orders.ExpireUnpaid(ctx, 500)
+			return err
+		})
+	})
+	housekeeping, err := retentionRunner(services)
+	if err != nil {
+		return err
+	}
+	jobs.Go(func() {
+		every(jobsCtx, time.Hour, log, "retention", func(ctx context.Context) error {
+			_, err := housekeeping.Run(ctx) // one instance at a time; the others skip the round
+			return err
+		})
+	})
+	jobs.Go(func() {
+		every(jobsCtx, 10*time.Second, log, "build exports", func(ctx context.Context) error {
+			_, err := services.Exports.BuildPending(ctx, 10)
 			return err
 		})
 	})
@@ -281,15 +303,12 @@ func every(ctx context.Context, d time.Duration, log *slog.Logger, name string, 
 // thirdParties builds the SMS sender, payment provider, student
 // verification provider and event bus the configuration names.
 func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vault.Keys, log *slog.Logger) (app.Parts, error) {
-	// The sandbox prints codes for development; in production it sends
-	// nothing rather than put login codes in the logs.
-	smsOut := io.Writer(os.Stderr)
-	if cfg.IsProduction() {
-		smsOut = io.Discard
-		log.Warn("TONGXUE_SMS=sandbox in production: login codes are not sent, so nobody can log in")
+	sender, err := smsSender(cfg, log)
+	if err != nil {
+		return app.Parts{}, err
 	}
 	p := app.Parts{
-		DB: db, Keys: keys, Log: log, SMS: sms.NewSandbox(smsOut), Now: time.Now,
+		DB: db, Keys: keys, Log: log, SMS: sender, Now: time.Now,
 		Web:       app.Web{Production: cfg.IsProduction(), AllowedOrigins: cfg.AllowedOrigins, TrustProxy: cfg.TrustProxy},
 		PublicURL: cfg.PublicURL,
 	}
@@ -298,7 +317,6 @@ func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vau
 		p.Throttle = &generous
 		log.Warn("TONGXUE_RATE_LIMITS=load-test: per-client budgets no client reaches")
 	}
-	var err error
 	if cfg.Payment == "http" {
 		p.Payment, err = payment.NewHTTP(payment.HTTPConfig{Name: "pay", BaseURL: cfg.PaymentURL,
 			AppID: cfg.PaymentMchID, Secret: cfg.PaymentSecret, Retries: 2})
@@ -335,4 +353,24 @@ func thirdParties(ctx context.Context, cfg config.Config, db *store.DB, keys vau
 		p.Bus = pubsub.NewLocal(pubsub.Options{})
 	}
 	return p, err
+}
+
+// smsSender is the configured SMS gateway. The sandbox prints codes for
+// development; in production it sends nothing rather than put login codes
+// in the logs.
+func smsSender(cfg config.Config, log *slog.Logger) (sms.Sender, error) {
+	if cfg.SMSSender == "tencent" {
+		t := cfg.SMSTencent
+		return sms.NewTencent(sms.TencentConfig{
+			Config:   partner.Config{BaseURL: t.URL, AppID: t.SecretID, Secret: t.SecretKey, Retries: 1},
+			SdkAppID: t.SdkAppID, SignName: t.SignName, Region: t.Region, Templates: t.Templates,
+			Required: sms.Templates, CodeMinutes: int(auth.CodeTTL / time.Minute),
+		})
+	}
+	out := io.Writer(os.Stderr)
+	if cfg.IsProduction() {
+		out = io.Discard
+		log.Warn("TONGXUE_SMS=sandbox in production: login codes are not sent, so nobody can log in")
+	}
+	return sms.NewSandbox(out), nil
 }

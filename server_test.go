@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -23,8 +24,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/tongxue/tongxue/internal/infra/config"
 	"github.com/tongxue/tongxue/internal/infra/testdb"
 	"github.com/tongxue/tongxue/internal/infra/vault"
+	"github.com/tongxue/tongxue/internal/partners/sms"
 )
 
 var binary string
@@ -425,4 +428,30 @@ func upload(t *testing.T, addr, token string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TONGXUE_SMS=tencent reaches the Tencent Cloud client, which needs an
+// approved template for every message the server sends.
+func TestSMSSenderFromConfig(t *testing.T) {
+	cfg, err := config.FromEnv(mapLookup(map[string]string{"TONGXUE_SMS": "tencent",
+		"TONGXUE_SMS_TENCENT_SECRET_ID": "AKIDexample", "TONGXUE_SMS_TENCENT_SECRET_KEY": "k",
+		"TONGXUE_SMS_TENCENT_SDK_APP_ID": "1400006666", "TONGXUE_SMS_TENCENT_SIGN_NAME": "同学",
+		"TONGXUE_SMS_TENCENT_TEMPLATES": "login_code=1,reveal_code=2,phone_change_old_code=2,phone_change_new_code=1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if s, err := smsSender(cfg, log); err != nil {
+		t.Fatal(err)
+	} else if _, ok := s.(*sms.Tencent); !ok {
+		t.Fatalf("sender = %T, want *sms.Tencent", s)
+	}
+	delete(cfg.SMSTencent.Templates, "phone_change_new_code")
+	if _, err := smsSender(cfg, log); err == nil {
+		t.Fatal("a gateway without the phone-change template started")
+	}
+}
+
+func mapLookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }

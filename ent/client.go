@@ -15,11 +15,13 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/address"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
@@ -35,6 +37,7 @@ import (
 	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/postimage"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
@@ -54,6 +57,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// AccountChange is the client for interacting with the AccountChange builders.
+	AccountChange *AccountChangeClient
 	// Address is the client for interacting with the Address builders.
 	Address *AddressClient
 	// BankAccount is the client for interacting with the BankAccount builders.
@@ -64,6 +69,8 @@ type Client struct {
 	Consent *ConsentClient
 	// ConsentEvent is the client for interacting with the ConsentEvent builders.
 	ConsentEvent *ConsentEventClient
+	// DataExport is the client for interacting with the DataExport builders.
+	DataExport *DataExportClient
 	// DevicePermission is the client for interacting with the DevicePermission builders.
 	DevicePermission *DevicePermissionClient
 	// Errand is the client for interacting with the Errand builders.
@@ -94,6 +101,8 @@ type Client struct {
 	Post *PostClient
 	// PostImage is the client for interacting with the PostImage builders.
 	PostImage *PostImageClient
+	// PrivacyRequest is the client for interacting with the PrivacyRequest builders.
+	PrivacyRequest *PrivacyRequestClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// RateCounter is the client for interacting with the RateCounter builders.
@@ -125,11 +134,13 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.AccountChange = NewAccountChangeClient(c.config)
 	c.Address = NewAddressClient(c.config)
 	c.BankAccount = NewBankAccountClient(c.config)
 	c.CartItem = NewCartItemClient(c.config)
 	c.Consent = NewConsentClient(c.config)
 	c.ConsentEvent = NewConsentEventClient(c.config)
+	c.DataExport = NewDataExportClient(c.config)
 	c.DevicePermission = NewDevicePermissionClient(c.config)
 	c.Errand = NewErrandClient(c.config)
 	c.Favorite = NewFavoriteClient(c.config)
@@ -145,6 +156,7 @@ func (c *Client) init() {
 	c.PolicyVersion = NewPolicyVersionClient(c.config)
 	c.Post = NewPostClient(c.config)
 	c.PostImage = NewPostImageClient(c.config)
+	c.PrivacyRequest = NewPrivacyRequestClient(c.config)
 	c.Product = NewProductClient(c.config)
 	c.RateCounter = NewRateCounterClient(c.config)
 	c.Review = NewReviewClient(c.config)
@@ -247,11 +259,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:                 ctx,
 		config:              cfg,
+		AccountChange:       NewAccountChangeClient(cfg),
 		Address:             NewAddressClient(cfg),
 		BankAccount:         NewBankAccountClient(cfg),
 		CartItem:            NewCartItemClient(cfg),
 		Consent:             NewConsentClient(cfg),
 		ConsentEvent:        NewConsentEventClient(cfg),
+		DataExport:          NewDataExportClient(cfg),
 		DevicePermission:    NewDevicePermissionClient(cfg),
 		Errand:              NewErrandClient(cfg),
 		Favorite:            NewFavoriteClient(cfg),
@@ -267,6 +281,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PolicyVersion:       NewPolicyVersionClient(cfg),
 		Post:                NewPostClient(cfg),
 		PostImage:           NewPostImageClient(cfg),
+		PrivacyRequest:      NewPrivacyRequestClient(cfg),
 		Product:             NewProductClient(cfg),
 		RateCounter:         NewRateCounterClient(cfg),
 		Review:              NewReviewClient(cfg),
@@ -296,11 +311,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:                 ctx,
 		config:              cfg,
+		AccountChange:       NewAccountChangeClient(cfg),
 		Address:             NewAddressClient(cfg),
 		BankAccount:         NewBankAccountClient(cfg),
 		CartItem:            NewCartItemClient(cfg),
 		Consent:             NewConsentClient(cfg),
 		ConsentEvent:        NewConsentEventClient(cfg),
+		DataExport:          NewDataExportClient(cfg),
 		DevicePermission:    NewDevicePermissionClient(cfg),
 		Errand:              NewErrandClient(cfg),
 		Favorite:            NewFavoriteClient(cfg),
@@ -316,6 +333,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PolicyVersion:       NewPolicyVersionClient(cfg),
 		Post:                NewPostClient(cfg),
 		PostImage:           NewPostImageClient(cfg),
+		PrivacyRequest:      NewPrivacyRequestClient(cfg),
 		Product:             NewProductClient(cfg),
 		RateCounter:         NewRateCounterClient(cfg),
 		Review:              NewReviewClient(cfg),
@@ -332,7 +350,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Address.
+//		AccountChange.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -355,12 +373,13 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Address, c.BankAccount, c.CartItem, c.Consent, c.ConsentEvent,
-		c.DevicePermission, c.Errand, c.Favorite, c.Feedback, c.Follow, c.LoginCode,
-		c.Merchant, c.Order, c.OrderEvent, c.OrderItem, c.PaymentCallback,
-		c.PolicyAcceptance, c.PolicyVersion, c.Post, c.PostImage, c.Product,
-		c.RateCounter, c.Review, c.SensitiveAccess, c.Session, c.SharingRecord,
-		c.StarCard, c.StudentVerification, c.User, c.Wow,
+		c.AccountChange, c.Address, c.BankAccount, c.CartItem, c.Consent,
+		c.ConsentEvent, c.DataExport, c.DevicePermission, c.Errand, c.Favorite,
+		c.Feedback, c.Follow, c.LoginCode, c.Merchant, c.Order, c.OrderEvent,
+		c.OrderItem, c.PaymentCallback, c.PolicyAcceptance, c.PolicyVersion, c.Post,
+		c.PostImage, c.PrivacyRequest, c.Product, c.RateCounter, c.Review,
+		c.SensitiveAccess, c.Session, c.SharingRecord, c.StarCard,
+		c.StudentVerification, c.User, c.Wow,
 	} {
 		n.Use(hooks...)
 	}
@@ -370,12 +389,13 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Address, c.BankAccount, c.CartItem, c.Consent, c.ConsentEvent,
-		c.DevicePermission, c.Errand, c.Favorite, c.Feedback, c.Follow, c.LoginCode,
-		c.Merchant, c.Order, c.OrderEvent, c.OrderItem, c.PaymentCallback,
-		c.PolicyAcceptance, c.PolicyVersion, c.Post, c.PostImage, c.Product,
-		c.RateCounter, c.Review, c.SensitiveAccess, c.Session, c.SharingRecord,
-		c.StarCard, c.StudentVerification, c.User, c.Wow,
+		c.AccountChange, c.Address, c.BankAccount, c.CartItem, c.Consent,
+		c.ConsentEvent, c.DataExport, c.DevicePermission, c.Errand, c.Favorite,
+		c.Feedback, c.Follow, c.LoginCode, c.Merchant, c.Order, c.OrderEvent,
+		c.OrderItem, c.PaymentCallback, c.PolicyAcceptance, c.PolicyVersion, c.Post,
+		c.PostImage, c.PrivacyRequest, c.Product, c.RateCounter, c.Review,
+		c.SensitiveAccess, c.Session, c.SharingRecord, c.StarCard,
+		c.StudentVerification, c.User, c.Wow,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -384,6 +404,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *AccountChangeMutation:
+		return c.AccountChange.mutate(ctx, m)
 	case *AddressMutation:
 		return c.Address.mutate(ctx, m)
 	case *BankAccountMutation:
@@ -394,6 +416,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Consent.mutate(ctx, m)
 	case *ConsentEventMutation:
 		return c.ConsentEvent.mutate(ctx, m)
+	case *DataExportMutation:
+		return c.DataExport.mutate(ctx, m)
 	case *DevicePermissionMutation:
 		return c.DevicePermission.mutate(ctx, m)
 	case *ErrandMutation:
@@ -424,6 +448,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Post.mutate(ctx, m)
 	case *PostImageMutation:
 		return c.PostImage.mutate(ctx, m)
+	case *PrivacyRequestMutation:
+		return c.PrivacyRequest.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
 	case *RateCounterMutation:
@@ -446,6 +472,155 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Wow.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// AccountChangeClient is a client for the AccountChange schema.
+type AccountChangeClient struct {
+	config
+}
+
+// NewAccountChangeClient returns a client for the AccountChange from the given config.
+func NewAccountChangeClient(c config) *AccountChangeClient {
+	return &AccountChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `accountchange.Hooks(f(g(h())))`.
+func (c *AccountChangeClient) Use(hooks ...Hook) {
+	c.hooks.AccountChange = append(c.hooks.AccountChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `accountchange.Intercept(f(g(h())))`.
+func (c *AccountChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AccountChange = append(c.inters.AccountChange, interceptors...)
+}
+
+// Create returns a builder for creating a AccountChange entity.
+func (c *AccountChangeClient) Create() *AccountChangeCreate {
+	mutation := newAccountChangeMutation(c.config, OpCreate)
+	return &AccountChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AccountChange entities.
+func (c *AccountChangeClient) CreateBulk(builders ...*AccountChangeCreate) *AccountChangeCreateBulk {
+	return &AccountChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AccountChangeClient) MapCreateBulk(slice any, setFunc func(*AccountChangeCreate, int)) *AccountChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AccountChangeCreateBulk{err: fmt.Errorf("calling to AccountChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AccountChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AccountChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AccountChange.
+func (c *AccountChangeClient) Update() *AccountChangeUpdate {
+	mutation := newAccountChangeMutation(c.config, OpUpdate)
+	return &AccountChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AccountChangeClient) UpdateOne(_m *AccountChange) *AccountChangeUpdateOne {
+	mutation := newAccountChangeMutation(c.config, OpUpdateOne, withAccountChange(_m))
+	return &AccountChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AccountChangeClient) UpdateOneID(id int) *AccountChangeUpdateOne {
+	mutation := newAccountChangeMutation(c.config, OpUpdateOne, withAccountChangeID(id))
+	return &AccountChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AccountChange.
+func (c *AccountChangeClient) Delete() *AccountChangeDelete {
+	mutation := newAccountChangeMutation(c.config, OpDelete)
+	return &AccountChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AccountChangeClient) DeleteOne(_m *AccountChange) *AccountChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AccountChangeClient) DeleteOneID(id int) *AccountChangeDeleteOne {
+	builder := c.Delete().Where(accountchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AccountChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for AccountChange.
+func (c *AccountChangeClient) Query() *AccountChangeQuery {
+	return &AccountChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAccountChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AccountChange entity by its id.
+func (c *AccountChangeClient) Get(ctx context.Context, id int) (*AccountChange, error) {
+	return c.Query().Where(accountchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AccountChangeClient) GetX(ctx context.Context, id int) *AccountChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a AccountChange.
+func (c *AccountChangeClient) QueryUser(_m *AccountChange) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(accountchange.Table, accountchange.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, accountchange.UserTable, accountchange.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AccountChangeClient) Hooks() []Hook {
+	return c.hooks.AccountChange
+}
+
+// Interceptors returns the client interceptors.
+func (c *AccountChangeClient) Interceptors() []Interceptor {
+	return c.inters.AccountChange
+}
+
+func (c *AccountChangeClient) mutate(ctx context.Context, m *AccountChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AccountChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AccountChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AccountChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AccountChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AccountChange mutation op: %q", m.Op())
 	}
 }
 
@@ -1191,6 +1366,155 @@ func (c *ConsentEventClient) mutate(ctx context.Context, m *ConsentEventMutation
 		return (&ConsentEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ConsentEvent mutation op: %q", m.Op())
+	}
+}
+
+// DataExportClient is a client for the DataExport schema.
+type DataExportClient struct {
+	config
+}
+
+// NewDataExportClient returns a client for the DataExport from the given config.
+func NewDataExportClient(c config) *DataExportClient {
+	return &DataExportClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `dataexport.Hooks(f(g(h())))`.
+func (c *DataExportClient) Use(hooks ...Hook) {
+	c.hooks.DataExport = append(c.hooks.DataExport, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `dataexport.Intercept(f(g(h())))`.
+func (c *DataExportClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DataExport = append(c.inters.DataExport, interceptors...)
+}
+
+// Create returns a builder for creating a DataExport entity.
+func (c *DataExportClient) Create() *DataExportCreate {
+	mutation := newDataExportMutation(c.config, OpCreate)
+	return &DataExportCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DataExport entities.
+func (c *DataExportClient) CreateBulk(builders ...*DataExportCreate) *DataExportCreateBulk {
+	return &DataExportCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DataExportClient) MapCreateBulk(slice any, setFunc func(*DataExportCreate, int)) *DataExportCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DataExportCreateBulk{err: fmt.Errorf("calling to DataExportClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DataExportCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DataExportCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DataExport.
+func (c *DataExportClient) Update() *DataExportUpdate {
+	mutation := newDataExportMutation(c.config, OpUpdate)
+	return &DataExportUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DataExportClient) UpdateOne(_m *DataExport) *DataExportUpdateOne {
+	mutation := newDataExportMutation(c.config, OpUpdateOne, withDataExport(_m))
+	return &DataExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DataExportClient) UpdateOneID(id int) *DataExportUpdateOne {
+	mutation := newDataExportMutation(c.config, OpUpdateOne, withDataExportID(id))
+	return &DataExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DataExport.
+func (c *DataExportClient) Delete() *DataExportDelete {
+	mutation := newDataExportMutation(c.config, OpDelete)
+	return &DataExportDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DataExportClient) DeleteOne(_m *DataExport) *DataExportDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DataExportClient) DeleteOneID(id int) *DataExportDeleteOne {
+	builder := c.Delete().Where(dataexport.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DataExportDeleteOne{builder}
+}
+
+// Query returns a query builder for DataExport.
+func (c *DataExportClient) Query() *DataExportQuery {
+	return &DataExportQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDataExport},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DataExport entity by its id.
+func (c *DataExportClient) Get(ctx context.Context, id int) (*DataExport, error) {
+	return c.Query().Where(dataexport.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DataExportClient) GetX(ctx context.Context, id int) *DataExport {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a DataExport.
+func (c *DataExportClient) QueryUser(_m *DataExport) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(dataexport.Table, dataexport.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, dataexport.UserTable, dataexport.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DataExportClient) Hooks() []Hook {
+	return c.hooks.DataExport
+}
+
+// Interceptors returns the client interceptors.
+func (c *DataExportClient) Interceptors() []Interceptor {
+	return c.inters.DataExport
+}
+
+func (c *DataExportClient) mutate(ctx context.Context, m *DataExportMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DataExportCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DataExportUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DataExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DataExportDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DataExport mutation op: %q", m.Op())
 	}
 }
 
@@ -3477,6 +3801,155 @@ func (c *PostImageClient) mutate(ctx context.Context, m *PostImageMutation) (Val
 	}
 }
 
+// PrivacyRequestClient is a client for the PrivacyRequest schema.
+type PrivacyRequestClient struct {
+	config
+}
+
+// NewPrivacyRequestClient returns a client for the PrivacyRequest from the given config.
+func NewPrivacyRequestClient(c config) *PrivacyRequestClient {
+	return &PrivacyRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `privacyrequest.Hooks(f(g(h())))`.
+func (c *PrivacyRequestClient) Use(hooks ...Hook) {
+	c.hooks.PrivacyRequest = append(c.hooks.PrivacyRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `privacyrequest.Intercept(f(g(h())))`.
+func (c *PrivacyRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PrivacyRequest = append(c.inters.PrivacyRequest, interceptors...)
+}
+
+// Create returns a builder for creating a PrivacyRequest entity.
+func (c *PrivacyRequestClient) Create() *PrivacyRequestCreate {
+	mutation := newPrivacyRequestMutation(c.config, OpCreate)
+	return &PrivacyRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PrivacyRequest entities.
+func (c *PrivacyRequestClient) CreateBulk(builders ...*PrivacyRequestCreate) *PrivacyRequestCreateBulk {
+	return &PrivacyRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PrivacyRequestClient) MapCreateBulk(slice any, setFunc func(*PrivacyRequestCreate, int)) *PrivacyRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PrivacyRequestCreateBulk{err: fmt.Errorf("calling to PrivacyRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PrivacyRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PrivacyRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PrivacyRequest.
+func (c *PrivacyRequestClient) Update() *PrivacyRequestUpdate {
+	mutation := newPrivacyRequestMutation(c.config, OpUpdate)
+	return &PrivacyRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PrivacyRequestClient) UpdateOne(_m *PrivacyRequest) *PrivacyRequestUpdateOne {
+	mutation := newPrivacyRequestMutation(c.config, OpUpdateOne, withPrivacyRequest(_m))
+	return &PrivacyRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PrivacyRequestClient) UpdateOneID(id int) *PrivacyRequestUpdateOne {
+	mutation := newPrivacyRequestMutation(c.config, OpUpdateOne, withPrivacyRequestID(id))
+	return &PrivacyRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PrivacyRequest.
+func (c *PrivacyRequestClient) Delete() *PrivacyRequestDelete {
+	mutation := newPrivacyRequestMutation(c.config, OpDelete)
+	return &PrivacyRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PrivacyRequestClient) DeleteOne(_m *PrivacyRequest) *PrivacyRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PrivacyRequestClient) DeleteOneID(id int) *PrivacyRequestDeleteOne {
+	builder := c.Delete().Where(privacyrequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PrivacyRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for PrivacyRequest.
+func (c *PrivacyRequestClient) Query() *PrivacyRequestQuery {
+	return &PrivacyRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePrivacyRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PrivacyRequest entity by its id.
+func (c *PrivacyRequestClient) Get(ctx context.Context, id int) (*PrivacyRequest, error) {
+	return c.Query().Where(privacyrequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PrivacyRequestClient) GetX(ctx context.Context, id int) *PrivacyRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a PrivacyRequest.
+func (c *PrivacyRequestClient) QueryUser(_m *PrivacyRequest) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(privacyrequest.Table, privacyrequest.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, privacyrequest.UserTable, privacyrequest.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PrivacyRequestClient) Hooks() []Hook {
+	return c.hooks.PrivacyRequest
+}
+
+// Interceptors returns the client interceptors.
+func (c *PrivacyRequestClient) Interceptors() []Interceptor {
+	return c.inters.PrivacyRequest
+}
+
+func (c *PrivacyRequestClient) mutate(ctx context.Context, m *PrivacyRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PrivacyRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PrivacyRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PrivacyRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PrivacyRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PrivacyRequest mutation op: %q", m.Op())
+	}
+}
+
 // ProductClient is a client for the Product schema.
 type ProductClient struct {
 	config
@@ -5001,6 +5474,54 @@ func (c *UserClient) QueryBankAccount(_m *User) *BankAccountQuery {
 	return query
 }
 
+// QueryDataExports queries the data_exports edge of a User.
+func (c *UserClient) QueryDataExports(_m *User) *DataExportQuery {
+	query := (&DataExportClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(dataexport.Table, dataexport.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.DataExportsTable, user.DataExportsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAccountChanges queries the account_changes edge of a User.
+func (c *UserClient) QueryAccountChanges(_m *User) *AccountChangeQuery {
+	query := (&AccountChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(accountchange.Table, accountchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.AccountChangesTable, user.AccountChangesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPrivacyRequests queries the privacy_requests edge of a User.
+func (c *UserClient) QueryPrivacyRequests(_m *User) *PrivacyRequestQuery {
+	query := (&PrivacyRequestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(privacyrequest.Table, privacyrequest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PrivacyRequestsTable, user.PrivacyRequestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -5178,18 +5699,20 @@ func (c *WowClient) mutate(ctx context.Context, m *WowMutation) (Value, error) {
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Address, BankAccount, CartItem, Consent, ConsentEvent, DevicePermission, Errand,
-		Favorite, Feedback, Follow, LoginCode, Merchant, Order, OrderEvent, OrderItem,
-		PaymentCallback, PolicyAcceptance, PolicyVersion, Post, PostImage, Product,
-		RateCounter, Review, SensitiveAccess, Session, SharingRecord, StarCard,
-		StudentVerification, User, Wow []ent.Hook
+		AccountChange, Address, BankAccount, CartItem, Consent, ConsentEvent,
+		DataExport, DevicePermission, Errand, Favorite, Feedback, Follow, LoginCode,
+		Merchant, Order, OrderEvent, OrderItem, PaymentCallback, PolicyAcceptance,
+		PolicyVersion, Post, PostImage, PrivacyRequest, Product, RateCounter, Review,
+		SensitiveAccess, Session, SharingRecord, StarCard, StudentVerification, User,
+		Wow []ent.Hook
 	}
 	inters struct {
-		Address, BankAccount, CartItem, Consent, ConsentEvent, DevicePermission, Errand,
-		Favorite, Feedback, Follow, LoginCode, Merchant, Order, OrderEvent, OrderItem,
-		PaymentCallback, PolicyAcceptance, PolicyVersion, Post, PostImage, Product,
-		RateCounter, Review, SensitiveAccess, Session, SharingRecord, StarCard,
-		StudentVerification, User, Wow []ent.Interceptor
+		AccountChange, Address, BankAccount, CartItem, Consent, ConsentEvent,
+		DataExport, DevicePermission, Errand, Favorite, Feedback, Follow, LoginCode,
+		Merchant, Order, OrderEvent, OrderItem, PaymentCallback, PolicyAcceptance,
+		PolicyVersion, Post, PostImage, PrivacyRequest, Product, RateCounter, Review,
+		SensitiveAccess, Session, SharingRecord, StarCard, StudentVerification, User,
+		Wow []ent.Interceptor
 	}
 )
 

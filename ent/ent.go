@@ -12,11 +12,13 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/address"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
@@ -32,6 +34,7 @@ import (
 	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/postimage"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
@@ -102,11 +105,13 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			accountchange.Table:       accountchange.ValidColumn,
 			address.Table:             address.ValidColumn,
 			bankaccount.Table:         bankaccount.ValidColumn,
 			cartitem.Table:            cartitem.ValidColumn,
 			consent.Table:             consent.ValidColumn,
 			consentevent.Table:        consentevent.ValidColumn,
+			dataexport.Table:          dataexport.ValidColumn,
 			devicepermission.Table:    devicepermission.ValidColumn,
 			errand.Table:              errand.ValidColumn,
 			favorite.Table:            favorite.ValidColumn,
@@ -122,6 +127,7 @@ func checkColumn(t, c string) error {
 			policyversion.Table:       policyversion.ValidColumn,
 			post.Table:                post.ValidColumn,
 			postimage.Table:           postimage.ValidColumn,
+			privacyrequest.Table:      privacyrequest.ValidColumn,
 			product.Table:             product.ValidColumn,
 			ratecounter.Table:         ratecounter.ValidColumn,
 			review.Table:              review.ValidColumn,

@@ -11,11 +11,13 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/address"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
@@ -32,6 +34,7 @@ import (
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
@@ -54,11 +57,13 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeAccountChange       = "AccountChange"
 	TypeAddress             = "Address"
 	TypeBankAccount         = "BankAccount"
 	TypeCartItem            = "CartItem"
 	TypeConsent             = "Consent"
 	TypeConsentEvent        = "ConsentEvent"
+	TypeDataExport          = "DataExport"
 	TypeDevicePermission    = "DevicePermission"
 	TypeErrand              = "Errand"
 	TypeFavorite            = "Favorite"
@@ -74,6 +79,7 @@ const (
 	TypePolicyVersion       = "PolicyVersion"
 	TypePost                = "Post"
 	TypePostImage           = "PostImage"
+	TypePrivacyRequest      = "PrivacyRequest"
 	TypeProduct             = "Product"
 	TypeRateCounter         = "RateCounter"
 	TypeReview              = "Review"
@@ -85,6 +91,497 @@ const (
 	TypeUser                = "User"
 	TypeWow                 = "Wow"
 )
+
+// AccountChangeMutation represents an operation that mutates the AccountChange nodes in the graph.
+type AccountChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	field         *accountchange.Field
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	user          *int
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*AccountChange, error)
+	predicates    []predicate.AccountChange
+}
+
+var _ ent.Mutation = (*AccountChangeMutation)(nil)
+
+// accountchangeOption allows management of the mutation configuration using functional options.
+type accountchangeOption func(*AccountChangeMutation)
+
+// newAccountChangeMutation creates new mutation for the AccountChange entity.
+func newAccountChangeMutation(c config, op Op, opts ...accountchangeOption) *AccountChangeMutation {
+	m := &AccountChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAccountChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAccountChangeID sets the ID field of the mutation.
+func withAccountChangeID(id int) accountchangeOption {
+	return func(m *AccountChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AccountChange
+		)
+		m.oldValue = func(ctx context.Context) (*AccountChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AccountChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAccountChange sets the old AccountChange of the mutation.
+func withAccountChange(node *AccountChange) accountchangeOption {
+	return func(m *AccountChangeMutation) {
+		m.oldValue = func(context.Context) (*AccountChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AccountChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AccountChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AccountChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AccountChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AccountChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *AccountChangeMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *AccountChangeMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the AccountChange entity.
+// If the AccountChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountChangeMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *AccountChangeMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetFieldField sets the "field" field.
+func (m *AccountChangeMutation) SetFieldField(a accountchange.Field) {
+	m.field = &a
+}
+
+// GetField returns the value of the "field" field in the mutation.
+func (m *AccountChangeMutation) GetField() (r accountchange.Field, exists bool) {
+	v := m.field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// GetOldField returns the old "field" field's value of the AccountChange entity.
+// If the AccountChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountChangeMutation) GetOldField(ctx context.Context) (v accountchange.Field, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("GetOldField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("GetOldField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for GetOldField: %w", err)
+	}
+	return oldValue.Field, nil
+}
+
+// ResetFieldField resets all changes to the "field" field.
+func (m *AccountChangeMutation) ResetFieldField() {
+	m.field = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AccountChangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AccountChangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AccountChange entity.
+// If the AccountChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AccountChangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AccountChangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *AccountChangeMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[accountchange.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *AccountChangeMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *AccountChangeMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *AccountChangeMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the AccountChangeMutation builder.
+func (m *AccountChangeMutation) Where(ps ...predicate.AccountChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AccountChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AccountChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AccountChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AccountChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AccountChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AccountChange).
+func (m *AccountChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AccountChangeMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.user != nil {
+		fields = append(fields, accountchange.FieldUserID)
+	}
+	if m.field != nil {
+		fields = append(fields, accountchange.FieldField)
+	}
+	if m.created_at != nil {
+		fields = append(fields, accountchange.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AccountChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case accountchange.FieldUserID:
+		return m.UserID()
+	case accountchange.FieldField:
+		return m.GetField()
+	case accountchange.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AccountChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case accountchange.FieldUserID:
+		return m.OldUserID(ctx)
+	case accountchange.FieldField:
+		return m.GetOldField(ctx)
+	case accountchange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AccountChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AccountChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case accountchange.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case accountchange.FieldField:
+		v, ok := value.(accountchange.Field)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldField(v)
+		return nil
+	case accountchange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AccountChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AccountChangeMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AccountChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AccountChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AccountChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AccountChangeMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AccountChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AccountChangeMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AccountChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AccountChangeMutation) ResetField(name string) error {
+	switch name {
+	case accountchange.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case accountchange.FieldField:
+		m.ResetFieldField()
+		return nil
+	case accountchange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AccountChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, accountchange.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AccountChangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case accountchange.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AccountChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AccountChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AccountChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, accountchange.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AccountChangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case accountchange.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AccountChangeMutation) ClearEdge(name string) error {
+	switch name {
+	case accountchange.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AccountChangeMutation) ResetEdge(name string) error {
+	switch name {
+	case accountchange.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown AccountChange edge %s", name)
+}
 
 // AddressMutation represents an operation that mutates the Address nodes in the graph.
 type AddressMutation struct {
@@ -3921,6 +4418,972 @@ func (m *ConsentEventMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ConsentEvent edge %s", name)
+}
+
+// DataExportMutation represents an operation that mutates the DataExport nodes in the graph.
+type DataExportMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	status         *dataexport.Status
+	created_at     *time.Time
+	ready_at       *time.Time
+	expires_at     *time.Time
+	downloaded_at  *time.Time
+	token_hash     *[]byte
+	archive_cipher *[]byte
+	size_bytes     *int
+	addsize_bytes  *int
+	clearedFields  map[string]struct{}
+	user           *int
+	cleareduser    bool
+	done           bool
+	oldValue       func(context.Context) (*DataExport, error)
+	predicates     []predicate.DataExport
+}
+
+var _ ent.Mutation = (*DataExportMutation)(nil)
+
+// dataexportOption allows management of the mutation configuration using functional options.
+type dataexportOption func(*DataExportMutation)
+
+// newDataExportMutation creates new mutation for the DataExport entity.
+func newDataExportMutation(c config, op Op, opts ...dataexportOption) *DataExportMutation {
+	m := &DataExportMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDataExport,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDataExportID sets the ID field of the mutation.
+func withDataExportID(id int) dataexportOption {
+	return func(m *DataExportMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DataExport
+		)
+		m.oldValue = func(ctx context.Context) (*DataExport, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DataExport.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDataExport sets the old DataExport of the mutation.
+func withDataExport(node *DataExport) dataexportOption {
+	return func(m *DataExportMutation) {
+		m.oldValue = func(context.Context) (*DataExport, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DataExportMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DataExportMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DataExportMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DataExportMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DataExport.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *DataExportMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *DataExportMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *DataExportMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *DataExportMutation) SetStatus(d dataexport.Status) {
+	m.status = &d
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *DataExportMutation) Status() (r dataexport.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldStatus(ctx context.Context) (v dataexport.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *DataExportMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DataExportMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DataExportMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DataExportMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetReadyAt sets the "ready_at" field.
+func (m *DataExportMutation) SetReadyAt(t time.Time) {
+	m.ready_at = &t
+}
+
+// ReadyAt returns the value of the "ready_at" field in the mutation.
+func (m *DataExportMutation) ReadyAt() (r time.Time, exists bool) {
+	v := m.ready_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReadyAt returns the old "ready_at" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldReadyAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReadyAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReadyAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReadyAt: %w", err)
+	}
+	return oldValue.ReadyAt, nil
+}
+
+// ClearReadyAt clears the value of the "ready_at" field.
+func (m *DataExportMutation) ClearReadyAt() {
+	m.ready_at = nil
+	m.clearedFields[dataexport.FieldReadyAt] = struct{}{}
+}
+
+// ReadyAtCleared returns if the "ready_at" field was cleared in this mutation.
+func (m *DataExportMutation) ReadyAtCleared() bool {
+	_, ok := m.clearedFields[dataexport.FieldReadyAt]
+	return ok
+}
+
+// ResetReadyAt resets all changes to the "ready_at" field.
+func (m *DataExportMutation) ResetReadyAt() {
+	m.ready_at = nil
+	delete(m.clearedFields, dataexport.FieldReadyAt)
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *DataExportMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *DataExportMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (m *DataExportMutation) ClearExpiresAt() {
+	m.expires_at = nil
+	m.clearedFields[dataexport.FieldExpiresAt] = struct{}{}
+}
+
+// ExpiresAtCleared returns if the "expires_at" field was cleared in this mutation.
+func (m *DataExportMutation) ExpiresAtCleared() bool {
+	_, ok := m.clearedFields[dataexport.FieldExpiresAt]
+	return ok
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *DataExportMutation) ResetExpiresAt() {
+	m.expires_at = nil
+	delete(m.clearedFields, dataexport.FieldExpiresAt)
+}
+
+// SetDownloadedAt sets the "downloaded_at" field.
+func (m *DataExportMutation) SetDownloadedAt(t time.Time) {
+	m.downloaded_at = &t
+}
+
+// DownloadedAt returns the value of the "downloaded_at" field in the mutation.
+func (m *DataExportMutation) DownloadedAt() (r time.Time, exists bool) {
+	v := m.downloaded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDownloadedAt returns the old "downloaded_at" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldDownloadedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDownloadedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDownloadedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDownloadedAt: %w", err)
+	}
+	return oldValue.DownloadedAt, nil
+}
+
+// ClearDownloadedAt clears the value of the "downloaded_at" field.
+func (m *DataExportMutation) ClearDownloadedAt() {
+	m.downloaded_at = nil
+	m.clearedFields[dataexport.FieldDownloadedAt] = struct{}{}
+}
+
+// DownloadedAtCleared returns if the "downloaded_at" field was cleared in this mutation.
+func (m *DataExportMutation) DownloadedAtCleared() bool {
+	_, ok := m.clearedFields[dataexport.FieldDownloadedAt]
+	return ok
+}
+
+// ResetDownloadedAt resets all changes to the "downloaded_at" field.
+func (m *DataExportMutation) ResetDownloadedAt() {
+	m.downloaded_at = nil
+	delete(m.clearedFields, dataexport.FieldDownloadedAt)
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *DataExportMutation) SetTokenHash(b []byte) {
+	m.token_hash = &b
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *DataExportMutation) TokenHash() (r []byte, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldTokenHash(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ClearTokenHash clears the value of the "token_hash" field.
+func (m *DataExportMutation) ClearTokenHash() {
+	m.token_hash = nil
+	m.clearedFields[dataexport.FieldTokenHash] = struct{}{}
+}
+
+// TokenHashCleared returns if the "token_hash" field was cleared in this mutation.
+func (m *DataExportMutation) TokenHashCleared() bool {
+	_, ok := m.clearedFields[dataexport.FieldTokenHash]
+	return ok
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *DataExportMutation) ResetTokenHash() {
+	m.token_hash = nil
+	delete(m.clearedFields, dataexport.FieldTokenHash)
+}
+
+// SetArchiveCipher sets the "archive_cipher" field.
+func (m *DataExportMutation) SetArchiveCipher(b []byte) {
+	m.archive_cipher = &b
+}
+
+// ArchiveCipher returns the value of the "archive_cipher" field in the mutation.
+func (m *DataExportMutation) ArchiveCipher() (r []byte, exists bool) {
+	v := m.archive_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchiveCipher returns the old "archive_cipher" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldArchiveCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchiveCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchiveCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchiveCipher: %w", err)
+	}
+	return oldValue.ArchiveCipher, nil
+}
+
+// ClearArchiveCipher clears the value of the "archive_cipher" field.
+func (m *DataExportMutation) ClearArchiveCipher() {
+	m.archive_cipher = nil
+	m.clearedFields[dataexport.FieldArchiveCipher] = struct{}{}
+}
+
+// ArchiveCipherCleared returns if the "archive_cipher" field was cleared in this mutation.
+func (m *DataExportMutation) ArchiveCipherCleared() bool {
+	_, ok := m.clearedFields[dataexport.FieldArchiveCipher]
+	return ok
+}
+
+// ResetArchiveCipher resets all changes to the "archive_cipher" field.
+func (m *DataExportMutation) ResetArchiveCipher() {
+	m.archive_cipher = nil
+	delete(m.clearedFields, dataexport.FieldArchiveCipher)
+}
+
+// SetSizeBytes sets the "size_bytes" field.
+func (m *DataExportMutation) SetSizeBytes(i int) {
+	m.size_bytes = &i
+	m.addsize_bytes = nil
+}
+
+// SizeBytes returns the value of the "size_bytes" field in the mutation.
+func (m *DataExportMutation) SizeBytes() (r int, exists bool) {
+	v := m.size_bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSizeBytes returns the old "size_bytes" field's value of the DataExport entity.
+// If the DataExport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DataExportMutation) OldSizeBytes(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSizeBytes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSizeBytes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSizeBytes: %w", err)
+	}
+	return oldValue.SizeBytes, nil
+}
+
+// AddSizeBytes adds i to the "size_bytes" field.
+func (m *DataExportMutation) AddSizeBytes(i int) {
+	if m.addsize_bytes != nil {
+		*m.addsize_bytes += i
+	} else {
+		m.addsize_bytes = &i
+	}
+}
+
+// AddedSizeBytes returns the value that was added to the "size_bytes" field in this mutation.
+func (m *DataExportMutation) AddedSizeBytes() (r int, exists bool) {
+	v := m.addsize_bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSizeBytes clears the value of the "size_bytes" field.
+func (m *DataExportMutation) ClearSizeBytes() {
+	m.size_bytes = nil
+	m.addsize_bytes = nil
+	m.clearedFields[dataexport.FieldSizeBytes] = struct{}{}
+}
+
+// SizeBytesCleared returns if the "size_bytes" field was cleared in this mutation.
+func (m *DataExportMutation) SizeBytesCleared() bool {
+	_, ok := m.clearedFields[dataexport.FieldSizeBytes]
+	return ok
+}
+
+// ResetSizeBytes resets all changes to the "size_bytes" field.
+func (m *DataExportMutation) ResetSizeBytes() {
+	m.size_bytes = nil
+	m.addsize_bytes = nil
+	delete(m.clearedFields, dataexport.FieldSizeBytes)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *DataExportMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[dataexport.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *DataExportMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *DataExportMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *DataExportMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the DataExportMutation builder.
+func (m *DataExportMutation) Where(ps ...predicate.DataExport) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DataExportMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DataExportMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DataExport, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DataExportMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DataExportMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DataExport).
+func (m *DataExportMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DataExportMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.user != nil {
+		fields = append(fields, dataexport.FieldUserID)
+	}
+	if m.status != nil {
+		fields = append(fields, dataexport.FieldStatus)
+	}
+	if m.created_at != nil {
+		fields = append(fields, dataexport.FieldCreatedAt)
+	}
+	if m.ready_at != nil {
+		fields = append(fields, dataexport.FieldReadyAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, dataexport.FieldExpiresAt)
+	}
+	if m.downloaded_at != nil {
+		fields = append(fields, dataexport.FieldDownloadedAt)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, dataexport.FieldTokenHash)
+	}
+	if m.archive_cipher != nil {
+		fields = append(fields, dataexport.FieldArchiveCipher)
+	}
+	if m.size_bytes != nil {
+		fields = append(fields, dataexport.FieldSizeBytes)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DataExportMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case dataexport.FieldUserID:
+		return m.UserID()
+	case dataexport.FieldStatus:
+		return m.Status()
+	case dataexport.FieldCreatedAt:
+		return m.CreatedAt()
+	case dataexport.FieldReadyAt:
+		return m.ReadyAt()
+	case dataexport.FieldExpiresAt:
+		return m.ExpiresAt()
+	case dataexport.FieldDownloadedAt:
+		return m.DownloadedAt()
+	case dataexport.FieldTokenHash:
+		return m.TokenHash()
+	case dataexport.FieldArchiveCipher:
+		return m.ArchiveCipher()
+	case dataexport.FieldSizeBytes:
+		return m.SizeBytes()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DataExportMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case dataexport.FieldUserID:
+		return m.OldUserID(ctx)
+	case dataexport.FieldStatus:
+		return m.OldStatus(ctx)
+	case dataexport.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case dataexport.FieldReadyAt:
+		return m.OldReadyAt(ctx)
+	case dataexport.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case dataexport.FieldDownloadedAt:
+		return m.OldDownloadedAt(ctx)
+	case dataexport.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case dataexport.FieldArchiveCipher:
+		return m.OldArchiveCipher(ctx)
+	case dataexport.FieldSizeBytes:
+		return m.OldSizeBytes(ctx)
+	}
+	return nil, fmt.Errorf("unknown DataExport field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DataExportMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case dataexport.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case dataexport.FieldStatus:
+		v, ok := value.(dataexport.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case dataexport.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case dataexport.FieldReadyAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReadyAt(v)
+		return nil
+	case dataexport.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case dataexport.FieldDownloadedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDownloadedAt(v)
+		return nil
+	case dataexport.FieldTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case dataexport.FieldArchiveCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchiveCipher(v)
+		return nil
+	case dataexport.FieldSizeBytes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSizeBytes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DataExport field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DataExportMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize_bytes != nil {
+		fields = append(fields, dataexport.FieldSizeBytes)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DataExportMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case dataexport.FieldSizeBytes:
+		return m.AddedSizeBytes()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DataExportMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case dataexport.FieldSizeBytes:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSizeBytes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DataExport numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DataExportMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(dataexport.FieldReadyAt) {
+		fields = append(fields, dataexport.FieldReadyAt)
+	}
+	if m.FieldCleared(dataexport.FieldExpiresAt) {
+		fields = append(fields, dataexport.FieldExpiresAt)
+	}
+	if m.FieldCleared(dataexport.FieldDownloadedAt) {
+		fields = append(fields, dataexport.FieldDownloadedAt)
+	}
+	if m.FieldCleared(dataexport.FieldTokenHash) {
+		fields = append(fields, dataexport.FieldTokenHash)
+	}
+	if m.FieldCleared(dataexport.FieldArchiveCipher) {
+		fields = append(fields, dataexport.FieldArchiveCipher)
+	}
+	if m.FieldCleared(dataexport.FieldSizeBytes) {
+		fields = append(fields, dataexport.FieldSizeBytes)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DataExportMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DataExportMutation) ClearField(name string) error {
+	switch name {
+	case dataexport.FieldReadyAt:
+		m.ClearReadyAt()
+		return nil
+	case dataexport.FieldExpiresAt:
+		m.ClearExpiresAt()
+		return nil
+	case dataexport.FieldDownloadedAt:
+		m.ClearDownloadedAt()
+		return nil
+	case dataexport.FieldTokenHash:
+		m.ClearTokenHash()
+		return nil
+	case dataexport.FieldArchiveCipher:
+		m.ClearArchiveCipher()
+		return nil
+	case dataexport.FieldSizeBytes:
+		m.ClearSizeBytes()
+		return nil
+	}
+	return fmt.Errorf("unknown DataExport nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DataExportMutation) ResetField(name string) error {
+	switch name {
+	case dataexport.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case dataexport.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case dataexport.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case dataexport.FieldReadyAt:
+		m.ResetReadyAt()
+		return nil
+	case dataexport.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case dataexport.FieldDownloadedAt:
+		m.ResetDownloadedAt()
+		return nil
+	case dataexport.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case dataexport.FieldArchiveCipher:
+		m.ResetArchiveCipher()
+		return nil
+	case dataexport.FieldSizeBytes:
+		m.ResetSizeBytes()
+		return nil
+	}
+	return fmt.Errorf("unknown DataExport field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DataExportMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, dataexport.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DataExportMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case dataexport.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DataExportMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DataExportMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DataExportMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, dataexport.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DataExportMutation) EdgeCleared(name string) bool {
+	switch name {
+	case dataexport.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DataExportMutation) ClearEdge(name string) error {
+	switch name {
+	case dataexport.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown DataExport unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DataExportMutation) ResetEdge(name string) error {
+	switch name {
+	case dataexport.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown DataExport edge %s", name)
 }
 
 // DevicePermissionMutation represents an operation that mutates the DevicePermission nodes in the graph.
@@ -9661,6 +11124,9 @@ type OrderMutation struct {
 	pay_before             *time.Time
 	paid_at                *time.Time
 	updated_at             *time.Time
+	closed_at              *time.Time
+	retain_until           *time.Time
+	buyer_pseudonym        *[]byte
 	recipient_name_cipher  *[]byte
 	recipient_phone_cipher *[]byte
 	address_cipher         *[]byte
@@ -10374,6 +11840,153 @@ func (m *OrderMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetClosedAt sets the "closed_at" field.
+func (m *OrderMutation) SetClosedAt(t time.Time) {
+	m.closed_at = &t
+}
+
+// ClosedAt returns the value of the "closed_at" field in the mutation.
+func (m *OrderMutation) ClosedAt() (r time.Time, exists bool) {
+	v := m.closed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClosedAt returns the old "closed_at" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldClosedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClosedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClosedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClosedAt: %w", err)
+	}
+	return oldValue.ClosedAt, nil
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (m *OrderMutation) ClearClosedAt() {
+	m.closed_at = nil
+	m.clearedFields[order.FieldClosedAt] = struct{}{}
+}
+
+// ClosedAtCleared returns if the "closed_at" field was cleared in this mutation.
+func (m *OrderMutation) ClosedAtCleared() bool {
+	_, ok := m.clearedFields[order.FieldClosedAt]
+	return ok
+}
+
+// ResetClosedAt resets all changes to the "closed_at" field.
+func (m *OrderMutation) ResetClosedAt() {
+	m.closed_at = nil
+	delete(m.clearedFields, order.FieldClosedAt)
+}
+
+// SetRetainUntil sets the "retain_until" field.
+func (m *OrderMutation) SetRetainUntil(t time.Time) {
+	m.retain_until = &t
+}
+
+// RetainUntil returns the value of the "retain_until" field in the mutation.
+func (m *OrderMutation) RetainUntil() (r time.Time, exists bool) {
+	v := m.retain_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetainUntil returns the old "retain_until" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldRetainUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetainUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetainUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetainUntil: %w", err)
+	}
+	return oldValue.RetainUntil, nil
+}
+
+// ClearRetainUntil clears the value of the "retain_until" field.
+func (m *OrderMutation) ClearRetainUntil() {
+	m.retain_until = nil
+	m.clearedFields[order.FieldRetainUntil] = struct{}{}
+}
+
+// RetainUntilCleared returns if the "retain_until" field was cleared in this mutation.
+func (m *OrderMutation) RetainUntilCleared() bool {
+	_, ok := m.clearedFields[order.FieldRetainUntil]
+	return ok
+}
+
+// ResetRetainUntil resets all changes to the "retain_until" field.
+func (m *OrderMutation) ResetRetainUntil() {
+	m.retain_until = nil
+	delete(m.clearedFields, order.FieldRetainUntil)
+}
+
+// SetBuyerPseudonym sets the "buyer_pseudonym" field.
+func (m *OrderMutation) SetBuyerPseudonym(b []byte) {
+	m.buyer_pseudonym = &b
+}
+
+// BuyerPseudonym returns the value of the "buyer_pseudonym" field in the mutation.
+func (m *OrderMutation) BuyerPseudonym() (r []byte, exists bool) {
+	v := m.buyer_pseudonym
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuyerPseudonym returns the old "buyer_pseudonym" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldBuyerPseudonym(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuyerPseudonym is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuyerPseudonym requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuyerPseudonym: %w", err)
+	}
+	return oldValue.BuyerPseudonym, nil
+}
+
+// ClearBuyerPseudonym clears the value of the "buyer_pseudonym" field.
+func (m *OrderMutation) ClearBuyerPseudonym() {
+	m.buyer_pseudonym = nil
+	m.clearedFields[order.FieldBuyerPseudonym] = struct{}{}
+}
+
+// BuyerPseudonymCleared returns if the "buyer_pseudonym" field was cleared in this mutation.
+func (m *OrderMutation) BuyerPseudonymCleared() bool {
+	_, ok := m.clearedFields[order.FieldBuyerPseudonym]
+	return ok
+}
+
+// ResetBuyerPseudonym resets all changes to the "buyer_pseudonym" field.
+func (m *OrderMutation) ResetBuyerPseudonym() {
+	m.buyer_pseudonym = nil
+	delete(m.clearedFields, order.FieldBuyerPseudonym)
+}
+
 // SetRecipientNameCipher sets the "recipient_name_cipher" field.
 func (m *OrderMutation) SetRecipientNameCipher(b []byte) {
 	m.recipient_name_cipher = &b
@@ -10664,7 +12277,7 @@ func (m *OrderMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 20)
 	if m.order_no != nil {
 		fields = append(fields, order.FieldOrderNo)
 	}
@@ -10706,6 +12319,15 @@ func (m *OrderMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, order.FieldUpdatedAt)
+	}
+	if m.closed_at != nil {
+		fields = append(fields, order.FieldClosedAt)
+	}
+	if m.retain_until != nil {
+		fields = append(fields, order.FieldRetainUntil)
+	}
+	if m.buyer_pseudonym != nil {
+		fields = append(fields, order.FieldBuyerPseudonym)
 	}
 	if m.recipient_name_cipher != nil {
 		fields = append(fields, order.FieldRecipientNameCipher)
@@ -10752,6 +12374,12 @@ func (m *OrderMutation) Field(name string) (ent.Value, bool) {
 		return m.PaidAt()
 	case order.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case order.FieldClosedAt:
+		return m.ClosedAt()
+	case order.FieldRetainUntil:
+		return m.RetainUntil()
+	case order.FieldBuyerPseudonym:
+		return m.BuyerPseudonym()
 	case order.FieldRecipientNameCipher:
 		return m.RecipientNameCipher()
 	case order.FieldRecipientPhoneCipher:
@@ -10795,6 +12423,12 @@ func (m *OrderMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldPaidAt(ctx)
 	case order.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case order.FieldClosedAt:
+		return m.OldClosedAt(ctx)
+	case order.FieldRetainUntil:
+		return m.OldRetainUntil(ctx)
+	case order.FieldBuyerPseudonym:
+		return m.OldBuyerPseudonym(ctx)
 	case order.FieldRecipientNameCipher:
 		return m.OldRecipientNameCipher(ctx)
 	case order.FieldRecipientPhoneCipher:
@@ -10908,6 +12542,27 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUpdatedAt(v)
 		return nil
+	case order.FieldClosedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClosedAt(v)
+		return nil
+	case order.FieldRetainUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetainUntil(v)
+		return nil
+	case order.FieldBuyerPseudonym:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuyerPseudonym(v)
+		return nil
 	case order.FieldRecipientNameCipher:
 		v, ok := value.([]byte)
 		if !ok {
@@ -10998,6 +12653,15 @@ func (m *OrderMutation) ClearedFields() []string {
 	if m.FieldCleared(order.FieldPaidAt) {
 		fields = append(fields, order.FieldPaidAt)
 	}
+	if m.FieldCleared(order.FieldClosedAt) {
+		fields = append(fields, order.FieldClosedAt)
+	}
+	if m.FieldCleared(order.FieldRetainUntil) {
+		fields = append(fields, order.FieldRetainUntil)
+	}
+	if m.FieldCleared(order.FieldBuyerPseudonym) {
+		fields = append(fields, order.FieldBuyerPseudonym)
+	}
 	return fields
 }
 
@@ -11023,6 +12687,15 @@ func (m *OrderMutation) ClearField(name string) error {
 		return nil
 	case order.FieldPaidAt:
 		m.ClearPaidAt()
+		return nil
+	case order.FieldClosedAt:
+		m.ClearClosedAt()
+		return nil
+	case order.FieldRetainUntil:
+		m.ClearRetainUntil()
+		return nil
+	case order.FieldBuyerPseudonym:
+		m.ClearBuyerPseudonym()
 		return nil
 	}
 	return fmt.Errorf("unknown Order nullable field %s", name)
@@ -11073,6 +12746,15 @@ func (m *OrderMutation) ResetField(name string) error {
 		return nil
 	case order.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case order.FieldClosedAt:
+		m.ResetClosedAt()
+		return nil
+	case order.FieldRetainUntil:
+		m.ResetRetainUntil()
+		return nil
+	case order.FieldBuyerPseudonym:
+		m.ResetBuyerPseudonym()
 		return nil
 	case order.FieldRecipientNameCipher:
 		m.ResetRecipientNameCipher()
@@ -16339,6 +18021,1299 @@ func (m *PostImageMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown PostImage edge %s", name)
+}
+
+// PrivacyRequestMutation represents an operation that mutates the PrivacyRequest nodes in the graph.
+type PrivacyRequestMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	kind                 *privacyrequest.Kind
+	requester            *privacyrequest.Requester
+	status               *privacyrequest.Status
+	details_cipher       *[]byte
+	kin_name_cipher      *[]byte
+	kin_contact_cipher   *[]byte
+	kin_relation         *string
+	kin_documents_cipher *[]byte
+	created_at           *time.Time
+	due_at               *time.Time
+	answered_at          *time.Time
+	answer               *string
+	handled_by           *int
+	addhandled_by        *int
+	clearedFields        map[string]struct{}
+	user                 *int
+	cleareduser          bool
+	done                 bool
+	oldValue             func(context.Context) (*PrivacyRequest, error)
+	predicates           []predicate.PrivacyRequest
+}
+
+var _ ent.Mutation = (*PrivacyRequestMutation)(nil)
+
+// privacyrequestOption allows management of the mutation configuration using functional options.
+type privacyrequestOption func(*PrivacyRequestMutation)
+
+// newPrivacyRequestMutation creates new mutation for the PrivacyRequest entity.
+func newPrivacyRequestMutation(c config, op Op, opts ...privacyrequestOption) *PrivacyRequestMutation {
+	m := &PrivacyRequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePrivacyRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPrivacyRequestID sets the ID field of the mutation.
+func withPrivacyRequestID(id int) privacyrequestOption {
+	return func(m *PrivacyRequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PrivacyRequest
+		)
+		m.oldValue = func(ctx context.Context) (*PrivacyRequest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PrivacyRequest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPrivacyRequest sets the old PrivacyRequest of the mutation.
+func withPrivacyRequest(node *PrivacyRequest) privacyrequestOption {
+	return func(m *PrivacyRequestMutation) {
+		m.oldValue = func(context.Context) (*PrivacyRequest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PrivacyRequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PrivacyRequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PrivacyRequestMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PrivacyRequestMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PrivacyRequest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *PrivacyRequestMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *PrivacyRequestMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *PrivacyRequestMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[privacyrequest.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *PrivacyRequestMutation) ResetUserID() {
+	m.user = nil
+	delete(m.clearedFields, privacyrequest.FieldUserID)
+}
+
+// SetKind sets the "kind" field.
+func (m *PrivacyRequestMutation) SetKind(pr privacyrequest.Kind) {
+	m.kind = &pr
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *PrivacyRequestMutation) Kind() (r privacyrequest.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldKind(ctx context.Context) (v privacyrequest.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *PrivacyRequestMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetRequester sets the "requester" field.
+func (m *PrivacyRequestMutation) SetRequester(pr privacyrequest.Requester) {
+	m.requester = &pr
+}
+
+// Requester returns the value of the "requester" field in the mutation.
+func (m *PrivacyRequestMutation) Requester() (r privacyrequest.Requester, exists bool) {
+	v := m.requester
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequester returns the old "requester" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldRequester(ctx context.Context) (v privacyrequest.Requester, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequester is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequester requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequester: %w", err)
+	}
+	return oldValue.Requester, nil
+}
+
+// ResetRequester resets all changes to the "requester" field.
+func (m *PrivacyRequestMutation) ResetRequester() {
+	m.requester = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *PrivacyRequestMutation) SetStatus(pr privacyrequest.Status) {
+	m.status = &pr
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PrivacyRequestMutation) Status() (r privacyrequest.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldStatus(ctx context.Context) (v privacyrequest.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PrivacyRequestMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDetailsCipher sets the "details_cipher" field.
+func (m *PrivacyRequestMutation) SetDetailsCipher(b []byte) {
+	m.details_cipher = &b
+}
+
+// DetailsCipher returns the value of the "details_cipher" field in the mutation.
+func (m *PrivacyRequestMutation) DetailsCipher() (r []byte, exists bool) {
+	v := m.details_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetailsCipher returns the old "details_cipher" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldDetailsCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetailsCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetailsCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetailsCipher: %w", err)
+	}
+	return oldValue.DetailsCipher, nil
+}
+
+// ClearDetailsCipher clears the value of the "details_cipher" field.
+func (m *PrivacyRequestMutation) ClearDetailsCipher() {
+	m.details_cipher = nil
+	m.clearedFields[privacyrequest.FieldDetailsCipher] = struct{}{}
+}
+
+// DetailsCipherCleared returns if the "details_cipher" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) DetailsCipherCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldDetailsCipher]
+	return ok
+}
+
+// ResetDetailsCipher resets all changes to the "details_cipher" field.
+func (m *PrivacyRequestMutation) ResetDetailsCipher() {
+	m.details_cipher = nil
+	delete(m.clearedFields, privacyrequest.FieldDetailsCipher)
+}
+
+// SetKinNameCipher sets the "kin_name_cipher" field.
+func (m *PrivacyRequestMutation) SetKinNameCipher(b []byte) {
+	m.kin_name_cipher = &b
+}
+
+// KinNameCipher returns the value of the "kin_name_cipher" field in the mutation.
+func (m *PrivacyRequestMutation) KinNameCipher() (r []byte, exists bool) {
+	v := m.kin_name_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKinNameCipher returns the old "kin_name_cipher" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldKinNameCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKinNameCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKinNameCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKinNameCipher: %w", err)
+	}
+	return oldValue.KinNameCipher, nil
+}
+
+// ClearKinNameCipher clears the value of the "kin_name_cipher" field.
+func (m *PrivacyRequestMutation) ClearKinNameCipher() {
+	m.kin_name_cipher = nil
+	m.clearedFields[privacyrequest.FieldKinNameCipher] = struct{}{}
+}
+
+// KinNameCipherCleared returns if the "kin_name_cipher" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) KinNameCipherCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldKinNameCipher]
+	return ok
+}
+
+// ResetKinNameCipher resets all changes to the "kin_name_cipher" field.
+func (m *PrivacyRequestMutation) ResetKinNameCipher() {
+	m.kin_name_cipher = nil
+	delete(m.clearedFields, privacyrequest.FieldKinNameCipher)
+}
+
+// SetKinContactCipher sets the "kin_contact_cipher" field.
+func (m *PrivacyRequestMutation) SetKinContactCipher(b []byte) {
+	m.kin_contact_cipher = &b
+}
+
+// KinContactCipher returns the value of the "kin_contact_cipher" field in the mutation.
+func (m *PrivacyRequestMutation) KinContactCipher() (r []byte, exists bool) {
+	v := m.kin_contact_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKinContactCipher returns the old "kin_contact_cipher" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldKinContactCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKinContactCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKinContactCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKinContactCipher: %w", err)
+	}
+	return oldValue.KinContactCipher, nil
+}
+
+// ClearKinContactCipher clears the value of the "kin_contact_cipher" field.
+func (m *PrivacyRequestMutation) ClearKinContactCipher() {
+	m.kin_contact_cipher = nil
+	m.clearedFields[privacyrequest.FieldKinContactCipher] = struct{}{}
+}
+
+// KinContactCipherCleared returns if the "kin_contact_cipher" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) KinContactCipherCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldKinContactCipher]
+	return ok
+}
+
+// ResetKinContactCipher resets all changes to the "kin_contact_cipher" field.
+func (m *PrivacyRequestMutation) ResetKinContactCipher() {
+	m.kin_contact_cipher = nil
+	delete(m.clearedFields, privacyrequest.FieldKinContactCipher)
+}
+
+// SetKinRelation sets the "kin_relation" field.
+func (m *PrivacyRequestMutation) SetKinRelation(s string) {
+	m.kin_relation = &s
+}
+
+// KinRelation returns the value of the "kin_relation" field in the mutation.
+func (m *PrivacyRequestMutation) KinRelation() (r string, exists bool) {
+	v := m.kin_relation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKinRelation returns the old "kin_relation" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldKinRelation(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKinRelation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKinRelation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKinRelation: %w", err)
+	}
+	return oldValue.KinRelation, nil
+}
+
+// ClearKinRelation clears the value of the "kin_relation" field.
+func (m *PrivacyRequestMutation) ClearKinRelation() {
+	m.kin_relation = nil
+	m.clearedFields[privacyrequest.FieldKinRelation] = struct{}{}
+}
+
+// KinRelationCleared returns if the "kin_relation" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) KinRelationCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldKinRelation]
+	return ok
+}
+
+// ResetKinRelation resets all changes to the "kin_relation" field.
+func (m *PrivacyRequestMutation) ResetKinRelation() {
+	m.kin_relation = nil
+	delete(m.clearedFields, privacyrequest.FieldKinRelation)
+}
+
+// SetKinDocumentsCipher sets the "kin_documents_cipher" field.
+func (m *PrivacyRequestMutation) SetKinDocumentsCipher(b []byte) {
+	m.kin_documents_cipher = &b
+}
+
+// KinDocumentsCipher returns the value of the "kin_documents_cipher" field in the mutation.
+func (m *PrivacyRequestMutation) KinDocumentsCipher() (r []byte, exists bool) {
+	v := m.kin_documents_cipher
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKinDocumentsCipher returns the old "kin_documents_cipher" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldKinDocumentsCipher(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKinDocumentsCipher is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKinDocumentsCipher requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKinDocumentsCipher: %w", err)
+	}
+	return oldValue.KinDocumentsCipher, nil
+}
+
+// ClearKinDocumentsCipher clears the value of the "kin_documents_cipher" field.
+func (m *PrivacyRequestMutation) ClearKinDocumentsCipher() {
+	m.kin_documents_cipher = nil
+	m.clearedFields[privacyrequest.FieldKinDocumentsCipher] = struct{}{}
+}
+
+// KinDocumentsCipherCleared returns if the "kin_documents_cipher" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) KinDocumentsCipherCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldKinDocumentsCipher]
+	return ok
+}
+
+// ResetKinDocumentsCipher resets all changes to the "kin_documents_cipher" field.
+func (m *PrivacyRequestMutation) ResetKinDocumentsCipher() {
+	m.kin_documents_cipher = nil
+	delete(m.clearedFields, privacyrequest.FieldKinDocumentsCipher)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PrivacyRequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PrivacyRequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PrivacyRequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetDueAt sets the "due_at" field.
+func (m *PrivacyRequestMutation) SetDueAt(t time.Time) {
+	m.due_at = &t
+}
+
+// DueAt returns the value of the "due_at" field in the mutation.
+func (m *PrivacyRequestMutation) DueAt() (r time.Time, exists bool) {
+	v := m.due_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDueAt returns the old "due_at" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldDueAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDueAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDueAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDueAt: %w", err)
+	}
+	return oldValue.DueAt, nil
+}
+
+// ResetDueAt resets all changes to the "due_at" field.
+func (m *PrivacyRequestMutation) ResetDueAt() {
+	m.due_at = nil
+}
+
+// SetAnsweredAt sets the "answered_at" field.
+func (m *PrivacyRequestMutation) SetAnsweredAt(t time.Time) {
+	m.answered_at = &t
+}
+
+// AnsweredAt returns the value of the "answered_at" field in the mutation.
+func (m *PrivacyRequestMutation) AnsweredAt() (r time.Time, exists bool) {
+	v := m.answered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredAt returns the old "answered_at" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldAnsweredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredAt: %w", err)
+	}
+	return oldValue.AnsweredAt, nil
+}
+
+// ClearAnsweredAt clears the value of the "answered_at" field.
+func (m *PrivacyRequestMutation) ClearAnsweredAt() {
+	m.answered_at = nil
+	m.clearedFields[privacyrequest.FieldAnsweredAt] = struct{}{}
+}
+
+// AnsweredAtCleared returns if the "answered_at" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) AnsweredAtCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldAnsweredAt]
+	return ok
+}
+
+// ResetAnsweredAt resets all changes to the "answered_at" field.
+func (m *PrivacyRequestMutation) ResetAnsweredAt() {
+	m.answered_at = nil
+	delete(m.clearedFields, privacyrequest.FieldAnsweredAt)
+}
+
+// SetAnswer sets the "answer" field.
+func (m *PrivacyRequestMutation) SetAnswer(s string) {
+	m.answer = &s
+}
+
+// Answer returns the value of the "answer" field in the mutation.
+func (m *PrivacyRequestMutation) Answer() (r string, exists bool) {
+	v := m.answer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswer returns the old "answer" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldAnswer(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswer: %w", err)
+	}
+	return oldValue.Answer, nil
+}
+
+// ClearAnswer clears the value of the "answer" field.
+func (m *PrivacyRequestMutation) ClearAnswer() {
+	m.answer = nil
+	m.clearedFields[privacyrequest.FieldAnswer] = struct{}{}
+}
+
+// AnswerCleared returns if the "answer" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) AnswerCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldAnswer]
+	return ok
+}
+
+// ResetAnswer resets all changes to the "answer" field.
+func (m *PrivacyRequestMutation) ResetAnswer() {
+	m.answer = nil
+	delete(m.clearedFields, privacyrequest.FieldAnswer)
+}
+
+// SetHandledBy sets the "handled_by" field.
+func (m *PrivacyRequestMutation) SetHandledBy(i int) {
+	m.handled_by = &i
+	m.addhandled_by = nil
+}
+
+// HandledBy returns the value of the "handled_by" field in the mutation.
+func (m *PrivacyRequestMutation) HandledBy() (r int, exists bool) {
+	v := m.handled_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandledBy returns the old "handled_by" field's value of the PrivacyRequest entity.
+// If the PrivacyRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PrivacyRequestMutation) OldHandledBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandledBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandledBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandledBy: %w", err)
+	}
+	return oldValue.HandledBy, nil
+}
+
+// AddHandledBy adds i to the "handled_by" field.
+func (m *PrivacyRequestMutation) AddHandledBy(i int) {
+	if m.addhandled_by != nil {
+		*m.addhandled_by += i
+	} else {
+		m.addhandled_by = &i
+	}
+}
+
+// AddedHandledBy returns the value that was added to the "handled_by" field in this mutation.
+func (m *PrivacyRequestMutation) AddedHandledBy() (r int, exists bool) {
+	v := m.addhandled_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearHandledBy clears the value of the "handled_by" field.
+func (m *PrivacyRequestMutation) ClearHandledBy() {
+	m.handled_by = nil
+	m.addhandled_by = nil
+	m.clearedFields[privacyrequest.FieldHandledBy] = struct{}{}
+}
+
+// HandledByCleared returns if the "handled_by" field was cleared in this mutation.
+func (m *PrivacyRequestMutation) HandledByCleared() bool {
+	_, ok := m.clearedFields[privacyrequest.FieldHandledBy]
+	return ok
+}
+
+// ResetHandledBy resets all changes to the "handled_by" field.
+func (m *PrivacyRequestMutation) ResetHandledBy() {
+	m.handled_by = nil
+	m.addhandled_by = nil
+	delete(m.clearedFields, privacyrequest.FieldHandledBy)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *PrivacyRequestMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[privacyrequest.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *PrivacyRequestMutation) UserCleared() bool {
+	return m.UserIDCleared() || m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *PrivacyRequestMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *PrivacyRequestMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the PrivacyRequestMutation builder.
+func (m *PrivacyRequestMutation) Where(ps ...predicate.PrivacyRequest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PrivacyRequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PrivacyRequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PrivacyRequest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PrivacyRequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PrivacyRequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PrivacyRequest).
+func (m *PrivacyRequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PrivacyRequestMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.user != nil {
+		fields = append(fields, privacyrequest.FieldUserID)
+	}
+	if m.kind != nil {
+		fields = append(fields, privacyrequest.FieldKind)
+	}
+	if m.requester != nil {
+		fields = append(fields, privacyrequest.FieldRequester)
+	}
+	if m.status != nil {
+		fields = append(fields, privacyrequest.FieldStatus)
+	}
+	if m.details_cipher != nil {
+		fields = append(fields, privacyrequest.FieldDetailsCipher)
+	}
+	if m.kin_name_cipher != nil {
+		fields = append(fields, privacyrequest.FieldKinNameCipher)
+	}
+	if m.kin_contact_cipher != nil {
+		fields = append(fields, privacyrequest.FieldKinContactCipher)
+	}
+	if m.kin_relation != nil {
+		fields = append(fields, privacyrequest.FieldKinRelation)
+	}
+	if m.kin_documents_cipher != nil {
+		fields = append(fields, privacyrequest.FieldKinDocumentsCipher)
+	}
+	if m.created_at != nil {
+		fields = append(fields, privacyrequest.FieldCreatedAt)
+	}
+	if m.due_at != nil {
+		fields = append(fields, privacyrequest.FieldDueAt)
+	}
+	if m.answered_at != nil {
+		fields = append(fields, privacyrequest.FieldAnsweredAt)
+	}
+	if m.answer != nil {
+		fields = append(fields, privacyrequest.FieldAnswer)
+	}
+	if m.handled_by != nil {
+		fields = append(fields, privacyrequest.FieldHandledBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PrivacyRequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case privacyrequest.FieldUserID:
+		return m.UserID()
+	case privacyrequest.FieldKind:
+		return m.Kind()
+	case privacyrequest.FieldRequester:
+		return m.Requester()
+	case privacyrequest.FieldStatus:
+		return m.Status()
+	case privacyrequest.FieldDetailsCipher:
+		return m.DetailsCipher()
+	case privacyrequest.FieldKinNameCipher:
+		return m.KinNameCipher()
+	case privacyrequest.FieldKinContactCipher:
+		return m.KinContactCipher()
+	case privacyrequest.FieldKinRelation:
+		return m.KinRelation()
+	case privacyrequest.FieldKinDocumentsCipher:
+		return m.KinDocumentsCipher()
+	case privacyrequest.FieldCreatedAt:
+		return m.CreatedAt()
+	case privacyrequest.FieldDueAt:
+		return m.DueAt()
+	case privacyrequest.FieldAnsweredAt:
+		return m.AnsweredAt()
+	case privacyrequest.FieldAnswer:
+		return m.Answer()
+	case privacyrequest.FieldHandledBy:
+		return m.HandledBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PrivacyRequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case privacyrequest.FieldUserID:
+		return m.OldUserID(ctx)
+	case privacyrequest.FieldKind:
+		return m.OldKind(ctx)
+	case privacyrequest.FieldRequester:
+		return m.OldRequester(ctx)
+	case privacyrequest.FieldStatus:
+		return m.OldStatus(ctx)
+	case privacyrequest.FieldDetailsCipher:
+		return m.OldDetailsCipher(ctx)
+	case privacyrequest.FieldKinNameCipher:
+		return m.OldKinNameCipher(ctx)
+	case privacyrequest.FieldKinContactCipher:
+		return m.OldKinContactCipher(ctx)
+	case privacyrequest.FieldKinRelation:
+		return m.OldKinRelation(ctx)
+	case privacyrequest.FieldKinDocumentsCipher:
+		return m.OldKinDocumentsCipher(ctx)
+	case privacyrequest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case privacyrequest.FieldDueAt:
+		return m.OldDueAt(ctx)
+	case privacyrequest.FieldAnsweredAt:
+		return m.OldAnsweredAt(ctx)
+	case privacyrequest.FieldAnswer:
+		return m.OldAnswer(ctx)
+	case privacyrequest.FieldHandledBy:
+		return m.OldHandledBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown PrivacyRequest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PrivacyRequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case privacyrequest.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case privacyrequest.FieldKind:
+		v, ok := value.(privacyrequest.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case privacyrequest.FieldRequester:
+		v, ok := value.(privacyrequest.Requester)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequester(v)
+		return nil
+	case privacyrequest.FieldStatus:
+		v, ok := value.(privacyrequest.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case privacyrequest.FieldDetailsCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetailsCipher(v)
+		return nil
+	case privacyrequest.FieldKinNameCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKinNameCipher(v)
+		return nil
+	case privacyrequest.FieldKinContactCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKinContactCipher(v)
+		return nil
+	case privacyrequest.FieldKinRelation:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKinRelation(v)
+		return nil
+	case privacyrequest.FieldKinDocumentsCipher:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKinDocumentsCipher(v)
+		return nil
+	case privacyrequest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case privacyrequest.FieldDueAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDueAt(v)
+		return nil
+	case privacyrequest.FieldAnsweredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredAt(v)
+		return nil
+	case privacyrequest.FieldAnswer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswer(v)
+		return nil
+	case privacyrequest.FieldHandledBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandledBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PrivacyRequest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PrivacyRequestMutation) AddedFields() []string {
+	var fields []string
+	if m.addhandled_by != nil {
+		fields = append(fields, privacyrequest.FieldHandledBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PrivacyRequestMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case privacyrequest.FieldHandledBy:
+		return m.AddedHandledBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PrivacyRequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case privacyrequest.FieldHandledBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddHandledBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PrivacyRequest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PrivacyRequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(privacyrequest.FieldUserID) {
+		fields = append(fields, privacyrequest.FieldUserID)
+	}
+	if m.FieldCleared(privacyrequest.FieldDetailsCipher) {
+		fields = append(fields, privacyrequest.FieldDetailsCipher)
+	}
+	if m.FieldCleared(privacyrequest.FieldKinNameCipher) {
+		fields = append(fields, privacyrequest.FieldKinNameCipher)
+	}
+	if m.FieldCleared(privacyrequest.FieldKinContactCipher) {
+		fields = append(fields, privacyrequest.FieldKinContactCipher)
+	}
+	if m.FieldCleared(privacyrequest.FieldKinRelation) {
+		fields = append(fields, privacyrequest.FieldKinRelation)
+	}
+	if m.FieldCleared(privacyrequest.FieldKinDocumentsCipher) {
+		fields = append(fields, privacyrequest.FieldKinDocumentsCipher)
+	}
+	if m.FieldCleared(privacyrequest.FieldAnsweredAt) {
+		fields = append(fields, privacyrequest.FieldAnsweredAt)
+	}
+	if m.FieldCleared(privacyrequest.FieldAnswer) {
+		fields = append(fields, privacyrequest.FieldAnswer)
+	}
+	if m.FieldCleared(privacyrequest.FieldHandledBy) {
+		fields = append(fields, privacyrequest.FieldHandledBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PrivacyRequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PrivacyRequestMutation) ClearField(name string) error {
+	switch name {
+	case privacyrequest.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case privacyrequest.FieldDetailsCipher:
+		m.ClearDetailsCipher()
+		return nil
+	case privacyrequest.FieldKinNameCipher:
+		m.ClearKinNameCipher()
+		return nil
+	case privacyrequest.FieldKinContactCipher:
+		m.ClearKinContactCipher()
+		return nil
+	case privacyrequest.FieldKinRelation:
+		m.ClearKinRelation()
+		return nil
+	case privacyrequest.FieldKinDocumentsCipher:
+		m.ClearKinDocumentsCipher()
+		return nil
+	case privacyrequest.FieldAnsweredAt:
+		m.ClearAnsweredAt()
+		return nil
+	case privacyrequest.FieldAnswer:
+		m.ClearAnswer()
+		return nil
+	case privacyrequest.FieldHandledBy:
+		m.ClearHandledBy()
+		return nil
+	}
+	return fmt.Errorf("unknown PrivacyRequest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PrivacyRequestMutation) ResetField(name string) error {
+	switch name {
+	case privacyrequest.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case privacyrequest.FieldKind:
+		m.ResetKind()
+		return nil
+	case privacyrequest.FieldRequester:
+		m.ResetRequester()
+		return nil
+	case privacyrequest.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case privacyrequest.FieldDetailsCipher:
+		m.ResetDetailsCipher()
+		return nil
+	case privacyrequest.FieldKinNameCipher:
+		m.ResetKinNameCipher()
+		return nil
+	case privacyrequest.FieldKinContactCipher:
+		m.ResetKinContactCipher()
+		return nil
+	case privacyrequest.FieldKinRelation:
+		m.ResetKinRelation()
+		return nil
+	case privacyrequest.FieldKinDocumentsCipher:
+		m.ResetKinDocumentsCipher()
+		return nil
+	case privacyrequest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case privacyrequest.FieldDueAt:
+		m.ResetDueAt()
+		return nil
+	case privacyrequest.FieldAnsweredAt:
+		m.ResetAnsweredAt()
+		return nil
+	case privacyrequest.FieldAnswer:
+		m.ResetAnswer()
+		return nil
+	case privacyrequest.FieldHandledBy:
+		m.ResetHandledBy()
+		return nil
+	}
+	return fmt.Errorf("unknown PrivacyRequest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PrivacyRequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, privacyrequest.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PrivacyRequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case privacyrequest.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PrivacyRequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PrivacyRequestMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PrivacyRequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, privacyrequest.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PrivacyRequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case privacyrequest.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PrivacyRequestMutation) ClearEdge(name string) error {
+	switch name {
+	case privacyrequest.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown PrivacyRequest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PrivacyRequestMutation) ResetEdge(name string) error {
+	switch name {
+	case privacyrequest.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown PrivacyRequest edge %s", name)
 }
 
 // ProductMutation represents an operation that mutates the Product nodes in the graph.
@@ -23308,6 +26283,10 @@ type UserMutation struct {
 	appendconsented           []string
 	accepted_policy_seq       *int
 	addaccepted_policy_seq    *int
+	status                    *user.Status
+	cancel_after              *time.Time
+	cancelled_at              *time.Time
+	kin_arrangement           *user.KinArrangement
 	clearedFields             map[string]struct{}
 	sessions                  map[int]struct{}
 	removedsessions           map[int]struct{}
@@ -23350,6 +26329,15 @@ type UserMutation struct {
 	clearedcart_items         bool
 	bank_account              *int
 	clearedbank_account       bool
+	data_exports              map[int]struct{}
+	removeddata_exports       map[int]struct{}
+	cleareddata_exports       bool
+	account_changes           map[int]struct{}
+	removedaccount_changes    map[int]struct{}
+	clearedaccount_changes    bool
+	privacy_requests          map[int]struct{}
+	removedprivacy_requests   map[int]struct{}
+	clearedprivacy_requests   bool
 	done                      bool
 	oldValue                  func(context.Context) (*User, error)
 	predicates                []predicate.User
@@ -23908,6 +26896,189 @@ func (m *UserMutation) AddedAcceptedPolicySeq() (r int, exists bool) {
 func (m *UserMutation) ResetAcceptedPolicySeq() {
 	m.accepted_policy_seq = nil
 	m.addaccepted_policy_seq = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *UserMutation) SetStatus(u user.Status) {
+	m.status = &u
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *UserMutation) Status() (r user.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldStatus(ctx context.Context) (v user.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *UserMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetCancelAfter sets the "cancel_after" field.
+func (m *UserMutation) SetCancelAfter(t time.Time) {
+	m.cancel_after = &t
+}
+
+// CancelAfter returns the value of the "cancel_after" field in the mutation.
+func (m *UserMutation) CancelAfter() (r time.Time, exists bool) {
+	v := m.cancel_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelAfter returns the old "cancel_after" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldCancelAfter(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelAfter: %w", err)
+	}
+	return oldValue.CancelAfter, nil
+}
+
+// ClearCancelAfter clears the value of the "cancel_after" field.
+func (m *UserMutation) ClearCancelAfter() {
+	m.cancel_after = nil
+	m.clearedFields[user.FieldCancelAfter] = struct{}{}
+}
+
+// CancelAfterCleared returns if the "cancel_after" field was cleared in this mutation.
+func (m *UserMutation) CancelAfterCleared() bool {
+	_, ok := m.clearedFields[user.FieldCancelAfter]
+	return ok
+}
+
+// ResetCancelAfter resets all changes to the "cancel_after" field.
+func (m *UserMutation) ResetCancelAfter() {
+	m.cancel_after = nil
+	delete(m.clearedFields, user.FieldCancelAfter)
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (m *UserMutation) SetCancelledAt(t time.Time) {
+	m.cancelled_at = &t
+}
+
+// CancelledAt returns the value of the "cancelled_at" field in the mutation.
+func (m *UserMutation) CancelledAt() (r time.Time, exists bool) {
+	v := m.cancelled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelledAt returns the old "cancelled_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldCancelledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelledAt: %w", err)
+	}
+	return oldValue.CancelledAt, nil
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (m *UserMutation) ClearCancelledAt() {
+	m.cancelled_at = nil
+	m.clearedFields[user.FieldCancelledAt] = struct{}{}
+}
+
+// CancelledAtCleared returns if the "cancelled_at" field was cleared in this mutation.
+func (m *UserMutation) CancelledAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldCancelledAt]
+	return ok
+}
+
+// ResetCancelledAt resets all changes to the "cancelled_at" field.
+func (m *UserMutation) ResetCancelledAt() {
+	m.cancelled_at = nil
+	delete(m.clearedFields, user.FieldCancelledAt)
+}
+
+// SetKinArrangement sets the "kin_arrangement" field.
+func (m *UserMutation) SetKinArrangement(ua user.KinArrangement) {
+	m.kin_arrangement = &ua
+}
+
+// KinArrangement returns the value of the "kin_arrangement" field in the mutation.
+func (m *UserMutation) KinArrangement() (r user.KinArrangement, exists bool) {
+	v := m.kin_arrangement
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKinArrangement returns the old "kin_arrangement" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldKinArrangement(ctx context.Context) (v *user.KinArrangement, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKinArrangement is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKinArrangement requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKinArrangement: %w", err)
+	}
+	return oldValue.KinArrangement, nil
+}
+
+// ClearKinArrangement clears the value of the "kin_arrangement" field.
+func (m *UserMutation) ClearKinArrangement() {
+	m.kin_arrangement = nil
+	m.clearedFields[user.FieldKinArrangement] = struct{}{}
+}
+
+// KinArrangementCleared returns if the "kin_arrangement" field was cleared in this mutation.
+func (m *UserMutation) KinArrangementCleared() bool {
+	_, ok := m.clearedFields[user.FieldKinArrangement]
+	return ok
+}
+
+// ResetKinArrangement resets all changes to the "kin_arrangement" field.
+func (m *UserMutation) ResetKinArrangement() {
+	m.kin_arrangement = nil
+	delete(m.clearedFields, user.FieldKinArrangement)
 }
 
 // AddSessionIDs adds the "sessions" edge to the Session entity by ids.
@@ -24651,6 +27822,168 @@ func (m *UserMutation) ResetBankAccount() {
 	m.clearedbank_account = false
 }
 
+// AddDataExportIDs adds the "data_exports" edge to the DataExport entity by ids.
+func (m *UserMutation) AddDataExportIDs(ids ...int) {
+	if m.data_exports == nil {
+		m.data_exports = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.data_exports[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDataExports clears the "data_exports" edge to the DataExport entity.
+func (m *UserMutation) ClearDataExports() {
+	m.cleareddata_exports = true
+}
+
+// DataExportsCleared reports if the "data_exports" edge to the DataExport entity was cleared.
+func (m *UserMutation) DataExportsCleared() bool {
+	return m.cleareddata_exports
+}
+
+// RemoveDataExportIDs removes the "data_exports" edge to the DataExport entity by IDs.
+func (m *UserMutation) RemoveDataExportIDs(ids ...int) {
+	if m.removeddata_exports == nil {
+		m.removeddata_exports = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.data_exports, ids[i])
+		m.removeddata_exports[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDataExports returns the removed IDs of the "data_exports" edge to the DataExport entity.
+func (m *UserMutation) RemovedDataExportsIDs() (ids []int) {
+	for id := range m.removeddata_exports {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DataExportsIDs returns the "data_exports" edge IDs in the mutation.
+func (m *UserMutation) DataExportsIDs() (ids []int) {
+	for id := range m.data_exports {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDataExports resets all changes to the "data_exports" edge.
+func (m *UserMutation) ResetDataExports() {
+	m.data_exports = nil
+	m.cleareddata_exports = false
+	m.removeddata_exports = nil
+}
+
+// AddAccountChangeIDs adds the "account_changes" edge to the AccountChange entity by ids.
+func (m *UserMutation) AddAccountChangeIDs(ids ...int) {
+	if m.account_changes == nil {
+		m.account_changes = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.account_changes[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAccountChanges clears the "account_changes" edge to the AccountChange entity.
+func (m *UserMutation) ClearAccountChanges() {
+	m.clearedaccount_changes = true
+}
+
+// AccountChangesCleared reports if the "account_changes" edge to the AccountChange entity was cleared.
+func (m *UserMutation) AccountChangesCleared() bool {
+	return m.clearedaccount_changes
+}
+
+// RemoveAccountChangeIDs removes the "account_changes" edge to the AccountChange entity by IDs.
+func (m *UserMutation) RemoveAccountChangeIDs(ids ...int) {
+	if m.removedaccount_changes == nil {
+		m.removedaccount_changes = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.account_changes, ids[i])
+		m.removedaccount_changes[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAccountChanges returns the removed IDs of the "account_changes" edge to the AccountChange entity.
+func (m *UserMutation) RemovedAccountChangesIDs() (ids []int) {
+	for id := range m.removedaccount_changes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AccountChangesIDs returns the "account_changes" edge IDs in the mutation.
+func (m *UserMutation) AccountChangesIDs() (ids []int) {
+	for id := range m.account_changes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAccountChanges resets all changes to the "account_changes" edge.
+func (m *UserMutation) ResetAccountChanges() {
+	m.account_changes = nil
+	m.clearedaccount_changes = false
+	m.removedaccount_changes = nil
+}
+
+// AddPrivacyRequestIDs adds the "privacy_requests" edge to the PrivacyRequest entity by ids.
+func (m *UserMutation) AddPrivacyRequestIDs(ids ...int) {
+	if m.privacy_requests == nil {
+		m.privacy_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.privacy_requests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPrivacyRequests clears the "privacy_requests" edge to the PrivacyRequest entity.
+func (m *UserMutation) ClearPrivacyRequests() {
+	m.clearedprivacy_requests = true
+}
+
+// PrivacyRequestsCleared reports if the "privacy_requests" edge to the PrivacyRequest entity was cleared.
+func (m *UserMutation) PrivacyRequestsCleared() bool {
+	return m.clearedprivacy_requests
+}
+
+// RemovePrivacyRequestIDs removes the "privacy_requests" edge to the PrivacyRequest entity by IDs.
+func (m *UserMutation) RemovePrivacyRequestIDs(ids ...int) {
+	if m.removedprivacy_requests == nil {
+		m.removedprivacy_requests = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.privacy_requests, ids[i])
+		m.removedprivacy_requests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPrivacyRequests returns the removed IDs of the "privacy_requests" edge to the PrivacyRequest entity.
+func (m *UserMutation) RemovedPrivacyRequestsIDs() (ids []int) {
+	for id := range m.removedprivacy_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PrivacyRequestsIDs returns the "privacy_requests" edge IDs in the mutation.
+func (m *UserMutation) PrivacyRequestsIDs() (ids []int) {
+	for id := range m.privacy_requests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPrivacyRequests resets all changes to the "privacy_requests" edge.
+func (m *UserMutation) ResetPrivacyRequests() {
+	m.privacy_requests = nil
+	m.clearedprivacy_requests = false
+	m.removedprivacy_requests = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -24685,7 +28018,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -24719,6 +28052,18 @@ func (m *UserMutation) Fields() []string {
 	if m.accepted_policy_seq != nil {
 		fields = append(fields, user.FieldAcceptedPolicySeq)
 	}
+	if m.status != nil {
+		fields = append(fields, user.FieldStatus)
+	}
+	if m.cancel_after != nil {
+		fields = append(fields, user.FieldCancelAfter)
+	}
+	if m.cancelled_at != nil {
+		fields = append(fields, user.FieldCancelledAt)
+	}
+	if m.kin_arrangement != nil {
+		fields = append(fields, user.FieldKinArrangement)
+	}
 	return fields
 }
 
@@ -24749,6 +28094,14 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Consented()
 	case user.FieldAcceptedPolicySeq:
 		return m.AcceptedPolicySeq()
+	case user.FieldStatus:
+		return m.Status()
+	case user.FieldCancelAfter:
+		return m.CancelAfter()
+	case user.FieldCancelledAt:
+		return m.CancelledAt()
+	case user.FieldKinArrangement:
+		return m.KinArrangement()
 	}
 	return nil, false
 }
@@ -24780,6 +28133,14 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldConsented(ctx)
 	case user.FieldAcceptedPolicySeq:
 		return m.OldAcceptedPolicySeq(ctx)
+	case user.FieldStatus:
+		return m.OldStatus(ctx)
+	case user.FieldCancelAfter:
+		return m.OldCancelAfter(ctx)
+	case user.FieldCancelledAt:
+		return m.OldCancelledAt(ctx)
+	case user.FieldKinArrangement:
+		return m.OldKinArrangement(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -24866,6 +28227,34 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAcceptedPolicySeq(v)
 		return nil
+	case user.FieldStatus:
+		v, ok := value.(user.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case user.FieldCancelAfter:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelAfter(v)
+		return nil
+	case user.FieldCancelledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelledAt(v)
+		return nil
+	case user.FieldKinArrangement:
+		v, ok := value.(user.KinArrangement)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKinArrangement(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -24917,6 +28306,15 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldSchool) {
 		fields = append(fields, user.FieldSchool)
 	}
+	if m.FieldCleared(user.FieldCancelAfter) {
+		fields = append(fields, user.FieldCancelAfter)
+	}
+	if m.FieldCleared(user.FieldCancelledAt) {
+		fields = append(fields, user.FieldCancelledAt)
+	}
+	if m.FieldCleared(user.FieldKinArrangement) {
+		fields = append(fields, user.FieldKinArrangement)
+	}
 	return fields
 }
 
@@ -24936,6 +28334,15 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldSchool:
 		m.ClearSchool()
+		return nil
+	case user.FieldCancelAfter:
+		m.ClearCancelAfter()
+		return nil
+	case user.FieldCancelledAt:
+		m.ClearCancelledAt()
+		return nil
+	case user.FieldKinArrangement:
+		m.ClearKinArrangement()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -24978,13 +28385,25 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldAcceptedPolicySeq:
 		m.ResetAcceptedPolicySeq()
 		return nil
+	case user.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case user.FieldCancelAfter:
+		m.ResetCancelAfter()
+		return nil
+	case user.FieldCancelledAt:
+		m.ResetCancelledAt()
+		return nil
+	case user.FieldKinArrangement:
+		m.ResetKinArrangement()
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 17)
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -25026,6 +28445,15 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.bank_account != nil {
 		edges = append(edges, user.EdgeBankAccount)
+	}
+	if m.data_exports != nil {
+		edges = append(edges, user.EdgeDataExports)
+	}
+	if m.account_changes != nil {
+		edges = append(edges, user.EdgeAccountChanges)
+	}
+	if m.privacy_requests != nil {
+		edges = append(edges, user.EdgePrivacyRequests)
 	}
 	return edges
 }
@@ -25116,13 +28544,31 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 		if id := m.bank_account; id != nil {
 			return []ent.Value{*id}
 		}
+	case user.EdgeDataExports:
+		ids := make([]ent.Value, 0, len(m.data_exports))
+		for id := range m.data_exports {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeAccountChanges:
+		ids := make([]ent.Value, 0, len(m.account_changes))
+		for id := range m.account_changes {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgePrivacyRequests:
+		ids := make([]ent.Value, 0, len(m.privacy_requests))
+		for id := range m.privacy_requests {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 17)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -25161,6 +28607,15 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedcart_items != nil {
 		edges = append(edges, user.EdgeCartItems)
+	}
+	if m.removeddata_exports != nil {
+		edges = append(edges, user.EdgeDataExports)
+	}
+	if m.removedaccount_changes != nil {
+		edges = append(edges, user.EdgeAccountChanges)
+	}
+	if m.removedprivacy_requests != nil {
+		edges = append(edges, user.EdgePrivacyRequests)
 	}
 	return edges
 }
@@ -25247,13 +28702,31 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeDataExports:
+		ids := make([]ent.Value, 0, len(m.removeddata_exports))
+		for id := range m.removeddata_exports {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeAccountChanges:
+		ids := make([]ent.Value, 0, len(m.removedaccount_changes))
+		for id := range m.removedaccount_changes {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgePrivacyRequests:
+		ids := make([]ent.Value, 0, len(m.removedprivacy_requests))
+		for id := range m.removedprivacy_requests {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 14)
+	edges := make([]string, 0, 17)
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -25296,6 +28769,15 @@ func (m *UserMutation) ClearedEdges() []string {
 	if m.clearedbank_account {
 		edges = append(edges, user.EdgeBankAccount)
 	}
+	if m.cleareddata_exports {
+		edges = append(edges, user.EdgeDataExports)
+	}
+	if m.clearedaccount_changes {
+		edges = append(edges, user.EdgeAccountChanges)
+	}
+	if m.clearedprivacy_requests {
+		edges = append(edges, user.EdgePrivacyRequests)
+	}
 	return edges
 }
 
@@ -25331,6 +28813,12 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedcart_items
 	case user.EdgeBankAccount:
 		return m.clearedbank_account
+	case user.EdgeDataExports:
+		return m.cleareddata_exports
+	case user.EdgeAccountChanges:
+		return m.clearedaccount_changes
+	case user.EdgePrivacyRequests:
+		return m.clearedprivacy_requests
 	}
 	return false
 }
@@ -25391,6 +28879,15 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeBankAccount:
 		m.ResetBankAccount()
+		return nil
+	case user.EdgeDataExports:
+		m.ResetDataExports()
+		return nil
+	case user.EdgeAccountChanges:
+		m.ResetAccountChanges()
+		return nil
+	case user.EdgePrivacyRequests:
+		m.ResetPrivacyRequests()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -47,6 +47,12 @@ type Order struct {
 	PaidAt *time.Time `json:"paid_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// ClosedAt holds the value of the "closed_at" field.
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// RetainUntil holds the value of the "retain_until" field.
+	RetainUntil *time.Time `json:"retain_until,omitempty"`
+	// BuyerPseudonym holds the value of the "buyer_pseudonym" field.
+	BuyerPseudonym *[]byte `json:"-"`
 	// RecipientNameCipher holds the value of the "recipient_name_cipher" field.
 	RecipientNameCipher []byte `json:"-"`
 	// RecipientPhoneCipher holds the value of the "recipient_phone_cipher" field.
@@ -125,13 +131,13 @@ func (*Order) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case order.FieldRecipientNameCipher, order.FieldRecipientPhoneCipher, order.FieldAddressCipher:
+		case order.FieldBuyerPseudonym, order.FieldRecipientNameCipher, order.FieldRecipientPhoneCipher, order.FieldAddressCipher:
 			values[i] = new([]byte)
 		case order.FieldID, order.FieldUserID, order.FieldMerchantID, order.FieldCourierID, order.FieldTotalFen, order.FieldPaidFen:
 			values[i] = new(sql.NullInt64)
 		case order.FieldOrderNo, order.FieldIdempotencyKey, order.FieldStatus, order.FieldPaymentProvider, order.FieldProviderRef:
 			values[i] = new(sql.NullString)
-		case order.FieldCreatedAt, order.FieldPayBefore, order.FieldPaidAt, order.FieldUpdatedAt:
+		case order.FieldCreatedAt, order.FieldPayBefore, order.FieldPaidAt, order.FieldUpdatedAt, order.FieldClosedAt, order.FieldRetainUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -241,6 +247,26 @@ func (_m *Order) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case order.FieldClosedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field closed_at", values[i])
+			} else if value.Valid {
+				_m.ClosedAt = new(time.Time)
+				*_m.ClosedAt = value.Time
+			}
+		case order.FieldRetainUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field retain_until", values[i])
+			} else if value.Valid {
+				_m.RetainUntil = new(time.Time)
+				*_m.RetainUntil = value.Time
+			}
+		case order.FieldBuyerPseudonym:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field buyer_pseudonym", values[i])
+			} else if value != nil {
+				_m.BuyerPseudonym = value
 			}
 		case order.FieldRecipientNameCipher:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -365,6 +391,18 @@ func (_m *Order) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.ClosedAt; v != nil {
+		builder.WriteString("closed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RetainUntil; v != nil {
+		builder.WriteString("retain_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("buyer_pseudonym=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("recipient_name_cipher=<sensitive>")
 	builder.WriteString(", ")

@@ -165,6 +165,40 @@ func (_c *OrderCreate) SetNillableUpdatedAt(v *time.Time) *OrderCreate {
 	return _c
 }
 
+// SetClosedAt sets the "closed_at" field.
+func (_c *OrderCreate) SetClosedAt(v time.Time) *OrderCreate {
+	_c.mutation.SetClosedAt(v)
+	return _c
+}
+
+// SetNillableClosedAt sets the "closed_at" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableClosedAt(v *time.Time) *OrderCreate {
+	if v != nil {
+		_c.SetClosedAt(*v)
+	}
+	return _c
+}
+
+// SetRetainUntil sets the "retain_until" field.
+func (_c *OrderCreate) SetRetainUntil(v time.Time) *OrderCreate {
+	_c.mutation.SetRetainUntil(v)
+	return _c
+}
+
+// SetNillableRetainUntil sets the "retain_until" field if the given value is not nil.
+func (_c *OrderCreate) SetNillableRetainUntil(v *time.Time) *OrderCreate {
+	if v != nil {
+		_c.SetRetainUntil(*v)
+	}
+	return _c
+}
+
+// SetBuyerPseudonym sets the "buyer_pseudonym" field.
+func (_c *OrderCreate) SetBuyerPseudonym(v []byte) *OrderCreate {
+	_c.mutation.SetBuyerPseudonym(v)
+	return _c
+}
+
 // SetRecipientNameCipher sets the "recipient_name_cipher" field.
 func (_c *OrderCreate) SetRecipientNameCipher(v []byte) *OrderCreate {
 	_c.mutation.SetRecipientNameCipher(v)
@@ -406,6 +440,18 @@ func (_c *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 		_spec.SetField(order.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.ClosedAt(); ok {
+		_spec.SetField(order.FieldClosedAt, field.TypeTime, value)
+		_node.ClosedAt = &value
+	}
+	if value, ok := _c.mutation.RetainUntil(); ok {
+		_spec.SetField(order.FieldRetainUntil, field.TypeTime, value)
+		_node.RetainUntil = &value
+	}
+	if value, ok := _c.mutation.BuyerPseudonym(); ok {
+		_spec.SetField(order.FieldBuyerPseudonym, field.TypeBytes, value)
+		_node.BuyerPseudonym = &value
+	}
 	if value, ok := _c.mutation.RecipientNameCipher(); ok {
 		_spec.SetField(order.FieldRecipientNameCipher, field.TypeBytes, value)
 		_node.RecipientNameCipher = value
@@ -639,6 +685,60 @@ func (u *OrderUpsert) UpdateUpdatedAt() *OrderUpsert {
 	return u
 }
 
+// SetClosedAt sets the "closed_at" field.
+func (u *OrderUpsert) SetClosedAt(v time.Time) *OrderUpsert {
+	u.Set(order.FieldClosedAt, v)
+	return u
+}
+
+// UpdateClosedAt sets the "closed_at" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateClosedAt() *OrderUpsert {
+	u.SetExcluded(order.FieldClosedAt)
+	return u
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (u *OrderUpsert) ClearClosedAt() *OrderUpsert {
+	u.SetNull(order.FieldClosedAt)
+	return u
+}
+
+// SetRetainUntil sets the "retain_until" field.
+func (u *OrderUpsert) SetRetainUntil(v time.Time) *OrderUpsert {
+	u.Set(order.FieldRetainUntil, v)
+	return u
+}
+
+// UpdateRetainUntil sets the "retain_until" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateRetainUntil() *OrderUpsert {
+	u.SetExcluded(order.FieldRetainUntil)
+	return u
+}
+
+// ClearRetainUntil clears the value of the "retain_until" field.
+func (u *OrderUpsert) ClearRetainUntil() *OrderUpsert {
+	u.SetNull(order.FieldRetainUntil)
+	return u
+}
+
+// SetBuyerPseudonym sets the "buyer_pseudonym" field.
+func (u *OrderUpsert) SetBuyerPseudonym(v []byte) *OrderUpsert {
+	u.Set(order.FieldBuyerPseudonym, v)
+	return u
+}
+
+// UpdateBuyerPseudonym sets the "buyer_pseudonym" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateBuyerPseudonym() *OrderUpsert {
+	u.SetExcluded(order.FieldBuyerPseudonym)
+	return u
+}
+
+// ClearBuyerPseudonym clears the value of the "buyer_pseudonym" field.
+func (u *OrderUpsert) ClearBuyerPseudonym() *OrderUpsert {
+	u.SetNull(order.FieldBuyerPseudonym)
+	return u
+}
+
 // SetRecipientNameCipher sets the "recipient_name_cipher" field.
 func (u *OrderUpsert) SetRecipientNameCipher(v []byte) *OrderUpsert {
 	u.Set(order.FieldRecipientNameCipher, v)
@@ -857,6 +957,69 @@ func (u *OrderUpsertOne) SetUpdatedAt(v time.Time) *OrderUpsertOne {
 func (u *OrderUpsertOne) UpdateUpdatedAt() *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (u *OrderUpsertOne) SetClosedAt(v time.Time) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetClosedAt(v)
+	})
+}
+
+// UpdateClosedAt sets the "closed_at" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateClosedAt() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateClosedAt()
+	})
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (u *OrderUpsertOne) ClearClosedAt() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearClosedAt()
+	})
+}
+
+// SetRetainUntil sets the "retain_until" field.
+func (u *OrderUpsertOne) SetRetainUntil(v time.Time) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetRetainUntil(v)
+	})
+}
+
+// UpdateRetainUntil sets the "retain_until" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateRetainUntil() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateRetainUntil()
+	})
+}
+
+// ClearRetainUntil clears the value of the "retain_until" field.
+func (u *OrderUpsertOne) ClearRetainUntil() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearRetainUntil()
+	})
+}
+
+// SetBuyerPseudonym sets the "buyer_pseudonym" field.
+func (u *OrderUpsertOne) SetBuyerPseudonym(v []byte) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetBuyerPseudonym(v)
+	})
+}
+
+// UpdateBuyerPseudonym sets the "buyer_pseudonym" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateBuyerPseudonym() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateBuyerPseudonym()
+	})
+}
+
+// ClearBuyerPseudonym clears the value of the "buyer_pseudonym" field.
+func (u *OrderUpsertOne) ClearBuyerPseudonym() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearBuyerPseudonym()
 	})
 }
 
@@ -1250,6 +1413,69 @@ func (u *OrderUpsertBulk) SetUpdatedAt(v time.Time) *OrderUpsertBulk {
 func (u *OrderUpsertBulk) UpdateUpdatedAt() *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (u *OrderUpsertBulk) SetClosedAt(v time.Time) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetClosedAt(v)
+	})
+}
+
+// UpdateClosedAt sets the "closed_at" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateClosedAt() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateClosedAt()
+	})
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (u *OrderUpsertBulk) ClearClosedAt() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearClosedAt()
+	})
+}
+
+// SetRetainUntil sets the "retain_until" field.
+func (u *OrderUpsertBulk) SetRetainUntil(v time.Time) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetRetainUntil(v)
+	})
+}
+
+// UpdateRetainUntil sets the "retain_until" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateRetainUntil() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateRetainUntil()
+	})
+}
+
+// ClearRetainUntil clears the value of the "retain_until" field.
+func (u *OrderUpsertBulk) ClearRetainUntil() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearRetainUntil()
+	})
+}
+
+// SetBuyerPseudonym sets the "buyer_pseudonym" field.
+func (u *OrderUpsertBulk) SetBuyerPseudonym(v []byte) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetBuyerPseudonym(v)
+	})
+}
+
+// UpdateBuyerPseudonym sets the "buyer_pseudonym" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateBuyerPseudonym() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateBuyerPseudonym()
+	})
+}
+
+// ClearBuyerPseudonym clears the value of the "buyer_pseudonym" field.
+func (u *OrderUpsertBulk) ClearBuyerPseudonym() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearBuyerPseudonym()
 	})
 }
 

@@ -138,6 +138,58 @@ func (_u *OrderUpdate) SetUpdatedAt(v time.Time) *OrderUpdate {
 	return _u
 }
 
+// SetClosedAt sets the "closed_at" field.
+func (_u *OrderUpdate) SetClosedAt(v time.Time) *OrderUpdate {
+	_u.mutation.SetClosedAt(v)
+	return _u
+}
+
+// SetNillableClosedAt sets the "closed_at" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableClosedAt(v *time.Time) *OrderUpdate {
+	if v != nil {
+		_u.SetClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (_u *OrderUpdate) ClearClosedAt() *OrderUpdate {
+	_u.mutation.ClearClosedAt()
+	return _u
+}
+
+// SetRetainUntil sets the "retain_until" field.
+func (_u *OrderUpdate) SetRetainUntil(v time.Time) *OrderUpdate {
+	_u.mutation.SetRetainUntil(v)
+	return _u
+}
+
+// SetNillableRetainUntil sets the "retain_until" field if the given value is not nil.
+func (_u *OrderUpdate) SetNillableRetainUntil(v *time.Time) *OrderUpdate {
+	if v != nil {
+		_u.SetRetainUntil(*v)
+	}
+	return _u
+}
+
+// ClearRetainUntil clears the value of the "retain_until" field.
+func (_u *OrderUpdate) ClearRetainUntil() *OrderUpdate {
+	_u.mutation.ClearRetainUntil()
+	return _u
+}
+
+// SetBuyerPseudonym sets the "buyer_pseudonym" field.
+func (_u *OrderUpdate) SetBuyerPseudonym(v []byte) *OrderUpdate {
+	_u.mutation.SetBuyerPseudonym(v)
+	return _u
+}
+
+// ClearBuyerPseudonym clears the value of the "buyer_pseudonym" field.
+func (_u *OrderUpdate) ClearBuyerPseudonym() *OrderUpdate {
+	_u.mutation.ClearBuyerPseudonym()
+	return _u
+}
+
 // SetRecipientNameCipher sets the "recipient_name_cipher" field.
 func (_u *OrderUpdate) SetRecipientNameCipher(v []byte) *OrderUpdate {
 	_u.mutation.SetRecipientNameCipher(v)
@@ -304,6 +356,24 @@ func (_u *OrderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(order.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.ClosedAt(); ok {
+		_spec.SetField(order.FieldClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClosedAtCleared() {
+		_spec.ClearField(order.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RetainUntil(); ok {
+		_spec.SetField(order.FieldRetainUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RetainUntilCleared() {
+		_spec.ClearField(order.FieldRetainUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BuyerPseudonym(); ok {
+		_spec.SetField(order.FieldBuyerPseudonym, field.TypeBytes, value)
+	}
+	if _u.mutation.BuyerPseudonymCleared() {
+		_spec.ClearField(order.FieldBuyerPseudonym, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.RecipientNameCipher(); ok {
 		_spec.SetField(order.FieldRecipientNameCipher, field.TypeBytes, value)
@@ -517,6 +587,58 @@ func (_u *OrderUpdateOne) SetUpdatedAt(v time.Time) *OrderUpdateOne {
 	return _u
 }
 
+// SetClosedAt sets the "closed_at" field.
+func (_u *OrderUpdateOne) SetClosedAt(v time.Time) *OrderUpdateOne {
+	_u.mutation.SetClosedAt(v)
+	return _u
+}
+
+// SetNillableClosedAt sets the "closed_at" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableClosedAt(v *time.Time) *OrderUpdateOne {
+	if v != nil {
+		_u.SetClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (_u *OrderUpdateOne) ClearClosedAt() *OrderUpdateOne {
+	_u.mutation.ClearClosedAt()
+	return _u
+}
+
+// SetRetainUntil sets the "retain_until" field.
+func (_u *OrderUpdateOne) SetRetainUntil(v time.Time) *OrderUpdateOne {
+	_u.mutation.SetRetainUntil(v)
+	return _u
+}
+
+// SetNillableRetainUntil sets the "retain_until" field if the given value is not nil.
+func (_u *OrderUpdateOne) SetNillableRetainUntil(v *time.Time) *OrderUpdateOne {
+	if v != nil {
+		_u.SetRetainUntil(*v)
+	}
+	return _u
+}
+
+// ClearRetainUntil clears the value of the "retain_until" field.
+func (_u *OrderUpdateOne) ClearRetainUntil() *OrderUpdateOne {
+	_u.mutation.ClearRetainUntil()
+	return _u
+}
+
+// SetBuyerPseudonym sets the "buyer_pseudonym" field.
+func (_u *OrderUpdateOne) SetBuyerPseudonym(v []byte) *OrderUpdateOne {
+	_u.mutation.SetBuyerPseudonym(v)
+	return _u
+}
+
+// ClearBuyerPseudonym clears the value of the "buyer_pseudonym" field.
+func (_u *OrderUpdateOne) ClearBuyerPseudonym() *OrderUpdateOne {
+	_u.mutation.ClearBuyerPseudonym()
+	return _u
+}
+
 // SetRecipientNameCipher sets the "recipient_name_cipher" field.
 func (_u *OrderUpdateOne) SetRecipientNameCipher(v []byte) *OrderUpdateOne {
 	_u.mutation.SetRecipientNameCipher(v)
@@ -713,6 +835,24 @@ func (_u *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(order.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.ClosedAt(); ok {
+		_spec.SetField(order.FieldClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClosedAtCleared() {
+		_spec.ClearField(order.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RetainUntil(); ok {
+		_spec.SetField(order.FieldRetainUntil, field.TypeTime, value)
+	}
+	if _u.mutation.RetainUntilCleared() {
+		_spec.ClearField(order.FieldRetainUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BuyerPseudonym(); ok {
+		_spec.SetField(order.FieldBuyerPseudonym, field.TypeBytes, value)
+	}
+	if _u.mutation.BuyerPseudonymCleared() {
+		_spec.ClearField(order.FieldBuyerPseudonym, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.RecipientNameCipher(); ok {
 		_spec.SetField(order.FieldRecipientNameCipher, field.TypeBytes, value)

@@ -5,11 +5,13 @@ package ent
 import (
 	"time"
 
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/address"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
@@ -24,6 +26,7 @@ import (
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/policyversion"
 	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
@@ -41,6 +44,12 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	accountchangeFields := schema.AccountChange{}.Fields()
+	_ = accountchangeFields
+	// accountchangeDescCreatedAt is the schema descriptor for created_at field.
+	accountchangeDescCreatedAt := accountchangeFields[2].Descriptor()
+	// accountchange.DefaultCreatedAt holds the default value on creation for the created_at field.
+	accountchange.DefaultCreatedAt = accountchangeDescCreatedAt.Default.(func() time.Time)
 	addressFields := schema.Address{}.Fields()
 	_ = addressFields
 	// addressDescLabel is the schema descriptor for label field.
@@ -93,6 +102,16 @@ func init() {
 	consenteventDescCreatedAt := consenteventFields[5].Descriptor()
 	// consentevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	consentevent.DefaultCreatedAt = consenteventDescCreatedAt.Default.(func() time.Time)
+	dataexportFields := schema.DataExport{}.Fields()
+	_ = dataexportFields
+	// dataexportDescCreatedAt is the schema descriptor for created_at field.
+	dataexportDescCreatedAt := dataexportFields[2].Descriptor()
+	// dataexport.DefaultCreatedAt holds the default value on creation for the created_at field.
+	dataexport.DefaultCreatedAt = dataexportDescCreatedAt.Default.(func() time.Time)
+	// dataexportDescSizeBytes is the schema descriptor for size_bytes field.
+	dataexportDescSizeBytes := dataexportFields[8].Descriptor()
+	// dataexport.SizeBytesValidator is a validator for the "size_bytes" field. It is called by the builders before save.
+	dataexport.SizeBytesValidator = dataexportDescSizeBytes.Validators[0].(func(int) error)
 	devicepermissionFields := schema.DevicePermission{}.Fields()
 	_ = devicepermissionFields
 	// devicepermissionDescPhone is the schema descriptor for phone field.
@@ -387,6 +406,20 @@ func init() {
 	postDescCreatedAt := postFields[5].Descriptor()
 	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
 	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
+	privacyrequestFields := schema.PrivacyRequest{}.Fields()
+	_ = privacyrequestFields
+	// privacyrequestDescKinRelation is the schema descriptor for kin_relation field.
+	privacyrequestDescKinRelation := privacyrequestFields[7].Descriptor()
+	// privacyrequest.KinRelationValidator is a validator for the "kin_relation" field. It is called by the builders before save.
+	privacyrequest.KinRelationValidator = privacyrequestDescKinRelation.Validators[0].(func(string) error)
+	// privacyrequestDescCreatedAt is the schema descriptor for created_at field.
+	privacyrequestDescCreatedAt := privacyrequestFields[9].Descriptor()
+	// privacyrequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	privacyrequest.DefaultCreatedAt = privacyrequestDescCreatedAt.Default.(func() time.Time)
+	// privacyrequestDescAnswer is the schema descriptor for answer field.
+	privacyrequestDescAnswer := privacyrequestFields[12].Descriptor()
+	// privacyrequest.AnswerValidator is a validator for the "answer" field. It is called by the builders before save.
+	privacyrequest.AnswerValidator = privacyrequestDescAnswer.Validators[0].(func(string) error)
 	productMixin := schema.Product{}.Mixin()
 	productMixinFields0 := productMixin[0].Fields()
 	_ = productMixinFields0

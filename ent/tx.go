@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// AccountChange is the client for interacting with the AccountChange builders.
+	AccountChange *AccountChangeClient
 	// Address is the client for interacting with the Address builders.
 	Address *AddressClient
 	// BankAccount is the client for interacting with the BankAccount builders.
@@ -24,6 +26,8 @@ type Tx struct {
 	Consent *ConsentClient
 	// ConsentEvent is the client for interacting with the ConsentEvent builders.
 	ConsentEvent *ConsentEventClient
+	// DataExport is the client for interacting with the DataExport builders.
+	DataExport *DataExportClient
 	// DevicePermission is the client for interacting with the DevicePermission builders.
 	DevicePermission *DevicePermissionClient
 	// Errand is the client for interacting with the Errand builders.
@@ -54,6 +58,8 @@ type Tx struct {
 	Post *PostClient
 	// PostImage is the client for interacting with the PostImage builders.
 	PostImage *PostImageClient
+	// PrivacyRequest is the client for interacting with the PrivacyRequest builders.
+	PrivacyRequest *PrivacyRequestClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// RateCounter is the client for interacting with the RateCounter builders.
@@ -205,11 +211,13 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.AccountChange = NewAccountChangeClient(tx.config)
 	tx.Address = NewAddressClient(tx.config)
 	tx.BankAccount = NewBankAccountClient(tx.config)
 	tx.CartItem = NewCartItemClient(tx.config)
 	tx.Consent = NewConsentClient(tx.config)
 	tx.ConsentEvent = NewConsentEventClient(tx.config)
+	tx.DataExport = NewDataExportClient(tx.config)
 	tx.DevicePermission = NewDevicePermissionClient(tx.config)
 	tx.Errand = NewErrandClient(tx.config)
 	tx.Favorite = NewFavoriteClient(tx.config)
@@ -225,6 +233,7 @@ func (tx *Tx) init() {
 	tx.PolicyVersion = NewPolicyVersionClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
 	tx.PostImage = NewPostImageClient(tx.config)
+	tx.PrivacyRequest = NewPrivacyRequestClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.RateCounter = NewRateCounterClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
@@ -244,7 +253,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Address.QueryXXX(), the query will be executed
+// applies a query, for example: AccountChange.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

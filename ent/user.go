@@ -41,6 +41,14 @@ type User struct {
 	Consented []string `json:"consented,omitempty"`
 	// AcceptedPolicySeq holds the value of the "accepted_policy_seq" field.
 	AcceptedPolicySeq int `json:"accepted_policy_seq,omitempty"`
+	// Status holds the value of the "status" field.
+	Status user.Status `json:"status,omitempty"`
+	// CancelAfter holds the value of the "cancel_after" field.
+	CancelAfter *time.Time `json:"cancel_after,omitempty"`
+	// CancelledAt holds the value of the "cancelled_at" field.
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
+	// KinArrangement holds the value of the "kin_arrangement" field.
+	KinArrangement *user.KinArrangement `json:"kin_arrangement,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -77,9 +85,15 @@ type UserEdges struct {
 	CartItems []*CartItem `json:"cart_items,omitempty"`
 	// BankAccount holds the value of the bank_account edge.
 	BankAccount *BankAccount `json:"bank_account,omitempty"`
+	// DataExports holds the value of the data_exports edge.
+	DataExports []*DataExport `json:"data_exports,omitempty"`
+	// AccountChanges holds the value of the account_changes edge.
+	AccountChanges []*AccountChange `json:"account_changes,omitempty"`
+	// PrivacyRequests holds the value of the privacy_requests edge.
+	PrivacyRequests []*PrivacyRequest `json:"privacy_requests,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [14]bool
+	loadedTypes [17]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
@@ -96,6 +110,9 @@ type UserEdges struct {
 	namedErrands           map[string][]*Errand
 	namedRunnerErrands     map[string][]*Errand
 	namedCartItems         map[string][]*CartItem
+	namedDataExports       map[string][]*DataExport
+	namedAccountChanges    map[string][]*AccountChange
+	namedPrivacyRequests   map[string][]*PrivacyRequest
 }
 
 // SessionsOrErr returns the Sessions value or an error if the edge
@@ -226,6 +243,33 @@ func (e UserEdges) BankAccountOrErr() (*BankAccount, error) {
 	return nil, &NotLoadedError{edge: "bank_account"}
 }
 
+// DataExportsOrErr returns the DataExports value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) DataExportsOrErr() ([]*DataExport, error) {
+	if e.loadedTypes[14] {
+		return e.DataExports, nil
+	}
+	return nil, &NotLoadedError{edge: "data_exports"}
+}
+
+// AccountChangesOrErr returns the AccountChanges value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AccountChangesOrErr() ([]*AccountChange, error) {
+	if e.loadedTypes[15] {
+		return e.AccountChanges, nil
+	}
+	return nil, &NotLoadedError{edge: "account_changes"}
+}
+
+// PrivacyRequestsOrErr returns the PrivacyRequests value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) PrivacyRequestsOrErr() ([]*PrivacyRequest, error) {
+	if e.loadedTypes[16] {
+		return e.PrivacyRequests, nil
+	}
+	return nil, &NotLoadedError{edge: "privacy_requests"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -235,9 +279,9 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case user.FieldID, user.FieldAcceptedPolicySeq:
 			values[i] = new(sql.NullInt64)
-		case user.FieldNickname, user.FieldAvatarURL, user.FieldSchool, user.FieldRole:
+		case user.FieldNickname, user.FieldAvatarURL, user.FieldSchool, user.FieldRole, user.FieldStatus, user.FieldKinArrangement:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldBirthDate:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldBirthDate, user.FieldCancelAfter, user.FieldCancelledAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -328,6 +372,33 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AcceptedPolicySeq = int(value.Int64)
 			}
+		case user.FieldStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field status", values[i])
+			} else if value.Valid {
+				_m.Status = user.Status(value.String)
+			}
+		case user.FieldCancelAfter:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field cancel_after", values[i])
+			} else if value.Valid {
+				_m.CancelAfter = new(time.Time)
+				*_m.CancelAfter = value.Time
+			}
+		case user.FieldCancelledAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field cancelled_at", values[i])
+			} else if value.Valid {
+				_m.CancelledAt = new(time.Time)
+				*_m.CancelledAt = value.Time
+			}
+		case user.FieldKinArrangement:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kin_arrangement", values[i])
+			} else if value.Valid {
+				_m.KinArrangement = new(user.KinArrangement)
+				*_m.KinArrangement = user.KinArrangement(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -411,6 +482,21 @@ func (_m *User) QueryBankAccount() *BankAccountQuery {
 	return NewUserClient(_m.config).QueryBankAccount(_m)
 }
 
+// QueryDataExports queries the "data_exports" edge of the User entity.
+func (_m *User) QueryDataExports() *DataExportQuery {
+	return NewUserClient(_m.config).QueryDataExports(_m)
+}
+
+// QueryAccountChanges queries the "account_changes" edge of the User entity.
+func (_m *User) QueryAccountChanges() *AccountChangeQuery {
+	return NewUserClient(_m.config).QueryAccountChanges(_m)
+}
+
+// QueryPrivacyRequests queries the "privacy_requests" edge of the User entity.
+func (_m *User) QueryPrivacyRequests() *PrivacyRequestQuery {
+	return NewUserClient(_m.config).QueryPrivacyRequests(_m)
+}
+
 // Update returns a builder for updating this User.
 // Note that you need to call User.Unwrap() before calling this method if this User
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -464,6 +550,24 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("accepted_policy_seq=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AcceptedPolicySeq))
+	builder.WriteString(", ")
+	builder.WriteString("status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	if v := _m.CancelAfter; v != nil {
+		builder.WriteString("cancel_after=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.CancelledAt; v != nil {
+		builder.WriteString("cancelled_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.KinArrangement; v != nil {
+		builder.WriteString("kin_arrangement=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -777,6 +881,78 @@ func (_m *User) appendNamedCartItems(name string, edges ...*CartItem) {
 		_m.Edges.namedCartItems[name] = []*CartItem{}
 	} else {
 		_m.Edges.namedCartItems[name] = append(_m.Edges.namedCartItems[name], edges...)
+	}
+}
+
+// NamedDataExports returns the DataExports named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedDataExports(name string) ([]*DataExport, error) {
+	if _m.Edges.namedDataExports == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDataExports[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedDataExports(name string, edges ...*DataExport) {
+	if _m.Edges.namedDataExports == nil {
+		_m.Edges.namedDataExports = make(map[string][]*DataExport)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDataExports[name] = []*DataExport{}
+	} else {
+		_m.Edges.namedDataExports[name] = append(_m.Edges.namedDataExports[name], edges...)
+	}
+}
+
+// NamedAccountChanges returns the AccountChanges named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAccountChanges(name string) ([]*AccountChange, error) {
+	if _m.Edges.namedAccountChanges == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAccountChanges[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAccountChanges(name string, edges ...*AccountChange) {
+	if _m.Edges.namedAccountChanges == nil {
+		_m.Edges.namedAccountChanges = make(map[string][]*AccountChange)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAccountChanges[name] = []*AccountChange{}
+	} else {
+		_m.Edges.namedAccountChanges[name] = append(_m.Edges.namedAccountChanges[name], edges...)
+	}
+}
+
+// NamedPrivacyRequests returns the PrivacyRequests named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedPrivacyRequests(name string) ([]*PrivacyRequest, error) {
+	if _m.Edges.namedPrivacyRequests == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPrivacyRequests[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedPrivacyRequests(name string, edges ...*PrivacyRequest) {
+	if _m.Edges.namedPrivacyRequests == nil {
+		_m.Edges.namedPrivacyRequests = make(map[string][]*PrivacyRequest)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPrivacyRequests[name] = []*PrivacyRequest{}
+	} else {
+		_m.Edges.namedPrivacyRequests[name] = append(_m.Edges.namedPrivacyRequests[name], edges...)
 	}
 }
 

@@ -11,15 +11,18 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
@@ -143,6 +146,62 @@ func (_c *UserCreate) SetAcceptedPolicySeq(v int) *UserCreate {
 func (_c *UserCreate) SetNillableAcceptedPolicySeq(v *int) *UserCreate {
 	if v != nil {
 		_c.SetAcceptedPolicySeq(*v)
+	}
+	return _c
+}
+
+// SetStatus sets the "status" field.
+func (_c *UserCreate) SetStatus(v user.Status) *UserCreate {
+	_c.mutation.SetStatus(v)
+	return _c
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_c *UserCreate) SetNillableStatus(v *user.Status) *UserCreate {
+	if v != nil {
+		_c.SetStatus(*v)
+	}
+	return _c
+}
+
+// SetCancelAfter sets the "cancel_after" field.
+func (_c *UserCreate) SetCancelAfter(v time.Time) *UserCreate {
+	_c.mutation.SetCancelAfter(v)
+	return _c
+}
+
+// SetNillableCancelAfter sets the "cancel_after" field if the given value is not nil.
+func (_c *UserCreate) SetNillableCancelAfter(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetCancelAfter(*v)
+	}
+	return _c
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (_c *UserCreate) SetCancelledAt(v time.Time) *UserCreate {
+	_c.mutation.SetCancelledAt(v)
+	return _c
+}
+
+// SetNillableCancelledAt sets the "cancelled_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableCancelledAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetCancelledAt(*v)
+	}
+	return _c
+}
+
+// SetKinArrangement sets the "kin_arrangement" field.
+func (_c *UserCreate) SetKinArrangement(v user.KinArrangement) *UserCreate {
+	_c.mutation.SetKinArrangement(v)
+	return _c
+}
+
+// SetNillableKinArrangement sets the "kin_arrangement" field if the given value is not nil.
+func (_c *UserCreate) SetNillableKinArrangement(v *user.KinArrangement) *UserCreate {
+	if v != nil {
+		_c.SetKinArrangement(*v)
 	}
 	return _c
 }
@@ -361,6 +420,51 @@ func (_c *UserCreate) SetBankAccount(v *BankAccount) *UserCreate {
 	return _c.SetBankAccountID(v.ID)
 }
 
+// AddDataExportIDs adds the "data_exports" edge to the DataExport entity by IDs.
+func (_c *UserCreate) AddDataExportIDs(ids ...int) *UserCreate {
+	_c.mutation.AddDataExportIDs(ids...)
+	return _c
+}
+
+// AddDataExports adds the "data_exports" edges to the DataExport entity.
+func (_c *UserCreate) AddDataExports(v ...*DataExport) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDataExportIDs(ids...)
+}
+
+// AddAccountChangeIDs adds the "account_changes" edge to the AccountChange entity by IDs.
+func (_c *UserCreate) AddAccountChangeIDs(ids ...int) *UserCreate {
+	_c.mutation.AddAccountChangeIDs(ids...)
+	return _c
+}
+
+// AddAccountChanges adds the "account_changes" edges to the AccountChange entity.
+func (_c *UserCreate) AddAccountChanges(v ...*AccountChange) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAccountChangeIDs(ids...)
+}
+
+// AddPrivacyRequestIDs adds the "privacy_requests" edge to the PrivacyRequest entity by IDs.
+func (_c *UserCreate) AddPrivacyRequestIDs(ids ...int) *UserCreate {
+	_c.mutation.AddPrivacyRequestIDs(ids...)
+	return _c
+}
+
+// AddPrivacyRequests adds the "privacy_requests" edges to the PrivacyRequest entity.
+func (_c *UserCreate) AddPrivacyRequests(v ...*PrivacyRequest) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPrivacyRequestIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_c *UserCreate) Mutation() *UserMutation {
 	return _c.mutation
@@ -416,6 +520,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultAcceptedPolicySeq
 		_c.mutation.SetAcceptedPolicySeq(v)
 	}
+	if _, ok := _c.mutation.Status(); !ok {
+		v := user.DefaultStatus
+		_c.mutation.SetStatus(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -465,6 +573,19 @@ func (_c *UserCreate) check() error {
 	if v, ok := _c.mutation.AcceptedPolicySeq(); ok {
 		if err := user.AcceptedPolicySeqValidator(v); err != nil {
 			return &ValidationError{Name: "accepted_policy_seq", err: fmt.Errorf(`ent: validator failed for field "User.accepted_policy_seq": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "User.status"`)}
+	}
+	if v, ok := _c.mutation.Status(); ok {
+		if err := user.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "User.status": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.KinArrangement(); ok {
+		if err := user.KinArrangementValidator(v); err != nil {
+			return &ValidationError{Name: "kin_arrangement", err: fmt.Errorf(`ent: validator failed for field "User.kin_arrangement": %w`, err)}
 		}
 	}
 	return nil
@@ -537,6 +658,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AcceptedPolicySeq(); ok {
 		_spec.SetField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
 		_node.AcceptedPolicySeq = value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		_spec.SetField(user.FieldStatus, field.TypeEnum, value)
+		_node.Status = value
+	}
+	if value, ok := _c.mutation.CancelAfter(); ok {
+		_spec.SetField(user.FieldCancelAfter, field.TypeTime, value)
+		_node.CancelAfter = &value
+	}
+	if value, ok := _c.mutation.CancelledAt(); ok {
+		_spec.SetField(user.FieldCancelledAt, field.TypeTime, value)
+		_node.CancelledAt = &value
+	}
+	if value, ok := _c.mutation.KinArrangement(); ok {
+		_spec.SetField(user.FieldKinArrangement, field.TypeEnum, value)
+		_node.KinArrangement = &value
 	}
 	if nodes := _c.mutation.SessionsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -762,6 +899,54 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
+	if nodes := _c.mutation.DataExportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DataExportsTable,
+			Columns: []string{user.DataExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(dataexport.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AccountChangesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AccountChangesTable,
+			Columns: []string{user.AccountChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PrivacyRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PrivacyRequestsTable,
+			Columns: []string{user.PrivacyRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(privacyrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	return _node, _spec
 }
 
@@ -949,6 +1134,72 @@ func (u *UserUpsert) UpdateAcceptedPolicySeq() *UserUpsert {
 // AddAcceptedPolicySeq adds v to the "accepted_policy_seq" field.
 func (u *UserUpsert) AddAcceptedPolicySeq(v int) *UserUpsert {
 	u.Add(user.FieldAcceptedPolicySeq, v)
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *UserUpsert) SetStatus(v user.Status) *UserUpsert {
+	u.Set(user.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *UserUpsert) UpdateStatus() *UserUpsert {
+	u.SetExcluded(user.FieldStatus)
+	return u
+}
+
+// SetCancelAfter sets the "cancel_after" field.
+func (u *UserUpsert) SetCancelAfter(v time.Time) *UserUpsert {
+	u.Set(user.FieldCancelAfter, v)
+	return u
+}
+
+// UpdateCancelAfter sets the "cancel_after" field to the value that was provided on create.
+func (u *UserUpsert) UpdateCancelAfter() *UserUpsert {
+	u.SetExcluded(user.FieldCancelAfter)
+	return u
+}
+
+// ClearCancelAfter clears the value of the "cancel_after" field.
+func (u *UserUpsert) ClearCancelAfter() *UserUpsert {
+	u.SetNull(user.FieldCancelAfter)
+	return u
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (u *UserUpsert) SetCancelledAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldCancelledAt, v)
+	return u
+}
+
+// UpdateCancelledAt sets the "cancelled_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateCancelledAt() *UserUpsert {
+	u.SetExcluded(user.FieldCancelledAt)
+	return u
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (u *UserUpsert) ClearCancelledAt() *UserUpsert {
+	u.SetNull(user.FieldCancelledAt)
+	return u
+}
+
+// SetKinArrangement sets the "kin_arrangement" field.
+func (u *UserUpsert) SetKinArrangement(v user.KinArrangement) *UserUpsert {
+	u.Set(user.FieldKinArrangement, v)
+	return u
+}
+
+// UpdateKinArrangement sets the "kin_arrangement" field to the value that was provided on create.
+func (u *UserUpsert) UpdateKinArrangement() *UserUpsert {
+	u.SetExcluded(user.FieldKinArrangement)
+	return u
+}
+
+// ClearKinArrangement clears the value of the "kin_arrangement" field.
+func (u *UserUpsert) ClearKinArrangement() *UserUpsert {
+	u.SetNull(user.FieldKinArrangement)
 	return u
 }
 
@@ -1155,6 +1406,83 @@ func (u *UserUpsertOne) AddAcceptedPolicySeq(v int) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateAcceptedPolicySeq() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateAcceptedPolicySeq()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *UserUpsertOne) SetStatus(v user.Status) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateStatus() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetCancelAfter sets the "cancel_after" field.
+func (u *UserUpsertOne) SetCancelAfter(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetCancelAfter(v)
+	})
+}
+
+// UpdateCancelAfter sets the "cancel_after" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateCancelAfter() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateCancelAfter()
+	})
+}
+
+// ClearCancelAfter clears the value of the "cancel_after" field.
+func (u *UserUpsertOne) ClearCancelAfter() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearCancelAfter()
+	})
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (u *UserUpsertOne) SetCancelledAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetCancelledAt(v)
+	})
+}
+
+// UpdateCancelledAt sets the "cancelled_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateCancelledAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateCancelledAt()
+	})
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (u *UserUpsertOne) ClearCancelledAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearCancelledAt()
+	})
+}
+
+// SetKinArrangement sets the "kin_arrangement" field.
+func (u *UserUpsertOne) SetKinArrangement(v user.KinArrangement) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetKinArrangement(v)
+	})
+}
+
+// UpdateKinArrangement sets the "kin_arrangement" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateKinArrangement() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateKinArrangement()
+	})
+}
+
+// ClearKinArrangement clears the value of the "kin_arrangement" field.
+func (u *UserUpsertOne) ClearKinArrangement() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearKinArrangement()
 	})
 }
 
@@ -1527,6 +1855,83 @@ func (u *UserUpsertBulk) AddAcceptedPolicySeq(v int) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateAcceptedPolicySeq() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateAcceptedPolicySeq()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *UserUpsertBulk) SetStatus(v user.Status) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateStatus() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetCancelAfter sets the "cancel_after" field.
+func (u *UserUpsertBulk) SetCancelAfter(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetCancelAfter(v)
+	})
+}
+
+// UpdateCancelAfter sets the "cancel_after" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateCancelAfter() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateCancelAfter()
+	})
+}
+
+// ClearCancelAfter clears the value of the "cancel_after" field.
+func (u *UserUpsertBulk) ClearCancelAfter() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearCancelAfter()
+	})
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (u *UserUpsertBulk) SetCancelledAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetCancelledAt(v)
+	})
+}
+
+// UpdateCancelledAt sets the "cancelled_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateCancelledAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateCancelledAt()
+	})
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (u *UserUpsertBulk) ClearCancelledAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearCancelledAt()
+	})
+}
+
+// SetKinArrangement sets the "kin_arrangement" field.
+func (u *UserUpsertBulk) SetKinArrangement(v user.KinArrangement) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetKinArrangement(v)
+	})
+}
+
+// UpdateKinArrangement sets the "kin_arrangement" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateKinArrangement() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateKinArrangement()
+	})
+}
+
+// ClearKinArrangement clears the value of the "kin_arrangement" field.
+func (u *UserUpsertBulk) ClearKinArrangement() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearKinArrangement()
 	})
 }
 

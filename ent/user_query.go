@@ -13,16 +13,19 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
@@ -49,6 +52,9 @@ type UserQuery struct {
 	withRunnerErrands          *ErrandQuery
 	withCartItems              *CartItemQuery
 	withBankAccount            *BankAccountQuery
+	withDataExports            *DataExportQuery
+	withAccountChanges         *AccountChangeQuery
+	withPrivacyRequests        *PrivacyRequestQuery
 	loadTotal                  []func(context.Context, []*User) error
 	modifiers                  []func(*sql.Selector)
 	withNamedSessions          map[string]*SessionQuery
@@ -64,6 +70,9 @@ type UserQuery struct {
 	withNamedErrands           map[string]*ErrandQuery
 	withNamedRunnerErrands     map[string]*ErrandQuery
 	withNamedCartItems         map[string]*CartItemQuery
+	withNamedDataExports       map[string]*DataExportQuery
+	withNamedAccountChanges    map[string]*AccountChangeQuery
+	withNamedPrivacyRequests   map[string]*PrivacyRequestQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -408,6 +417,72 @@ func (_q *UserQuery) QueryBankAccount() *BankAccountQuery {
 	return query
 }
 
+// QueryDataExports chains the current query on the "data_exports" edge.
+func (_q *UserQuery) QueryDataExports() *DataExportQuery {
+	query := (&DataExportClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(dataexport.Table, dataexport.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.DataExportsTable, user.DataExportsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAccountChanges chains the current query on the "account_changes" edge.
+func (_q *UserQuery) QueryAccountChanges() *AccountChangeQuery {
+	query := (&AccountChangeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(accountchange.Table, accountchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.AccountChangesTable, user.AccountChangesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPrivacyRequests chains the current query on the "privacy_requests" edge.
+func (_q *UserQuery) QueryPrivacyRequests() *PrivacyRequestQuery {
+	query := (&PrivacyRequestClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(privacyrequest.Table, privacyrequest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PrivacyRequestsTable, user.PrivacyRequestsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first User entity from the query.
 // Returns a *NotFoundError when no User was found.
 func (_q *UserQuery) First(ctx context.Context) (*User, error) {
@@ -614,6 +689,9 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withRunnerErrands:     _q.withRunnerErrands.Clone(),
 		withCartItems:         _q.withCartItems.Clone(),
 		withBankAccount:       _q.withBankAccount.Clone(),
+		withDataExports:       _q.withDataExports.Clone(),
+		withAccountChanges:    _q.withAccountChanges.Clone(),
+		withPrivacyRequests:   _q.withPrivacyRequests.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -775,6 +853,39 @@ func (_q *UserQuery) WithBankAccount(opts ...func(*BankAccountQuery)) *UserQuery
 	return _q
 }
 
+// WithDataExports tells the query-builder to eager-load the nodes that are connected to
+// the "data_exports" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithDataExports(opts ...func(*DataExportQuery)) *UserQuery {
+	query := (&DataExportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDataExports = query
+	return _q
+}
+
+// WithAccountChanges tells the query-builder to eager-load the nodes that are connected to
+// the "account_changes" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithAccountChanges(opts ...func(*AccountChangeQuery)) *UserQuery {
+	query := (&AccountChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAccountChanges = query
+	return _q
+}
+
+// WithPrivacyRequests tells the query-builder to eager-load the nodes that are connected to
+// the "privacy_requests" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithPrivacyRequests(opts ...func(*PrivacyRequestQuery)) *UserQuery {
+	query := (&PrivacyRequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPrivacyRequests = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -853,7 +964,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [14]bool{
+		loadedTypes = [17]bool{
 			_q.withSessions != nil,
 			_q.withReviews != nil,
 			_q.withConsents != nil,
@@ -868,6 +979,9 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withRunnerErrands != nil,
 			_q.withCartItems != nil,
 			_q.withBankAccount != nil,
+			_q.withDataExports != nil,
+			_q.withAccountChanges != nil,
+			_q.withPrivacyRequests != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -988,6 +1102,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withDataExports; query != nil {
+		if err := _q.loadDataExports(ctx, query, nodes,
+			func(n *User) { n.Edges.DataExports = []*DataExport{} },
+			func(n *User, e *DataExport) { n.Edges.DataExports = append(n.Edges.DataExports, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAccountChanges; query != nil {
+		if err := _q.loadAccountChanges(ctx, query, nodes,
+			func(n *User) { n.Edges.AccountChanges = []*AccountChange{} },
+			func(n *User, e *AccountChange) { n.Edges.AccountChanges = append(n.Edges.AccountChanges, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPrivacyRequests; query != nil {
+		if err := _q.loadPrivacyRequests(ctx, query, nodes,
+			func(n *User) { n.Edges.PrivacyRequests = []*PrivacyRequest{} },
+			func(n *User, e *PrivacyRequest) { n.Edges.PrivacyRequests = append(n.Edges.PrivacyRequests, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSessions {
 		if err := _q.loadSessions(ctx, query, nodes,
 			func(n *User) { n.appendNamedSessions(name) },
@@ -1076,6 +1211,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadCartItems(ctx, query, nodes,
 			func(n *User) { n.appendNamedCartItems(name) },
 			func(n *User, e *CartItem) { n.appendNamedCartItems(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDataExports {
+		if err := _q.loadDataExports(ctx, query, nodes,
+			func(n *User) { n.appendNamedDataExports(name) },
+			func(n *User, e *DataExport) { n.appendNamedDataExports(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAccountChanges {
+		if err := _q.loadAccountChanges(ctx, query, nodes,
+			func(n *User) { n.appendNamedAccountChanges(name) },
+			func(n *User, e *AccountChange) { n.appendNamedAccountChanges(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPrivacyRequests {
+		if err := _q.loadPrivacyRequests(ctx, query, nodes,
+			func(n *User) { n.appendNamedPrivacyRequests(name) },
+			func(n *User, e *PrivacyRequest) { n.appendNamedPrivacyRequests(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1510,6 +1666,99 @@ func (_q *UserQuery) loadBankAccount(ctx context.Context, query *BankAccountQuer
 	}
 	return nil
 }
+func (_q *UserQuery) loadDataExports(ctx context.Context, query *DataExportQuery, nodes []*User, init func(*User), assign func(*User, *DataExport)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(dataexport.FieldUserID)
+	}
+	query.Where(predicate.DataExport(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.DataExportsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadAccountChanges(ctx context.Context, query *AccountChangeQuery, nodes []*User, init func(*User), assign func(*User, *AccountChange)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(accountchange.FieldUserID)
+	}
+	query.Where(predicate.AccountChange(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.AccountChangesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadPrivacyRequests(ctx context.Context, query *PrivacyRequestQuery, nodes []*User, init func(*User), assign func(*User, *PrivacyRequest)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(privacyrequest.FieldUserID)
+	}
+	query.Where(predicate.PrivacyRequest(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.PrivacyRequestsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "user_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1809,6 +2058,48 @@ func (_q *UserQuery) WithNamedCartItems(name string, opts ...func(*CartItemQuery
 		_q.withNamedCartItems = make(map[string]*CartItemQuery)
 	}
 	_q.withNamedCartItems[name] = query
+	return _q
+}
+
+// WithNamedDataExports tells the query-builder to eager-load the nodes that are connected to the "data_exports"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedDataExports(name string, opts ...func(*DataExportQuery)) *UserQuery {
+	query := (&DataExportClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDataExports == nil {
+		_q.withNamedDataExports = make(map[string]*DataExportQuery)
+	}
+	_q.withNamedDataExports[name] = query
+	return _q
+}
+
+// WithNamedAccountChanges tells the query-builder to eager-load the nodes that are connected to the "account_changes"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedAccountChanges(name string, opts ...func(*AccountChangeQuery)) *UserQuery {
+	query := (&AccountChangeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAccountChanges == nil {
+		_q.withNamedAccountChanges = make(map[string]*AccountChangeQuery)
+	}
+	_q.withNamedAccountChanges[name] = query
+	return _q
+}
+
+// WithNamedPrivacyRequests tells the query-builder to eager-load the nodes that are connected to the "privacy_requests"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedPrivacyRequests(name string, opts ...func(*PrivacyRequestQuery)) *UserQuery {
+	query := (&PrivacyRequestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPrivacyRequests == nil {
+		_q.withNamedPrivacyRequests = make(map[string]*PrivacyRequestQuery)
+	}
+	_q.withNamedPrivacyRequests[name] = query
 	return _q
 }
 

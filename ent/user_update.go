@@ -12,16 +12,19 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/follow"
 	"github.com/tongxue/tongxue/ent/order"
 	"github.com/tongxue/tongxue/ent/policyacceptance"
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/review"
 	"github.com/tongxue/tongxue/ent/session"
 	"github.com/tongxue/tongxue/ent/user"
@@ -171,6 +174,80 @@ func (_u *UserUpdate) SetNillableAcceptedPolicySeq(v *int) *UserUpdate {
 // AddAcceptedPolicySeq adds value to the "accepted_policy_seq" field.
 func (_u *UserUpdate) AddAcceptedPolicySeq(v int) *UserUpdate {
 	_u.mutation.AddAcceptedPolicySeq(v)
+	return _u
+}
+
+// SetStatus sets the "status" field.
+func (_u *UserUpdate) SetStatus(v user.Status) *UserUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableStatus(v *user.Status) *UserUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetCancelAfter sets the "cancel_after" field.
+func (_u *UserUpdate) SetCancelAfter(v time.Time) *UserUpdate {
+	_u.mutation.SetCancelAfter(v)
+	return _u
+}
+
+// SetNillableCancelAfter sets the "cancel_after" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableCancelAfter(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetCancelAfter(*v)
+	}
+	return _u
+}
+
+// ClearCancelAfter clears the value of the "cancel_after" field.
+func (_u *UserUpdate) ClearCancelAfter() *UserUpdate {
+	_u.mutation.ClearCancelAfter()
+	return _u
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (_u *UserUpdate) SetCancelledAt(v time.Time) *UserUpdate {
+	_u.mutation.SetCancelledAt(v)
+	return _u
+}
+
+// SetNillableCancelledAt sets the "cancelled_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableCancelledAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetCancelledAt(*v)
+	}
+	return _u
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (_u *UserUpdate) ClearCancelledAt() *UserUpdate {
+	_u.mutation.ClearCancelledAt()
+	return _u
+}
+
+// SetKinArrangement sets the "kin_arrangement" field.
+func (_u *UserUpdate) SetKinArrangement(v user.KinArrangement) *UserUpdate {
+	_u.mutation.SetKinArrangement(v)
+	return _u
+}
+
+// SetNillableKinArrangement sets the "kin_arrangement" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableKinArrangement(v *user.KinArrangement) *UserUpdate {
+	if v != nil {
+		_u.SetKinArrangement(*v)
+	}
+	return _u
+}
+
+// ClearKinArrangement clears the value of the "kin_arrangement" field.
+func (_u *UserUpdate) ClearKinArrangement() *UserUpdate {
+	_u.mutation.ClearKinArrangement()
 	return _u
 }
 
@@ -386,6 +463,51 @@ func (_u *UserUpdate) SetNillableBankAccountID(id *int) *UserUpdate {
 // SetBankAccount sets the "bank_account" edge to the BankAccount entity.
 func (_u *UserUpdate) SetBankAccount(v *BankAccount) *UserUpdate {
 	return _u.SetBankAccountID(v.ID)
+}
+
+// AddDataExportIDs adds the "data_exports" edge to the DataExport entity by IDs.
+func (_u *UserUpdate) AddDataExportIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddDataExportIDs(ids...)
+	return _u
+}
+
+// AddDataExports adds the "data_exports" edges to the DataExport entity.
+func (_u *UserUpdate) AddDataExports(v ...*DataExport) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDataExportIDs(ids...)
+}
+
+// AddAccountChangeIDs adds the "account_changes" edge to the AccountChange entity by IDs.
+func (_u *UserUpdate) AddAccountChangeIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddAccountChangeIDs(ids...)
+	return _u
+}
+
+// AddAccountChanges adds the "account_changes" edges to the AccountChange entity.
+func (_u *UserUpdate) AddAccountChanges(v ...*AccountChange) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAccountChangeIDs(ids...)
+}
+
+// AddPrivacyRequestIDs adds the "privacy_requests" edge to the PrivacyRequest entity by IDs.
+func (_u *UserUpdate) AddPrivacyRequestIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddPrivacyRequestIDs(ids...)
+	return _u
+}
+
+// AddPrivacyRequests adds the "privacy_requests" edges to the PrivacyRequest entity.
+func (_u *UserUpdate) AddPrivacyRequests(v ...*PrivacyRequest) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPrivacyRequestIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -672,6 +794,69 @@ func (_u *UserUpdate) ClearBankAccount() *UserUpdate {
 	return _u
 }
 
+// ClearDataExports clears all "data_exports" edges to the DataExport entity.
+func (_u *UserUpdate) ClearDataExports() *UserUpdate {
+	_u.mutation.ClearDataExports()
+	return _u
+}
+
+// RemoveDataExportIDs removes the "data_exports" edge to DataExport entities by IDs.
+func (_u *UserUpdate) RemoveDataExportIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveDataExportIDs(ids...)
+	return _u
+}
+
+// RemoveDataExports removes "data_exports" edges to DataExport entities.
+func (_u *UserUpdate) RemoveDataExports(v ...*DataExport) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDataExportIDs(ids...)
+}
+
+// ClearAccountChanges clears all "account_changes" edges to the AccountChange entity.
+func (_u *UserUpdate) ClearAccountChanges() *UserUpdate {
+	_u.mutation.ClearAccountChanges()
+	return _u
+}
+
+// RemoveAccountChangeIDs removes the "account_changes" edge to AccountChange entities by IDs.
+func (_u *UserUpdate) RemoveAccountChangeIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveAccountChangeIDs(ids...)
+	return _u
+}
+
+// RemoveAccountChanges removes "account_changes" edges to AccountChange entities.
+func (_u *UserUpdate) RemoveAccountChanges(v ...*AccountChange) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAccountChangeIDs(ids...)
+}
+
+// ClearPrivacyRequests clears all "privacy_requests" edges to the PrivacyRequest entity.
+func (_u *UserUpdate) ClearPrivacyRequests() *UserUpdate {
+	_u.mutation.ClearPrivacyRequests()
+	return _u
+}
+
+// RemovePrivacyRequestIDs removes the "privacy_requests" edge to PrivacyRequest entities by IDs.
+func (_u *UserUpdate) RemovePrivacyRequestIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemovePrivacyRequestIDs(ids...)
+	return _u
+}
+
+// RemovePrivacyRequests removes "privacy_requests" edges to PrivacyRequest entities.
+func (_u *UserUpdate) RemovePrivacyRequests(v ...*PrivacyRequest) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePrivacyRequestIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *UserUpdate) Save(ctx context.Context) (int, error) {
 	_u.defaults()
@@ -728,6 +913,16 @@ func (_u *UserUpdate) check() error {
 	if v, ok := _u.mutation.AcceptedPolicySeq(); ok {
 		if err := user.AcceptedPolicySeqValidator(v); err != nil {
 			return &ValidationError{Name: "accepted_policy_seq", err: fmt.Errorf(`ent: validator failed for field "User.accepted_policy_seq": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := user.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "User.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.KinArrangement(); ok {
+		if err := user.KinArrangementValidator(v); err != nil {
+			return &ValidationError{Name: "kin_arrangement", err: fmt.Errorf(`ent: validator failed for field "User.kin_arrangement": %w`, err)}
 		}
 	}
 	return nil
@@ -794,6 +989,27 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedAcceptedPolicySeq(); ok {
 		_spec.AddField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(user.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.CancelAfter(); ok {
+		_spec.SetField(user.FieldCancelAfter, field.TypeTime, value)
+	}
+	if _u.mutation.CancelAfterCleared() {
+		_spec.ClearField(user.FieldCancelAfter, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CancelledAt(); ok {
+		_spec.SetField(user.FieldCancelledAt, field.TypeTime, value)
+	}
+	if _u.mutation.CancelledAtCleared() {
+		_spec.ClearField(user.FieldCancelledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.KinArrangement(); ok {
+		_spec.SetField(user.FieldKinArrangement, field.TypeEnum, value)
+	}
+	if _u.mutation.KinArrangementCleared() {
+		_spec.ClearField(user.FieldKinArrangement, field.TypeEnum)
 	}
 	if _u.mutation.SessionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1409,6 +1625,141 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.DataExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DataExportsTable,
+			Columns: []string{user.DataExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(dataexport.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDataExportsIDs(); len(nodes) > 0 && !_u.mutation.DataExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DataExportsTable,
+			Columns: []string{user.DataExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(dataexport.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DataExportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DataExportsTable,
+			Columns: []string{user.DataExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(dataexport.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AccountChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AccountChangesTable,
+			Columns: []string{user.AccountChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountchange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAccountChangesIDs(); len(nodes) > 0 && !_u.mutation.AccountChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AccountChangesTable,
+			Columns: []string{user.AccountChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AccountChangesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AccountChangesTable,
+			Columns: []string{user.AccountChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PrivacyRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PrivacyRequestsTable,
+			Columns: []string{user.PrivacyRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(privacyrequest.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPrivacyRequestsIDs(); len(nodes) > 0 && !_u.mutation.PrivacyRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PrivacyRequestsTable,
+			Columns: []string{user.PrivacyRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(privacyrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PrivacyRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PrivacyRequestsTable,
+			Columns: []string{user.PrivacyRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(privacyrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1561,6 +1912,80 @@ func (_u *UserUpdateOne) SetNillableAcceptedPolicySeq(v *int) *UserUpdateOne {
 // AddAcceptedPolicySeq adds value to the "accepted_policy_seq" field.
 func (_u *UserUpdateOne) AddAcceptedPolicySeq(v int) *UserUpdateOne {
 	_u.mutation.AddAcceptedPolicySeq(v)
+	return _u
+}
+
+// SetStatus sets the "status" field.
+func (_u *UserUpdateOne) SetStatus(v user.Status) *UserUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableStatus(v *user.Status) *UserUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetCancelAfter sets the "cancel_after" field.
+func (_u *UserUpdateOne) SetCancelAfter(v time.Time) *UserUpdateOne {
+	_u.mutation.SetCancelAfter(v)
+	return _u
+}
+
+// SetNillableCancelAfter sets the "cancel_after" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableCancelAfter(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetCancelAfter(*v)
+	}
+	return _u
+}
+
+// ClearCancelAfter clears the value of the "cancel_after" field.
+func (_u *UserUpdateOne) ClearCancelAfter() *UserUpdateOne {
+	_u.mutation.ClearCancelAfter()
+	return _u
+}
+
+// SetCancelledAt sets the "cancelled_at" field.
+func (_u *UserUpdateOne) SetCancelledAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetCancelledAt(v)
+	return _u
+}
+
+// SetNillableCancelledAt sets the "cancelled_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableCancelledAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetCancelledAt(*v)
+	}
+	return _u
+}
+
+// ClearCancelledAt clears the value of the "cancelled_at" field.
+func (_u *UserUpdateOne) ClearCancelledAt() *UserUpdateOne {
+	_u.mutation.ClearCancelledAt()
+	return _u
+}
+
+// SetKinArrangement sets the "kin_arrangement" field.
+func (_u *UserUpdateOne) SetKinArrangement(v user.KinArrangement) *UserUpdateOne {
+	_u.mutation.SetKinArrangement(v)
+	return _u
+}
+
+// SetNillableKinArrangement sets the "kin_arrangement" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableKinArrangement(v *user.KinArrangement) *UserUpdateOne {
+	if v != nil {
+		_u.SetKinArrangement(*v)
+	}
+	return _u
+}
+
+// ClearKinArrangement clears the value of the "kin_arrangement" field.
+func (_u *UserUpdateOne) ClearKinArrangement() *UserUpdateOne {
+	_u.mutation.ClearKinArrangement()
 	return _u
 }
 
@@ -1776,6 +2201,51 @@ func (_u *UserUpdateOne) SetNillableBankAccountID(id *int) *UserUpdateOne {
 // SetBankAccount sets the "bank_account" edge to the BankAccount entity.
 func (_u *UserUpdateOne) SetBankAccount(v *BankAccount) *UserUpdateOne {
 	return _u.SetBankAccountID(v.ID)
+}
+
+// AddDataExportIDs adds the "data_exports" edge to the DataExport entity by IDs.
+func (_u *UserUpdateOne) AddDataExportIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddDataExportIDs(ids...)
+	return _u
+}
+
+// AddDataExports adds the "data_exports" edges to the DataExport entity.
+func (_u *UserUpdateOne) AddDataExports(v ...*DataExport) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDataExportIDs(ids...)
+}
+
+// AddAccountChangeIDs adds the "account_changes" edge to the AccountChange entity by IDs.
+func (_u *UserUpdateOne) AddAccountChangeIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddAccountChangeIDs(ids...)
+	return _u
+}
+
+// AddAccountChanges adds the "account_changes" edges to the AccountChange entity.
+func (_u *UserUpdateOne) AddAccountChanges(v ...*AccountChange) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAccountChangeIDs(ids...)
+}
+
+// AddPrivacyRequestIDs adds the "privacy_requests" edge to the PrivacyRequest entity by IDs.
+func (_u *UserUpdateOne) AddPrivacyRequestIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddPrivacyRequestIDs(ids...)
+	return _u
+}
+
+// AddPrivacyRequests adds the "privacy_requests" edges to the PrivacyRequest entity.
+func (_u *UserUpdateOne) AddPrivacyRequests(v ...*PrivacyRequest) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPrivacyRequestIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -2062,6 +2532,69 @@ func (_u *UserUpdateOne) ClearBankAccount() *UserUpdateOne {
 	return _u
 }
 
+// ClearDataExports clears all "data_exports" edges to the DataExport entity.
+func (_u *UserUpdateOne) ClearDataExports() *UserUpdateOne {
+	_u.mutation.ClearDataExports()
+	return _u
+}
+
+// RemoveDataExportIDs removes the "data_exports" edge to DataExport entities by IDs.
+func (_u *UserUpdateOne) RemoveDataExportIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveDataExportIDs(ids...)
+	return _u
+}
+
+// RemoveDataExports removes "data_exports" edges to DataExport entities.
+func (_u *UserUpdateOne) RemoveDataExports(v ...*DataExport) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDataExportIDs(ids...)
+}
+
+// ClearAccountChanges clears all "account_changes" edges to the AccountChange entity.
+func (_u *UserUpdateOne) ClearAccountChanges() *UserUpdateOne {
+	_u.mutation.ClearAccountChanges()
+	return _u
+}
+
+// RemoveAccountChangeIDs removes the "account_changes" edge to AccountChange entities by IDs.
+func (_u *UserUpdateOne) RemoveAccountChangeIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveAccountChangeIDs(ids...)
+	return _u
+}
+
+// RemoveAccountChanges removes "account_changes" edges to AccountChange entities.
+func (_u *UserUpdateOne) RemoveAccountChanges(v ...*AccountChange) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAccountChangeIDs(ids...)
+}
+
+// ClearPrivacyRequests clears all "privacy_requests" edges to the PrivacyRequest entity.
+func (_u *UserUpdateOne) ClearPrivacyRequests() *UserUpdateOne {
+	_u.mutation.ClearPrivacyRequests()
+	return _u
+}
+
+// RemovePrivacyRequestIDs removes the "privacy_requests" edge to PrivacyRequest entities by IDs.
+func (_u *UserUpdateOne) RemovePrivacyRequestIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemovePrivacyRequestIDs(ids...)
+	return _u
+}
+
+// RemovePrivacyRequests removes "privacy_requests" edges to PrivacyRequest entities.
+func (_u *UserUpdateOne) RemovePrivacyRequests(v ...*PrivacyRequest) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePrivacyRequestIDs(ids...)
+}
+
 // Where appends a list predicates to the UserUpdate builder.
 func (_u *UserUpdateOne) Where(ps ...predicate.User) *UserUpdateOne {
 	_u.mutation.Where(ps...)
@@ -2131,6 +2664,16 @@ func (_u *UserUpdateOne) check() error {
 	if v, ok := _u.mutation.AcceptedPolicySeq(); ok {
 		if err := user.AcceptedPolicySeqValidator(v); err != nil {
 			return &ValidationError{Name: "accepted_policy_seq", err: fmt.Errorf(`ent: validator failed for field "User.accepted_policy_seq": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := user.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "User.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.KinArrangement(); ok {
+		if err := user.KinArrangementValidator(v); err != nil {
+			return &ValidationError{Name: "kin_arrangement", err: fmt.Errorf(`ent: validator failed for field "User.kin_arrangement": %w`, err)}
 		}
 	}
 	return nil
@@ -2214,6 +2757,27 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.AddedAcceptedPolicySeq(); ok {
 		_spec.AddField(user.FieldAcceptedPolicySeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(user.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.CancelAfter(); ok {
+		_spec.SetField(user.FieldCancelAfter, field.TypeTime, value)
+	}
+	if _u.mutation.CancelAfterCleared() {
+		_spec.ClearField(user.FieldCancelAfter, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CancelledAt(); ok {
+		_spec.SetField(user.FieldCancelledAt, field.TypeTime, value)
+	}
+	if _u.mutation.CancelledAtCleared() {
+		_spec.ClearField(user.FieldCancelledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.KinArrangement(); ok {
+		_spec.SetField(user.FieldKinArrangement, field.TypeEnum, value)
+	}
+	if _u.mutation.KinArrangementCleared() {
+		_spec.ClearField(user.FieldKinArrangement, field.TypeEnum)
 	}
 	if _u.mutation.SessionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -2822,6 +3386,141 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(bankaccount.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DataExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DataExportsTable,
+			Columns: []string{user.DataExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(dataexport.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDataExportsIDs(); len(nodes) > 0 && !_u.mutation.DataExportsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DataExportsTable,
+			Columns: []string{user.DataExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(dataexport.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DataExportsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DataExportsTable,
+			Columns: []string{user.DataExportsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(dataexport.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AccountChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AccountChangesTable,
+			Columns: []string{user.AccountChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountchange.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAccountChangesIDs(); len(nodes) > 0 && !_u.mutation.AccountChangesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AccountChangesTable,
+			Columns: []string{user.AccountChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AccountChangesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.AccountChangesTable,
+			Columns: []string{user.AccountChangesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(accountchange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PrivacyRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PrivacyRequestsTable,
+			Columns: []string{user.PrivacyRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(privacyrequest.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPrivacyRequestsIDs(); len(nodes) > 0 && !_u.mutation.PrivacyRequestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PrivacyRequestsTable,
+			Columns: []string{user.PrivacyRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(privacyrequest.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PrivacyRequestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PrivacyRequestsTable,
+			Columns: []string{user.PrivacyRequestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(privacyrequest.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -227,6 +227,41 @@ func (ec *executionContext) fieldContext_Account_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Account", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Account_kinArrangement(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_Account_kinArrangement(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.KinArrangement
+		fc.Result = v
+		return ec.marshalOKinArrangement2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐKinArrangement(ctx, field.Selections, v)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Account_kinArrangement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KinArrangement, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *user.KinArrangement) graphql.Marshaler {
+			return ec.marshalOKinArrangement2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐKinArrangement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Account_kinArrangement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Account", field, false, false, "KinArrangement")
+}
+
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
 		return ec.marshalNString2string(ctx, field.Selections, obj.Token)
@@ -560,6 +595,11 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 		case "createdAt":
 			out.Values[i] = ec._Account_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kinArrangement":
+			out.Values[i] = ec._Account_kinArrangement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -27,6 +27,7 @@ import (
 	"github.com/tongxue/tongxue/internal/domain/feedback"
 	"github.com/tongxue/tongxue/internal/domain/orders"
 	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/domain/rights"
 	"github.com/tongxue/tongxue/internal/domain/starcard"
 	"github.com/tongxue/tongxue/internal/domain/student"
 	"github.com/tongxue/tongxue/internal/infra/gid"
@@ -49,12 +50,14 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Merchants(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MerchantOrder, where *ent.MerchantWhereInput) (*ent.MerchantConnection, error)
 	Me(ctx context.Context) (*ent.User, error)
+	CancellationTerms(ctx context.Context) (*model.CancellationTerms, error)
 	MyBankAccount(ctx context.Context) (*bankaccounts.View, error)
 	Products(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) (*ent.ProductConnection, error)
 	NearbyMerchants(ctx context.Context, latitude float64, longitude float64, radiusMeters *int, limit *int) ([]*catalog.Nearby, error)
 	OpenErrands(ctx context.Context, area *string, limit *int) ([]*ent.Errand, error)
 	Errand(ctx context.Context, id int) (*errands.View, error)
 	MyErrands(ctx context.Context, asRunner *bool, limit *int) ([]*errands.View, error)
+	MyDataExports(ctx context.Context) ([]*ent.DataExport, error)
 	MyFeedback(ctx context.Context, limit *int) ([]*feedback.View, error)
 	PrivacyPolicy(ctx context.Context) (*ent.PolicyVersion, error)
 	ConsentPurposes(ctx context.Context) ([]*pii.Info, error)
@@ -63,6 +66,9 @@ type QueryResolver interface {
 	MyDevicePermissions(ctx context.Context) (*ent.DevicePermission, error)
 	MySensitiveDataAccess(ctx context.Context, limit *int) ([]*ent.SensitiveAccess, error)
 	StaffAccount(ctx context.Context, id int) (*ent.User, error)
+	PrivacyContact(ctx context.Context) (*model.PrivacyContact, error)
+	MyPrivacyRequests(ctx context.Context) ([]*rights.Request, error)
+	PrivacyRequestQueue(ctx context.Context, first *int) ([]*rights.StaffRequest, error)
 	MyCart(ctx context.Context) (*model.Cart, error)
 	MyFavorites(ctx context.Context, limit *int) ([]*ent.Product, error)
 	MyAddresses(ctx context.Context) ([]*address.View, error)
@@ -539,6 +545,20 @@ func (ec *executionContext) field_Query_order_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_privacyRequestQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -2932,6 +2952,51 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_cancellationTerms(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cancellationTerms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CancellationTerms(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *model.CancellationTerms
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancellationTerms) graphql.Marshaler {
+			return ec.marshalNCancellationTerms2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐCancellationTerms(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cancellationTerms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancellationTerms(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_myBankAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3291,6 +3356,58 @@ func (ec *executionContext) fieldContext_Query_myErrands(ctx context.Context, fi
 	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myDataExports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myDataExports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyDataExports(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal []*ent.DataExport
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []*ent.DataExport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐDataExportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myDataExports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -3723,6 +3840,167 @@ func (ec *executionContext) fieldContext_Query_staffAccount(ctx context.Context,
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
 		return ec.field_Query_staffAccount_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_privacyContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_privacyContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PrivacyContact(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *model.PrivacyContact
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacyContact) graphql.Marshaler {
+			return ec.marshalNPrivacyContact2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐPrivacyContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_privacyContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyContact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myPrivacyRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myPrivacyRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyPrivacyRequests(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal []*rights.Request
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal []*rights.Request
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*rights.Request) graphql.Marshaler {
+			return ec.marshalNPrivacyRequest2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋrightsᚐRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myPrivacyRequests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_privacyRequestQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_privacyRequestQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PrivacyRequestQueue(ctx, fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRoleᚄ(ctx, []any{"STAFF"})
+				if err != nil {
+					var zeroVal []*rights.StaffRequest
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*rights.StaffRequest
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*rights.StaffRequest) graphql.Marshaler {
+			return ec.marshalNStaffPrivacyRequest2ᚕᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋrightsᚐStaffRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_privacyRequestQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StaffPrivacyRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Query_privacyRequestQueue_args(ctx, field.ArgumentMap(ec.Variables))
 	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
@@ -7489,6 +7767,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
 				})
+		case "cancellationTerms":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cancellationTerms(ctx, field)
+				})
 		case "myBankAccount":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -7524,6 +7808,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_myErrands(ctx, field)
+				})
+		case "myDataExports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myDataExports(ctx, field)
 				})
 		case "myFeedback":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -7572,6 +7862,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_staffAccount(ctx, field)
+				})
+		case "privacyContact":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_privacyContact(ctx, field)
+				})
+		case "myPrivacyRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myPrivacyRequests(ctx, field)
+				})
+		case "privacyRequestQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_privacyRequestQueue(ctx, field)
 				})
 		case "myCart":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -398,6 +398,41 @@ func (ec *executionContext) fieldContext_ConsentState_policyVersion(_ context.Co
 	return graphql.NewScalarFieldContext("ConsentState", field, false, false, "String")
 }
 
+func (ec *executionContext) _ConsentState_effects(ctx context.Context, field graphql.CollectedField, obj *privacy.ConsentState) (ret graphql.Marshaler) {
+	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
+		fc, err := ec.fieldContext_ConsentState_effects(ctx, field)
+		if err != nil {
+			return graphql.Null
+		}
+		ctx = graphql.WithFieldContext(ctx, fc)
+		v := obj.Effects
+		fc.Result = v
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, v)
+	}
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentState_effects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effects, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			return ec._fieldMiddleware(ctx, obj, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentState_effects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentState", field, false, false, "String")
+}
+
 func (ec *executionContext) _DevicePermissions_platform(ctx context.Context, field graphql.CollectedField, obj *ent.DevicePermission) (ret graphql.Marshaler) {
 	if len(field.Directives) == 0 { // direct: see graph/gen/direct.go
 		return ec.marshalNDevicePlatform2githubᚗcomᚋtongxueᚋtongxueᚋentᚋdevicepermissionᚐPlatform(ctx, field.Selections, obj.Platform)
@@ -1581,6 +1616,11 @@ func (ec *executionContext) _ConsentState(ctx context.Context, sel ast.Selection
 		case "policyVersion":
 			out.Values[i] = ec._ConsentState_policyVersion(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "effects":
+			out.Values[i] = ec._ConsentState_effects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:

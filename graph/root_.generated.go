@@ -60,12 +60,18 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
-		BirthDate func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Phone     func(childComplexity int) int
-		Profile   func(childComplexity int) int
-		Role      func(childComplexity int) int
+		BirthDate      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		KinArrangement func(childComplexity int) int
+		Phone          func(childComplexity int) int
+		Profile        func(childComplexity int) int
+		Role           func(childComplexity int) int
+	}
+
+	AccountCancellation struct {
+		CancelAfter func(childComplexity int) int
+		Terms       func(childComplexity int) int
 	}
 
 	Address struct {
@@ -115,6 +121,12 @@ type ComplexityRoot struct {
 		Next  func(childComplexity int) int
 	}
 
+	CancellationTerms struct {
+		CoolingOffDays func(childComplexity int) int
+		Deleted        func(childComplexity int) int
+		Kept           func(childComplexity int) int
+	}
+
 	Cart struct {
 		Lines    func(childComplexity int) int
 		TotalFen func(childComplexity int) int
@@ -136,9 +148,25 @@ type ComplexityRoot struct {
 
 	ConsentState struct {
 		DecidedAt     func(childComplexity int) int
+		Effects       func(childComplexity int) int
 		Granted       func(childComplexity int) int
 		PolicyVersion func(childComplexity int) int
 		Purpose       func(childComplexity int) int
+	}
+
+	DataExport struct {
+		CreatedAt    func(childComplexity int) int
+		DownloadedAt func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		ReadyAt      func(childComplexity int) int
+		SizeBytes    func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	DataExportLink struct {
+		ExpiresAt func(childComplexity int) int
+		URL       func(childComplexity int) int
 	}
 
 	Delivery struct {
@@ -201,6 +229,12 @@ type ComplexityRoot struct {
 		Text         func(childComplexity int) int
 	}
 
+	KeptRecord struct {
+		HowLong func(childComplexity int) int
+		What    func(childComplexity int) int
+		Why     func(childComplexity int) int
+	}
+
 	LoginCodeTicket struct {
 		ExpiresIn   func(childComplexity int) int
 		ResendAfter func(childComplexity int) int
@@ -238,47 +272,56 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptPrivacyPolicy       func(childComplexity int, version string, channel *consentevent.Channel) int
-		ApplyBankAccount          func(childComplexity int, input model.BankAccountInput) int
-		ApplyStarCard             func(childComplexity int, input model.StarCardInput) int
-		ApproveRefund             func(childComplexity int, id int) int
-		CancelErrand              func(childComplexity int, id int) int
-		CancelOrder               func(childComplexity int, id int) int
-		CompleteErrand            func(childComplexity int, id int) int
-		ConfirmReceipt            func(childComplexity int, id int) int
-		CreateAddress             func(childComplexity int, input model.AddressInput) int
-		CreatePost                func(childComplexity int, input model.CreatePostInput) int
-		DeleteAddress             func(childComplexity int, id int) int
-		DeletePost                func(childComplexity int, id int) int
-		DeliverErrand             func(childComplexity int, id int) int
-		Follow                    func(childComplexity int, userID int) int
-		GrantConsent              func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
-		Login                     func(childComplexity int, input model.LoginInput) int
-		Logout                    func(childComplexity int) int
-		MarkDelivered             func(childComplexity int, id int) int
-		PayOrder                  func(childComplexity int, id int) int
-		PickUpErrand              func(childComplexity int, id int) int
-		PlaceOrder                func(childComplexity int, input model.PlaceOrderInput) int
-		PostErrand                func(childComplexity int, input model.ErrandInput) int
-		PublishPrivacyPolicy      func(childComplexity int, input model.PublishPolicyInput) int
-		ReportDevicePermissions   func(childComplexity int, input model.DevicePermissionsInput) int
-		RequestLoginCode          func(childComplexity int, phone string) int
-		RequestRefund             func(childComplexity int, id int) int
-		RequestRevealCode         func(childComplexity int) int
-		RevokeStarCard            func(childComplexity int, id int) int
-		SandboxPay                func(childComplexity int, id int, succeed *bool) int
-		SendWow                   func(childComplexity int, postID int) int
-		SetCartQuantity           func(childComplexity int, productID int, quantity int) int
-		SetFavorite               func(childComplexity int, productID int, favorite bool) int
-		ShipOrder                 func(childComplexity int, id int, courierID *int) int
-		StarCardQR                func(childComplexity int, id int) int
-		SubmitFeedback            func(childComplexity int, input model.FeedbackInput) int
-		SubmitStudentVerification func(childComplexity int, input model.StudentVerificationInput) int
-		TakeErrand                func(childComplexity int, id int) int
-		Unfollow                  func(childComplexity int, userID int) int
-		UpdateProfile             func(childComplexity int, input model.ProfileInput) int
-		VerifyReveal              func(childComplexity int, code string) int
-		WithdrawConsent           func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
+		AcceptPrivacyPolicy        func(childComplexity int, version string, channel *consentevent.Channel) int
+		AnswerPrivacyRequest       func(childComplexity int, input model.AnswerPrivacyRequestInput) int
+		ApplyBankAccount           func(childComplexity int, input model.BankAccountInput) int
+		ApplyStarCard              func(childComplexity int, input model.StarCardInput) int
+		ApproveRefund              func(childComplexity int, id int) int
+		CancelErrand               func(childComplexity int, id int) int
+		CancelOrder                func(childComplexity int, id int) int
+		ChangePhone                func(childComplexity int, input model.ChangePhoneInput) int
+		CompleteErrand             func(childComplexity int, id int) int
+		ConfirmReceipt             func(childComplexity int, id int) int
+		CreateAddress              func(childComplexity int, input model.AddressInput) int
+		CreatePost                 func(childComplexity int, input model.CreatePostInput) int
+		DataExportLink             func(childComplexity int, id int) int
+		DeleteAddress              func(childComplexity int, id int) int
+		DeletePost                 func(childComplexity int, id int) int
+		DeliverErrand              func(childComplexity int, id int) int
+		Follow                     func(childComplexity int, userID int) int
+		GrantConsent               func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
+		Login                      func(childComplexity int, input model.LoginInput) int
+		Logout                     func(childComplexity int) int
+		MarkDelivered              func(childComplexity int, id int) int
+		PayOrder                   func(childComplexity int, id int) int
+		PickUpErrand               func(childComplexity int, id int) int
+		PlaceOrder                 func(childComplexity int, input model.PlaceOrderInput) int
+		PostErrand                 func(childComplexity int, input model.ErrandInput) int
+		PublishPrivacyPolicy       func(childComplexity int, input model.PublishPolicyInput) int
+		ReportDevicePermissions    func(childComplexity int, input model.DevicePermissionsInput) int
+		RequestAccountCancellation func(childComplexity int) int
+		RequestDataExport          func(childComplexity int) int
+		RequestLoginCode           func(childComplexity int, phone string) int
+		RequestPhoneChangeCodes    func(childComplexity int, newPhone string) int
+		RequestRefund              func(childComplexity int, id int) int
+		RequestRevealCode          func(childComplexity int) int
+		RevokeStarCard             func(childComplexity int, id int) int
+		SandboxPay                 func(childComplexity int, id int, succeed *bool) int
+		SendWow                    func(childComplexity int, postID int) int
+		SetCartQuantity            func(childComplexity int, productID int, quantity int) int
+		SetFavorite                func(childComplexity int, productID int, favorite bool) int
+		SetKinArrangement          func(childComplexity int, arrangement *user.KinArrangement) int
+		ShipOrder                  func(childComplexity int, id int, courierID *int) int
+		StarCardQR                 func(childComplexity int, id int) int
+		SubmitFeedback             func(childComplexity int, input model.FeedbackInput) int
+		SubmitKinRequest           func(childComplexity int, input model.KinRequestInput) int
+		SubmitPrivacyRequest       func(childComplexity int, input model.PrivacyRequestInput) int
+		SubmitStudentVerification  func(childComplexity int, input model.StudentVerificationInput) int
+		TakeErrand                 func(childComplexity int, id int) int
+		Unfollow                   func(childComplexity int, userID int) int
+		UpdateProfile              func(childComplexity int, input model.ProfileInput) int
+		VerifyReveal               func(childComplexity int, code string) int
+		WithdrawConsent            func(childComplexity int, purpose pii.Purpose, channel consentevent.Channel) int
 	}
 
 	Order struct {
@@ -325,6 +368,11 @@ type ComplexityRoot struct {
 		ProviderRef func(childComplexity int) int
 	}
 
+	PhoneChangeCodes struct {
+		SentToNew func(childComplexity int) int
+		SentToOld func(childComplexity int) int
+	}
+
 	Post struct {
 		Author         func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
@@ -358,6 +406,13 @@ type ComplexityRoot struct {
 		Width    func(childComplexity int) int
 	}
 
+	PrivacyContact struct {
+		Address                 func(childComplexity int) int
+		AnswerWithinWorkingDays func(childComplexity int) int
+		Email                   func(childComplexity int) int
+		Hours                   func(childComplexity int) int
+	}
+
 	PrivacyPolicy struct {
 		Accepted    func(childComplexity int) int
 		EffectiveAt func(childComplexity int) int
@@ -365,6 +420,18 @@ type ComplexityRoot struct {
 		Summary     func(childComplexity int) int
 		URL         func(childComplexity int) int
 		Version     func(childComplexity int) int
+	}
+
+	PrivacyRequest struct {
+		Answer     func(childComplexity int) int
+		AnsweredAt func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Details    func(childComplexity int) int
+		DueAt      func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Requester  func(childComplexity int) int
+		Status     func(childComplexity int) int
 	}
 
 	Product struct {
@@ -408,6 +475,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		CancellationTerms     func(childComplexity int) int
 		ConsentPurposes       func(childComplexity int) int
 		CourierOrders         func(childComplexity int, limit *int) int
 		Errand                func(childComplexity int, id int) int
@@ -419,12 +487,14 @@ type ComplexityRoot struct {
 		MyCart                func(childComplexity int) int
 		MyConsentHistory      func(childComplexity int, limit *int) int
 		MyConsents            func(childComplexity int) int
+		MyDataExports         func(childComplexity int) int
 		MyDevicePermissions   func(childComplexity int) int
 		MyErrands             func(childComplexity int, asRunner *bool, limit *int) int
 		MyFavorites           func(childComplexity int, limit *int) int
 		MyFeedback            func(childComplexity int, limit *int) int
 		MyFriends             func(childComplexity int) int
 		MyOrders              func(childComplexity int, status *order.Status, limit *int) int
+		MyPrivacyRequests     func(childComplexity int) int
 		MySensitiveDataAccess func(childComplexity int, limit *int) int
 		MySharingRecords      func(childComplexity int, limit *int) int
 		MyStarCards           func(childComplexity int) int
@@ -434,7 +504,9 @@ type ComplexityRoot struct {
 		Nodes                 func(childComplexity int, ids []int) int
 		OpenErrands           func(childComplexity int, area *string, limit *int) int
 		Order                 func(childComplexity int, id int) int
+		PrivacyContact        func(childComplexity int) int
 		PrivacyPolicy         func(childComplexity int) int
+		PrivacyRequestQueue   func(childComplexity int, first *int) int
 		Products              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput, search *string) int
 		SearchWows            func(childComplexity int, text string, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		StaffAccount          func(childComplexity int, id int) int
@@ -491,6 +563,17 @@ type ComplexityRoot struct {
 		Phone     func(childComplexity int) int
 		Profile   func(childComplexity int) int
 		Role      func(childComplexity int) int
+	}
+
+	StaffPrivacyRequest struct {
+		HasDocuments    func(childComplexity int) int
+		KinArrangement  func(childComplexity int) int
+		KinContact      func(childComplexity int) int
+		KinName         func(childComplexity int) int
+		KinRelation     func(childComplexity int) int
+		Request         func(childComplexity int) int
+		Subject         func(childComplexity int) int
+		WorkingDaysLeft func(childComplexity int) int
 	}
 
 	StarCard struct {
@@ -587,6 +670,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.ID(childComplexity), true
+	case "Account.kinArrangement":
+		if e.ComplexityRoot.Account.KinArrangement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Account.KinArrangement(childComplexity), true
 	case "Account.phone":
 		if e.ComplexityRoot.Account.Phone == nil {
 			break
@@ -605,6 +694,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Account.Role(childComplexity), true
+
+	case "AccountCancellation.cancelAfter":
+		if e.ComplexityRoot.AccountCancellation.CancelAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCancellation.CancelAfter(childComplexity), true
+	case "AccountCancellation.terms":
+		if e.ComplexityRoot.AccountCancellation.Terms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountCancellation.Terms(childComplexity), true
 
 	case "Address.address":
 		if e.ComplexityRoot.Address.Address == nil {
@@ -791,6 +893,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BankTransactionPage.Next(childComplexity), true
 
+	case "CancellationTerms.coolingOffDays":
+		if e.ComplexityRoot.CancellationTerms.CoolingOffDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationTerms.CoolingOffDays(childComplexity), true
+	case "CancellationTerms.deleted":
+		if e.ComplexityRoot.CancellationTerms.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationTerms.Deleted(childComplexity), true
+	case "CancellationTerms.kept":
+		if e.ComplexityRoot.CancellationTerms.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancellationTerms.Kept(childComplexity), true
+
 	case "Cart.lines":
 		if e.ComplexityRoot.Cart.Lines == nil {
 			break
@@ -860,6 +981,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsentState.DecidedAt(childComplexity), true
+	case "ConsentState.effects":
+		if e.ComplexityRoot.ConsentState.Effects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentState.Effects(childComplexity), true
 	case "ConsentState.granted":
 		if e.ComplexityRoot.ConsentState.Granted == nil {
 			break
@@ -878,6 +1005,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsentState.Purpose(childComplexity), true
+
+	case "DataExport.createdAt":
+		if e.ComplexityRoot.DataExport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.CreatedAt(childComplexity), true
+	case "DataExport.downloadedAt":
+		if e.ComplexityRoot.DataExport.DownloadedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.DownloadedAt(childComplexity), true
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.readyAt":
+		if e.ComplexityRoot.DataExport.ReadyAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ReadyAt(childComplexity), true
+	case "DataExport.sizeBytes":
+		if e.ComplexityRoot.DataExport.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.SizeBytes(childComplexity), true
+	case "DataExport.status":
+		if e.ComplexityRoot.DataExport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Status(childComplexity), true
+
+	case "DataExportLink.expiresAt":
+		if e.ComplexityRoot.DataExportLink.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExportLink.ExpiresAt(childComplexity), true
+	case "DataExportLink.url":
+		if e.ComplexityRoot.DataExportLink.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExportLink.URL(childComplexity), true
 
 	case "Delivery.address":
 		if e.ComplexityRoot.Delivery.Address == nil {
@@ -1120,6 +1303,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Feedback.Text(childComplexity), true
 
+	case "KeptRecord.howLong":
+		if e.ComplexityRoot.KeptRecord.HowLong == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeptRecord.HowLong(childComplexity), true
+	case "KeptRecord.what":
+		if e.ComplexityRoot.KeptRecord.What == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeptRecord.What(childComplexity), true
+	case "KeptRecord.why":
+		if e.ComplexityRoot.KeptRecord.Why == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeptRecord.Why(childComplexity), true
+
 	case "LoginCodeTicket.expiresIn":
 		if e.ComplexityRoot.LoginCodeTicket.ExpiresIn == nil {
 			break
@@ -1267,6 +1469,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptPrivacyPolicy(childComplexity, args["version"].(string), args["channel"].(*consentevent.Channel)), true
+	case "Mutation.answerPrivacyRequest":
+		if e.ComplexityRoot.Mutation.AnswerPrivacyRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerPrivacyRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerPrivacyRequest(childComplexity, args["input"].(model.AnswerPrivacyRequestInput)), true
 	case "Mutation.applyBankAccount":
 		if e.ComplexityRoot.Mutation.ApplyBankAccount == nil {
 			break
@@ -1322,6 +1535,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelOrder(childComplexity, args["id"].(int)), true
+	case "Mutation.changePhone":
+		if e.ComplexityRoot.Mutation.ChangePhone == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePhone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePhone(childComplexity, args["input"].(model.ChangePhoneInput)), true
 	case "Mutation.completeErrand":
 		if e.ComplexityRoot.Mutation.CompleteErrand == nil {
 			break
@@ -1366,6 +1590,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePost(childComplexity, args["input"].(model.CreatePostInput)), true
+	case "Mutation.dataExportLink":
+		if e.ComplexityRoot.Mutation.DataExportLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dataExportLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DataExportLink(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteAddress":
 		if e.ComplexityRoot.Mutation.DeleteAddress == nil {
 			break
@@ -1515,6 +1750,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportDevicePermissions(childComplexity, args["input"].(model.DevicePermissionsInput)), true
+	case "Mutation.requestAccountCancellation":
+		if e.ComplexityRoot.Mutation.RequestAccountCancellation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestAccountCancellation(childComplexity), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity), true
 	case "Mutation.requestLoginCode":
 		if e.ComplexityRoot.Mutation.RequestLoginCode == nil {
 			break
@@ -1526,6 +1773,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLoginCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.requestPhoneChangeCodes":
+		if e.ComplexityRoot.Mutation.RequestPhoneChangeCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPhoneChangeCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPhoneChangeCodes(childComplexity, args["newPhone"].(string)), true
 	case "Mutation.requestRefund":
 		if e.ComplexityRoot.Mutation.RequestRefund == nil {
 			break
@@ -1598,6 +1856,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetFavorite(childComplexity, args["productId"].(int), args["favorite"].(bool)), true
+	case "Mutation.setKinArrangement":
+		if e.ComplexityRoot.Mutation.SetKinArrangement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setKinArrangement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetKinArrangement(childComplexity, args["arrangement"].(*user.KinArrangement)), true
 	case "Mutation.shipOrder":
 		if e.ComplexityRoot.Mutation.ShipOrder == nil {
 			break
@@ -1631,6 +1900,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitFeedback(childComplexity, args["input"].(model.FeedbackInput)), true
+	case "Mutation.submitKinRequest":
+		if e.ComplexityRoot.Mutation.SubmitKinRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitKinRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitKinRequest(childComplexity, args["input"].(model.KinRequestInput)), true
+	case "Mutation.submitPrivacyRequest":
+		if e.ComplexityRoot.Mutation.SubmitPrivacyRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitPrivacyRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitPrivacyRequest(childComplexity, args["input"].(model.PrivacyRequestInput)), true
 	case "Mutation.submitStudentVerification":
 		if e.ComplexityRoot.Mutation.SubmitStudentVerification == nil {
 			break
@@ -1877,6 +2168,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PaymentIntent.ProviderRef(childComplexity), true
 
+	case "PhoneChangeCodes.sentToNew":
+		if e.ComplexityRoot.PhoneChangeCodes.SentToNew == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PhoneChangeCodes.SentToNew(childComplexity), true
+	case "PhoneChangeCodes.sentToOld":
+		if e.ComplexityRoot.PhoneChangeCodes.SentToOld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PhoneChangeCodes.SentToOld(childComplexity), true
+
 	case "Post.author":
 		if e.ComplexityRoot.Post.Author == nil {
 			break
@@ -2012,6 +2316,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PostImage.Width(childComplexity), true
 
+	case "PrivacyContact.address":
+		if e.ComplexityRoot.PrivacyContact.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyContact.Address(childComplexity), true
+	case "PrivacyContact.answerWithinWorkingDays":
+		if e.ComplexityRoot.PrivacyContact.AnswerWithinWorkingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyContact.AnswerWithinWorkingDays(childComplexity), true
+	case "PrivacyContact.email":
+		if e.ComplexityRoot.PrivacyContact.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyContact.Email(childComplexity), true
+	case "PrivacyContact.hours":
+		if e.ComplexityRoot.PrivacyContact.Hours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyContact.Hours(childComplexity), true
+
 	case "PrivacyPolicy.accepted":
 		if e.ComplexityRoot.PrivacyPolicy.Accepted == nil {
 			break
@@ -2048,6 +2377,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PrivacyPolicy.Version(childComplexity), true
+
+	case "PrivacyRequest.answer":
+		if e.ComplexityRoot.PrivacyRequest.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Answer(childComplexity), true
+	case "PrivacyRequest.answeredAt":
+		if e.ComplexityRoot.PrivacyRequest.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.AnsweredAt(childComplexity), true
+	case "PrivacyRequest.createdAt":
+		if e.ComplexityRoot.PrivacyRequest.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.CreatedAt(childComplexity), true
+	case "PrivacyRequest.details":
+		if e.ComplexityRoot.PrivacyRequest.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Details(childComplexity), true
+	case "PrivacyRequest.dueAt":
+		if e.ComplexityRoot.PrivacyRequest.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.DueAt(childComplexity), true
+	case "PrivacyRequest.id":
+		if e.ComplexityRoot.PrivacyRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.ID(childComplexity), true
+	case "PrivacyRequest.kind":
+		if e.ComplexityRoot.PrivacyRequest.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Kind(childComplexity), true
+	case "PrivacyRequest.requester":
+		if e.ComplexityRoot.PrivacyRequest.Requester == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Requester(childComplexity), true
+	case "PrivacyRequest.status":
+		if e.ComplexityRoot.PrivacyRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Status(childComplexity), true
 
 	case "Product.category":
 		if e.ComplexityRoot.Product.Category == nil {
@@ -2226,6 +2610,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PurposeInfo.Title(childComplexity), true
 
+	case "Query.cancellationTerms":
+		if e.ComplexityRoot.Query.CancellationTerms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CancellationTerms(childComplexity), true
 	case "Query.consentPurposes":
 		if e.ComplexityRoot.Query.ConsentPurposes == nil {
 			break
@@ -2318,6 +2708,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyConsents(childComplexity), true
+	case "Query.myDataExports":
+		if e.ComplexityRoot.Query.MyDataExports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyDataExports(childComplexity), true
 	case "Query.myDevicePermissions":
 		if e.ComplexityRoot.Query.MyDevicePermissions == nil {
 			break
@@ -2374,6 +2770,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyOrders(childComplexity, args["status"].(*order.Status), args["limit"].(*int)), true
+	case "Query.myPrivacyRequests":
+		if e.ComplexityRoot.Query.MyPrivacyRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyPrivacyRequests(childComplexity), true
 	case "Query.mySensitiveDataAccess":
 		if e.ComplexityRoot.Query.MySensitiveDataAccess == nil {
 			break
@@ -2463,12 +2865,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Order(childComplexity, args["id"].(int)), true
+	case "Query.privacyContact":
+		if e.ComplexityRoot.Query.PrivacyContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PrivacyContact(childComplexity), true
 	case "Query.privacyPolicy":
 		if e.ComplexityRoot.Query.PrivacyPolicy == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.PrivacyPolicy(childComplexity), true
+	case "Query.privacyRequestQueue":
+		if e.ComplexityRoot.Query.PrivacyRequestQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_privacyRequestQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PrivacyRequestQueue(childComplexity, args["first"].(*int)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -2711,6 +3130,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StaffAccountView.Role(childComplexity), true
+
+	case "StaffPrivacyRequest.hasDocuments":
+		if e.ComplexityRoot.StaffPrivacyRequest.HasDocuments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.HasDocuments(childComplexity), true
+	case "StaffPrivacyRequest.kinArrangement":
+		if e.ComplexityRoot.StaffPrivacyRequest.KinArrangement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.KinArrangement(childComplexity), true
+	case "StaffPrivacyRequest.kinContact":
+		if e.ComplexityRoot.StaffPrivacyRequest.KinContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.KinContact(childComplexity), true
+	case "StaffPrivacyRequest.kinName":
+		if e.ComplexityRoot.StaffPrivacyRequest.KinName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.KinName(childComplexity), true
+	case "StaffPrivacyRequest.kinRelation":
+		if e.ComplexityRoot.StaffPrivacyRequest.KinRelation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.KinRelation(childComplexity), true
+	case "StaffPrivacyRequest.request":
+		if e.ComplexityRoot.StaffPrivacyRequest.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.Request(childComplexity), true
+	case "StaffPrivacyRequest.subject":
+		if e.ComplexityRoot.StaffPrivacyRequest.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.Subject(childComplexity), true
+	case "StaffPrivacyRequest.workingDaysLeft":
+		if e.ComplexityRoot.StaffPrivacyRequest.WorkingDaysLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffPrivacyRequest.WorkingDaysLeft(childComplexity), true
 
 	case "StarCard.enrolmentYear":
 		if e.ComplexityRoot.StarCard.EnrolmentYear == nil {
@@ -2994,17 +3462,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
+			graphql.NewInputUnmarshaler("AnswerPrivacyRequestInput", ec.unmarshalInputAnswerPrivacyRequestInput),
 			graphql.NewInputUnmarshaler("BankAccountInput", ec.unmarshalInputBankAccountInput),
+			graphql.NewInputUnmarshaler("ChangePhoneInput", ec.unmarshalInputChangePhoneInput),
 			graphql.NewInputUnmarshaler("CreatePostInput", ec.unmarshalInputCreatePostInput),
 			graphql.NewInputUnmarshaler("DevicePermissionsInput", ec.unmarshalInputDevicePermissionsInput),
 			graphql.NewInputUnmarshaler("ErrandInput", ec.unmarshalInputErrandInput),
 			graphql.NewInputUnmarshaler("FeedbackInput", ec.unmarshalInputFeedbackInput),
+			graphql.NewInputUnmarshaler("KinRequestInput", ec.unmarshalInputKinRequestInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("MerchantOrder", ec.unmarshalInputMerchantOrder),
 			graphql.NewInputUnmarshaler("MerchantWhereInput", ec.unmarshalInputMerchantWhereInput),
 			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
 			graphql.NewInputUnmarshaler("PlaceOrderInput", ec.unmarshalInputPlaceOrderInput),
 			graphql.NewInputUnmarshaler("PostOrder", ec.unmarshalInputPostOrder),
+			graphql.NewInputUnmarshaler("PrivacyRequestInput", ec.unmarshalInputPrivacyRequestInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
@@ -3118,6 +3590,8 @@ type Account {
   birthDate: Date!
   role: Role!
   createdAt: Time!
+  "What I arranged for my data after my death (R7); null when nothing is recorded."
+  kinArrangement: KinArrangement
 }
 
 enum Role {
@@ -3163,12 +3637,83 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Sends a 6-digit log-in code by SMS to a mainland mobile number."
+  """
+  Sends a 6-digit log-in code by SMS to a mainland mobile number.
+  Errors: BAD_USER_INPUT, POLICY_UPDATE_REQUIRED, SMS_UNAVAILABLE.
+  """
   requestLoginCode(phone: String!): LoginCodeTicket!
-  "Exchanges a code for a session; registers the number on first use."
+  """
+  Exchanges a code for a session; registers the number on first use.
+  Errors: AGE_RESTRICTED, BAD_USER_INPUT, POLICY_UPDATE_REQUIRED, REGISTRATION_REQUIRED.
+  """
   login(input: LoginInput!): AuthPayload!
-  "Revokes the current session."
+  """
+  Revokes the current session.
+  Errors: UNAUTHENTICATED.
+  """
   logout: Boolean! @policyExempt @auth
+}
+`, BuiltIn: false},
+	{Name: "../schema/accountchanges.graphql", Input: `# Correcting one's own account (R1) and cancelling it (R3, A5).
+
+"What cancelling deletes, what the law makes us keep (de-identified) and for how long."
+type CancellationTerms {
+  "Each kind of data deleted at cancellation, in the policy's words."
+  deleted: [String!]!
+  kept: [KeptRecord!]!
+  "Days between the request and the cancellation; logging in during them stops it."
+  coolingOffDays: Int!
+}
+
+type KeptRecord {
+  what: String!
+  why: String!
+  "How long, e.g. 3 years from the order's completion."
+  howLong: String!
+}
+
+type AccountCancellation {
+  "When the account will be cancelled unless I log in before."
+  cancelAfter: Time!
+  terms: CancellationTerms!
+}
+
+input ChangePhoneInput {
+  newPhone: String!
+  "The code sent to my current number."
+  oldCode: String!
+  "The code sent to the new number."
+  newCode: String!
+}
+
+type PhoneChangeCodes {
+  sentToOld: LoginCodeTicket!
+  sentToNew: LoginCodeTicket!
+}
+
+extend type Query {
+  "What cancelling my account would delete and keep."
+  cancellationTerms: CancellationTerms! @policyExempt
+}
+
+extend type Mutation {
+  """
+  Sends codes to my current number and to the new one.
+  Errors: BAD_USER_INPUT, POLICY_UPDATE_REQUIRED, SMS_UNAVAILABLE, UNAUTHENTICATED.
+  """
+  requestPhoneChangeCodes(newPhone: String!): PhoneChangeCodes! @auth
+  """
+  Moves my account to the new number; both codes are needed.
+  Errors: BAD_USER_INPUT, CONFLICT, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
+  changePhone(input: ChangePhoneInput!): Account! @auth
+  """
+  Asks to cancel my account; needs a fresh SMS verification (requestRevealCode, verifyReveal)
+  and nothing under way (orders, errands, a shop, a bank application). Sessions end; logging in
+  again within the cooling-off period stops it.
+  Errors: CANCELLATION_BLOCKED, UNAUTHENTICATED, VERIFICATION_REQUIRED.
+  """
+  requestAccountCancellation: AccountCancellation! @policyExempt @auth
 }
 `, BuiltIn: false},
 	{Name: "../schema/bankaccounts.graphql", Input: `# Bank accounts (C2): a star card's Class II account at the partner bank.
@@ -3232,7 +3777,10 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Opens the star card's Class II account at the partner bank (C2)."
+  """
+  Opens the star card's Class II account at the partner bank (C2).
+  Errors: AGE_RESTRICTED, BAD_USER_INPUT, BANK_REFUSED, BANK_UNAVAILABLE, CONFLICT, CONSENT_REQUIRED, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   applyBankAccount(input: BankAccountInput!): BankAccount!
     @consent(purpose: SENSITIVE_FINANCIAL) @consent(purpose: SENSITIVE_BIOMETRIC)
     @consent(purpose: SENSITIVE_IDENTITY) @consent(purpose: SHARE_PARTNER_BANK) @auth
@@ -4100,18 +4648,74 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Posts a pick-up errand; the runner who takes it receives what delivery needs."
+  """
+  Posts a pick-up errand; the runner who takes it receives what delivery needs.
+  Errors: BAD_USER_INPUT, CONSENT_REQUIRED, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   postErrand(input: ErrandInput!): Errand! @consent(purpose: SHARE_COURIER) @auth
+  "Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   takeErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  "Errors: BAD_USER_INPUT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   pickUpErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  "Errors: BAD_USER_INPUT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   deliverErrand(id: ID!): Errand! @auth(roles: [RUNNER])
+  "Errors: BAD_USER_INPUT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   completeErrand(id: ID!): Errand! @auth
+  "Errors: BAD_USER_INPUT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   cancelErrand(id: ID!): Errand! @auth
 }
 
 extend type Subscription {
   "Status changes of the errands I posted or run."
   errandUpdated: ErrandUpdate! @auth
+}
+`, BuiltIn: false},
+	{Name: "../schema/exports.graphql", Input: `# A copy of my data (R6): one ZIP per request with one JSON file per data
+# category and a README in Chinese, built from the same annotations as the
+# privacy catalogue. The same file is the transfer format for another
+# processor (its schema is documented in the README inside it).
+
+type DataExport {
+  id: ID!
+  status: DataExportStatus!
+  createdAt: Time!
+  readyAt: Time
+  "The download link works until then, once."
+  expiresAt: Time
+  downloadedAt: Time
+  sizeBytes: Int
+}
+
+enum DataExportStatus {
+  PENDING
+  READY
+  DOWNLOADED
+  EXPIRED
+  FAILED
+}
+
+"A single-use link to an export, only for its owner (GET it with the session's bearer token)."
+type DataExportLink {
+  url: String!
+  expiresAt: Time!
+}
+
+extend type Query {
+  "My exports, newest first."
+  myDataExports: [DataExport!]! @policyExempt @auth
+}
+
+extend type Mutation {
+  """
+  Starts an export of all my personal data.
+  Errors: UNAUTHENTICATED.
+  """
+  requestDataExport: DataExport! @policyExempt @auth
+  """
+  A download link for a READY export; needs a fresh SMS verification (requestRevealCode, verifyReveal).
+  Errors: BAD_USER_INPUT, CONFLICT, NOT_FOUND, UNAUTHENTICATED, VERIFICATION_REQUIRED.
+  """
+  dataExportLink(id: ID!): DataExportLink! @policyExempt @auth
 }
 `, BuiltIn: false},
 	{Name: "../schema/feedback.graphql", Input: `# Feedback (X3): a message to the platform with a phone or email to answer on.
@@ -4136,7 +4740,10 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Collects a contact for answering feedback: needs the FEEDBACK consent."
+  """
+  Collects a contact for answering feedback: needs the FEEDBACK consent.
+  Errors: BAD_USER_INPUT, CONSENT_REQUIRED, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   submitFeedback(input: FeedbackInput!): Feedback! @consent(purpose: FEEDBACK) @auth
 }
 `, BuiltIn: false},
@@ -4308,6 +4915,8 @@ type ConsentState {
   "When the last decision was made; null if never asked."
   decidedAt: Time
   policyVersion: String
+  "What a withdrawal just did (data deleted, processing stopped), one sentence each; empty otherwise."
+  effects: [String!]!
 }
 
 type ConsentEvent {
@@ -4391,16 +5000,150 @@ type StaffAccountView {
 }
 
 extend type Mutation {
+  "Errors: BAD_USER_INPUT, UNAUTHENTICATED."
   acceptPrivacyPolicy(version: String!, channel: ConsentChannel = POPUP): PrivacyPolicy! @policyExempt @auth
+  "Errors: BAD_USER_INPUT, UNAUTHENTICATED."
   grantConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @policyExempt @auth
+  "Errors: BAD_USER_INPUT, UNAUTHENTICATED."
   withdrawConsent(purpose: Purpose!, channel: ConsentChannel!): ConsentState! @policyExempt @auth
-  "The app reports what the phone allows, at start and whenever it changes."
+  """
+  The app reports what the phone allows, at start and whenever it changes.
+  Errors: POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   reportDevicePermissions(input: DevicePermissionsInput!): DevicePermissions! @auth
-  "Sends a code to my own phone before revealing my masked fields."
-  requestRevealCode: LoginCodeTicket! @auth
-  verifyReveal(code: String!): RevealGrant! @auth
-  "Staff: publish a new version of the privacy policy."
+  """
+  Sends a code to my own phone before revealing my masked fields, downloading
+  an export or cancelling my account (so it works while the policy gate is up).
+  Errors: SMS_UNAVAILABLE, UNAUTHENTICATED.
+  """
+  requestRevealCode: LoginCodeTicket! @policyExempt @auth
+  "Errors: BAD_USER_INPUT, UNAUTHENTICATED."
+  verifyReveal(code: String!): RevealGrant! @policyExempt @auth
+  """
+  Staff: publish a new version of the privacy policy.
+  Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   publishPrivacyPolicy(input: PublishPolicyInput!): PrivacyPolicy! @auth(roles: [STAFF])
+}
+`, BuiltIn: false},
+	{Name: "../schema/rights.graphql", Input: `# Rights requests with a clock (R2, R7, R8, K2): every request is due 15
+# working days (mainland China calendar) after it arrives.
+
+type PrivacyRequest {
+  id: ID!
+  kind: PrivacyRequestKind!
+  requester: PrivacyRequester!
+  status: PrivacyRequestStatus!
+  details: String
+  createdAt: Time!
+  "15 working days after createdAt."
+  dueAt: Time!
+  answeredAt: Time
+  "The answer, or the reason for a refusal."
+  answer: String
+}
+
+enum PrivacyRequestKind {
+  ACCESS
+  COPY
+  CORRECT
+  DELETE
+  RESTRICT
+  CANCEL
+  EXPLAIN
+  COMPLAINT
+}
+
+enum PrivacyRequester {
+  SELF
+  NEXT_OF_KIN
+}
+
+enum PrivacyRequestStatus {
+  OPEN
+  ANSWERED
+  REFUSED
+}
+
+"What staff see of a request: the requester's data masked."
+type StaffPrivacyRequest {
+  request: PrivacyRequest!
+  "The user the request is about (nil once the account is gone)."
+  subject: StaffAccountView
+  kinName: String @mask(kind: NAME)
+  kinContact: String @mask(kind: PHONE)
+  kinRelation: String
+  "Whether the user recorded an arrangement for after their death (R7)."
+  kinArrangement: KinArrangement
+  hasDocuments: Boolean!
+  "Working days left before dueAt (negative when late)."
+  workingDaysLeft: Int!
+}
+
+enum KinArrangement {
+  KIN_MAY_ACT
+  NO_KIN_ACCESS
+}
+
+"The privacy contact of the policy (§10)."
+type PrivacyContact {
+  email: String!
+  address: String!
+  hours: String!
+  "Working days within which a request is answered."
+  answerWithinWorkingDays: Int!
+}
+
+input PrivacyRequestInput {
+  kind: PrivacyRequestKind!
+  details: String
+}
+
+input KinRequestInput {
+  kind: PrivacyRequestKind!
+  "The deceased user's phone number."
+  deceasedPhone: String!
+  kinName: String!
+  kinContact: String!
+  kinRelation: String!
+  details: String
+  "The requester's ID, the death certificate and proof of kinship, as files."
+  documents: [Upload!]!
+}
+
+input AnswerPrivacyRequestInput {
+  id: ID!
+  answer: String!
+  "Refuse instead of answering (abusive repeats); the answer is then the reason."
+  refuse: Boolean = false
+}
+
+extend type Query {
+  privacyContact: PrivacyContact! @policyExempt
+  "My requests, newest first."
+  myPrivacyRequests: [PrivacyRequest!]! @policyExempt @auth
+  "Staff: open requests, the most urgent first."
+  privacyRequestQueue(first: Int = 50): [StaffPrivacyRequest!]! @auth(roles: [STAFF])
+}
+
+extend type Mutation {
+  "Errors: BAD_USER_INPUT, UNAUTHENTICATED."
+  submitPrivacyRequest(input: PrivacyRequestInput!): PrivacyRequest! @policyExempt @auth
+  """
+  A next of kin of a deceased user (R7); staff review the documents.
+  Errors: BAD_USER_INPUT.
+  """
+  submitKinRequest(input: KinRequestInput!): PrivacyRequest! @policyExempt
+  """
+  Records what may happen to my data after my death (R7).
+  Errors: UNAUTHENTICATED.
+  """
+  setKinArrangement(arrangement: KinArrangement): Account! @policyExempt @auth
+  """
+  Staff: answer or refuse a request.
+  Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
+  answerPrivacyRequest(input: AnswerPrivacyRequestInput!): PrivacyRequest! @auth(roles: [STAFF])
 }
 `, BuiltIn: false},
 	{Name: "../schema/shopping.graphql", Input: `# Shopping (S2-S6, D1): cart, favourites, addresses, orders, payment,
@@ -4577,24 +5320,48 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Puts a quantity of a product in my cart; 0 removes it."
+  """
+  Puts a quantity of a product in my cart; 0 removes it.
+  Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   setCartQuantity(productId: ID!, quantity: Int!): Cart! @auth
+  "Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   setFavorite(productId: ID!, favorite: Boolean!): Boolean! @auth
+  "Errors: BAD_USER_INPUT, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   createAddress(input: AddressInput!): Address! @auth
+  "Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   deleteAddress(id: ID!): Boolean! @auth
-  "Places an order from one merchant. Prices are the server's; stock is taken at once."
+  """
+  Places an order from one merchant. Prices are the server's; stock is taken at once.
+  Errors: BAD_USER_INPUT, CONSENT_REQUIRED, NOT_FOUND, OUT_OF_STOCK, POLICY_UPDATE_REQUIRED, STUDENT_VERIFICATION_REQUIRED, UNAUTHENTICATED.
+  """
   placeOrder(input: PlaceOrderInput!): Order! @consent(purpose: SHARE_COURIER) @consent(purpose: SHARE_MERCHANT) @auth
-  "Opens the payment at the provider (order number and amount only)."
+  """
+  Opens the payment at the provider (order number and amount only).
+  Errors: ALREADY_PAID, BAD_USER_INPUT, CONSENT_REQUIRED, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, PAYMENT_UNAVAILABLE, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   payOrder(id: ID!): PaymentIntent! @consent(purpose: SHARE_PAYMENT) @auth
-  "Development only: the sandbox provider reports the payment, through the real callback path."
+  """
+  Development only: the sandbox provider reports the payment, through the real callback path.
+  Errors: BAD_USER_INPUT, FORBIDDEN, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   sandboxPay(id: ID!, succeed: Boolean = true): Order! @auth
+  "Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   cancelOrder(id: ID!): Order! @auth
+  "Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   shipOrder(id: ID!, courierId: ID): Order! @auth(roles: [MERCHANT])
+  "Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   markDelivered(id: ID!): Order! @auth(roles: [MERCHANT, RUNNER])
+  "Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   confirmReceipt(id: ID!): Order! @auth
+  "Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   requestRefund(id: ID!): Order! @auth
+  "Errors: BAD_USER_INPUT, CONFLICT, FORBIDDEN, INVALID_TRANSITION, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   approveRefund(id: ID!): Order! @auth(roles: [MERCHANT, STAFF])
-  "Verifies my student identity for student offers (S4)."
+  """
+  Verifies my student identity for student offers (S4).
+  Errors: AGE_RESTRICTED, BAD_USER_INPUT, CONSENT_REQUIRED, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED, VERIFICATION_UNAVAILABLE.
+  """
   submitStudentVerification(input: StudentVerificationInput!): StudentVerification!
     @consent(purpose: SHARE_VERIFICATION) @consent(purpose: SENSITIVE_IDENTITY) @auth
 }
@@ -4670,8 +5437,11 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Errors: BAD_USER_INPUT, CONFLICT, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   applyStarCard(input: StarCardInput!): StarCard! @auth
+  "Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   starCardQR(id: ID!): StarCardQR! @auth
+  "Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   revokeStarCard(id: ID!): StarCard! @auth
 }
 `, BuiltIn: false},
@@ -4684,6 +5454,14 @@ scalar Date
 "An RFC 3339 time."
 scalar Time
 
+"""
+The description of each mutation ends with the codes (extensions.code) it
+can answer at its path. Any mutation may also answer these:
+Errors: CANCELLED, INTERNAL, RATE_LIMITED, TIMEOUT.
+Errors at a field asked for with @reveal: BAD_USER_INPUT, FORBIDDEN, UNAUTHENTICATED, VERIFICATION_REQUIRED.
+Errors at a field of the result, for its arguments: BAD_USER_INPUT.
+Errors before the operation runs, with no path: BAD_REQUEST, BAD_USER_INPUT, FORBIDDEN, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, INTERNAL, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX, QUERY_TOO_DEEP, RATE_LIMITED, TIMEOUT, UNAUTHENTICATED, UNSUPPORTED_MEDIA_TYPE.
+"""
 type Mutation
 `, BuiltIn: false},
 	{Name: "../schema/wow.graphql", Input: `# Wow (W1-W3): posts, their pictures, wows, follows and the public profile.
@@ -4740,12 +5518,20 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Errors: BAD_USER_INPUT, CONSENT_REQUIRED, PERMISSION_REQUIRED, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   createPost(input: CreatePostInput!): Post! @auth
+  "Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   deletePost(id: ID!): Boolean! @auth
-  "Gives a wow; a second one from the same user changes nothing."
+  """
+  Gives a wow; a second one from the same user changes nothing.
+  Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED.
+  """
   sendWow(postId: ID!): Post! @auth
+  "Errors: BAD_USER_INPUT, NOT_FOUND, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   follow(userId: ID!): Boolean! @auth
+  "Errors: BAD_USER_INPUT, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   unfollow(userId: ID!): Boolean! @auth
+  "Errors: BAD_USER_INPUT, POLICY_UPDATE_REQUIRED, UNAUTHENTICATED."
   updateProfile(input: ProfileInput!): Account! @auth
 }
 
@@ -4775,8 +5561,20 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_role(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Account_createdAt(ctx, field)
+	case "kinArrangement":
+		return ec.fieldContext_Account_kinArrangement(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountCancellation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cancelAfter":
+		return ec.fieldContext_AccountCancellation_cancelAfter(ctx, field)
+	case "terms":
+		return ec.fieldContext_AccountCancellation_terms(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountCancellation", field.Name)
 }
 
 func (ec *executionContext) childFields_Address(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4873,6 +5671,18 @@ func (ec *executionContext) childFields_BankTransactionPage(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type BankTransactionPage", field.Name)
 }
 
+func (ec *executionContext) childFields_CancellationTerms(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deleted":
+		return ec.fieldContext_CancellationTerms_deleted(ctx, field)
+	case "kept":
+		return ec.fieldContext_CancellationTerms_kept(ctx, field)
+	case "coolingOffDays":
+		return ec.fieldContext_CancellationTerms_coolingOffDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancellationTerms", field.Name)
+}
+
 func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "lines":
@@ -4921,8 +5731,40 @@ func (ec *executionContext) childFields_ConsentState(ctx context.Context, field 
 		return ec.fieldContext_ConsentState_decidedAt(ctx, field)
 	case "policyVersion":
 		return ec.fieldContext_ConsentState_policyVersion(ctx, field)
+	case "effects":
+		return ec.fieldContext_ConsentState_effects(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConsentState", field.Name)
+}
+
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "status":
+		return ec.fieldContext_DataExport_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DataExport_createdAt(ctx, field)
+	case "readyAt":
+		return ec.fieldContext_DataExport_readyAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
+	case "downloadedAt":
+		return ec.fieldContext_DataExport_downloadedAt(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_DataExport_sizeBytes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
+func (ec *executionContext) childFields_DataExportLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_DataExportLink_url(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExportLink_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExportLink", field.Name)
 }
 
 func (ec *executionContext) childFields_Delivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5043,6 +5885,18 @@ func (ec *executionContext) childFields_Feedback(ctx context.Context, field grap
 		return ec.fieldContext_Feedback_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Feedback", field.Name)
+}
+
+func (ec *executionContext) childFields_KeptRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "what":
+		return ec.fieldContext_KeptRecord_what(ctx, field)
+	case "why":
+		return ec.fieldContext_KeptRecord_why(ctx, field)
+	case "howLong":
+		return ec.fieldContext_KeptRecord_howLong(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KeptRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginCodeTicket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5205,6 +6059,16 @@ func (ec *executionContext) childFields_PaymentIntent(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type PaymentIntent", field.Name)
 }
 
+func (ec *executionContext) childFields_PhoneChangeCodes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sentToOld":
+		return ec.fieldContext_PhoneChangeCodes_sentToOld(ctx, field)
+	case "sentToNew":
+		return ec.fieldContext_PhoneChangeCodes_sentToNew(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PhoneChangeCodes", field.Name)
+}
+
 func (ec *executionContext) childFields_Post(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5271,6 +6135,20 @@ func (ec *executionContext) childFields_PostImage(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type PostImage", field.Name)
 }
 
+func (ec *executionContext) childFields_PrivacyContact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_PrivacyContact_email(ctx, field)
+	case "address":
+		return ec.fieldContext_PrivacyContact_address(ctx, field)
+	case "hours":
+		return ec.fieldContext_PrivacyContact_hours(ctx, field)
+	case "answerWithinWorkingDays":
+		return ec.fieldContext_PrivacyContact_answerWithinWorkingDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacyContact", field.Name)
+}
+
 func (ec *executionContext) childFields_PrivacyPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -5287,6 +6165,30 @@ func (ec *executionContext) childFields_PrivacyPolicy(ctx context.Context, field
 		return ec.fieldContext_PrivacyPolicy_accepted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PrivacyPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_PrivacyRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PrivacyRequest_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_PrivacyRequest_kind(ctx, field)
+	case "requester":
+		return ec.fieldContext_PrivacyRequest_requester(ctx, field)
+	case "status":
+		return ec.fieldContext_PrivacyRequest_status(ctx, field)
+	case "details":
+		return ec.fieldContext_PrivacyRequest_details(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PrivacyRequest_createdAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_PrivacyRequest_dueAt(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_PrivacyRequest_answeredAt(ctx, field)
+	case "answer":
+		return ec.fieldContext_PrivacyRequest_answer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacyRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5469,6 +6371,28 @@ func (ec *executionContext) childFields_StaffAccountView(ctx context.Context, fi
 		return ec.fieldContext_StaffAccountView_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StaffAccountView", field.Name)
+}
+
+func (ec *executionContext) childFields_StaffPrivacyRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "request":
+		return ec.fieldContext_StaffPrivacyRequest_request(ctx, field)
+	case "subject":
+		return ec.fieldContext_StaffPrivacyRequest_subject(ctx, field)
+	case "kinName":
+		return ec.fieldContext_StaffPrivacyRequest_kinName(ctx, field)
+	case "kinContact":
+		return ec.fieldContext_StaffPrivacyRequest_kinContact(ctx, field)
+	case "kinRelation":
+		return ec.fieldContext_StaffPrivacyRequest_kinRelation(ctx, field)
+	case "kinArrangement":
+		return ec.fieldContext_StaffPrivacyRequest_kinArrangement(ctx, field)
+	case "hasDocuments":
+		return ec.fieldContext_StaffPrivacyRequest_hasDocuments(ctx, field)
+	case "workingDaysLeft":
+		return ec.fieldContext_StaffPrivacyRequest_workingDaysLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffPrivacyRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_StarCard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

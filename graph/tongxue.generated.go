@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/graph/model"
 	"github.com/tongxue/tongxue/internal/domain/address"
 	"github.com/tongxue/tongxue/internal/domain/bankaccounts"
@@ -21,6 +22,7 @@ import (
 	"github.com/tongxue/tongxue/internal/domain/feedback"
 	"github.com/tongxue/tongxue/internal/domain/orders"
 	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/domain/rights"
 	"github.com/tongxue/tongxue/internal/domain/student"
 	"github.com/tongxue/tongxue/internal/infra/pii"
 	"github.com/tongxue/tongxue/internal/partners/payment"
@@ -33,6 +35,9 @@ type MutationResolver interface {
 	RequestLoginCode(ctx context.Context, phone string) (*model.LoginCodeTicket, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
+	RequestPhoneChangeCodes(ctx context.Context, newPhone string) (*model.PhoneChangeCodes, error)
+	ChangePhone(ctx context.Context, input model.ChangePhoneInput) (*ent.User, error)
+	RequestAccountCancellation(ctx context.Context) (*model.AccountCancellation, error)
 	ApplyBankAccount(ctx context.Context, input model.BankAccountInput) (*bankaccounts.View, error)
 	PostErrand(ctx context.Context, input model.ErrandInput) (*errands.View, error)
 	TakeErrand(ctx context.Context, id int) (*errands.View, error)
@@ -40,6 +45,8 @@ type MutationResolver interface {
 	DeliverErrand(ctx context.Context, id int) (*errands.View, error)
 	CompleteErrand(ctx context.Context, id int) (*errands.View, error)
 	CancelErrand(ctx context.Context, id int) (*errands.View, error)
+	RequestDataExport(ctx context.Context) (*ent.DataExport, error)
+	DataExportLink(ctx context.Context, id int) (*model.DataExportLink, error)
 	SubmitFeedback(ctx context.Context, input model.FeedbackInput) (*feedback.View, error)
 	AcceptPrivacyPolicy(ctx context.Context, version string, channel *consentevent.Channel) (*ent.PolicyVersion, error)
 	GrantConsent(ctx context.Context, purpose pii.Purpose, channel consentevent.Channel) (*privacy.ConsentState, error)
@@ -48,6 +55,10 @@ type MutationResolver interface {
 	RequestRevealCode(ctx context.Context) (*model.LoginCodeTicket, error)
 	VerifyReveal(ctx context.Context, code string) (*model.RevealGrant, error)
 	PublishPrivacyPolicy(ctx context.Context, input model.PublishPolicyInput) (*ent.PolicyVersion, error)
+	SubmitPrivacyRequest(ctx context.Context, input model.PrivacyRequestInput) (*rights.Request, error)
+	SubmitKinRequest(ctx context.Context, input model.KinRequestInput) (*rights.Request, error)
+	SetKinArrangement(ctx context.Context, arrangement *user.KinArrangement) (*ent.User, error)
+	AnswerPrivacyRequest(ctx context.Context, input model.AnswerPrivacyRequestInput) (*rights.Request, error)
 	SetCartQuantity(ctx context.Context, productID int, quantity int) (*model.Cart, error)
 	SetFavorite(ctx context.Context, productID int, favorite bool) (bool, error)
 	CreateAddress(ctx context.Context, input model.AddressInput) (*address.View, error)
@@ -96,6 +107,20 @@ func (ec *executionContext) field_Mutation_acceptPrivacyPolicy_args(ctx context.
 		return nil, err
 	}
 	args["channel"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_answerPrivacyRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AnswerPrivacyRequestInput, error) {
+			return ec.unmarshalNAnswerPrivacyRequestInput2githubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐAnswerPrivacyRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -169,6 +194,20 @@ func (ec *executionContext) field_Mutation_cancelOrder_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePhone_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangePhoneInput, error) {
+			return ec.unmarshalNChangePhoneInput2githubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐChangePhoneInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeErrand_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -222,6 +261,20 @@ func (ec *executionContext) field_Mutation_createPost_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_dataExportLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -429,6 +482,20 @@ func (ec *executionContext) field_Mutation_requestLoginCode_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestPhoneChangeCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "newPhone",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPhone"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestRefund_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -537,6 +604,20 @@ func (ec *executionContext) field_Mutation_setFavorite_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setKinArrangement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "arrangement",
+		func(ctx context.Context, v any) (*user.KinArrangement, error) {
+			return ec.unmarshalOKinArrangement2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐKinArrangement(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["arrangement"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_shipOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -579,6 +660,34 @@ func (ec *executionContext) field_Mutation_submitFeedback_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.FeedbackInput, error) {
 			return ec.unmarshalNFeedbackInput2githubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐFeedbackInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitKinRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.KinRequestInput, error) {
+			return ec.unmarshalNKinRequestInput2githubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐKinRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitPrivacyRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PrivacyRequestInput, error) {
+			return ec.unmarshalNPrivacyRequestInput2githubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐPrivacyRequestInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -820,6 +929,176 @@ func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_requestPhoneChangeCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPhoneChangeCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestPhoneChangeCodes(ctx, fc.Args["newPhone"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.PhoneChangeCodes
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PhoneChangeCodes) graphql.Marshaler {
+			return ec.marshalNPhoneChangeCodes2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐPhoneChangeCodes(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPhoneChangeCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PhoneChangeCodes(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_requestPhoneChangeCodes_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePhone(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePhone(ctx, fc.Args["input"].(model.ChangePhoneInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.User
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePhone(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_changePhone_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestAccountCancellation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestAccountCancellation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestAccountCancellation(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *model.AccountCancellation
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AccountCancellation
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountCancellation) graphql.Marshaler {
+			return ec.marshalNAccountCancellation2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐAccountCancellation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestAccountCancellation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountCancellation(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_applyBankAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -1335,6 +1614,124 @@ func (ec *executionContext) fieldContext_Mutation_cancelErrand(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestDataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestDataExport(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *ent.DataExport
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.DataExport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DataExport) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐDataExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestDataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dataExportLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dataExportLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DataExportLink(ctx, fc.Args["id"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *model.DataExportLink
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.DataExportLink
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DataExportLink) graphql.Marshaler {
+			return ec.marshalNDataExportLink2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋgraphᚋmodelᚐDataExportLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dataExportLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExportLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_dataExportLink_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_submitFeedback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1683,14 +2080,21 @@ func (ec *executionContext) _Mutation_requestRevealCode(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *model.LoginCodeTicket
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
 					var zeroVal *model.LoginCodeTicket
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
-			next = directive1
+			next = directive2
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.LoginCodeTicket) graphql.Marshaler {
@@ -1729,14 +2133,21 @@ func (ec *executionContext) _Mutation_verifyReveal(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *model.RevealGrant
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
 					var zeroVal *model.RevealGrant
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
 			}
 
-			next = directive1
+			next = directive2
 			return ec._fieldMiddleware(ctx, nil, next)
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RevealGrant) graphql.Marshaler {
@@ -1829,6 +2240,261 @@ func (ec *executionContext) fieldContext_Mutation_publishPrivacyPolicy(ctx conte
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
 		return ec.field_Mutation_publishPrivacyPolicy_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitPrivacyRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitPrivacyRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitPrivacyRequest(ctx, fc.Args["input"].(model.PrivacyRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *rights.Request
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *rights.Request
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *rights.Request) graphql.Marshaler {
+			return ec.marshalNPrivacyRequest2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋrightsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitPrivacyRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_submitPrivacyRequest_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitKinRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitKinRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitKinRequest(ctx, fc.Args["input"].(model.KinRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *rights.Request
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *rights.Request) graphql.Marshaler {
+			return ec.marshalNPrivacyRequest2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋrightsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitKinRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_submitKinRequest_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setKinArrangement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setKinArrangement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetKinArrangement(ctx, fc.Args["arrangement"].(*user.KinArrangement))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PolicyExempt == nil {
+					var zeroVal *ent.User
+					return zeroVal, errors.New("directive policyExempt is not implemented")
+				}
+				return ec.Directives.PolicyExempt(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.User
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive1, nil)
+			}
+
+			next = directive2
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNAccount2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setKinArrangement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Account(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_setKinArrangement_args(ctx, field.ArgumentMap(ec.Variables))
+	}); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerPrivacyRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerPrivacyRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerPrivacyRequest(ctx, fc.Args["input"].(model.AnswerPrivacyRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋtongxueᚋtongxueᚋentᚋuserᚐRoleᚄ(ctx, []any{"STAFF"})
+				if err != nil {
+					var zeroVal *rights.Request
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *rights.Request
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return ec._fieldMiddleware(ctx, nil, next)
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *rights.Request) graphql.Marshaler {
+			return ec.marshalNPrivacyRequest2ᚖgithubᚗcomᚋtongxueᚋtongxueᚋinternalᚋdomainᚋrightsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerPrivacyRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = gqlexec.Args(ctx, field.Field, func() (map[string]any, error) {
+		return ec.field_Mutation_answerPrivacyRequest_args(ctx, field.ArgumentMap(ec.Variables))
 	}); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
@@ -3345,6 +4011,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestPhoneChangeCodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPhoneChangeCodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePhone":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePhone(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestAccountCancellation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestAccountCancellation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "applyBankAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_applyBankAccount(ctx, field)
@@ -3390,6 +4077,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cancelErrand":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelErrand(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestDataExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestDataExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dataExportLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dataExportLink(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -3446,6 +4147,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "publishPrivacyPolicy":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishPrivacyPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitPrivacyRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitPrivacyRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitKinRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitKinRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setKinArrangement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setKinArrangement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerPrivacyRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerPrivacyRequest(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

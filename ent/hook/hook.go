@@ -9,6 +9,18 @@ import (
 	"github.com/tongxue/tongxue/ent"
 )
 
+// The AccountChangeFunc type is an adapter to allow the use of ordinary
+// function as AccountChange mutator.
+type AccountChangeFunc func(context.Context, *ent.AccountChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AccountChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AccountChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AccountChangeMutation", m)
+}
+
 // The AddressFunc type is an adapter to allow the use of ordinary
 // function as Address mutator.
 type AddressFunc func(context.Context, *ent.AddressMutation) (ent.Value, error)
@@ -67,6 +79,18 @@ func (f ConsentEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsentEventMutation", m)
+}
+
+// The DataExportFunc type is an adapter to allow the use of ordinary
+// function as DataExport mutator.
+type DataExportFunc func(context.Context, *ent.DataExportMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DataExportFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DataExportMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DataExportMutation", m)
 }
 
 // The DevicePermissionFunc type is an adapter to allow the use of ordinary
@@ -247,6 +271,18 @@ func (f PostImageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PostImageMutation", m)
+}
+
+// The PrivacyRequestFunc type is an adapter to allow the use of ordinary
+// function as PrivacyRequest mutator.
+type PrivacyRequestFunc func(context.Context, *ent.PrivacyRequestMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PrivacyRequestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PrivacyRequestMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PrivacyRequestMutation", m)
 }
 
 // The ProductFunc type is an adapter to allow the use of ordinary

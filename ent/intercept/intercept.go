@@ -8,11 +8,13 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/tongxue/tongxue/ent"
+	"github.com/tongxue/tongxue/ent/accountchange"
 	"github.com/tongxue/tongxue/ent/address"
 	"github.com/tongxue/tongxue/ent/bankaccount"
 	"github.com/tongxue/tongxue/ent/cartitem"
 	"github.com/tongxue/tongxue/ent/consent"
 	"github.com/tongxue/tongxue/ent/consentevent"
+	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/favorite"
@@ -29,6 +31,7 @@ import (
 	"github.com/tongxue/tongxue/ent/post"
 	"github.com/tongxue/tongxue/ent/postimage"
 	"github.com/tongxue/tongxue/ent/predicate"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/ent/ratecounter"
 	"github.com/tongxue/tongxue/ent/review"
@@ -95,6 +98,33 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 		return err
 	}
 	return f(ctx, query)
+}
+
+// The AccountChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AccountChangeFunc func(context.Context, *ent.AccountChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AccountChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AccountChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AccountChangeQuery", q)
+}
+
+// The TraverseAccountChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAccountChange func(context.Context, *ent.AccountChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAccountChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAccountChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AccountChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AccountChangeQuery", q)
 }
 
 // The AddressFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -230,6 +260,33 @@ func (f TraverseConsentEvent) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConsentEventQuery", q)
+}
+
+// The DataExportFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DataExportFunc func(context.Context, *ent.DataExportQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DataExportFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DataExportQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DataExportQuery", q)
+}
+
+// The TraverseDataExport type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDataExport func(context.Context, *ent.DataExportQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDataExport) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDataExport) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DataExportQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DataExportQuery", q)
 }
 
 // The DevicePermissionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -637,6 +694,33 @@ func (f TraversePostImage) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.PostImageQuery", q)
 }
 
+// The PrivacyRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PrivacyRequestFunc func(context.Context, *ent.PrivacyRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PrivacyRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PrivacyRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PrivacyRequestQuery", q)
+}
+
+// The TraversePrivacyRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePrivacyRequest func(context.Context, *ent.PrivacyRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePrivacyRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePrivacyRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PrivacyRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PrivacyRequestQuery", q)
+}
+
 // The ProductFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ProductFunc func(context.Context, *ent.ProductQuery) (ent.Value, error)
 
@@ -910,6 +994,8 @@ func (f TraverseWow) Traverse(ctx context.Context, q ent.Query) error {
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.AccountChangeQuery:
+		return &query[*ent.AccountChangeQuery, predicate.AccountChange, accountchange.OrderOption]{typ: ent.TypeAccountChange, tq: q}, nil
 	case *ent.AddressQuery:
 		return &query[*ent.AddressQuery, predicate.Address, address.OrderOption]{typ: ent.TypeAddress, tq: q}, nil
 	case *ent.BankAccountQuery:
@@ -920,6 +1006,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ConsentQuery, predicate.Consent, consent.OrderOption]{typ: ent.TypeConsent, tq: q}, nil
 	case *ent.ConsentEventQuery:
 		return &query[*ent.ConsentEventQuery, predicate.ConsentEvent, consentevent.OrderOption]{typ: ent.TypeConsentEvent, tq: q}, nil
+	case *ent.DataExportQuery:
+		return &query[*ent.DataExportQuery, predicate.DataExport, dataexport.OrderOption]{typ: ent.TypeDataExport, tq: q}, nil
 	case *ent.DevicePermissionQuery:
 		return &query[*ent.DevicePermissionQuery, predicate.DevicePermission, devicepermission.OrderOption]{typ: ent.TypeDevicePermission, tq: q}, nil
 	case *ent.ErrandQuery:
@@ -950,6 +1038,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PostQuery, predicate.Post, post.OrderOption]{typ: ent.TypePost, tq: q}, nil
 	case *ent.PostImageQuery:
 		return &query[*ent.PostImageQuery, predicate.PostImage, postimage.OrderOption]{typ: ent.TypePostImage, tq: q}, nil
+	case *ent.PrivacyRequestQuery:
+		return &query[*ent.PrivacyRequestQuery, predicate.PrivacyRequest, privacyrequest.OrderOption]{typ: ent.TypePrivacyRequest, tq: q}, nil
 	case *ent.ProductQuery:
 		return &query[*ent.ProductQuery, predicate.Product, product.OrderOption]{typ: ent.TypeProduct, tq: q}, nil
 	case *ent.RateCounterQuery:

@@ -80,8 +80,10 @@ const DefaultPurpose = PurposeLOGIN
 
 // Purpose values.
 const (
-	PurposeLOGIN  Purpose = "LOGIN"
-	PurposeREVEAL Purpose = "REVEAL"
+	PurposeLOGIN     Purpose = "LOGIN"
+	PurposeREVEAL    Purpose = "REVEAL"
+	PurposePHONE_OLD Purpose = "PHONE_OLD"
+	PurposePHONE_NEW Purpose = "PHONE_NEW"
 )
 
 func (pu Purpose) String() string {
@@ -91,7 +93,7 @@ func (pu Purpose) String() string {
 // PurposeValidator is a validator for the "purpose" field enum values. It is called by the builders before save.
 func PurposeValidator(pu Purpose) error {
 	switch pu {
-	case PurposeLOGIN, PurposeREVEAL:
+	case PurposeLOGIN, PurposeREVEAL, PurposePHONE_OLD, PurposePHONE_NEW:
 		return nil
 	default:
 		return fmt.Errorf("logincode: invalid enum value for purpose field: %q", pu)

@@ -9,6 +9,34 @@ import (
 )
 
 var (
+	// AccountChangesColumns holds the columns for the "account_changes" table.
+	AccountChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "field", Type: field.TypeEnum, Enums: []string{"NICKNAME", "AVATAR", "SCHOOL", "PHONE", "KIN_ARRANGEMENT"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// AccountChangesTable holds the schema information for the "account_changes" table.
+	AccountChangesTable = &schema.Table{
+		Name:       "account_changes",
+		Columns:    AccountChangesColumns,
+		PrimaryKey: []*schema.Column{AccountChangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "account_changes_users_account_changes",
+				Columns:    []*schema.Column{AccountChangesColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "accountchange_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AccountChangesColumns[3], AccountChangesColumns[2]},
+			},
+		},
+	}
 	// AddressesColumns holds the columns for the "addresses" table.
 	AddressesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -159,6 +187,45 @@ var (
 				Name:    "consentevent_user_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{ConsentEventsColumns[6], ConsentEventsColumns[5]},
+			},
+		},
+	}
+	// DataExportsColumns holds the columns for the "data_exports" table.
+	DataExportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "READY", "DOWNLOADED", "EXPIRED", "FAILED"}, Default: "PENDING"},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "ready_at", Type: field.TypeTime, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "downloaded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true, Nullable: true},
+		{Name: "archive_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "size_bytes", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// DataExportsTable holds the schema information for the "data_exports" table.
+	DataExportsTable = &schema.Table{
+		Name:       "data_exports",
+		Columns:    DataExportsColumns,
+		PrimaryKey: []*schema.Column{DataExportsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "data_exports_users_data_exports",
+				Columns:    []*schema.Column{DataExportsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "dataexport_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DataExportsColumns[9], DataExportsColumns[2]},
+			},
+			{
+				Name:    "dataexport_status_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{DataExportsColumns[1], DataExportsColumns[4]},
 			},
 		},
 	}
@@ -331,7 +398,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "phone_hash", Type: field.TypeBytes},
-		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"LOGIN", "REVEAL"}, Default: "LOGIN"},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"LOGIN", "REVEAL", "PHONE_OLD", "PHONE_NEW"}, Default: "LOGIN"},
 		{Name: "code_hash", Type: field.TypeBytes},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
@@ -397,6 +464,9 @@ var (
 		{Name: "pay_before", Type: field.TypeTime},
 		{Name: "paid_at", Type: field.TypeTime, Nullable: true},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "retain_until", Type: field.TypeTime, Nullable: true},
+		{Name: "buyer_pseudonym", Type: field.TypeBytes, Nullable: true},
 		{Name: "recipient_name_cipher", Type: field.TypeBytes},
 		{Name: "recipient_phone_cipher", Type: field.TypeBytes},
 		{Name: "address_cipher", Type: field.TypeBytes},
@@ -412,19 +482,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "orders_merchants_orders",
-				Columns:    []*schema.Column{OrdersColumns[15]},
+				Columns:    []*schema.Column{OrdersColumns[18]},
 				RefColumns: []*schema.Column{MerchantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "orders_users_orders",
-				Columns:    []*schema.Column{OrdersColumns[16]},
+				Columns:    []*schema.Column{OrdersColumns[19]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "orders_users_courier_orders",
-				Columns:    []*schema.Column{OrdersColumns[17]},
+				Columns:    []*schema.Column{OrdersColumns[20]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -433,17 +503,17 @@ var (
 			{
 				Name:    "order_user_id_idempotency_key",
 				Unique:  true,
-				Columns: []*schema.Column{OrdersColumns[16], OrdersColumns[2]},
+				Columns: []*schema.Column{OrdersColumns[19], OrdersColumns[2]},
 			},
 			{
 				Name:    "order_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[16], OrdersColumns[8]},
+				Columns: []*schema.Column{OrdersColumns[19], OrdersColumns[8]},
 			},
 			{
 				Name:    "order_merchant_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[15], OrdersColumns[8]},
+				Columns: []*schema.Column{OrdersColumns[18], OrdersColumns[8]},
 			},
 			{
 				Name:    "order_status_pay_before",
@@ -453,7 +523,7 @@ var (
 			{
 				Name:    "order_courier_id",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[17]},
+				Columns: []*schema.Column{OrdersColumns[20]},
 			},
 		},
 	}
@@ -671,6 +741,50 @@ var (
 				Name:    "postimage_media_key",
 				Unique:  false,
 				Columns: []*schema.Column{PostImagesColumns[1]},
+			},
+		},
+	}
+	// PrivacyRequestsColumns holds the columns for the "privacy_requests" table.
+	PrivacyRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"ACCESS", "COPY", "CORRECT", "DELETE", "RESTRICT", "CANCEL", "EXPLAIN", "COMPLAINT"}},
+		{Name: "requester", Type: field.TypeEnum, Enums: []string{"SELF", "NEXT_OF_KIN"}, Default: "SELF"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "ANSWERED", "REFUSED"}, Default: "OPEN"},
+		{Name: "details_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "kin_name_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "kin_contact_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "kin_relation", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "kin_documents_cipher", Type: field.TypeBytes, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "due_at", Type: field.TypeTime},
+		{Name: "answered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "answer", Type: field.TypeString, Nullable: true, Size: 4000},
+		{Name: "handled_by", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+	}
+	// PrivacyRequestsTable holds the schema information for the "privacy_requests" table.
+	PrivacyRequestsTable = &schema.Table{
+		Name:       "privacy_requests",
+		Columns:    PrivacyRequestsColumns,
+		PrimaryKey: []*schema.Column{PrivacyRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "privacy_requests_users_privacy_requests",
+				Columns:    []*schema.Column{PrivacyRequestsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "privacyrequest_status_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{PrivacyRequestsColumns[3], PrivacyRequestsColumns[10]},
+			},
+			{
+				Name:    "privacyrequest_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PrivacyRequestsColumns[14], PrivacyRequestsColumns[9]},
 			},
 		},
 	}
@@ -953,12 +1067,23 @@ var (
 		{Name: "role", Type: field.TypeEnum, Enums: []string{"STUDENT", "MERCHANT", "RUNNER", "STAFF"}, Default: "STUDENT"},
 		{Name: "consented", Type: field.TypeJSON},
 		{Name: "accepted_policy_seq", Type: field.TypeInt, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "CANCELLING", "CANCELLED"}, Default: "ACTIVE"},
+		{Name: "cancel_after", Type: field.TypeTime, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "kin_arrangement", Type: field.TypeEnum, Nullable: true, Enums: []string{"KIN_MAY_ACT", "NO_KIN_ACCESS"}},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
 		Name:       "users",
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "user_status_cancel_after",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[12], UsersColumns[13]},
+			},
+		},
 	}
 	// WowsColumns holds the columns for the "wows" table.
 	WowsColumns = []*schema.Column{
@@ -995,11 +1120,13 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AccountChangesTable,
 		AddressesTable,
 		BankAccountsTable,
 		CartItemsTable,
 		ConsentsTable,
 		ConsentEventsTable,
+		DataExportsTable,
 		DevicePermissionsTable,
 		ErrandsTable,
 		FavoritesTable,
@@ -1015,6 +1142,7 @@ var (
 		PolicyVersionsTable,
 		PostsTable,
 		PostImagesTable,
+		PrivacyRequestsTable,
 		ProductsTable,
 		RateCountersTable,
 		ReviewsTable,
@@ -1029,6 +1157,10 @@ var (
 )
 
 func init() {
+	AccountChangesTable.ForeignKeys[0].RefTable = UsersTable
+	AccountChangesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(128849018880),
+	}
 	AddressesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
@@ -1048,6 +1180,10 @@ func init() {
 	ConsentEventsTable.ForeignKeys[0].RefTable = UsersTable
 	ConsentEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	DataExportsTable.ForeignKeys[0].RefTable = UsersTable
+	DataExportsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(133143986176),
 	}
 	DevicePermissionsTable.ForeignKeys[0].RefTable = SessionsTable
 	DevicePermissionsTable.Annotation = &entsql.Annotation{
@@ -1106,6 +1242,10 @@ func init() {
 	PostImagesTable.ForeignKeys[0].RefTable = PostsTable
 	PostImagesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(115964116992),
+	}
+	PrivacyRequestsTable.ForeignKeys[0].RefTable = UsersTable
+	PrivacyRequestsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(137438953472),
 	}
 	ProductsTable.ForeignKeys[0].RefTable = MerchantsTable
 	ProductsTable.Annotation = &entsql.Annotation{

@@ -45,6 +45,12 @@ const (
 	FieldPaidAt = "paid_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldClosedAt holds the string denoting the closed_at field in the database.
+	FieldClosedAt = "closed_at"
+	// FieldRetainUntil holds the string denoting the retain_until field in the database.
+	FieldRetainUntil = "retain_until"
+	// FieldBuyerPseudonym holds the string denoting the buyer_pseudonym field in the database.
+	FieldBuyerPseudonym = "buyer_pseudonym"
 	// FieldRecipientNameCipher holds the string denoting the recipient_name_cipher field in the database.
 	FieldRecipientNameCipher = "recipient_name_cipher"
 	// FieldRecipientPhoneCipher holds the string denoting the recipient_phone_cipher field in the database.
@@ -108,6 +114,9 @@ var Columns = []string{
 	FieldPayBefore,
 	FieldPaidAt,
 	FieldUpdatedAt,
+	FieldClosedAt,
+	FieldRetainUntil,
+	FieldBuyerPseudonym,
 	FieldRecipientNameCipher,
 	FieldRecipientPhoneCipher,
 	FieldAddressCipher,
@@ -246,6 +255,16 @@ func ByPaidAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByClosedAt orders the results by the closed_at field.
+func ByClosedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClosedAt, opts...).ToFunc()
+}
+
+// ByRetainUntil orders the results by the retain_until field.
+func ByRetainUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetainUntil, opts...).ToFunc()
 }
 
 // ByBuyerField orders the results by buyer field.

@@ -120,6 +120,21 @@ func UpdatedAt(v time.Time) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// ClosedAt applies equality check predicate on the "closed_at" field. It's identical to ClosedAtEQ.
+func ClosedAt(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldClosedAt, v))
+}
+
+// RetainUntil applies equality check predicate on the "retain_until" field. It's identical to RetainUntilEQ.
+func RetainUntil(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldRetainUntil, v))
+}
+
+// BuyerPseudonym applies equality check predicate on the "buyer_pseudonym" field. It's identical to BuyerPseudonymEQ.
+func BuyerPseudonym(v []byte) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldBuyerPseudonym, v))
+}
+
 // RecipientNameCipher applies equality check predicate on the "recipient_name_cipher" field. It's identical to RecipientNameCipherEQ.
 func RecipientNameCipher(v []byte) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldRecipientNameCipher, v))
@@ -753,6 +768,156 @@ func UpdatedAtLT(v time.Time) predicate.Order {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.Order {
 	return predicate.Order(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// ClosedAtEQ applies the EQ predicate on the "closed_at" field.
+func ClosedAtEQ(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldClosedAt, v))
+}
+
+// ClosedAtNEQ applies the NEQ predicate on the "closed_at" field.
+func ClosedAtNEQ(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldClosedAt, v))
+}
+
+// ClosedAtIn applies the In predicate on the "closed_at" field.
+func ClosedAtIn(vs ...time.Time) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldClosedAt, vs...))
+}
+
+// ClosedAtNotIn applies the NotIn predicate on the "closed_at" field.
+func ClosedAtNotIn(vs ...time.Time) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldClosedAt, vs...))
+}
+
+// ClosedAtGT applies the GT predicate on the "closed_at" field.
+func ClosedAtGT(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldClosedAt, v))
+}
+
+// ClosedAtGTE applies the GTE predicate on the "closed_at" field.
+func ClosedAtGTE(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldClosedAt, v))
+}
+
+// ClosedAtLT applies the LT predicate on the "closed_at" field.
+func ClosedAtLT(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldClosedAt, v))
+}
+
+// ClosedAtLTE applies the LTE predicate on the "closed_at" field.
+func ClosedAtLTE(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldClosedAt, v))
+}
+
+// ClosedAtIsNil applies the IsNil predicate on the "closed_at" field.
+func ClosedAtIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldClosedAt))
+}
+
+// ClosedAtNotNil applies the NotNil predicate on the "closed_at" field.
+func ClosedAtNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldClosedAt))
+}
+
+// RetainUntilEQ applies the EQ predicate on the "retain_until" field.
+func RetainUntilEQ(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldRetainUntil, v))
+}
+
+// RetainUntilNEQ applies the NEQ predicate on the "retain_until" field.
+func RetainUntilNEQ(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldRetainUntil, v))
+}
+
+// RetainUntilIn applies the In predicate on the "retain_until" field.
+func RetainUntilIn(vs ...time.Time) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldRetainUntil, vs...))
+}
+
+// RetainUntilNotIn applies the NotIn predicate on the "retain_until" field.
+func RetainUntilNotIn(vs ...time.Time) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldRetainUntil, vs...))
+}
+
+// RetainUntilGT applies the GT predicate on the "retain_until" field.
+func RetainUntilGT(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldRetainUntil, v))
+}
+
+// RetainUntilGTE applies the GTE predicate on the "retain_until" field.
+func RetainUntilGTE(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldRetainUntil, v))
+}
+
+// RetainUntilLT applies the LT predicate on the "retain_until" field.
+func RetainUntilLT(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldRetainUntil, v))
+}
+
+// RetainUntilLTE applies the LTE predicate on the "retain_until" field.
+func RetainUntilLTE(v time.Time) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldRetainUntil, v))
+}
+
+// RetainUntilIsNil applies the IsNil predicate on the "retain_until" field.
+func RetainUntilIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldRetainUntil))
+}
+
+// RetainUntilNotNil applies the NotNil predicate on the "retain_until" field.
+func RetainUntilNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldRetainUntil))
+}
+
+// BuyerPseudonymEQ applies the EQ predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymEQ(v []byte) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldBuyerPseudonym, v))
+}
+
+// BuyerPseudonymNEQ applies the NEQ predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymNEQ(v []byte) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldBuyerPseudonym, v))
+}
+
+// BuyerPseudonymIn applies the In predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymIn(vs ...[]byte) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldBuyerPseudonym, vs...))
+}
+
+// BuyerPseudonymNotIn applies the NotIn predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymNotIn(vs ...[]byte) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldBuyerPseudonym, vs...))
+}
+
+// BuyerPseudonymGT applies the GT predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymGT(v []byte) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldBuyerPseudonym, v))
+}
+
+// BuyerPseudonymGTE applies the GTE predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymGTE(v []byte) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldBuyerPseudonym, v))
+}
+
+// BuyerPseudonymLT applies the LT predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymLT(v []byte) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldBuyerPseudonym, v))
+}
+
+// BuyerPseudonymLTE applies the LTE predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymLTE(v []byte) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldBuyerPseudonym, v))
+}
+
+// BuyerPseudonymIsNil applies the IsNil predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldBuyerPseudonym))
+}
+
+// BuyerPseudonymNotNil applies the NotNil predicate on the "buyer_pseudonym" field.
+func BuyerPseudonymNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldBuyerPseudonym))
 }
 
 // RecipientNameCipherEQ applies the EQ predicate on the "recipient_name_cipher" field.

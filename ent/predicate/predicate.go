@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// AccountChange is the predicate function for accountchange builders.
+type AccountChange func(*sql.Selector)
+
 // Address is the predicate function for address builders.
 type Address func(*sql.Selector)
 
@@ -20,6 +23,9 @@ type Consent func(*sql.Selector)
 
 // ConsentEvent is the predicate function for consentevent builders.
 type ConsentEvent func(*sql.Selector)
+
+// DataExport is the predicate function for dataexport builders.
+type DataExport func(*sql.Selector)
 
 // DevicePermission is the predicate function for devicepermission builders.
 type DevicePermission func(*sql.Selector)
@@ -65,6 +71,9 @@ type Post func(*sql.Selector)
 
 // PostImage is the predicate function for postimage builders.
 type PostImage func(*sql.Selector)
+
+// PrivacyRequest is the predicate function for privacyrequest builders.
+type PrivacyRequest func(*sql.Selector)
 
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)

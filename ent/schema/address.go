@@ -20,7 +20,7 @@ func (Address) Fields() []ent.Field {
 		field.String("label").Default("").MaxRuneLen(16),
 		field.Bool("is_default").Default(false),
 		field.Time("created_at").Immutable().Default(time.Now),
-	}, deliveryFields("Address", pii.Shopping, "until the user deletes it or cancels the account")...)
+	}, deliveryFields("Address", pii.Shopping, pii.Until{{When: "the user deletes it", By: "the user (deleteAddress)"}, pii.AccountCancelled})...)
 }
 
 func (Address) Indexes() []ent.Index { return []ent.Index{index.Fields("user_id")} }

@@ -12,4 +12,5 @@ var All = []ent.Interface{
 	Favorite{}, CartItem{}, Address{}, Order{}, OrderItem{}, OrderEvent{}, PaymentCallback{},
 	SharingRecord{}, StudentVerification{},
 	Post{}, PostImage{}, Wow{}, Follow{}, Errand{}, StarCard{}, BankAccount{},
+	DataExport{}, AccountChange{}, PrivacyRequest{},
 }

@@ -17,8 +17,11 @@ import (
 type BankAccount struct{ ent.Schema }
 
 func (BankAccount) Fields() []ent.Field {
-	const keep = "while the account is open; deleted when it closes or the account is cancelled"
-	const untilAnswer = "until the partner bank answers the application, then erased"
+	keep := pii.Until{{When: "the bank account closes", By: "closing the account at the partner bank"}, pii.AccountCancelled}
+	// Kept for a resend while the bank's answer is unknown.
+	untilAnswer := pii.Until{{When: "the partner bank answers the application",
+		By: "the answer (internal/domain/bankaccounts); retention runner (hourly): answered applications still holding them"},
+		pii.AccountCancelled}
 	return []ent.Field{
 		field.Int("user_id").Unique().Immutable(),
 		field.String("application_id").Unique().Immutable(),

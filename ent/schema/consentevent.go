@@ -34,4 +34,13 @@ func (ConsentEvent) Edges() []ent.Edge {
 
 func (ConsentEvent) Indexes() []ent.Index { return []ent.Index{index.Fields("user_id", "created_at")} }
 
-func (ConsentEvent) Annotations() []schema.Annotation { return skipGQL() }
+func (ConsentEvent) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Proof,
+		What: "a consent granted or withdrawn: purpose, policy version, channel, time", Retention: proofOfAccount})
+}
+
+// proofOfAccount keeps the proof of what a user agreed to and changed
+// while the account exists (the processor must show consent was given,
+// PIPL art. 14, 69) and for the limitation period after its cancellation.
+var proofOfAccount = pii.Keep{For: pii.Years(3), From: "users.cancelled_at", Where: "kept while the account exists",
+	Then: pii.Delete, Basis: pii.LimitationPeriod}

@@ -9,7 +9,7 @@ import (
 )
 
 // delivery fields: recipient, phone and address, sealed (S6).
-func deliveryFields(exposed string, purpose pii.Purpose, retention string) []ent.Field {
+func deliveryFields(exposed string, purpose pii.Purpose, retention pii.Rule) []ent.Field {
 	return []ent.Field{
 		field.Bytes("recipient_name_cipher").Sensitive().
 			Annotations(pii.Field{Category: "收货人姓名", Purpose: purpose, Sensitive: true, Sealed: true,

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // DevicePermission is what the phone of one session allows (P3).
@@ -31,4 +33,8 @@ func (DevicePermission) Edges() []ent.Edge {
 	}
 }
 
-func (DevicePermission) Annotations() []schema.Annotation { return skipGQL() }
+func (DevicePermission) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Credential,
+		What:      "the device permissions an app session reported",
+		Retention: pii.Until{{When: "its session ends", By: "deleted with the session (foreign key, auth sweep)"}}})
+}

@@ -17,7 +17,8 @@ import (
 type Errand struct{ ent.Schema }
 
 func (Errand) Fields() []ent.Field {
-	const keep = "until the parcel is picked up (or the errand ends); erased then"
+	keep := pii.Until{{When: "the parcel is picked up or the errand ends", By: "errands.Move (picking up, completing, cancelling)"},
+		pii.AccountCancelled}
 	return append([]ent.Field{
 		field.Int("requester_id").Immutable(),
 		field.Int("runner_id").Optional().Nillable(),
@@ -35,11 +36,23 @@ func (Errand) Fields() []ent.Field {
 				Mask: mask.KindSecret, Exposes: []string{"Errand.credential"}, Retention: keep}),
 		field.String("photo_key").Optional().Nillable().
 			Annotations(pii.Field{Category: "快递照片", Purpose: pii.Errands, Exposes: []string{"Errand.photoURL"},
-				Retention: "until the errand ends"}),
+				Retention: errandPhoto}),
 		field.Time("created_at").Immutable().Default(time.Now),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
-	}, deliveryFields("ErrandDelivery", pii.Errands, "3 years after the errand ends (transaction record), then deleted")...)
+	}, deliveryFields("ErrandDelivery", pii.Errands, errandRecord.OrSooner(pii.AccountCancelledDeidentified))...)
 }
+
+// errandRecord is how long an errand is kept: a paid service, a
+// transaction record (T1). An ended errand changes no more, so updated_at
+// is when it ended.
+var errandRecord = pii.Keep{For: pii.Years(3), From: "updated_at", Where: "COMPLETED or CANCELLED",
+	Then: pii.Delete, Basis: pii.ECommerceLaw}
+
+// errandPhoto: an errand left DELIVERED is completed automatically after
+// this, which erases the parcel photo (the retention runner).
+var errandPhoto = pii.Keep{For: pii.Days(7), From: "updated_at", Where: "DELIVERED: then completed automatically",
+	Then: pii.Erase, Basis: pii.Necessity,
+	Or: []pii.Ending{{When: "the errand ends", By: "errands.Move (completing, cancelling)"}, pii.AccountCancelled}}
 
 // The columns stay where they were; the edges only add foreign keys.
 func (Errand) Edges() []ent.Edge {
@@ -53,4 +66,7 @@ func (Errand) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("status", "area"), index.Fields("requester_id"), index.Fields("runner_id")}
 }
 
-func (Errand) Annotations() []schema.Annotation { return skipGQL() }
+func (Errand) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Transaction,
+		What: "a parcel pick-up errand: requester, runner, reward, status, delivery snapshot", Retention: errandRecord})
+}

@@ -17,6 +17,9 @@ import (
 type Feedback struct{ ent.Schema }
 
 func (Feedback) Fields() []ent.Field {
+	// Time enough to answer and follow up; feedback has no closing step.
+	contact := pii.Keep{For: pii.Years(1), From: "created_at", Then: pii.Delete, Basis: pii.Necessity,
+		Or: []pii.Ending{pii.AccountCancelled}}
 	return []ent.Field{
 		field.Int("user_id").Immutable(),
 		field.Text("text").Immutable().NotEmpty().MaxRuneLen(2000),
@@ -24,13 +27,13 @@ func (Feedback) Fields() []ent.Field {
 			Annotations(pii.Field{
 				Category: "手机号码", Purpose: pii.Feedback, Sensitive: true, Sealed: true,
 				Mask: mask.KindPhone, Exposes: []string{"Feedback.contactPhone"},
-				Retention: "until the feedback is answered and closed, at most 1 year",
+				Retention: contact,
 			}),
 		field.Bytes("contact_email_cipher").Optional().Nillable().Immutable().Sensitive().
 			Annotations(pii.Field{
 				Category: "邮箱", Purpose: pii.Feedback, Sealed: true,
 				Mask: mask.KindEmail, Exposes: []string{"Feedback.contactEmail"},
-				Retention: "until the feedback is answered and closed, at most 1 year",
+				Retention: contact,
 			}),
 		field.Time("created_at").Immutable().Default(time.Now),
 	}

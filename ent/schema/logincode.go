@@ -19,9 +19,9 @@ func (LoginCode) Fields() []ent.Field {
 	return []ent.Field{
 		field.Bytes("phone_hash").Immutable().Sensitive().
 			Annotations(pii.Field{Category: "手机号码", Purpose: pii.Account, Lookup: true,
-				Retention: "deleted an hour after the code expires"}),
+				Retention: codeRetention}),
 		// What the code is for: logging in, or revealing one's own masked data.
-		field.Enum("purpose").Values("LOGIN", "REVEAL").Default("LOGIN").Immutable(),
+		field.Enum("purpose").Values("LOGIN", "REVEAL", "PHONE_OLD", "PHONE_NEW").Default("LOGIN").Immutable(),
 		field.Bytes("code_hash").Immutable().Sensitive(),
 		field.Time("expires_at").Immutable(),
 		field.Int("attempts").Default(0).NonNegative(),
@@ -29,10 +29,15 @@ func (LoginCode) Fields() []ent.Field {
 	}
 }
 
+// codeRetention: a code is of no use once it has expired; the hour leaves
+// its failed attempts counted against a guesser.
+var codeRetention = pii.Until{{When: "an hour after the code expires", By: "auth sweep (every 10 minutes, internal/domain/auth)"}}
+
 func (LoginCode) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("phone_hash", "purpose", "created_at"), index.Fields("expires_at")}
 }
 
 func (LoginCode) Annotations() []schema.Annotation {
-	return skipGQL()
+	return append(skipGQL(), pii.Records{Kind: pii.Credential,
+		What: "an SMS code: keyed hash of the number, HMAC of the code, attempts", Retention: codeRetention})
 }

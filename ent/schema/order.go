@@ -39,8 +39,23 @@ func (Order) Fields() []ent.Field {
 		field.Time("pay_before").Immutable(),
 		field.Time("paid_at").Optional().Nillable(),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
-	}, deliveryFields("Delivery", pii.Shopping, "3 years after the order completes (E-Commerce Law), then deleted")...)
+		// When the order reached COMPLETED, CANCELLED or REFUNDED: the
+		// transaction record is kept 3 years from then (T1), until retain_until.
+		field.Time("closed_at").Optional().Nillable(),
+		field.Time("retain_until").Optional().Nillable(),
+		// After the buyer cancels the account the record keeps no name, phone
+		// or address, only this keyed pseudonym of the buyer (R3).
+		field.Bytes("buyer_pseudonym").Optional().Nillable().Sensitive(),
+	}, deliveryFields("Delivery", pii.Shopping, orderRecord.OrSooner(pii.AccountCancelledDeidentified))...)
 }
+
+// orderRecord is how long an order is kept (T1): the retention runner
+// deletes it, and internal/domain/orders sets retain_until, from this.
+var orderRecord = pii.Keep{For: pii.Years(3), From: "closed_at", Where: "COMPLETED, CANCELLED or REFUNDED",
+	Then: pii.Delete, Basis: pii.ECommerceLaw}
+
+// withOrder is the retention of what belongs to an order.
+var withOrder = pii.Until{{When: "its order is deleted", By: "retention runner (hourly): deleted with its order"}}
 
 // The columns stay where they were; the edges only add foreign keys. The
 // items go with their order.
@@ -63,4 +78,7 @@ func (Order) Indexes() []ent.Index {
 	}
 }
 
-func (Order) Annotations() []schema.Annotation { return skipGQL() }
+func (Order) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Transaction,
+		What: "an order: buyer, merchant, amounts, status, delivery snapshot", Retention: orderRecord})
+}

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // OrderEvent is a status change, stored durably: a subscriber that
@@ -29,4 +31,6 @@ func (OrderEvent) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("order_id"), index.Fields("user_id"), index.Fields("merchant_id")}
 }
 
-func (OrderEvent) Annotations() []schema.Annotation { return skipGQL() }
+func (OrderEvent) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Transaction, What: "a status change of an order (who moved it, when)", Retention: withOrder})
+}

@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // OrderItem is a product line of an order, priced when the order was placed.
@@ -30,4 +32,6 @@ func (OrderItem) Edges() []ent.Edge {
 
 func (OrderItem) Indexes() []ent.Index { return []ent.Index{index.Fields("order_id")} }
 
-func (OrderItem) Annotations() []schema.Annotation { return skipGQL() }
+func (OrderItem) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Transaction, What: "a product line of an order (name, price, quantity)", Retention: withOrder})
+}

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // PaymentCallback is a processed provider notification: its event id makes
@@ -31,4 +33,6 @@ func (PaymentCallback) Indexes() []ent.Index {
 	}
 }
 
-func (PaymentCallback) Annotations() []schema.Annotation { return skipGQL() }
+func (PaymentCallback) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Transaction, What: "a payment notification of an order (provider, event id, status)", Retention: withOrder})
+}

@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // PolicyAcceptance records that a user accepted a version (append-only).
@@ -31,4 +33,7 @@ func (PolicyAcceptance) Edges() []ent.Edge {
 
 func (PolicyAcceptance) Indexes() []ent.Index { return []ent.Index{index.Fields("user_id")} }
 
-func (PolicyAcceptance) Annotations() []schema.Annotation { return skipGQL() }
+func (PolicyAcceptance) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Proof,
+		What: "a privacy policy version accepted: version, channel, time", Retention: proofOfAccount})
+}

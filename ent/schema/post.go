@@ -22,12 +22,13 @@ import (
 type Post struct{ ent.Schema }
 
 func (Post) Fields() []ent.Field {
+	postDeleted := pii.Ending{When: "the author deletes the post", By: "deletePost (internal/domain/wow)"}
 	return []ent.Field{
 		field.Int("author_id").Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Text("text").MaxRuneLen(1000).
 			Annotations(pii.Field{Category: "wow 状态", Purpose: pii.Wow, Exposes: []string{"Post.text"},
-				Retention: "until the author deletes it or cancels the account"}),
+				Retention: pii.Until{postDeleted, pii.AccountCancelled}}),
 		field.Enum("visibility").Values("PUBLIC", "FRIENDS", "ONLY_ME").Default("PUBLIC"),
 		// A place name the author chose to attach, with the location
 		// permission and consent; never coordinates. Whereabouts are
@@ -38,7 +39,8 @@ func (Post) Fields() []ent.Field {
 		field.Bytes("location_cipher").Optional().Nillable().Sensitive().
 			Annotations(entgql.Skip(entgql.SkipAll), pii.Field{Category: "所在位置", Purpose: pii.Location,
 				Sensitive: true, Sealed: true, Published: true, Exposes: []string{"Post.location"},
-				Retention: "until the author deletes the post or withdraws LOCATION"}),
+				Retention: pii.Until{postDeleted,
+					{When: "the author withdraws LOCATION", By: "withdrawal of LOCATION (internal/domain/wow)"}, pii.AccountCancelled}}),
 		field.Int("wow_count").Default(0).NonNegative(),
 		field.Time("created_at").Immutable().Default(time.Now).
 			Annotations(entgql.OrderField("CREATED_AT")),

@@ -5,6 +5,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // RateCounter counts events of one key in one fixed window. It lives in the
@@ -29,5 +31,7 @@ func (RateCounter) Indexes() []ent.Index {
 }
 
 func (RateCounter) Annotations() []schema.Annotation {
-	return skipGQL()
+	return append(skipGQL(), pii.Records{Kind: pii.Credential,
+		What:      "a count of one keyed subject's events (phone or client IP hash) in one window",
+		Retention: pii.Until{{When: "its window ends", By: "rate-limit sweep (with the auth sweep, every 10 minutes)"}}})
 }

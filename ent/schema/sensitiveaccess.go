@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // SensitiveAccess is the audit trail of reveals of masked data (Y2).
@@ -28,4 +30,9 @@ func (SensitiveAccess) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("subject_id", "created_at")}
 }
 
-func (SensitiveAccess) Annotations() []schema.Annotation { return skipGQL() }
+// The reveal audit is a security log: who looked at whose masked data.
+func (SensitiveAccess) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.SecurityLog,
+		What:      "a reveal of masked data: actor, subject, field, reason (mySensitiveDataAccess)",
+		Retention: pii.Keep{For: pii.Months(6), From: "created_at", Then: pii.Delete, Basis: pii.CybersecurityLaw}})
+}

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/tongxue/tongxue/internal/infra/pii"
 )
 
 // Session is a bearer token. Only its SHA-256 is stored: a database reader
@@ -41,5 +43,8 @@ func (Session) Indexes() []ent.Index {
 }
 
 func (Session) Annotations() []schema.Annotation {
-	return skipGQL()
+	return append(skipGQL(), pii.Records{Kind: pii.Credential,
+		What: "a bearer session (token hash, user, expiry): a credential, not a log; the log-in itself is a line of the server log",
+		Retention: pii.Until{{When: "the session expires or is revoked (log-out, phone change, account cancellation)",
+			By: "auth sweep (every 10 minutes, internal/domain/auth)"}}})
 }

@@ -30,4 +30,10 @@ func (SharingRecord) Fields() []ent.Field {
 
 func (SharingRecord) Indexes() []ent.Index { return []ent.Index{index.Fields("user_id", "created_at")} }
 
-func (SharingRecord) Annotations() []schema.Annotation { return skipGQL() }
+// The ledger is the record of providing personal data to others (PIPL
+// art. 55(3)), which art. 56 keeps at least 3 years.
+func (SharingRecord) Annotations() []schema.Annotation {
+	return append(skipGQL(), pii.Records{Kind: pii.Proof,
+		What:      "a hand-over of personal data to another party: recipient, purpose, categories (mySharingRecords)",
+		Retention: pii.Keep{For: pii.Years(3), From: "created_at", Then: pii.Delete, Basis: pii.PIPLRecords}})
+}

@@ -22,7 +22,7 @@ func (StarCard) Fields() []ent.Field {
 		field.Enum("kind").Values("STAR_CARD", "PLANET_RESIDENT").Immutable(),
 		field.Enum("gender").Values("FEMALE", "MALE", "UNDISCLOSED").Immutable().
 			Annotations(pii.Field{Category: "性别", Purpose: pii.StarCard, Exposes: []string{"StarCard.gender"},
-				Retention: "while the card is valid; deleted with the account"}),
+				Retention: pii.UntilAccountCancelled}),
 		field.String("school").Immutable().MaxRuneLen(credential.MaxSchoolRunes),
 		field.Int("schooling_years").Immutable().Range(1, credential.MaxSchoolingYears),
 		field.Int("enrolment_year").Immutable().Range(1990, 2100),

@@ -15,7 +15,8 @@ import (
 type StudentVerification struct{ ent.Schema }
 
 func (StudentVerification) Fields() []ent.Field {
-	const keep = "while the student identity is in use; deleted with the account"
+	keep := pii.Until{{When: "SENSITIVE_IDENTITY is withdrawn", By: "withdrawal of SENSITIVE_IDENTITY (internal/domain/student)"},
+		pii.AccountCancelled}
 	return []ent.Field{
 		field.Int("user_id").Unique().Immutable(),
 		field.Bytes("name_cipher").Sensitive().

@@ -39,6 +39,14 @@ const (
 	FieldConsented = "consented"
 	// FieldAcceptedPolicySeq holds the string denoting the accepted_policy_seq field in the database.
 	FieldAcceptedPolicySeq = "accepted_policy_seq"
+	// FieldStatus holds the string denoting the status field in the database.
+	FieldStatus = "status"
+	// FieldCancelAfter holds the string denoting the cancel_after field in the database.
+	FieldCancelAfter = "cancel_after"
+	// FieldCancelledAt holds the string denoting the cancelled_at field in the database.
+	FieldCancelledAt = "cancelled_at"
+	// FieldKinArrangement holds the string denoting the kin_arrangement field in the database.
+	FieldKinArrangement = "kin_arrangement"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
 	EdgeSessions = "sessions"
 	// EdgeReviews holds the string denoting the reviews edge name in mutations.
@@ -67,6 +75,12 @@ const (
 	EdgeCartItems = "cart_items"
 	// EdgeBankAccount holds the string denoting the bank_account edge name in mutations.
 	EdgeBankAccount = "bank_account"
+	// EdgeDataExports holds the string denoting the data_exports edge name in mutations.
+	EdgeDataExports = "data_exports"
+	// EdgeAccountChanges holds the string denoting the account_changes edge name in mutations.
+	EdgeAccountChanges = "account_changes"
+	// EdgePrivacyRequests holds the string denoting the privacy_requests edge name in mutations.
+	EdgePrivacyRequests = "privacy_requests"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// SessionsTable is the table that holds the sessions relation/edge.
@@ -167,6 +181,27 @@ const (
 	BankAccountInverseTable = "bank_accounts"
 	// BankAccountColumn is the table column denoting the bank_account relation/edge.
 	BankAccountColumn = "user_id"
+	// DataExportsTable is the table that holds the data_exports relation/edge.
+	DataExportsTable = "data_exports"
+	// DataExportsInverseTable is the table name for the DataExport entity.
+	// It exists in this package in order to avoid circular dependency with the "dataexport" package.
+	DataExportsInverseTable = "data_exports"
+	// DataExportsColumn is the table column denoting the data_exports relation/edge.
+	DataExportsColumn = "user_id"
+	// AccountChangesTable is the table that holds the account_changes relation/edge.
+	AccountChangesTable = "account_changes"
+	// AccountChangesInverseTable is the table name for the AccountChange entity.
+	// It exists in this package in order to avoid circular dependency with the "accountchange" package.
+	AccountChangesInverseTable = "account_changes"
+	// AccountChangesColumn is the table column denoting the account_changes relation/edge.
+	AccountChangesColumn = "user_id"
+	// PrivacyRequestsTable is the table that holds the privacy_requests relation/edge.
+	PrivacyRequestsTable = "privacy_requests"
+	// PrivacyRequestsInverseTable is the table name for the PrivacyRequest entity.
+	// It exists in this package in order to avoid circular dependency with the "privacyrequest" package.
+	PrivacyRequestsInverseTable = "privacy_requests"
+	// PrivacyRequestsColumn is the table column denoting the privacy_requests relation/edge.
+	PrivacyRequestsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -183,6 +218,10 @@ var Columns = []string{
 	FieldRole,
 	FieldConsented,
 	FieldAcceptedPolicySeq,
+	FieldStatus,
+	FieldCancelAfter,
+	FieldCancelledAt,
+	FieldKinArrangement,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -242,6 +281,56 @@ func RoleValidator(r Role) error {
 	}
 }
 
+// Status defines the type for the "status" enum field.
+type Status string
+
+// StatusACTIVE is the default value of the Status enum.
+const DefaultStatus = StatusACTIVE
+
+// Status values.
+const (
+	StatusACTIVE     Status = "ACTIVE"
+	StatusCANCELLING Status = "CANCELLING"
+	StatusCANCELLED  Status = "CANCELLED"
+)
+
+func (s Status) String() string {
+	return string(s)
+}
+
+// StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
+func StatusValidator(s Status) error {
+	switch s {
+	case StatusACTIVE, StatusCANCELLING, StatusCANCELLED:
+		return nil
+	default:
+		return fmt.Errorf("user: invalid enum value for status field: %q", s)
+	}
+}
+
+// KinArrangement defines the type for the "kin_arrangement" enum field.
+type KinArrangement string
+
+// KinArrangement values.
+const (
+	KinArrangementKIN_MAY_ACT   KinArrangement = "KIN_MAY_ACT"
+	KinArrangementNO_KIN_ACCESS KinArrangement = "NO_KIN_ACCESS"
+)
+
+func (ka KinArrangement) String() string {
+	return string(ka)
+}
+
+// KinArrangementValidator is a validator for the "kin_arrangement" field enum values. It is called by the builders before save.
+func KinArrangementValidator(ka KinArrangement) error {
+	switch ka {
+	case KinArrangementKIN_MAY_ACT, KinArrangementNO_KIN_ACCESS:
+		return nil
+	default:
+		return fmt.Errorf("user: invalid enum value for kin_arrangement field: %q", ka)
+	}
+}
+
 // OrderOption defines the ordering options for the User queries.
 type OrderOption func(*sql.Selector)
 
@@ -288,6 +377,26 @@ func ByRole(opts ...sql.OrderTermOption) OrderOption {
 // ByAcceptedPolicySeq orders the results by the accepted_policy_seq field.
 func ByAcceptedPolicySeq(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAcceptedPolicySeq, opts...).ToFunc()
+}
+
+// ByStatus orders the results by the status field.
+func ByStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByCancelAfter orders the results by the cancel_after field.
+func ByCancelAfter(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCancelAfter, opts...).ToFunc()
+}
+
+// ByCancelledAt orders the results by the cancelled_at field.
+func ByCancelledAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCancelledAt, opts...).ToFunc()
+}
+
+// ByKinArrangement orders the results by the kin_arrangement field.
+func ByKinArrangement(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKinArrangement, opts...).ToFunc()
 }
 
 // BySessionsCount orders the results by sessions count.
@@ -478,6 +587,48 @@ func ByBankAccountField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newBankAccountStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByDataExportsCount orders the results by data_exports count.
+func ByDataExportsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDataExportsStep(), opts...)
+	}
+}
+
+// ByDataExports orders the results by data_exports terms.
+func ByDataExports(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDataExportsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByAccountChangesCount orders the results by account_changes count.
+func ByAccountChangesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAccountChangesStep(), opts...)
+	}
+}
+
+// ByAccountChanges orders the results by account_changes terms.
+func ByAccountChanges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAccountChangesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByPrivacyRequestsCount orders the results by privacy_requests count.
+func ByPrivacyRequestsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPrivacyRequestsStep(), opts...)
+	}
+}
+
+// ByPrivacyRequests orders the results by privacy_requests terms.
+func ByPrivacyRequests(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPrivacyRequestsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newSessionsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -576,6 +727,27 @@ func newBankAccountStep() *sqlgraph.Step {
 		sqlgraph.Edge(sqlgraph.O2O, false, BankAccountTable, BankAccountColumn),
 	)
 }
+func newDataExportsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DataExportsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DataExportsTable, DataExportsColumn),
+	)
+}
+func newAccountChangesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AccountChangesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AccountChangesTable, AccountChangesColumn),
+	)
+}
+func newPrivacyRequestsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PrivacyRequestsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PrivacyRequestsTable, PrivacyRequestsColumn),
+	)
+}
 
 // MarshalGQL implements graphql.Marshaler interface.
 func (e Role) MarshalGQL(w io.Writer) {
@@ -591,6 +763,42 @@ func (e *Role) UnmarshalGQL(val interface{}) error {
 	*e = Role(str)
 	if err := RoleValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Status) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Status) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Status(str)
+	if err := StatusValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e KinArrangement) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *KinArrangement) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = KinArrangement(str)
+	if err := KinArrangementValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid KinArrangement", str)
 	}
 	return nil
 }

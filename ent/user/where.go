@@ -100,6 +100,16 @@ func AcceptedPolicySeq(v int) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldAcceptedPolicySeq, v))
 }
 
+// CancelAfter applies equality check predicate on the "cancel_after" field. It's identical to CancelAfterEQ.
+func CancelAfter(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldCancelAfter, v))
+}
+
+// CancelledAt applies equality check predicate on the "cancelled_at" field. It's identical to CancelledAtEQ.
+func CancelledAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldCancelledAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -575,6 +585,156 @@ func AcceptedPolicySeqLTE(v int) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldAcceptedPolicySeq, v))
 }
 
+// StatusEQ applies the EQ predicate on the "status" field.
+func StatusEQ(v Status) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldStatus, v))
+}
+
+// StatusNEQ applies the NEQ predicate on the "status" field.
+func StatusNEQ(v Status) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldStatus, v))
+}
+
+// StatusIn applies the In predicate on the "status" field.
+func StatusIn(vs ...Status) predicate.User {
+	return predicate.User(sql.FieldIn(FieldStatus, vs...))
+}
+
+// StatusNotIn applies the NotIn predicate on the "status" field.
+func StatusNotIn(vs ...Status) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// CancelAfterEQ applies the EQ predicate on the "cancel_after" field.
+func CancelAfterEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldCancelAfter, v))
+}
+
+// CancelAfterNEQ applies the NEQ predicate on the "cancel_after" field.
+func CancelAfterNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldCancelAfter, v))
+}
+
+// CancelAfterIn applies the In predicate on the "cancel_after" field.
+func CancelAfterIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldCancelAfter, vs...))
+}
+
+// CancelAfterNotIn applies the NotIn predicate on the "cancel_after" field.
+func CancelAfterNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldCancelAfter, vs...))
+}
+
+// CancelAfterGT applies the GT predicate on the "cancel_after" field.
+func CancelAfterGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldCancelAfter, v))
+}
+
+// CancelAfterGTE applies the GTE predicate on the "cancel_after" field.
+func CancelAfterGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldCancelAfter, v))
+}
+
+// CancelAfterLT applies the LT predicate on the "cancel_after" field.
+func CancelAfterLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldCancelAfter, v))
+}
+
+// CancelAfterLTE applies the LTE predicate on the "cancel_after" field.
+func CancelAfterLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldCancelAfter, v))
+}
+
+// CancelAfterIsNil applies the IsNil predicate on the "cancel_after" field.
+func CancelAfterIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldCancelAfter))
+}
+
+// CancelAfterNotNil applies the NotNil predicate on the "cancel_after" field.
+func CancelAfterNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldCancelAfter))
+}
+
+// CancelledAtEQ applies the EQ predicate on the "cancelled_at" field.
+func CancelledAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldCancelledAt, v))
+}
+
+// CancelledAtNEQ applies the NEQ predicate on the "cancelled_at" field.
+func CancelledAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldCancelledAt, v))
+}
+
+// CancelledAtIn applies the In predicate on the "cancelled_at" field.
+func CancelledAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldCancelledAt, vs...))
+}
+
+// CancelledAtNotIn applies the NotIn predicate on the "cancelled_at" field.
+func CancelledAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldCancelledAt, vs...))
+}
+
+// CancelledAtGT applies the GT predicate on the "cancelled_at" field.
+func CancelledAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldCancelledAt, v))
+}
+
+// CancelledAtGTE applies the GTE predicate on the "cancelled_at" field.
+func CancelledAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldCancelledAt, v))
+}
+
+// CancelledAtLT applies the LT predicate on the "cancelled_at" field.
+func CancelledAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldCancelledAt, v))
+}
+
+// CancelledAtLTE applies the LTE predicate on the "cancelled_at" field.
+func CancelledAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldCancelledAt, v))
+}
+
+// CancelledAtIsNil applies the IsNil predicate on the "cancelled_at" field.
+func CancelledAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldCancelledAt))
+}
+
+// CancelledAtNotNil applies the NotNil predicate on the "cancelled_at" field.
+func CancelledAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldCancelledAt))
+}
+
+// KinArrangementEQ applies the EQ predicate on the "kin_arrangement" field.
+func KinArrangementEQ(v KinArrangement) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldKinArrangement, v))
+}
+
+// KinArrangementNEQ applies the NEQ predicate on the "kin_arrangement" field.
+func KinArrangementNEQ(v KinArrangement) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldKinArrangement, v))
+}
+
+// KinArrangementIn applies the In predicate on the "kin_arrangement" field.
+func KinArrangementIn(vs ...KinArrangement) predicate.User {
+	return predicate.User(sql.FieldIn(FieldKinArrangement, vs...))
+}
+
+// KinArrangementNotIn applies the NotIn predicate on the "kin_arrangement" field.
+func KinArrangementNotIn(vs ...KinArrangement) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldKinArrangement, vs...))
+}
+
+// KinArrangementIsNil applies the IsNil predicate on the "kin_arrangement" field.
+func KinArrangementIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldKinArrangement))
+}
+
+// KinArrangementNotNil applies the NotNil predicate on the "kin_arrangement" field.
+func KinArrangementNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldKinArrangement))
+}
+
 // HasSessions applies the HasEdge predicate on the "sessions" edge.
 func HasSessions() predicate.User {
 	return predicate.User(func(s *sql.Selector) {
@@ -889,6 +1049,75 @@ func HasBankAccount() predicate.User {
 func HasBankAccountWith(preds ...predicate.BankAccount) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newBankAccountStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDataExports applies the HasEdge predicate on the "data_exports" edge.
+func HasDataExports() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DataExportsTable, DataExportsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDataExportsWith applies the HasEdge predicate on the "data_exports" edge with a given conditions (other predicates).
+func HasDataExportsWith(preds ...predicate.DataExport) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newDataExportsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAccountChanges applies the HasEdge predicate on the "account_changes" edge.
+func HasAccountChanges() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AccountChangesTable, AccountChangesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAccountChangesWith applies the HasEdge predicate on the "account_changes" edge with a given conditions (other predicates).
+func HasAccountChangesWith(preds ...predicate.AccountChange) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newAccountChangesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPrivacyRequests applies the HasEdge predicate on the "privacy_requests" edge.
+func HasPrivacyRequests() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PrivacyRequestsTable, PrivacyRequestsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPrivacyRequestsWith applies the HasEdge predicate on the "privacy_requests" edge with a given conditions (other predicates).
+func HasPrivacyRequestsWith(preds ...predicate.PrivacyRequest) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newPrivacyRequestsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

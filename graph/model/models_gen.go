@@ -10,10 +10,17 @@ import (
 	"github.com/tongxue/tongxue/ent/devicepermission"
 	"github.com/tongxue/tongxue/ent/errand"
 	"github.com/tongxue/tongxue/ent/post"
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/starcard"
 	"github.com/tongxue/tongxue/internal/domain/cart"
 	"github.com/tongxue/tongxue/internal/partners/bank"
 )
+
+type AccountCancellation struct {
+	// When the account will be cancelled unless I log in before.
+	CancelAfter time.Time          `json:"cancelAfter"`
+	Terms       *CancellationTerms `json:"terms"`
+}
 
 type AddressInput struct {
 	Label         *string `json:"label,omitempty"`
@@ -21,6 +28,13 @@ type AddressInput struct {
 	Phone         string  `json:"phone"`
 	Address       string  `json:"address"`
 	IsDefault     *bool   `json:"isDefault,omitempty"`
+}
+
+type AnswerPrivacyRequestInput struct {
+	ID     int    `json:"id"`
+	Answer string `json:"answer"`
+	// Refuse instead of answering (abusive repeats); the answer is then the reason.
+	Refuse *bool `json:"refuse,omitempty"`
 }
 
 type AuthPayload struct {
@@ -50,9 +64,26 @@ type BankTransactionPage struct {
 	Next *string `json:"next,omitempty"`
 }
 
+// What cancelling deletes, what the law makes us keep (de-identified) and for how long.
+type CancellationTerms struct {
+	// Each kind of data deleted at cancellation, in the policy's words.
+	Deleted []string      `json:"deleted"`
+	Kept    []*KeptRecord `json:"kept"`
+	// Days between the request and the cancellation; logging in during them stops it.
+	CoolingOffDays int `json:"coolingOffDays"`
+}
+
 type Cart struct {
 	Lines    []*cart.Line `json:"lines"`
 	TotalFen int          `json:"totalFen"`
+}
+
+type ChangePhoneInput struct {
+	NewPhone string `json:"newPhone"`
+	// The code sent to my current number.
+	OldCode string `json:"oldCode"`
+	// The code sent to the new number.
+	NewCode string `json:"newCode"`
 }
 
 type CreatePostInput struct {
@@ -62,6 +93,12 @@ type CreatePostInput struct {
 	Location *string `json:"location,omitempty"`
 	// Up to 9 JPEG or PNG pictures; all metadata (EXIF, GPS) is removed.
 	Images []*graphql.Upload `json:"images,omitempty"`
+}
+
+// A single-use link to an export, only for its owner (GET it with the session's bearer token).
+type DataExportLink struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 type DevicePermissionsInput struct {
@@ -93,6 +130,25 @@ type FeedbackInput struct {
 	ContactEmail *string `json:"contactEmail,omitempty"`
 }
 
+type KeptRecord struct {
+	What string `json:"what"`
+	Why  string `json:"why"`
+	// How long, e.g. 3 years from the order's completion.
+	HowLong string `json:"howLong"`
+}
+
+type KinRequestInput struct {
+	Kind privacyrequest.Kind `json:"kind"`
+	// The deceased user's phone number.
+	DeceasedPhone string  `json:"deceasedPhone"`
+	KinName       string  `json:"kinName"`
+	KinContact    string  `json:"kinContact"`
+	KinRelation   string  `json:"kinRelation"`
+	Details       *string `json:"details,omitempty"`
+	// The requester's ID, the death certificate and proof of kinship, as files.
+	Documents []*graphql.Upload `json:"documents"`
+}
+
 // What the app needs to run its code entry screen.
 type LoginCodeTicket struct {
 	// The masked number the code was sent to.
@@ -119,11 +175,30 @@ type OrderLineInput struct {
 	Quantity  int `json:"quantity"`
 }
 
+type PhoneChangeCodes struct {
+	SentToOld *LoginCodeTicket `json:"sentToOld"`
+	SentToNew *LoginCodeTicket `json:"sentToNew"`
+}
+
 type PlaceOrderInput struct {
 	Lines     []*OrderLineInput `json:"lines"`
 	AddressID int               `json:"addressId"`
 	// Any unique string per checkout; a retry with the same key returns the same order.
 	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// The privacy contact of the policy (§10).
+type PrivacyContact struct {
+	Email   string `json:"email"`
+	Address string `json:"address"`
+	Hours   string `json:"hours"`
+	// Working days within which a request is answered.
+	AnswerWithinWorkingDays int `json:"answerWithinWorkingDays"`
+}
+
+type PrivacyRequestInput struct {
+	Kind    privacyrequest.Kind `json:"kind"`
+	Details *string             `json:"details,omitempty"`
 }
 
 type ProfileInput struct {

@@ -13,8 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
+	"github.com/tongxue/tongxue/internal/api/playground"
 	"github.com/tongxue/tongxue/internal/app"
 	"github.com/tongxue/tongxue/internal/domain/auth"
 	"github.com/tongxue/tongxue/internal/domain/media"
@@ -34,6 +33,7 @@ func NewHandler(d *app.Services) http.Handler {
 	mux.Handle("/graphql", graphqlEndpoint(d, NewGraphQL(d)))
 	mux.Handle("POST "+orders.CallbackPath+"{provider}", paymentCallback(d))
 	mux.Handle("GET "+resolvers.MediaPath, http.StripPrefix(resolvers.MediaPath, media.Serve(d.Media, d.Pictures.Guard())))
+	mux.Handle("GET /exports/{token}", exportDownload(d)) // a copy of my data (exports.go)
 	mux.HandleFunc("GET /star-cards/keys", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, d.Cards.PublicKeys())
 	})
@@ -48,6 +48,7 @@ func NewHandler(d *app.Services) http.Handler {
 	})
 	if !d.Web.Production {
 		mux.Handle("GET /{$}", playground.Handler("tongxue", "/graphql"))
+		mux.Handle("GET "+playground.AssetsPath, playground.Assets())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -326,3 +326,37 @@ func BenchmarkLimitHooks(b *testing.B) {
 		}
 	}
 }
+
+// The playground's (GraphiQL's) introspection query measures its type
+// fragments on their own, where TypeRef nests ofType 8 deep: a fragment on
+// an introspection type is spread only inside __schema/__type, whose depth
+// is not counted, so it passes however deep it nests.
+func TestIntrospectionFragmentsPassTheDepthLimit(t *testing.T) {
+	nest := "kind name"
+	for range 9 {
+		nest = "kind name ofType { " + nest + " }"
+	}
+	q := `query IntrospectionQuery { __schema { types { ...FullType } } }
+fragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { ...InputValue } type { ...TypeRef } } }
+fragment InputValue on __InputValue { name type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { ` + nest + ` }`
+	doc, err := parser.ParseQuery(&ast.Source{Input: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkShape(doc); err != nil {
+		t.Fatalf("GraphiQL's introspection query refused: %v", err)
+	}
+	// The same depth in a fragment on a schema type is still refused.
+	deep := "id"
+	for range 13 {
+		deep = "merchant { products(first: 1) { edges { node { " + deep + " } } } }"
+	}
+	doc, err = parser.ParseQuery(&ast.Source{Input: `{ products(first: 1) { edges { node { ...P } } } } fragment P on Product { ` + deep + ` }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkShape(doc); err == nil || err.Extensions["code"] != "QUERY_TOO_DEEP" {
+		t.Fatalf("a deep fragment on Product passed: %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"strings"
+
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -50,7 +52,11 @@ func checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 	}
 	for _, f := range doc.Fragments {
 		if m.defs[f.Name] == f {
-			merge(m.fragment(f.Name))
+			s := m.fragment(f.Name)
+			if strings.HasPrefix(f.TypeCondition, "__") {
+				s.depth = 0 // spread only inside __schema/__type, where depth is not counted: see maxDepth
+			}
+			merge(s)
 		} else {
 			merge(m.set(f.SelectionSet)) // a duplicate name: validation refuses it, after walking it
 		}

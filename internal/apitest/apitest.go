@@ -196,6 +196,7 @@ func (e *Env) Send(t testing.TB, req *http.Request) *Response {
 	if err := json.Unmarshal(raw, r); err != nil {
 		t.Fatalf("status %d, body is not JSON: %s", resp.StatusCode, raw)
 	}
+	CheckErrorCodes(t, req, r.Errors) // each mutation answers only the codes its schema description lists
 	return r
 }
 

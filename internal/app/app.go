@@ -16,11 +16,13 @@ import (
 	"github.com/tongxue/tongxue/internal/domain/auth"
 	"github.com/tongxue/tongxue/internal/domain/bankaccounts"
 	"github.com/tongxue/tongxue/internal/domain/cart"
+	"github.com/tongxue/tongxue/internal/domain/dataexport"
 	"github.com/tongxue/tongxue/internal/domain/errands"
 	"github.com/tongxue/tongxue/internal/domain/feedback"
 	"github.com/tongxue/tongxue/internal/domain/media"
 	"github.com/tongxue/tongxue/internal/domain/orders"
 	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/domain/rights"
 	"github.com/tongxue/tongxue/internal/domain/starcard"
 	"github.com/tongxue/tongxue/internal/domain/student"
 	"github.com/tongxue/tongxue/internal/domain/wow"
@@ -78,6 +80,8 @@ type Services struct {
 	Errands      *errands.Service
 	Cards        *starcard.Cards
 	BankAccounts *bankaccounts.Service
+	Exports      *dataexport.Service
+	Rights       *rights.Service // rights requests with their 15-working-day clock (R2, R7, R8, K2)
 	Media        media.Store
 	Pictures     *media.Access // who may fetch which picture; signed URLs
 	Bus          pubsub.Bus
@@ -86,6 +90,9 @@ type Services struct {
 	Now          func() time.Time
 	Log          *slog.Logger
 	Web          Web
+
+	// Account cancellation: the request, the cooling-off period, CancelDue (R3, A5).
+	Cancellations *account.Cancellations
 }
 
 // Build wires every service. It makes sure the first privacy policy
@@ -102,7 +109,10 @@ func Build(ctx context.Context, p Parts) (*Services, error) {
 	if err := priv.Bootstrap(ctx); err != nil {
 		return nil, err
 	}
-	students := student.New(student.Deps{Client: p.DB.Client, Keys: p.Keys, Verifier: p.Verifier, Now: p.Now, Log: p.Log})
+	students := student.New(student.Deps{Client: p.DB.Client, Keys: p.Keys, Verifier: p.Verifier, Privacy: priv, Now: p.Now, Log: p.Log})
+	if err := students.ForgetWithdrawn(ctx); err != nil { // documents left by withdrawals before they erased them
+		return nil, err
+	}
 	authSvc := auth.New(auth.Deps{Client: p.DB.Client, Keys: p.Keys, SMS: p.SMS, Policy: priv, Now: p.Now, Log: p.Log})
 	cards, err := starcard.NewCards(p.DB.Client, p.Keys.Index.Secret("credential-signing/k1"), students, p.Now)
 	if err != nil {
@@ -124,15 +134,17 @@ func Build(ctx context.Context, p Parts) (*Services, error) {
 	return &Services{
 		DB:        p.DB,
 		Auth:      authSvc,
-		Accounts:  account.New(p.DB.Client, p.Keys),
+		Accounts:  account.New(p.DB.Client, p.Keys, p.Now),
 		Sessions:  authSvc.WatchSessions(p.Bus),
 		Privacy:   priv,
 		Feedbacks: feedback.New(p.DB.Client, p.Keys.Ring, p.Now),
 		Carts:     cart.New(p.DB.Client, p.Now),
 		Addresses: address.New(p.DB.Client, p.Keys.Ring, p.Now),
 		Orders: orders.New(orders.Deps{DB: p.DB, Ring: p.Keys.Ring, Bus: p.Bus, Payment: p.Payment,
-			Students: students, Privacy: priv, Now: p.Now, Log: p.Log,
+			Students: students.ForOffers(), Privacy: priv, Now: p.Now, Log: p.Log,
 			Config: orders.Config{PaymentWindow: p.PaymentWindow, NotifyBaseURL: p.PublicURL}}),
+		Cancellations: account.NewCancellations(account.CancellationDeps{DB: p.DB, Keys: p.Keys, Sessions: authSvc,
+			Bank: p.Bank, Media: p.Media, Now: p.Now, Log: p.Log}),
 		Students: students,
 		Wows:     wows,
 		Errands: errands.New(errands.Deps{Client: p.DB.Client, Ring: p.Keys.Ring, Media: p.Media, Bus: p.Bus,
@@ -140,6 +152,9 @@ func Build(ctx context.Context, p Parts) (*Services, error) {
 		Cards: cards,
 		BankAccounts: bankaccounts.New(bankaccounts.Deps{Client: p.DB.Client, Ring: p.Keys.Ring,
 			Privacy: priv, Bank: p.Bank, Now: p.Now, Log: p.Log}),
+		Exports: dataexport.New(dataexport.Deps{DB: p.DB, Keys: p.Keys, Media: p.Media, Now: p.Now, Log: p.Log,
+			BaseURL: p.PublicURL}),
+		Rights:   rights.New(rights.Deps{Client: p.DB.Client, Keys: p.Keys, Now: p.Now, Log: p.Log}),
 		Media:    p.Media,
 		Pictures: pics,
 		Bus:      p.Bus,

@@ -19,9 +19,10 @@ import (
 	"github.com/tongxue/tongxue/internal/partners/sms"
 )
 
-// SMS codes serve two purposes: logging in, and the fresh verification
-// before revealing one's own masked data. A code works only for its purpose;
-// both share the per-number limits, so one cannot be used to flood the other.
+// SMS codes serve logging in, the fresh verification before revealing one's
+// own masked data, and changing the number (phonechange.go). A code works
+// only for its purpose; all share the per-number limits, so one cannot be
+// used to flood the others.
 
 // Ticket tells the app what happened to its code request.
 type Ticket struct {
@@ -31,8 +32,10 @@ type Ticket struct {
 }
 
 var templates = map[logincode.Purpose]string{
-	logincode.PurposeLOGIN:  sms.TemplateLoginCode,
-	logincode.PurposeREVEAL: sms.TemplateRevealCode,
+	logincode.PurposeLOGIN:     sms.TemplateLoginCode,
+	logincode.PurposeREVEAL:    sms.TemplateRevealCode,
+	logincode.PurposePHONE_OLD: sms.TemplatePhoneChangeOld, // phonechange.go
+	logincode.PurposePHONE_NEW: sms.TemplatePhoneChangeNew,
 }
 
 // sendCode issues a fresh code for purpose to the normalised number p.

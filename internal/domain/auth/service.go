@@ -110,6 +110,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		}
 	}
 	res := &LoginResult{Registered: existing == nil}
+	stopped := false // logging in during the cooling-off period stops a cancellation (R3)
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		if err := consumeCode(ctx, tx, lc, now); err != nil {
 			return err
@@ -119,6 +120,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 			if u, err = account.Register(ctx, tx, s.keys, p, reg, now); err != nil {
 				return err
 			}
+		} else if stopped, err = account.StopCancellation(ctx, tx, u); err != nil {
+			return err
 		}
 		res.User = u
 		res.Token, res.ExpiresAt, err = s.openSession(ctx, tx, u.ID, now)
@@ -127,7 +130,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	if err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "login", "user_id", res.User.ID, "registered", res.Registered)
+	s.log.InfoContext(ctx, "login", "user_id", res.User.ID, "registered", res.Registered, "cancellation_stopped", stopped)
 	return res, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/domain/auth"
 	"github.com/tongxue/tongxue/internal/domain/privacy"
+	"github.com/tongxue/tongxue/internal/domain/retention"
 	"github.com/tongxue/tongxue/internal/infra/apperr"
 	"github.com/tongxue/tongxue/internal/infra/pii"
 )
@@ -107,6 +108,9 @@ func (s *Service) move(ctx context.Context, o *ent.Order, to Status, actor Actor
 	var moved *ent.Order
 	err := s.write(ctx, func(tx *ent.Tx) ([]*ent.OrderEvent, error) {
 		upd := tx.Order.Update().Where(order.ID(o.ID), order.StatusEQ(from)).SetStatus(to).SetUpdatedAt(now)
+		if closes(to) {
+			upd.SetClosedAt(now).SetRetainUntil(kept.For.After(now))
+		}
 		if to == order.StatusSHIPPED && opt.CourierID != nil {
 			if err := s.assignCourier(ctx, tx, o, *opt.CourierID, now); err != nil {
 				return nil, err
@@ -132,6 +136,16 @@ func (s *Service) move(ctx context.Context, o *ent.Order, to Status, actor Actor
 		return []*ent.OrderEvent{ev}, err
 	})
 	return moved, err
+}
+
+// kept is how long a closed order is kept (T1), as ent/schema declares it
+// for the retention runner and the privacy catalogue.
+var kept = retention.MustKeepOf(order.Table, "")
+
+// closes reports the statuses that end an order: its record's retention
+// starts then.
+func closes(s Status) bool {
+	return s == order.StatusCOMPLETED || s == order.StatusCANCELLED || s == order.StatusREFUNDED
 }
 
 // assignCourier hands the order to a runner and records the hand-over. It

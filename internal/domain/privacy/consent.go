@@ -134,7 +134,15 @@ type ConsentState struct {
 	Granted       bool
 	DecidedAt     *time.Time
 	PolicyVersion *string
+	// Effects says what a withdrawal just did (P2, R4), one sentence each:
+	// that processing stops, then what the OnWithdraw hooks erased. Empty
+	// in every other answer.
+	Effects []string
 }
+
+// EffectStopped is the first effect of every withdrawal (P2): processing
+// stops from the next request; what was done before is not undone.
+const EffectStopped = "processing for this purpose has stopped; what was done before the withdrawal is not undone"
 
 // States lists every purpose with the user's decision.
 func (s *Service) States(ctx context.Context, userID int) ([]*ConsentState, error) {
@@ -148,7 +156,7 @@ func (s *Service) States(ctx context.Context, userID int) ([]*ConsentState, erro
 	}
 	var out []*ConsentState
 	for _, info := range pii.Purposes() {
-		st := &ConsentState{Purpose: info, Granted: !info.NeedsConsent()}
+		st := &ConsentState{Purpose: info, Granted: !info.NeedsConsent(), Effects: []string{}}
 		if r := by[info.Purpose]; r != nil {
 			st.Granted = r.Granted
 			st.DecidedAt = &r.UpdatedAt
@@ -186,6 +194,7 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 	}
 	now := s.now()
 	var consented []string
+	effects := []string{}
 	err = store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		// Lock the user row first: concurrent decisions then update the
 		// user's consented list one after the other.
@@ -205,9 +214,14 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 			return err
 		}
 		if !grant {
+			effects = append(effects, EffectStopped)
 			for _, erase := range s.onWithdraw(p) {
-				if err := erase(ctx, tx, v.UserID); err != nil {
+				effect, err := erase(ctx, tx, v.UserID)
+				if err != nil {
 					return err
+				}
+				if effect != "" {
+					effects = append(effects, effect)
 				}
 			}
 		}
@@ -226,13 +240,17 @@ func (s *Service) Decide(ctx context.Context, v *auth.Viewer, p pii.Purpose, gra
 		return nil, err
 	}
 	v.Consented = consented // the rest of this request sees the decision
-	s.log.InfoContext(ctx, "consent", "user_id", v.UserID, "purpose", string(p), "decision", string(decision), "channel", string(channel))
-	return &ConsentState{Purpose: info, Granted: grant, DecidedAt: &now, PolicyVersion: &cur.Version}, nil
+	s.log.InfoContext(ctx, "consent", "user_id", v.UserID, "purpose", string(p), "decision", string(decision),
+		"channel", string(channel), "effects", len(effects))
+	return &ConsentState{Purpose: info, Granted: grant, DecidedAt: &now, PolicyVersion: &cur.Version, Effects: effects}, nil
 }
 
 // WithdrawHook erases, inside the withdrawal's transaction, the data of
-// userID that was kept only under the consent being withdrawn.
-type WithdrawHook func(ctx context.Context, tx *ent.Tx, userID int) error
+// userID that was kept only under the consent being withdrawn, and says
+// what it did in one sentence the user reads in the withdrawal's answer
+// (English, like the schema's descriptions; no personal values): "" when
+// there was nothing to do.
+type WithdrawHook func(ctx context.Context, tx *ent.Tx, userID int) (effect string, err error)
 
 type withdrawHooks struct {
 	mu    sync.Mutex

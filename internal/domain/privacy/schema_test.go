@@ -277,9 +277,15 @@ func TestPolicyExemptFields(t *testing.T) {
 		}
 	}
 	sort.Strings(got)
+	// P1: reading and accepting the policy, consents, and the user's rights
+	// (export, cancellation, requests, the step-up they need) stay open.
 	want := []string{
-		"Mutation.acceptPrivacyPolicy", "Mutation.grantConsent", "Mutation.logout", "Mutation.withdrawConsent",
-		"Query.consentPurposes", "Query.myConsentHistory", "Query.myConsents", "Query.privacyPolicy",
+		"Mutation.acceptPrivacyPolicy", "Mutation.dataExportLink", "Mutation.grantConsent", "Mutation.logout",
+		"Mutation.requestAccountCancellation", "Mutation.requestDataExport", "Mutation.requestRevealCode",
+		"Mutation.setKinArrangement", "Mutation.submitKinRequest", "Mutation.submitPrivacyRequest",
+		"Mutation.verifyReveal", "Mutation.withdrawConsent",
+		"Query.cancellationTerms", "Query.consentPurposes", "Query.myConsentHistory", "Query.myConsents",
+		"Query.myDataExports", "Query.myPrivacyRequests", "Query.privacyContact", "Query.privacyPolicy",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("exempt fields %v, want %v", got, want)

@@ -45,6 +45,7 @@ type Service struct {
 	client   *ent.Client
 	keys     vault.Keys
 	provider studentverify.Provider
+	priv     *privacy.Service
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -54,13 +55,18 @@ type Deps struct {
 	Client   *ent.Client
 	Keys     vault.Keys
 	Verifier studentverify.Provider
+	Privacy  *privacy.Service
 	Now      func() time.Time
 	Log      *slog.Logger
 }
 
-// New returns the service.
+// New returns the service and makes withdrawals of its two consents erase
+// what was kept under them (withdraw.go).
 func New(d Deps) *Service {
-	return &Service{client: d.Client, keys: d.Keys, provider: d.Verifier, now: d.Now, log: d.Log}
+	s := &Service{client: d.Client, keys: d.Keys, provider: d.Verifier, priv: d.Privacy, now: d.Now, log: d.Log}
+	d.Privacy.OnWithdraw(pii.SensitiveID, forgetIdentity)
+	d.Privacy.OnWithdraw(pii.ShareVerifier, forgetCHSICode)
+	return s
 }
 
 // Submit checks the request, asks the verification service and stores the
@@ -141,8 +147,19 @@ func (s *Service) store(ctx context.Context, userID int, r studentverify.Request
 	return err
 }
 
-// IsVerified reports whether the user is a verified, still enrolled student.
+// IsVerified reports whether the user is a verified, still enrolled
+// student who has not withdrawn SENSITIVE_IDENTITY (the star card's
+// student claim: false, never an error, once it is withdrawn).
 func (s *Service) IsVerified(ctx context.Context, userID int) (bool, error) {
+	withdrawn, err := s.identityWithdrawn(ctx, userID)
+	if err != nil || withdrawn {
+		return false, err
+	}
+	return s.verified(ctx, userID)
+}
+
+// verified reads the verification itself.
+func (s *Service) verified(ctx context.Context, userID int) (bool, error) {
 	sv, err := s.client.StudentVerification.Query().Where(studentverification.UserID(userID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return false, nil

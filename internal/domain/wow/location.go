@@ -35,9 +35,18 @@ func (s *Service) Location(p *ent.Post) (*string, error) {
 // forgetLocations erases the places of all of userID's posts: a withdrawal
 // of LOCATION runs it in its own transaction (privacy.OnWithdraw), so the
 // places go with the consent and none is left to show if it is given again.
-func forgetLocations(ctx context.Context, tx *ent.Tx, userID int) error {
-	return tx.Post.Update().Where(post.AuthorID(userID), post.LocationCipherNotNil()).
-		ClearLocationCipher().Exec(ctx)
+// The withdrawal's answer says how many posts lost their place.
+func forgetLocations(ctx context.Context, tx *ent.Tx, userID int) (string, error) {
+	n, err := tx.Post.Update().Where(post.AuthorID(userID), post.LocationCipherNotNil()).
+		ClearLocationCipher().Save(ctx)
+	switch {
+	case err != nil || n == 0:
+		return "", err
+	case n == 1:
+		return "place removed from 1 post", nil
+	default:
+		return fmt.Sprintf("place removed from %d posts", n), nil
+	}
 }
 
 // legacyLocation is the plaintext column posts had before places were

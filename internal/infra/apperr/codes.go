@@ -35,11 +35,12 @@ const (
 	CodeStudentVerificationRequired Code = "STUDENT_VERIFICATION_REQUIRED" // the product is for verified students only; `productIndex` names the line
 
 	// The state of the data.
-	CodeNotFound          Code = "NOT_FOUND"          // no such object, or none the viewer may see; names the kind, never the content
-	CodeConflict          Code = "CONFLICT"           // the object changed meanwhile or already exists; reload and try again
-	CodeInvalidTransition Code = "INVALID_TRANSITION" // the order or errand cannot go from its status to the one asked
-	CodeOutOfStock        Code = "OUT_OF_STOCK"       // a product does not have the quantity ordered left; `productId` names it
-	CodeAlreadyPaid       Code = "ALREADY_PAID"       // the order has been paid; it shows as paid in a moment
+	CodeNotFound            Code = "NOT_FOUND"            // no such object, or none the viewer may see; names the kind, never the content
+	CodeConflict            Code = "CONFLICT"             // the object changed meanwhile or already exists; reload and try again
+	CodeInvalidTransition   Code = "INVALID_TRANSITION"   // the order or errand cannot go from its status to the one asked
+	CodeOutOfStock          Code = "OUT_OF_STOCK"         // a product does not have the quantity ordered left; `productId` names it
+	CodeAlreadyPaid         Code = "ALREADY_PAID"         // the order has been paid; it shows as paid in a moment
+	CodeCancellationBlocked Code = "CANCELLATION_BLOCKED" // orders, errands or a bank application are still under way (`orders`, `errands`, `shops`, `bankApplications` count them): finish them, then ask again
 
 	// Partners.
 	CodeSMSUnavailable          Code = "SMS_UNAVAILABLE"          // the SMS code could not be sent; try again shortly

@@ -37,7 +37,8 @@ type Config struct {
 	AllowedOrigins []string // TONGXUE_ALLOWED_ORIGINS, comma separated
 	TrustProxy     bool     // TONGXUE_TRUST_PROXY: take the client IP from X-Forwarded-For
 	LogLevel       string   // TONGXUE_LOG_LEVEL: debug, info (default), warn, error
-	SMSSender      string   // TONGXUE_SMS: sandbox (default in development)
+	SMSSender      string   // TONGXUE_SMS: tencent, or sandbox (default in development)
+	SMSTencent     TencentSMS
 
 	PublicURL string // TONGXUE_PUBLIC_URL: base URL providers call back, default http://localhost:PORT
 
@@ -73,6 +74,9 @@ type Config struct {
 func (c Config) IsProduction() bool { return c.Env == Production }
 
 // FromEnv reads the configuration; lookup is os.LookupEnv outside tests.
+// It checks every variable before it answers: a bad configuration gets one
+// error listing each problem with an example of a good value, so an
+// operator fixes them all in one go rather than one per restart.
 func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	get := func(k, def string) string {
 		if v, ok := lookup(k); ok && strings.TrimSpace(v) != "" {
@@ -80,6 +84,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		}
 		return def
 	}
+	var probs problems
 	c := Config{
 		DatabaseURL: get("DATABASE_URL", ""),
 		Env:         get("TONGXUE_ENV", Development),
@@ -104,96 +109,131 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		PprofAddr:      get("TONGXUE_PPROF", ""),
 		RateLimits:     get("TONGXUE_RATE_LIMITS", "default"),
 	}
-	var err error
-	if c.Port, err = atoi(get("PORT", "8080"), "PORT"); err != nil {
-		return c, err
+	switch c.Env {
+	case Development, Production:
+	default:
+		probs.add("TONGXUE_ENV", "production", "must be %q or %q", Development, Production)
 	}
-	if c.Port < 0 || c.Port > 65535 {
-		return c, fmt.Errorf("PORT must be between 0 and 65535")
+	readNetwork(&c, get, &probs)
+	readLimits(&c, get, &probs)
+	if c.IsProduction() {
+		// vault checks the keys' form; their absence is listed here with the rest.
+		if c.DataKeys == "" {
+			probs.add("TONGXUE_DATA_KEYS", "k1:<base64 of 32 random bytes>", "is required in production")
+		}
+		if c.IndexKey == "" {
+			probs.add("TONGXUE_INDEX_KEY", "<base64 of 32 random bytes>", "is required in production")
+		}
+	}
+	readSMS(&c, get, &probs)
+	readParties(&c, &probs)
+	c.PublicURL = get("TONGXUE_PUBLIC_URL", fmt.Sprintf("http://localhost:%d", c.Port))
+	return c, probs.err()
+}
+
+// readNetwork reads where the server listens and whom it trusts.
+func readNetwork(c *Config, get func(k, def string) string, probs *problems) {
+	var err error
+	if c.Port, err = strconv.Atoi(get("PORT", "8080")); err != nil || c.Port < 0 || c.Port > 65535 {
+		probs.add("PORT", "8080", "must be a number from 0 to 65535")
 	}
 	c.Listen = fmt.Sprintf(":%d", c.Port)
 	if l := get("TONGXUE_LISTEN", ""); l != "" {
-		if c.Port, err = listenPort(l); err != nil {
-			return c, err
+		if port, err := listenPort(l); err != nil {
+			probs.add("TONGXUE_LISTEN", "127.0.0.1:8080", "%s", err.Error())
+		} else {
+			c.Port, c.Listen = port, l
 		}
-		c.Listen = l
-	}
-	if c.MaxOpenConns, err = atoi(get("TONGXUE_DB_MAX_OPEN", "20"), "TONGXUE_DB_MAX_OPEN"); err != nil {
-		return c, err
-	}
-	if c.ShutdownTimeout, err = time.ParseDuration(get("TONGXUE_SHUTDOWN_TIMEOUT", "15s")); err != nil {
-		return c, fmt.Errorf("TONGXUE_SHUTDOWN_TIMEOUT: %w", err)
 	}
 	if c.TrustProxy, err = strconv.ParseBool(get("TONGXUE_TRUST_PROXY", "false")); err != nil {
-		return c, fmt.Errorf("TONGXUE_TRUST_PROXY: %w", err)
+		probs.add("TONGXUE_TRUST_PROXY", "true", "must be true or false")
 	}
 	for _, o := range strings.Split(get("TONGXUE_ALLOWED_ORIGINS", ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if err := checkOrigin(o); err != nil {
-				return c, err
+				probs.add("TONGXUE_ALLOWED_ORIGINS", "https://app.example.cn", "%s", err.Error())
+				continue
 			}
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
 	}
-	switch c.Env {
-	case Development, Production:
-	default:
-		return c, fmt.Errorf("TONGXUE_ENV must be %q or %q", Development, Production)
-	}
 	if c.PprofAddr != "" {
-		if c.IsProduction() {
-			return c, fmt.Errorf("TONGXUE_PPROF is for development only")
-		}
 		if host, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(host) {
-			return c, fmt.Errorf("TONGXUE_PPROF must be a loopback host:port such as 127.0.0.1:6060")
+			probs.add("TONGXUE_PPROF", "127.0.0.1:6060", "must be a loopback host:port")
+		} else if c.IsProduction() {
+			probs.add("TONGXUE_PPROF", "(unset)", "is for development only")
 		}
+	}
+}
+
+// readLimits reads the pool, shutdown and rate-limit settings.
+func readLimits(c *Config, get func(k, def string) string, probs *problems) {
+	var err error
+	if c.MaxOpenConns, err = strconv.Atoi(get("TONGXUE_DB_MAX_OPEN", "20")); err != nil || c.MaxOpenConns < 1 {
+		probs.add("TONGXUE_DB_MAX_OPEN", "20", "must be a whole number of at least 1")
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("TONGXUE_SHUTDOWN_TIMEOUT", "15s")); err != nil {
+		probs.add("TONGXUE_SHUTDOWN_TIMEOUT", "15s", "must be a duration")
 	}
 	switch {
 	case c.RateLimits == "load-test" && c.IsProduction():
-		return c, fmt.Errorf("TONGXUE_RATE_LIMITS=load-test is for development only")
+		probs.add("TONGXUE_RATE_LIMITS", "default", "load-test is for development only")
 	case c.RateLimits != "default" && c.RateLimits != "load-test":
-		return c, fmt.Errorf("TONGXUE_RATE_LIMITS must be \"default\" or \"load-test\"")
+		probs.add("TONGXUE_RATE_LIMITS", "default", "must be \"default\" or \"load-test\"")
 	}
-	if c.SMSSender == "" && !c.IsProduction() {
-		c.SMSSender = "sandbox"
-	}
-	if c.SMSSender == "" {
-		return c, fmt.Errorf("TONGXUE_SMS must name an SMS gateway in production (only \"sandbox\" exists yet)")
-	}
-	if c.SMSSender != "sandbox" {
-		return c, fmt.Errorf("TONGXUE_SMS: unknown sender %q", c.SMSSender)
-	}
-	c.PublicURL = get("TONGXUE_PUBLIC_URL", fmt.Sprintf("http://localhost:%d", c.Port))
-	for _, p := range []struct{ name, val, url, id, secret string }{
-		{"TONGXUE_PAYMENT", c.Payment, c.PaymentURL, c.PaymentMchID, c.PaymentSecret},
-		{"TONGXUE_STUDENT_VERIFY", c.Verifier, c.VerifierURL, c.VerifierAppID, c.VerifierSecret},
-		{"TONGXUE_BANK", c.Bank, c.BankURL, c.BankAppID, c.BankSecret},
+}
+
+// readParties checks the payment provider, verification service and bank.
+func readParties(c *Config, probs *problems) {
+	for _, p := range []struct {
+		name    string
+		val     *string
+		url, id string
+		idVar   string
+		secret  string
+		example string
+	}{
+		{"TONGXUE_PAYMENT", &c.Payment, c.PaymentURL, c.PaymentMchID, "TONGXUE_PAYMENT_MCHID", c.PaymentSecret, "https://pay.example.cn"},
+		{"TONGXUE_STUDENT_VERIFY", &c.Verifier, c.VerifierURL, c.VerifierAppID, "TONGXUE_STUDENT_VERIFY_APP_ID", c.VerifierSecret, "https://verify.example.cn"},
+		{"TONGXUE_BANK", &c.Bank, c.BankURL, c.BankAppID, "TONGXUE_BANK_APP_ID", c.BankSecret, "https://openapi.bank.example.cn"},
 	} {
-		switch {
-		case (p.val == "" || p.val == "sandbox") && c.IsProduction():
-			return c, fmt.Errorf("%s must be \"http\" in production (sandboxes pay and verify anything)", p.name)
-		case p.val == "" || p.val == "sandbox":
-		case p.val == "http":
-			if p.url == "" || p.id == "" || p.secret == "" {
-				return c, fmt.Errorf("%s=http needs its _URL, id and _SECRET variables", p.name)
+		switch *p.val {
+		case "", "sandbox":
+			if c.IsProduction() {
+				probs.add(p.name, "http", "must be \"http\" in production (sandboxes pay and verify anything)")
+			}
+			*p.val = "sandbox"
+		case "http":
+			if p.url == "" {
+				probs.add(p.name+"_URL", p.example, "is required with %s=http", p.name)
+			}
+			if p.id == "" {
+				probs.add(p.idVar, "TX0001", "is required with %s=http", p.name)
+			}
+			if p.secret == "" {
+				probs.add(p.name+"_SECRET", "<the shared signing secret>", "is required with %s=http", p.name)
 			}
 		default:
-			return c, fmt.Errorf("%s must be \"sandbox\" or \"http\"", p.name)
+			probs.add(p.name, "http", "must be \"sandbox\" or \"http\"")
 		}
 	}
-	if c.Payment == "" {
-		c.Payment = "sandbox"
+}
+
+// problems collects what is wrong with the environment.
+type problems []string
+
+func (p *problems) add(name, example, format string, args ...any) {
+	*p = append(*p, fmt.Sprintf("%s %s (e.g. %s=%s)", name, fmt.Sprintf(format, args...), name, example))
+}
+
+func (p problems) err() error {
+	switch len(p) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("configuration: %s", p[0])
 	}
-	if c.Verifier == "" {
-		c.Verifier = "sandbox"
-	}
-	if c.Bank == "" {
-		c.Bank = "sandbox"
-	}
-	if c.MaxOpenConns < 1 {
-		return c, fmt.Errorf("TONGXUE_DB_MAX_OPEN must be at least 1")
-	}
-	return c, nil
+	return fmt.Errorf("configuration: %d problems:\n  - %s", len(p), strings.Join(p, "\n  - "))
 }
 
 // listenPort checks a TONGXUE_LISTEN address and returns its port. The
@@ -244,12 +284,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func atoi(s, name string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return n, nil
 }

@@ -188,7 +188,7 @@ func TestFromEnvProductionNeedsSMS(t *testing.T) {
 
 // production is a production environment with real payment and verification.
 func production(e env) env {
-	out := env{"TONGXUE_ENV": "production",
+	out := env{"TONGXUE_ENV": "production", "TONGXUE_DATA_KEYS": "k1:a2V5", "TONGXUE_INDEX_KEY": "aW5kZXg=",
 		"TONGXUE_PAYMENT": "http", "TONGXUE_PAYMENT_URL": "https://pay.example.com",
 		"TONGXUE_PAYMENT_MCHID": "m1", "TONGXUE_PAYMENT_SECRET": "s",
 		"TONGXUE_STUDENT_VERIFY": "http", "TONGXUE_STUDENT_VERIFY_URL": "https://verify.example.com",

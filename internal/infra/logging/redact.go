@@ -72,7 +72,7 @@ func keyWords(key string) []string {
 var (
 	digitRun = regexp.MustCompile(`[0-9]{11,}[Xx]?`)
 	emailRe  = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
-	tokenRe  = regexp.MustCompile(`txs_[A-Za-z0-9_\-]+`)
+	tokenRe  = regexp.MustCompile(`(tx[se])_[A-Za-z0-9_\-]+`) // session tokens, export links
 )
 
 // Scrub masks personal data found in s.
@@ -80,7 +80,7 @@ func Scrub(s string) string {
 	if s == "" {
 		return s
 	}
-	s = tokenRe.ReplaceAllString(s, "txs_[redacted]")
+	s = tokenRe.ReplaceAllString(s, "${1}_[redacted]")
 	s = emailRe.ReplaceAllStringFunc(s, mask.Email)
 	return digitRun.ReplaceAllStringFunc(s, func(d string) string {
 		switch {

@@ -19,6 +19,7 @@ func TestScrub(t *testing.T) {
 		"card 6222021234567890123":             "card **** **** **** 0123",
 		"mail alice.w@example.com":             "mail a***@example.com",
 		"Bearer txs_AbC-123_x":                 "Bearer txs_[redacted]",
+		"GET /exports/txe_Zz9-Q_1 200":         "GET /exports/txe_[redacted] 200",
 		"order 20261129 costs 1500 fen":        "order 20261129 costs 1500 fen",
 		"pq: duplicate key value (1381234567)": "pq: duplicate key value (1381234567)",
 	}

@@ -7,7 +7,7 @@ import "github.com/tongxue/tongxue/internal/infra/mask"
 //
 //	field.Bytes("phone_cipher").Annotations(pii.Field{
 //		Category: "手机号码", Purpose: pii.Account, Sensitive: true, Sealed: true,
-//		Mask: mask.KindPhone, Exposes: []string{"Account.phone"}, Retention: "...",
+//		Mask: mask.KindPhone, Exposes: []string{"Account.phone"}, Retention: pii.UntilAccountCancelled,
 //	})
 type Field struct {
 	Category  string    // data category, in the policy's words
@@ -21,7 +21,7 @@ type Field struct {
 	// it is still sealed at rest and guarded by @consent.
 	Published bool
 	Exposes   []string // GraphQL fields ("Type.field") that show it
-	Retention string   // how long it is kept
+	Retention Rule     // how long it is kept and what deletes it (retention.go)
 }
 
 // Name implements ent's schema.Annotation.

@@ -167,6 +167,10 @@ type Bank interface {
 	// it). after is "" for the first page, then the next of the previous
 	// page; next is "" after the last page. Cursors are opaque.
 	Transactions(ctx context.Context, bankRef string, after string, limit int) (txs []Transaction, next string, err error)
+	// Close tells the bank that the holder cancelled their platform
+	// account, so the account (or an application still under review) is
+	// closed; see close.go.
+	Close(ctx context.Context, bankRef string) (*Account, error)
 }
 
 // ErrInvalidArgument is wrapped by the error of a call the caller should

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/product"
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/domain/account"
@@ -19,6 +20,7 @@ import (
 	"github.com/tongxue/tongxue/internal/domain/errands"
 	"github.com/tongxue/tongxue/internal/domain/feedback"
 	"github.com/tongxue/tongxue/internal/domain/orders"
+	"github.com/tongxue/tongxue/internal/domain/rights"
 	"github.com/tongxue/tongxue/internal/infra/apperr"
 	"github.com/tongxue/tongxue/internal/infra/datamap"
 	"github.com/tongxue/tongxue/internal/infra/idcard"
@@ -88,6 +90,16 @@ func TestKeyRotation(t *testing.T) {
 		if _, err := e.Services.BankAccounts.Apply(t.Context(), &auth.Viewer{UserID: e.UserID(t, phones[1])}, bankaccounts.ApplyInput{Name: "钱七",
 			IDNumber: idcard.Make("330106", time.Date(2004, 4, 4, 0, 0, 0, 0, time.UTC), 7), BoundCard: "6222021234567890128",
 			IDPhotoFront: jpeg, IDPhotoBack: jpeg, FaceData: []byte("face")}); err != nil {
+			t.Fatal(err)
+		}
+		// A copy of one's data (built at once) and a next of kin's request.
+		if _, err := e.Services.Exports.Request(t.Context(), v.UserID); err != nil {
+			t.Fatal(err)
+		}
+		details := "请删除我父亲的账号"
+		if _, err := e.Services.Rights.SubmitKin(t.Context(), rights.KinInput{Kind: privacyrequest.KindDELETE,
+			DeceasedPhone: phones[1], KinName: "钱小七", KinContact: "13900001111", KinRelation: "子女",
+			Details: &details, Documents: [][]byte{jpeg}}); err != nil {
 			t.Fatal(err)
 		}
 

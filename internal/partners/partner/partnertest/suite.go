@@ -35,7 +35,7 @@ func ClientTests(t *testing.T, s Subject) {
 		redirect, reached := RedirectElsewhere(t)
 		f := s.Fake(t, redirect)
 		err := s.Call(context.Background(), t, f.URL, func(c *partner.Config) { c.Client = &http.Client{} })
-		Refusal(t, err, http.StatusTemporaryRedirect, "")
+		_ = Refusal(t, err, http.StatusTemporaryRedirect, "")
 		if reached() != 0 || f.Count() != 1 {
 			t.Fatalf("the redirect was followed (%d) or retried (%d)", reached(), f.Count())
 		}
@@ -64,7 +64,7 @@ func ClientTests(t *testing.T, s Subject) {
 		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 			t.Fatalf("%v after %v; want the caller's deadline, promptly", err, time.Since(start))
 		}
-		Refusal(t, err, 503, "") // the last failure is kept
+		_ = Refusal(t, err, 503, "") // the last failure is kept
 		if n := f.Count(); n != 1 {
 			t.Fatalf("%d attempts", n)
 		}
