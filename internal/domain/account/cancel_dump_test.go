@@ -10,56 +10,14 @@ import (
 	"github.com/tongxue/tongxue/ent/migrate"
 	"github.com/tongxue/tongxue/internal/infra/datamap"
 	"github.com/tongxue/tongxue/internal/infra/store"
+	"github.com/tongxue/tongxue/internal/infra/testdb"
 	"github.com/tongxue/tongxue/internal/infra/vault"
 )
 
-// A dump of every table of the data model: all columns of all rows.
+// row is a row of the dump of every table (testdb.Dump).
+type row = testdb.Row
 
-type row struct {
-	table string
-	cols  []string
-	vals  []any
-}
-
-func (r row) get(col string) any {
-	if i := slices.Index(r.cols, col); i >= 0 {
-		return r.vals[i]
-	}
-	return nil
-}
-
-func dump(t *testing.T, db *store.DB) []row {
-	t.Helper()
-	var out []row
-	for _, tb := range migrate.Tables {
-		rows, err := db.SQL.QueryContext(t.Context(), `SELECT * FROM "`+tb.Name+`"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals { // drivers may reuse the buffers
-				if b, ok := v.([]byte); ok {
-					vals[i] = bytes.Clone(b)
-				}
-			}
-			out = append(out, row{table: tb.Name, cols: cols, vals: vals})
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return out
-}
+func dump(t *testing.T, db *store.DB) []row { return testdb.Dump(t, db.SQL) }
 
 // ownerColumns name whose a row is; relationColumns name someone the row
 // involves (a runner, a courier, who revealed, who answered, who runs a
@@ -71,8 +29,8 @@ var (
 )
 
 func refers(r row, cols []string, id int) bool {
-	for i, c := range r.cols {
-		if slices.Contains(cols, c) && asInt(r.vals[i]) == int64(id) {
+	for i, c := range r.Cols {
+		if slices.Contains(cols, c) && asInt(r.Vals[i]) == int64(id) {
 			return true
 		}
 	}
@@ -82,7 +40,7 @@ func refers(r row, cols []string, id int) bool {
 // owned reports whether r is the user's: their account row or a row an
 // owner column ties to them.
 func owned(r row, id int) bool {
-	return (r.table == migrate.UsersTable.Name && asInt(r.get("id")) == int64(id)) || refers(r, ownerColumns, id)
+	return (r.Table == migrate.UsersTable.Name && asInt(r.Get("id")) == int64(id)) || refers(r, ownerColumns, id)
 }
 
 func asInt(v any) int64 {
@@ -127,17 +85,17 @@ func sealedOf(t *testing.T, rows []row, ring *vault.Keyring, id int, skipTables 
 	t.Helper()
 	sc := sealedColumns(t)
 	for _, r := range rows {
-		if !owned(r, id) || slices.Contains(skipTables, r.table) {
+		if !owned(r, id) || slices.Contains(skipTables, r.Table) {
 			continue
 		}
-		for _, c := range sc[r.table] {
-			b := asBytes(r.get(c))
+		for _, c := range sc[r.Table] {
+			b := asBytes(r.Get(c))
 			if len(b) == 0 {
 				continue
 			}
-			p, err := ring.Open(b, r.table+"."+c)
+			p, err := ring.Open(b, r.Table+"."+c)
 			if err != nil {
-				t.Fatalf("%s.%s of the user does not open: %v", r.table, c, err)
+				t.Fatalf("%s.%s of the user does not open: %v", r.Table, c, err)
 			}
 			sealed, plain = append(sealed, b), append(plain, p)
 		}
@@ -152,17 +110,17 @@ func leftovers(t *testing.T, rows []row, ring *vault.Keyring, values [][]byte) [
 	sc := sealedColumns(t)
 	var out []string
 	for _, r := range rows {
-		for i, c := range r.cols {
-			cells := [][]byte{asBytes(r.vals[i])}
-			if slices.Contains(sc[r.table], c) && len(cells[0]) > 0 {
-				if p, err := ring.Open(cells[0], r.table+"."+c); err == nil {
+		for i, c := range r.Cols {
+			cells := [][]byte{asBytes(r.Vals[i])}
+			if slices.Contains(sc[r.Table], c) && len(cells[0]) > 0 {
+				if p, err := ring.Open(cells[0], r.Table+"."+c); err == nil {
 					cells = append(cells, p)
 				}
 			}
 			for _, cell := range cells {
 				for _, v := range values {
 					if len(v) >= 6 && bytes.Contains(cell, v) {
-						out = append(out, fmt.Sprintf("%s.%s (row %v) holds %q", r.table, c, r.get("id"), shorten(v)))
+						out = append(out, fmt.Sprintf("%s.%s (row %v) holds %q", r.Table, c, r.Get("id"), shorten(v)))
 					}
 				}
 			}
@@ -196,11 +154,11 @@ func asStrings(vs []string) [][]byte {
 // where a relation column still names them.
 func tablesOwned(rows []row, id int) (owns, relates []string) {
 	for _, r := range rows {
-		if owned(r, id) && !slices.Contains(owns, r.table) {
-			owns = append(owns, r.table)
+		if owned(r, id) && !slices.Contains(owns, r.Table) {
+			owns = append(owns, r.Table)
 		}
-		if refers(r, relationColumns, id) && !slices.Contains(relates, r.table) {
-			relates = append(relates, r.table)
+		if refers(r, relationColumns, id) && !slices.Contains(relates, r.Table) {
+			relates = append(relates, r.Table)
 		}
 	}
 	slices.Sort(owns)

@@ -105,8 +105,8 @@ func TestCancellationLeavesNoPersonalData(t *testing.T) {
 		}
 		bankRef := ""
 		for _, r := range before {
-			if r.table == "bank_accounts" && owned(r, s.id) {
-				bankRef = string(asBytes(r.get("bank_ref")))
+			if r.Table == "bank_accounts" && owned(r, s.id) {
+				bankRef = string(asBytes(r.Get("bank_ref")))
 			}
 		}
 
@@ -133,9 +133,9 @@ func TestCancellationLeavesNoPersonalData(t *testing.T) {
 		}
 		sc := sealedColumns(t)
 		for _, r := range after {
-			for _, c := range sc[r.table] {
-				if owned(r, s.id) && len(asBytes(r.get(c))) > 0 {
-					t.Errorf("%s.%s of a row tied to the user still holds a sealed value", r.table, c)
+			for _, c := range sc[r.Table] {
+				if owned(r, s.id) && len(asBytes(r.Get(c))) > 0 {
+					t.Errorf("%s.%s of a row tied to the user still holds a sealed value", r.Table, c)
 				}
 			}
 		}

@@ -60,7 +60,8 @@ func TestPolicyUpdateGate(t *testing.T) {
 		if r.Code() != "POLICY_UPDATE_REQUIRED" || errExt(t, r, "policyVersion") != "2026-12-01" {
 			t.Fatalf("me after a major update: %+v", r.Errors)
 		}
-		for _, q := range []string{`mutation { requestRevealCode { sentTo } }`, `{ nearbyMerchants(latitude: 40, longitude: 116) { distanceMeters } }`} {
+		// The SMS step-up (requestRevealCode) stays open: export and cancellation need it.
+		for _, q := range []string{`mutation { updateProfile(input: {school: "北京大学"}) { id } }`, `{ nearbyMerchants(latitude: 40, longitude: 116) { distanceMeters } }`} {
 			if r := e.Post(t, user, q, nil); r.Code() != "POLICY_UPDATE_REQUIRED" {
 				t.Fatalf("%s: %+v", q, r.Errors)
 			}

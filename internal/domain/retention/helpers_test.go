@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tongxue/tongxue/ent"
-	"github.com/tongxue/tongxue/ent/migrate"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/domain/retention"
@@ -125,26 +124,8 @@ func (c *canceller) CancelDue(ctx context.Context, limit int) (int, error) {
 func dump(t *testing.T, db *store.DB) string {
 	t.Helper()
 	var b strings.Builder
-	for _, tb := range migrate.Tables {
-		rows, err := db.SQL.QueryContext(t.Context(), "SELECT * FROM "+tb.Name+" ORDER BY 1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(&b, "%s %v\n", tb.Name, vals)
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range testdb.Dump(t, db.SQL) {
+		fmt.Fprintf(&b, "%s %v\n", r.Table, r.Vals)
 	}
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/internal/domain/rights"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 	"github.com/tongxue/tongxue/internal/infra/store"
 	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
@@ -20,10 +21,10 @@ func TestRefusalNeedsAReasonAndTheUserReadsTheAnswer(t *testing.T) {
 		repeat := w.submit(t, w.alice, "COMPLAINT", "同样的投诉")
 		for _, reason := range []string{"", "   ", "重复", strings.Repeat("长", 2001)} {
 			_, err := svc.Answer(t.Context(), staffV, w.dbID(t, repeat.ID), reason, true)
-			wantCode(t, err, "BAD_USER_INPUT")
+			wantCode(t, err, apperr.CodeBadUserInput)
 		}
 		_, err := svc.Answer(t.Context(), staffV, w.dbID(t, repeat.ID), "", false)
-		wantCode(t, err, "BAD_USER_INPUT")
+		wantCode(t, err, apperr.CodeBadUserInput)
 
 		w.clock.Add(2 * time.Hour)
 		reason := "您已于本月提出同一投诉三次，我们已于 10 月 9 日答复，本次不再重复处理"
@@ -33,9 +34,9 @@ func TestRefusalNeedsAReasonAndTheUserReadsTheAnswer(t *testing.T) {
 			t.Fatalf("refused: %s", dump(refused))
 		}
 		_, err = svc.Answer(t.Context(), staffV, w.dbID(t, repeat.ID), "再答一次", false)
-		wantCode(t, err, "CONFLICT")
+		wantCode(t, err, apperr.CodeConflict)
 		_, err = svc.Answer(t.Context(), staffV, w.dbID(t, repeat.ID)+1_000_000, "没有这个请求", false)
-		wantCode(t, err, "NOT_FOUND")
+		wantCode(t, err, apperr.CodeNotFound)
 
 		access := w.submit(t, w.alice, "ACCESS", "我想知道你们保存了我哪些信息")
 		answered := w.answer(t, access.ID, "  已将您的个人信息清单发送到站内信  ", false)
@@ -76,7 +77,7 @@ func TestOpenRequestsOfOneKindAreCapped(t *testing.T) {
 			}
 		}
 		_, err := svc.Submit(t.Context(), aliceID, privacyrequest.KindDELETE, nil)
-		wantCode(t, err, "BAD_USER_INPUT")
+		wantCode(t, err, apperr.CodeBadUserInput)
 		if _, err := svc.Submit(t.Context(), aliceID, privacyrequest.KindRESTRICT, nil); err != nil {
 			t.Fatalf("another kind: %v", err)
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/internal/domain/rights"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 	"github.com/tongxue/tongxue/internal/infra/store"
 	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
@@ -133,9 +134,9 @@ func TestStudentsCannotSeeOrAnswerTheQueue(t *testing.T) {
 		student := w.staffViewer(t)
 		student.UserID, student.Role = w.e.UserID(t, alice), "STUDENT"
 		_, err := w.e.Services.Rights.Answer(t.Context(), student, w.dbID(t, r.ID), "已删除", false)
-		wantCode(t, err, "FORBIDDEN")
+		wantCode(t, err, apperr.CodeForbidden)
 		_, err = w.e.Services.Rights.Queue(t.Context(), student, 10)
-		wantCode(t, err, "FORBIDDEN")
+		wantCode(t, err, apperr.CodeForbidden)
 		if q := w.queue(t); len(q) != 1 || q[0].Request.Status != "OPEN" {
 			t.Fatalf("queue after the student tried: %s", dump(q))
 		}

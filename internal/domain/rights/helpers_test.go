@@ -139,12 +139,12 @@ func (w *world) dbID(t *testing.T, id string) int {
 	return n
 }
 
-func wantCode(t *testing.T, err error, code string) {
+func wantCode(t *testing.T, err error, code apperr.Code) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want %s", code)
 	}
-	if got := string(apperr.CodeOf(err)); got != code {
+	if got := apperr.CodeOf(err); got != code {
 		t.Fatalf("error %v has code %s, want %s", err, got, code)
 	}
 }

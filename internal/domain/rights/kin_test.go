@@ -10,6 +10,7 @@ import (
 	"github.com/tongxue/tongxue/ent/privacyrequest"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/domain/rights"
+	"github.com/tongxue/tongxue/internal/infra/apperr"
 	"github.com/tongxue/tongxue/internal/infra/imageformat"
 	"github.com/tongxue/tongxue/internal/infra/store"
 	"github.com/tongxue/tongxue/internal/infra/testdb"
@@ -97,7 +98,7 @@ func TestKinRequestsAreCheckedAndLimitedPerClient(t *testing.T) {
 				t.Errorf("%s: accepted", name)
 				continue
 			}
-			wantCode(t, err, "BAD_USER_INPUT")
+			wantCode(t, err, apperr.CodeBadUserInput)
 		}
 		if n, _ := db.Client.PrivacyRequest.Query().Count(t.Context()); n != 0 {
 			t.Fatalf("refused requests were stored: %d", n)
@@ -132,7 +133,7 @@ func TestNoKinAccessArrangementWins(t *testing.T) {
 		}
 		svc, staffV := w.e.Services.Rights, w.staffViewer(t)
 		_, err := svc.Answer(t.Context(), staffV, w.dbID(t, forAlice.ID), "已将数据副本发给申请人", false)
-		wantCode(t, err, "FORBIDDEN")
+		wantCode(t, err, apperr.CodeForbidden)
 		if docs, _ := svc.Documents(t.Context(), staffV, w.dbID(t, forAlice.ID)); len(docs) != 2 {
 			t.Fatalf("a refused answer touched the documents: %d left", len(docs))
 		}

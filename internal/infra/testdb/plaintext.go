@@ -24,21 +24,8 @@ func AssertNoPlaintext(t testing.TB, db *sql.DB, dialectName string, secrets ...
 		t.Fatalf("testdb: only %d tables: wrong schema?", len(tables))
 	}
 	for _, table := range tables {
-		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
+		for _, r := range tableRows(t, db, table, `SELECT * FROM "`+table+`"`) {
+			for i, v := range r.Vals {
 				var s string
 				switch x := v.(type) {
 				case []byte:
@@ -50,12 +37,11 @@ func AssertNoPlaintext(t testing.TB, db *sql.DB, dialectName string, secrets ...
 				}
 				for _, secret := range secrets {
 					if secret != "" && strings.Contains(s, secret) {
-						t.Errorf("%s.%s holds %q in the clear", table, cols[i], secret)
+						t.Errorf("%s.%s holds %q in the clear", table, r.Cols[i], secret)
 					}
 				}
 			}
 		}
-		rows.Close()
 	}
 }
 
