@@ -23,21 +23,8 @@ func exportDownload(d *app.Services) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		ctx := r.Context()
-		token := bearer(r.Header.Get("Authorization"))
-		if token == "" {
-			h.Set("WWW-Authenticate", `Bearer`)
-			writeError(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, "send the session token as Authorization: Bearer")
-			return
-		}
-		v, err := d.Auth.Authenticate(ctx, token)
-		if err != nil {
-			if !errors.Is(err, auth.ErrInvalidSession) {
-				d.Log.ErrorContext(ctx, "authenticate", "err", err)
-				writeError(w, http.StatusServiceUnavailable, apperr.CodeInternal, "try again shortly")
-				return
-			}
-			h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeError(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, errInvalidSession.Error())
+		v, ok := sessionViewer(d, w, r)
+		if !ok {
 			return
 		}
 		zip, name, err := d.Exports.Download(ctx, r.PathValue("token"), v)
@@ -57,4 +44,29 @@ func exportDownload(d *app.Services) http.Handler {
 		_, _ = w.Write(zip)
 		d.Log.InfoContext(ctx, "data export downloaded", "user_id", v.UserID)
 	})
+}
+
+// sessionViewer authenticates a plain HTTP request with the session's
+// bearer token, as /graphql does; it answers 401 (or 503) itself when it
+// cannot.
+func sessionViewer(d *app.Services, w http.ResponseWriter, r *http.Request) (*auth.Viewer, bool) {
+	ctx, h := r.Context(), w.Header()
+	token := bearer(r.Header.Get("Authorization"))
+	if token == "" {
+		h.Set("WWW-Authenticate", `Bearer`)
+		writeError(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, "send the session token as Authorization: Bearer")
+		return nil, false
+	}
+	v, err := d.Auth.Authenticate(ctx, token)
+	if err != nil {
+		if !errors.Is(err, auth.ErrInvalidSession) {
+			d.Log.ErrorContext(ctx, "authenticate", "err", err)
+			writeError(w, http.StatusServiceUnavailable, apperr.CodeInternal, "try again shortly")
+			return nil, false
+		}
+		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, errInvalidSession.Error())
+		return nil, false
+	}
+	return v, true
 }

@@ -33,7 +33,8 @@ func NewHandler(d *app.Services) http.Handler {
 	mux.Handle("/graphql", graphqlEndpoint(d, NewGraphQL(d)))
 	mux.Handle("POST "+orders.CallbackPath+"{provider}", paymentCallback(d))
 	mux.Handle("GET "+resolvers.MediaPath, http.StripPrefix(resolvers.MediaPath, media.Serve(d.Media, d.Pictures.Guard())))
-	mux.Handle("GET /exports/{token}", exportDownload(d)) // a copy of my data (exports.go)
+	mux.Handle("GET /exports/{token}", exportDownload(d))                        // a copy of my data (exports.go)
+	mux.Handle("GET /staff/privacy-requests/{id}/documents/{n}", kinDocument(d)) // a next of kin's files (kindocuments.go)
 	mux.HandleFunc("GET /star-cards/keys", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, d.Cards.PublicKeys())
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/privacyrequest"
+	"github.com/tongxue/tongxue/ent/sensitiveaccess"
 	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/domain/auth"
 	"github.com/tongxue/tongxue/internal/infra/apperr"
@@ -160,7 +161,7 @@ func (s *Service) Documents(ctx context.Context, staff *auth.Viewer, id int) ([]
 		return nil, err
 	}
 	r, err := s.client.PrivacyRequest.Query().Where(privacyrequest.ID(id)).
-		Select(privacyrequest.FieldKinDocumentsCipher).Only(ctx)
+		Select(privacyrequest.FieldKinDocumentsCipher, privacyrequest.FieldUserID).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.NotFound("privacy request")
 	}
@@ -172,5 +173,20 @@ func (s *Service) Documents(ctx context.Context, staff *auth.Viewer, id int) ([]
 		return nil, err
 	}
 	var docs []Document
-	return docs, json.Unmarshal(plain, &docs)
+	if err := json.Unmarshal(plain, &docs); err != nil {
+		return nil, err
+	}
+	// Every opening is in the reveal audit of the user the request is about
+	// (their mySensitiveDataAccess shows it), and in the log.
+	if r.UserID != nil {
+		err = s.client.SensitiveAccess.Create().SetActorID(staff.UserID).
+			SetActorRole(sensitiveaccess.ActorRole(staff.Role)).SetSubjectID(*r.UserID).
+			SetField("PrivacyRequest.kinDocuments").SetReason("review of a next-of-kin request").
+			SetCreatedAt(s.now()).Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.log.InfoContext(ctx, "kin documents opened", "staff_id", staff.UserID, "request_id", id)
+	return docs, nil
 }
