@@ -26,8 +26,8 @@ func retentionRunner(s *app.Services) (*retention.Runner, error) {
 }
 
 // runRetention is `tongxue retention [--dry-run]`: the retention rules
-// once, as every server runs them hourly (while one runs, the others wait
-// their turn), or with --dry-run only the counts of what they would delete.
+// once, as every server runs them hourly (while one runs, the others skip
+// the round), or with --dry-run only the counts of what they would delete.
 func runRetention(args []string) error {
 	fs := flag.NewFlagSet("retention", flag.ContinueOnError)
 	dry := fs.Bool("dry-run", false, "print what would be deleted or anonymised, change nothing")

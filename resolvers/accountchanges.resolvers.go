@@ -41,18 +41,9 @@ func (r *mutationResolver) RequestAccountCancellation(ctx context.Context) (*mod
 	if err != nil {
 		return nil, err
 	}
-	terms, err := r.Query().CancellationTerms(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &model.AccountCancellation{CancelAfter: c.CancelAfter, Terms: terms}, nil
+	return &model.AccountCancellation{CancelAfter: c.CancelAfter, Terms: termsModel(c.Terms)}, nil
 }
 
 func (r *queryResolver) CancellationTerms(ctx context.Context) (*model.CancellationTerms, error) {
-	t := account.TermsOf()
-	kept := make([]*model.KeptRecord, len(t.Kept))
-	for i, k := range t.Kept {
-		kept[i] = &model.KeptRecord{What: k.What, Why: k.Why, HowLong: k.HowLong}
-	}
-	return &model.CancellationTerms{Deleted: t.Deleted, Kept: kept, CoolingOffDays: t.CoolingOffDays}, nil
+	return termsModel(account.TermsOf()), nil
 }

@@ -7,18 +7,16 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/tongxue/tongxue/graph"
 )
 
 // The schema documents which codes each mutation can answer: its
@@ -57,33 +55,14 @@ type ErrorDocs struct {
 
 var errorsLine = regexp.MustCompile(`^Errors(?: ([^:]+))?: ([A-Z][A-Z0-9_]*(?:, [A-Z][A-Z0-9_]*)*)\.$`)
 
-// LoadErrorDocs reads schema/*.graphql from the repository once.
+// LoadErrorDocs reads the Errors lines of the schema the server is built
+// from (graph's, parsed from schema/*.graphql), once.
 var LoadErrorDocs = sync.OnceValues(func() (*ErrorDocs, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return nil, fmt.Errorf("error docs: cannot find the repository")
-	}
-	return ReadErrorDocs(filepath.Join(filepath.Dir(file), "..", "..", "schema"))
+	return readErrorDocs(graph.NewExecutableSchema(graph.Config{}).Schema())
 })
 
-// ReadErrorDocs loads the schema files in dir and reads their Errors lines.
-func ReadErrorDocs(dir string) (*ErrorDocs, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.graphql"))
-	if err != nil || len(paths) == 0 {
-		return nil, fmt.Errorf("error docs: no schema in %s (%v)", dir, err)
-	}
-	var sources []*ast.Source
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		sources = append(sources, &ast.Source{Name: filepath.Base(p), Input: string(b)})
-	}
-	schema, gerr := gqlparser.LoadSchema(sources...)
-	if gerr != nil {
-		return nil, fmt.Errorf("error docs: %w", gerr)
-	}
+// readErrorDocs reads the Errors lines of schema's Mutation type.
+func readErrorDocs(schema *ast.Schema) (*ErrorDocs, error) {
 	if schema.Mutation == nil {
 		return nil, fmt.Errorf("error docs: the schema has no Mutation type")
 	}

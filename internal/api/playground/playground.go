@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -31,24 +32,28 @@ var page = template.Must(template.ParseFS(files, "page.html"))
 
 // Handler serves the GraphiQL page for the GraphQL endpoint at endpoint
 // (a same-origin path such as /graphql); mount Assets at AssetsPath too.
+// The page and its policy are rendered once, around the place of the nonce:
+// a request only draws a nonce and writes it in.
 func Handler(title, endpoint string) http.Handler {
+	mark := newNonce() // stands for the nonce; no title or path holds it
+	var b strings.Builder
+	err := page.Execute(&b, map[string]string{
+		"Title": title, "Endpoint": endpoint, "Assets": AssetsPath, "Nonce": mark,
+	})
+	if err != nil {
+		panic(err) // the template is fixed at build time and takes only strings
+	}
+	before, after, _ := strings.Cut(b.String(), mark)
+	cspBefore, cspAfter, _ := strings.Cut(csp(mark), mark)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nonce := newNonce()
-		var b bytes.Buffer
-		err := page.Execute(&b, map[string]string{
-			"Title": title, "Endpoint": endpoint, "Assets": AssetsPath, "Nonce": nonce,
-		})
-		if err != nil {
-			http.Error(w, "playground page: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", csp(nonce))
+		h.Set("Content-Security-Policy", cspBefore+nonce+cspAfter)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store") // a fresh nonce each time
-		_, _ = w.Write(b.Bytes())
+		_, _ = io.WriteString(w, before+nonce+after)
 	})
 }
 

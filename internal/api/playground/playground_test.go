@@ -88,6 +88,11 @@ func TestPageContentSecurityPolicyAllowsOnlySelf(t *testing.T) {
 	if second.Header().Get("Content-Security-Policy") == policy {
 		t.Fatal("two pages share a nonce")
 	}
+	// The page is rendered once: each request's nonce is the one written in.
+	secondNonce := regexp.MustCompile(`'nonce-([^']+)'`).FindStringSubmatch(second.Header().Get("Content-Security-Policy"))
+	if secondNonce == nil || strings.Count(second.Body.String(), `nonce="`+secondNonce[1]+`"`) != 1 {
+		t.Fatalf("the second page's script does not carry its own nonce")
+	}
 	want := map[string]string{
 		"default-src": "'none'", "script-src": "'self'", "style-src": "'self' 'nonce-" + nonce[1] + "'",
 		"font-src": "'self' data:", "img-src": "'self' data:", "connect-src": "'self'",

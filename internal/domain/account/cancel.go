@@ -105,16 +105,21 @@ func (c *Cancellations) Request(ctx context.Context, userID int, v Verified) (*C
 	return &Cancellation{CancelAfter: after, Terms: TermsOf()}, nil
 }
 
-// StopCancellation stops u's cancellation in tx, if it has one: u logs in
-// (internal/domain/auth's Login), and logging in during the cooling-off
-// period stops it. It runs for every log-in, so that a log-in racing the
-// request still stops it (one statement when there is nothing to stop).
-// An account the cancellation has just been carried out on is gone: the
-// number registers anew (REGISTRATION_REQUIRED; the code was not used).
+// StopCancellation stops u's cancellation in tx, if u as read has one: u
+// logs in (internal/domain/auth's Login), and logging in during the
+// cooling-off period stops it. An active account costs no statement: a
+// request racing the log-in (committed after u was read) leaves the new
+// session unusable, as a cancelling account's sessions are
+// (auth.Service.Authenticate). An account the cancellation has just been
+// carried out on is gone: the number registers anew
+// (REGISTRATION_REQUIRED; the code was not used).
 func StopCancellation(ctx context.Context, tx *ent.Tx, u *ent.User) (stopped bool, err error) {
+	if u.Status == user.StatusACTIVE {
+		return false, nil
+	}
 	n, err := tx.User.Update().Where(user.ID(u.ID), user.StatusEQ(user.StatusCANCELLING)).
 		SetStatus(user.StatusACTIVE).ClearCancelAfter().Save(ctx)
-	if err != nil || n == 1 || u.Status == user.StatusACTIVE {
+	if err != nil || n == 1 {
 		return n == 1, err
 	}
 	status, err := tx.User.Query().Where(user.ID(u.ID)).Select(user.FieldStatus).String(ctx)

@@ -33,6 +33,7 @@ import (
 	"github.com/tongxue/tongxue/ent/studentverification"
 	"github.com/tongxue/tongxue/ent/user"
 	entwow "github.com/tongxue/tongxue/ent/wow"
+	"github.com/tongxue/tongxue/internal/domain/retention"
 	"github.com/tongxue/tongxue/internal/infra/vault"
 )
 
@@ -47,9 +48,9 @@ const CancelledNickname = "已注销用户"
 // cancelledBirthDate stands in for the birth date, a required column.
 var cancelledBirthDate = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// RetainOrderYears is how long an order is kept after it closes (T1: the
-// E-Commerce Law's "不少于三年" from completion).
-const RetainOrderYears = 3
+// orderKept is how long an order is kept after it closes (T1), as the
+// orders table declares it: the runner and the terms read the same rule.
+var orderKept = retention.MustKeepOf(order.Table, "")
 
 // orderBuyerLabel keys the pseudonym of a cancelled buyer (vault.Index).
 const orderBuyerLabel = "order-buyer"
@@ -272,7 +273,7 @@ func eraseOrders(ctx context.Context, e *eraser) error {
 		}
 		if err := e.tx.Order.UpdateOne(o).
 			SetRecipientNameCipher([]byte{}).SetRecipientPhoneCipher([]byte{}).SetAddressCipher([]byte{}).
-			SetBuyerPseudonym(pseudonym).SetClosedAt(closed).SetRetainUntil(closed.AddDate(RetainOrderYears, 0, 0)).
+			SetBuyerPseudonym(pseudonym).SetClosedAt(closed).SetRetainUntil(orderKept.For.After(closed)).
 			SetUpdatedAt(o.UpdatedAt).Exec(ctx); err != nil {
 			return err
 		}

@@ -152,7 +152,9 @@ func (s *Service) openSession(ctx context.Context, tx *ent.Tx, userID int, now t
 var ErrInvalidSession = errors.New("auth: invalid session")
 
 // Authenticate resolves a bearer token to its viewer in one statement
-// (session joined with its user).
+// (session joined with its user). Only an active account's sessions
+// count: a cancellation request ends them all, and a session a racing
+// log-in opened after that must not outlive it.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Viewer, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return nil, ErrInvalidSession
@@ -182,6 +184,7 @@ func (s *Service) authenticate(ctx context.Context, h []byte) (*Viewer, error) {
 		Modify(func(sel *entsql.Selector) {
 			u := entsql.Table(user.Table)
 			sel.Join(u).On(sel.C(session.FieldUserID), u.C(user.FieldID))
+			sel.Where(entsql.EQ(u.C(user.FieldStatus), user.StatusACTIVE.String()))
 			sel.Select(
 				entsql.As(sel.C(session.FieldID), "session_id"),
 				sel.C(session.FieldUserID),

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tongxue/tongxue/ent/user"
 	"github.com/tongxue/tongxue/internal/domain/account"
 	"github.com/tongxue/tongxue/internal/domain/auth"
 	"github.com/tongxue/tongxue/internal/domain/privacy"
@@ -439,5 +440,29 @@ func TestRevealWindow(t *testing.T) {
 		// The code is used up.
 		_, err = f.svc.VerifyReveal(ctx, v, f.sms.LastCode(number))
 		wantReason(t, err, "CODE_EXPIRED")
+	})
+}
+
+// R3: a cancellation request ends every session; one that a racing log-in
+// opened after that (the log-in read the account as active) does not
+// authenticate. Logging in again stops the cancellation.
+func TestCancellingAccountsSessionsDoNotAuthenticate(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := ctxIP("10.0.0.3")
+		res := f.register(t, ctx, number)
+		db.Client.User.UpdateOneID(res.User.ID).SetStatus(user.StatusCANCELLING).
+			SetCancelAfter(f.clock.Now().AddDate(0, 0, 15)).ExecX(ctx)
+		if _, err := f.svc.Authenticate(ctx, res.Token); !errors.Is(err, auth.ErrInvalidSession) {
+			t.Fatalf("a cancelling account's session: %v", err)
+		}
+		f.clock.Add(61 * time.Second)
+		again := f.login(t, ctx, number)
+		if v, err := f.svc.Authenticate(ctx, again.Token); err != nil || v.UserID != res.User.ID {
+			t.Fatalf("after logging in again: %+v, %v", v, err)
+		}
+		if u := db.Client.User.GetX(ctx, res.User.ID); u.Status != user.StatusACTIVE || u.CancelAfter != nil {
+			t.Fatalf("the account after logging in again: %s %v", u.Status, u.CancelAfter)
+		}
 	})
 }

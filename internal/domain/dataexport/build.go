@@ -14,9 +14,10 @@ import (
 // archiveColumn is the associated data the archive is sealed with.
 const archiveColumn = dataexport.Table + "." + dataexport.FieldArchiveCipher
 
-// Build makes the archive of a pending export, seals it and marks the export
-// READY until Lifetime from now; an archive that cannot be made (a value
-// that does not open, say) marks it FAILED, logged by the export's id only.
+// Build makes the archive of a pending export, seals it and marks the
+// export READY for the declared period (kept) from now; an archive that
+// cannot be made (a value that does not open, say) marks it FAILED, logged
+// by the export's id only.
 // An export that is not pending, or that another instance is building, is
 // left alone: on PostgreSQL the row is claimed with FOR UPDATE SKIP LOCKED
 // for the build's transaction; SQLite runs one writing transaction at a
@@ -63,7 +64,7 @@ func (s *Service) build(ctx context.Context, id int) (dataexport.Status, error) 
 		}
 		status = dataexport.StatusREADY
 		return tx.DataExport.UpdateOneID(id).SetStatus(dataexport.StatusREADY).
-			SetReadyAt(now).SetExpiresAt(now.Add(Lifetime)).
+			SetReadyAt(now).SetExpiresAt(kept.For.After(now)).
 			SetArchiveCipher(s.keys.Ring.Seal(zip, archiveColumn)).SetSizeBytes(len(zip)).Exec(ctx)
 	})
 	if failed != nil {
@@ -96,13 +97,4 @@ func (s *Service) BuildPending(ctx context.Context, limit int) (int, error) {
 		}
 	}
 	return built, nil
-}
-
-// ExpireDue records ready exports past their expiry as EXPIRED and deletes
-// their archives and links (retention: until downloaded or Lifetime after
-// it is ready). It returns how many it expired.
-func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	return s.client.DataExport.Update().
-		Where(dataexport.StatusEQ(dataexport.StatusREADY), dataexport.ExpiresAtLTE(s.now())).
-		SetStatus(dataexport.StatusEXPIRED).ClearArchiveCipher().ClearTokenHash().Save(ctx)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/tongxue/tongxue/internal/apitest"
 	"github.com/tongxue/tongxue/internal/domain/auth"
 	dx "github.com/tongxue/tongxue/internal/domain/dataexport"
+	"github.com/tongxue/tongxue/internal/domain/retention"
 	"github.com/tongxue/tongxue/internal/infra/store"
 	"github.com/tongxue/tongxue/internal/infra/testdb"
 )
@@ -94,8 +95,9 @@ func TestLinkNeedsAFreshVerification(t *testing.T) {
 	})
 }
 
-// An export expires Lifetime after it is ready: its link opens nothing,
-// no new link is given, it lists as EXPIRED, and ExpireDue deletes it.
+// An export expires the declared period (ent/schema) after it is ready:
+// its link opens nothing, no new link is given, it lists as EXPIRED, and
+// the retention runner deletes its archive and link.
 func TestExportExpires(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		clock := testdb.NewClock(time.Now())
@@ -105,7 +107,12 @@ func TestExportExpires(t *testing.T) {
 		stepUp(t, e, tok, alice)
 		url := linkFor(t, e, tok, x.ID)
 
-		clock.Add(dx.Lifetime - time.Minute)
+		keep := retention.MustKeepOf(dataexport.Table, dataexport.FieldArchiveCipher)
+		built := db.Client.DataExport.Query().OnlyX(t.Context())
+		if built.ReadyAt == nil || built.ExpiresAt == nil || !built.ExpiresAt.Equal(keep.For.After(*built.ReadyAt)) {
+			t.Fatalf("expires at %v, ready at %v: want the declared %s after it is ready", built.ExpiresAt, built.ReadyAt, keep.For)
+		}
+		clock.Set(built.ExpiresAt.Add(-time.Minute))
 		if l := mine(t, e, tok); l[0].Status != "READY" {
 			t.Fatalf("a minute before expiry: %+v", l)
 		}
@@ -120,9 +127,12 @@ func TestExportExpires(t *testing.T) {
 		if r := e.Post(t, tok, linkQ, map[string]any{"id": x.ID}); r.Code() != "CONFLICT" {
 			t.Fatalf("a link to an expired export: %+v", r.Errors)
 		}
-		n, err := e.Services.Exports.ExpireDue(t.Context())
-		if err != nil || n != 1 {
-			t.Fatalf("ExpireDue: %d %v", n, err)
+		runner, err := retention.New(retention.Deps{DB: db, Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := runner.Run(t.Context()); err != nil || rep.Rows("exports", dataexport.Table) != 1 {
+			t.Fatalf("retention run: %+v %v", rep.Counts, err)
 		}
 		row := db.Client.DataExport.Query().OnlyX(t.Context())
 		if row.Status != dataexport.StatusEXPIRED || held(row.ArchiveCipher) || held(row.TokenHash) {

@@ -16,14 +16,18 @@ import (
 	"github.com/tongxue/tongxue/ent"
 	"github.com/tongxue/tongxue/ent/dataexport"
 	"github.com/tongxue/tongxue/internal/domain/media"
+	"github.com/tongxue/tongxue/internal/domain/retention"
 	"github.com/tongxue/tongxue/internal/infra/apperr"
 	"github.com/tongxue/tongxue/internal/infra/store"
 	"github.com/tongxue/tongxue/internal/infra/vault"
 )
 
+// kept is how long a ready export can be downloaded: the period declared
+// for its archive in ent/schema, which the retention runner (its
+// "exports" rule) also enforces by erasing the archive.
+var kept = retention.MustKeepOf(dataexport.Table, dataexport.FieldArchiveCipher)
+
 const (
-	// Lifetime is how long a ready export can be downloaded.
-	Lifetime = 7 * 24 * time.Hour
 	// Path is where the server serves downloads: Path + token.
 	Path = "/exports/"
 	// buildTimeout bounds a build started by a request.

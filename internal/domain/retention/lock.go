@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"sync"
 
 	"entgo.io/ent/dialect"
@@ -14,8 +15,13 @@ import (
 // try fails at once and it skips this round; an instance that dies drops
 // the lock with its connection. The lock is per schema (hashtext of
 // current_schema()), so deployments or tests sharing a database in
-// separate schemas do not hold each other up. SQLite is one process: a
-// mutex per database.
+// separate schemas do not hold each other up. The lock's connection comes
+// from the run's own pool, so a pool of one would leave the run's queries
+// (and every request) waiting for it for ever: that pool is refused. SQLite
+// is one process: a mutex per database.
+
+// errOneConn: the lock would take the pool's only connection.
+var errOneConn = errors.New("retention: the run holds its lock on a connection of its own and needs a pool of 2 or more (TONGXUE_DB_MAX_OPEN)")
 
 // lockKey is the runner's advisory lock class ("txretain").
 const lockKey = 0x74787265
@@ -31,6 +37,9 @@ func (r *Runner) lock(ctx context.Context) (unlock func(), ok bool, err error) {
 			return nil, false, nil
 		}
 		return m.Unlock, true, nil
+	}
+	if r.d.DB.SQL.Stats().MaxOpenConnections == 1 {
+		return nil, false, errOneConn
 	}
 	conn, err := r.d.DB.SQL.Conn(ctx)
 	if err != nil {

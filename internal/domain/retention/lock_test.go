@@ -1,7 +1,10 @@
 package retention_test
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -67,5 +70,22 @@ func TestOneRunnerAtATime(t *testing.T) {
 				t.Fatalf("after the first run the second: skipped %v, %+v, %v", rep.Skipped, rep.Counts, err)
 			}
 		})
+	}
+}
+
+// On PostgreSQL a pool of one connection cannot hold the run's lock and
+// run its queries: the run fails at once, naming the setting, instead of
+// waiting for ever on the connection it holds (and starving the server).
+func TestRunRefusesAOneConnectionPool(t *testing.T) {
+	db, _ := apitest.PostgresInstance(t, testdb.PostgresSchema(t), 1)
+	r, err := retention.New(retention.Deps{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	rep, err := r.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "TONGXUE_DB_MAX_OPEN") || rep.Skipped || ctx.Err() != nil {
+		t.Fatalf("run on a pool of one: %+v, %v (deadline passed: %v)", rep, err, ctx.Err() != nil)
 	}
 }

@@ -74,13 +74,17 @@ func cleanDetails(details *string) (string, error) {
 	return text, nil
 }
 
-// Mine lists the requests the user made, newest first (not those a next
-// of kin made about them: those hold the kin's words).
+// mineLimit bounds myPrivacyRequests, which has no page argument: answered
+// requests are kept for years, and each listed one is decrypted.
+const mineLimit = 50
+
+// Mine lists the requests the user made, newest first, at most mineLimit
+// (not those a next of kin made about them: those hold the kin's words).
 func (s *Service) Mine(ctx context.Context, userID int) ([]*Request, error) {
 	rs, err := s.client.PrivacyRequest.Query().
 		Where(privacyrequest.UserID(userID), privacyrequest.RequesterEQ(privacyrequest.RequesterSELF)).
 		Order(ent.Desc(privacyrequest.FieldCreatedAt), ent.Desc(privacyrequest.FieldID)).
-		Select(withoutDocuments...).All(ctx)
+		Limit(mineLimit).Select(withoutDocuments...).All(ctx)
 	if err != nil {
 		return nil, err
 	}

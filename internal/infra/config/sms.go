@@ -43,7 +43,8 @@ func readSMS(c *Config, get func(k, def string) string, probs *problems) {
 				probs.add(r.name, r.example, "is required with TONGXUE_SMS=tencent")
 			}
 		}
-		const example = "login_code=1110001,reveal_code=1110002"
+		// Every template the server sends (sms.Templates, which the sender checks).
+		const example = "login_code=1110001,reveal_code=1110002,phone_change_old_code=1110003,phone_change_new_code=1110004"
 		raw := get("TONGXUE_SMS_TENCENT_TEMPLATES", "")
 		if raw == "" {
 			probs.add("TONGXUE_SMS_TENCENT_TEMPLATES", example, "is required with TONGXUE_SMS=tencent")

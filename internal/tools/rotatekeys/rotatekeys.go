@@ -33,6 +33,7 @@ func Rotate(ctx context.Context, db *store.DB, ring *vault.Keyring, batch int, l
 	}
 	d := entsql.Dialect(db.Dialect)
 	for _, c := range cols {
+		before := st
 		last := 0
 		for {
 			q, args := d.Select("id", c.Column).From(entsql.Table(c.Table)).
@@ -85,7 +86,8 @@ func Rotate(ctx context.Context, db *store.DB, ring *vault.Keyring, batch int, l
 				break
 			}
 		}
-		log.InfoContext(ctx, "rotated", "column", c.AAD(), "scanned", st.Scanned, "resealed", st.Resealed)
+		log.InfoContext(ctx, "rotated", "column", c.AAD(), "scanned", st.Scanned-before.Scanned,
+			"resealed", st.Resealed-before.Resealed)
 	}
 	return st, nil
 }
