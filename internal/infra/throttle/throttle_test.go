@@ -258,7 +258,19 @@ func TestRunStops(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() { defer close(done); l.Run(ctx) }()
+		// Wait for a sync to have shared the bucket (PostgreSQL) rather than
+		// for a fixed time: under load the first sync may come late.
+		shared := func() int {
+			var rows int
+			if err := db.SQL.QueryRow(`SELECT count(*) FROM throttle_buckets`).Scan(&rows); err != nil {
+				return -1
+			}
+			return rows
+		}
 		time.Sleep(50 * time.Millisecond) // a few syncs
+		for wait := time.Now().Add(5 * time.Second); db.Dialect == dialect.Postgres && shared() != 1 && time.Now().Before(wait); {
+			time.Sleep(20 * time.Millisecond)
+		}
 		cancel()
 		select {
 		case <-done:
@@ -274,9 +286,8 @@ func TestRunStops(t *testing.T) {
 			t.Fatalf("%d goroutines after Run, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 		}
 		if db.Dialect == dialect.Postgres {
-			var rows int
-			if err := db.SQL.QueryRow(`SELECT count(*) FROM throttle_buckets`).Scan(&rows); err != nil || rows != 1 {
-				t.Fatalf("shared rows %d, %v", rows, err)
+			if rows := shared(); rows != 1 {
+				t.Fatalf("shared rows %d, want 1 (-1: no table: Run never synced)", rows)
 			}
 		}
 	})
